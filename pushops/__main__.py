@@ -1,0 +1,3 @@
+from pushops.cli import main
+
+main()

@@ -1,0 +1,69 @@
+"""The ``pushops`` command line: a thin shell over the pipeline modules.
+
+Each subcommand lives in ``pushops/commands/<name>.py`` as a click command named ``command``
+and is imported only when invoked, so ``pushops validate`` does not pay for httpx or psycopg.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from pushops import __version__
+from pushops.diagnostics import PushopsError
+
+COMMANDS = {
+    "init": "Scaffold a push repository: config, an example campaign, workflows.",
+    "validate": "Check campaigns: authoring schema, provider schema and rules, after rendering.",
+    "render": "Show the concrete requests as they would go on the wire.",
+    "plan": "Compare the desired deliveries with the ledger and say what apply would do.",
+    "apply": "Send what the plan says, recording every call in the ledger first.",
+    "state": "Inspect and repair the ledger.",
+    "schema": "Build or check the JSON Schemas derived from the parameter tables.",
+    "emulator": "Serve both provider APIs on loopback for dry-runs and tests.",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"pushops.commands.{cmd_name}")
+        command: click.Command = module.command
+        return command
+
+    def main(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        # One place maps every failure to DESIGN's exit codes (usage errors are 1, not click's
+        # 2, because 2 means "plan has changes"), for the console script and CliRunner alike.
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(*args, **kwargs)  # type: ignore[arg-type]
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(1 if isinstance(exc, click.UsageError) else exc.exit_code)
+        except PushopsError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(COMMANDS.items()))
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pushops")
+def cli() -> None:
+    """Push notifications as code: validate, render, plan and apply campaigns."""
+
+
+def main() -> None:
+    cli.main(prog_name="pushops")

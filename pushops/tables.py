@@ -1,0 +1,169 @@
+"""The providers' parameter tables, read from ``schemas/tables/*.yaml`` (format in its README).
+
+Plain frozen data: the schema builder, the rule registry, the renderer's type coercion, the
+emulator and the docs generator all read the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROVIDERS = ("emas", "mpaas")
+TABLE_FILES = {"emas": "emas-masspush.yaml", "mpaas": "mpaas-pushbroadcast.yaml"}
+
+
+def schemas_dir() -> Path:
+    """The ``schemas/`` folder: the repository's in a checkout, the packaged copy in a wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "schemas", here / "_schemas"):
+        if (candidate / "tables").is_dir():
+            return candidate
+    raise FileNotFoundError("pushops schemas/ folder not found next to the package")
+
+
+@dataclass(frozen=True)
+class Value:
+    value: Any
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class VendorKey:
+    key: str
+    values: tuple[Value, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One row of a parameter table."""
+
+    name: str
+    type: str
+    description: str = ""
+    required: bool = False
+    json: str | None = None
+    wire: str | None = None
+    format: str | None = None
+    values: tuple[Value, ...] = ()
+    limits: dict[str, Any] = field(default_factory=dict)
+    default: Any = None
+    deprecated: str | bool = False
+    placement: str = "body"
+    sources: tuple[str, ...] = ()
+    group: str = ""
+    example: Any = None
+    fields: tuple[Param, ...] = ()
+    keys: tuple[VendorKey, ...] = ()
+    versions: tuple[str, ...] = ()
+    uncertain: str = ""
+
+    @property
+    def allowed(self) -> tuple[Any, ...]:
+        return tuple(v.value for v in self.values)
+
+    def __hash__(self) -> int:  # limits is a dict; rows are identified by name
+        return hash(self.name)
+
+
+@dataclass(frozen=True)
+class Condition:
+    id: str
+    when: dict[str, Any]
+    then: dict[str, tuple[str, ...]]
+    message: str
+
+
+@dataclass(frozen=True)
+class ParameterTable:
+    provider: str
+    product: str
+    action: str
+    version: str
+    versions: tuple[str, ...]
+    item: str | None
+    max_items: int | None
+    parameters: tuple[Param, ...]
+    item_parameters: tuple[Param, ...]
+    conditions: tuple[Condition, ...]
+    path: Path
+
+    @property
+    def request_params(self) -> dict[str, Param]:
+        return {p.name: p for p in self.parameters}
+
+    @property
+    def item_params(self) -> dict[str, Param]:
+        return {p.name: p for p in self.item_parameters}
+
+    @property
+    def message_params(self) -> dict[str, Param]:
+        """The parameters a campaign author writes for one message (PushTask or broadcast)."""
+        return self.item_params if self.item else self.request_params
+
+
+def _param(row: dict[str, Any]) -> Param:
+    return Param(
+        name=row["name"],
+        type=row["type"],
+        description=row.get("description", ""),
+        required=bool(row.get("required", False)),
+        json=row.get("json"),
+        wire=row.get("wire"),
+        format=row.get("format"),
+        values=tuple(Value(v["value"], v.get("meaning", "")) for v in row.get("values") or ()),
+        limits=dict(row.get("limits") or {}),
+        default=row.get("default"),
+        deprecated=row.get("deprecated", False) or False,
+        placement=row.get("placement", "body"),
+        sources=tuple(row.get("sources") or ()),
+        group=row.get("group", ""),
+        example=row.get("example"),
+        fields=tuple(_param(f) for f in row.get("fields") or ()),
+        keys=tuple(
+            VendorKey(
+                k["key"],
+                tuple(Value(v["value"], v.get("meaning", "")) for v in k.get("values") or ()),
+                k.get("description", ""),
+            )
+            for k in row.get("keys") or ()
+        ),
+        versions=tuple(row.get("versions") or ()),
+        uncertain=row.get("uncertain", ""),
+    )
+
+
+def _condition(row: dict[str, Any]) -> Condition:
+    then = {k: tuple(v) for k, v in (row.get("then") or {}).items()}
+    return Condition(row["id"], dict(row["when"]), then, row.get("message", ""))
+
+
+def parse_table(path: Path) -> ParameterTable:
+    with path.open("rb") as fh:
+        doc = yaml.load(fh, Loader=yaml.CSafeLoader)
+    return ParameterTable(
+        provider=doc["provider"],
+        product=doc["product"],
+        action=doc["action"],
+        version=str(doc["version"]),
+        versions=tuple(str(v) for v in doc.get("versions") or (doc["version"],)),
+        item=doc.get("item"),
+        max_items=doc.get("max_items"),
+        parameters=tuple(_param(r) for r in doc.get("parameters") or ()),
+        item_parameters=tuple(_param(r) for r in doc.get("item_parameters") or ()),
+        conditions=tuple(_condition(c) for c in doc.get("conditions") or ()),
+        path=path,
+    )
+
+
+@cache
+def load_table(provider: str) -> ParameterTable:
+    """The parameter table of a provider id (``emas`` or ``mpaas``), read once per process."""
+    if provider not in TABLE_FILES:
+        raise KeyError(f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
+    return parse_table(schemas_dir() / "tables" / TABLE_FILES[provider])
