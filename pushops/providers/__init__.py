@@ -1,0 +1,1 @@
+"""Provider clients and request signing for EMAS Push and mPaaS."""
