@@ -1,0 +1,147 @@
+"""mPaaS push: PushBroadcast (2020-10-28, or 2019-08-21), CancelPushScheduler,
+QueryPushSchedulerList.
+
+Every business parameter travels in the form body (api-facts §0.1). mPaaS reports business
+failures as HTTP 200 with a ResultCode other than "100"; those become errors here so they are
+classified and retried like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pushops.providers.endpoints import DEFAULT_ENDPOINTS, MPAAS
+from pushops.providers.errors import MPAAS_SUCCESS, ProviderError, error_from_result_code
+from pushops.providers.rpc import Call
+from pushops.providers.transport import Transport
+
+VERSION = "2020-10-28"
+LEGACY_VERSION = "2019-08-21"
+VERSIONS = (VERSION, LEGACY_VERSION)
+
+# The only fields PushBroadcast 2019-08-21 knows (api-facts §1.5).
+LEGACY_BROADCAST_FIELDS = frozenset(
+    {
+        "AppId",
+        "WorkspaceId",
+        "DeliveryType",
+        "Msgkey",
+        "ExpiredSeconds",
+        "TemplateName",
+        "TemplateKeyValue",
+        "TaskName",
+        "PushAction",
+        "Silent",
+        "NotifyType",
+        "ExtendedParams",
+        "PushStatus",
+        "UnBindPeriod",
+    }
+)
+
+
+@dataclass(frozen=True)
+class BroadcastResult:
+    request_id: str | None
+    result_code: str
+    data: str | None  # PushResult.Data: the provider's id for the push task
+    attempts: int
+
+
+@dataclass(frozen=True)
+class MpaasResult:
+    """The answer of a scheduler API: the ResultContent as sent, unchanged."""
+
+    request_id: str | None
+    result_code: str
+    content: object
+    attempts: int
+
+
+def check_result_code(body: dict[str, object]) -> ProviderError | None:
+    code = body.get("ResultCode", body.get("resultCode"))
+    if code is not None and str(code) == MPAAS_SUCCESS:
+        return None
+    return error_from_result_code(body)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _join_ids(unique_ids: str | Sequence[str]) -> str:
+    return unique_ids if isinstance(unique_ids, str) else ",".join(unique_ids)
+
+
+class MpaasClient:
+    """mPaaS push APIs reached through a run's transport. Apps are named per call."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        endpoint: str = DEFAULT_ENDPOINTS[MPAAS],
+        version: str = VERSION,
+        broadcast_rate: float | None = None,
+    ) -> None:
+        if version not in VERSIONS:
+            raise ValueError(f"unknown PushBroadcast version {version!r}; use one of {VERSIONS}")
+        self.transport = transport
+        self.endpoint = endpoint
+        self.version = version
+        # No quota is documented for mPaaS; a rate may still be configured.
+        self._broadcast_limiter = transport.limiter("mpaas:PushBroadcast", broadcast_rate)
+
+    async def push_broadcast(self, params: Mapping[str, str]) -> BroadcastResult:
+        """One broadcast. Retries carry the same ``Msgkey`` (it is in ``params``)."""
+        if not params.get("Msgkey"):
+            raise ValueError("PushBroadcast needs a Msgkey: it is what makes a retry safe")
+        if self.version == LEGACY_VERSION:
+            extra = sorted(set(params) - LEGACY_BROADCAST_FIELDS)
+            if extra:
+                # Dropping them silently would send a different push than the one planned.
+                raise ValueError(
+                    f"PushBroadcast {LEGACY_VERSION} has no field(s) {', '.join(extra)}"
+                )
+        call = Call("PushBroadcast", self.version, {}, dict(params))
+        reply = await self.transport.call(
+            self.endpoint, call, limiter=self._broadcast_limiter, check=check_result_code
+        )
+        push_result = reply.body.get("PushResult")
+        data = push_result.get("Data") if isinstance(push_result, Mapping) else None
+        return BroadcastResult(
+            reply.request_id, str(reply.body.get("ResultCode")), _text(data), reply.attempts
+        )
+
+    async def cancel_push_scheduler(
+        self,
+        app_id: str,
+        workspace_id: str,
+        unique_ids: str | Sequence[str],
+        **extra: str,
+    ) -> MpaasResult:
+        """Cancel scheduled pushes; ``extra`` takes the optional ``Type`` and ``TenantId``."""
+        form = {"AppId": app_id, "WorkspaceId": workspace_id, "UniqueIds": _join_ids(unique_ids)}
+        return await self._scheduler_call("CancelPushScheduler", form, extra)
+
+    async def query_push_scheduler_list(
+        self, app_id: str, workspace_id: str, **filters: str
+    ) -> MpaasResult:
+        """``filters``: StartTime, EndTime, PageNumber, PageSize, Type, UniqueId, TenantId."""
+        form = {"AppId": app_id, "WorkspaceId": workspace_id}
+        return await self._scheduler_call("QueryPushSchedulerList", form, filters)
+
+    async def _scheduler_call(
+        self, action: str, form: dict[str, str], extra: Mapping[str, object]
+    ) -> MpaasResult:
+        form.update({k: str(v) for k, v in extra.items()})
+        # The scheduler APIs exist only in 2020-10-28, whatever version broadcasts use.
+        call = Call(action, VERSION, {}, form)
+        reply = await self.transport.call(self.endpoint, call, check=check_result_code)
+        return MpaasResult(
+            reply.request_id,
+            str(reply.body.get("ResultCode")),
+            reply.body.get("ResultContent"),
+            reply.attempts,
+        )

@@ -1,0 +1,71 @@
+"""Client-side rate limit: an async token bucket, one per account and API.
+
+The provider counts calls per account (MassPush: 500 calls/s); going over costs a
+Throttling.User round trip and a retry, so we pace ourselves instead. The bucket is kept
+as a "theoretical arrival time" (GCRA): each caller reserves the next free slot without
+awaiting, so reservations are FIFO and exact, then sleeps until its slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+
+class RateLimiter:
+    """At most ``rate`` acquisitions per second on average, with bursts of ``burst``.
+
+    ``burst`` defaults to 1: the provider's window is not ours, so a burst we allow
+    could land in a window it already counts as full.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int = 1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        if burst < 1:
+            raise ValueError("burst must be at least 1")
+        self.rate = rate
+        self.burst = burst
+        self._interval = 1.0 / rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next = clock()  # earliest time the next slot may start
+
+    def reserve(self) -> float:
+        """Reserve the next slot; return how long to wait for it (0 if it is now)."""
+        now = self._clock()
+        # Idle time earns at most ``burst`` slots of credit, never more.
+        start = max(self._next, now - (self.burst - 1) * self._interval)
+        self._next = start + self._interval
+        return max(0.0, start - now)
+
+    async def acquire(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            await self._sleep(wait)
+
+
+class RateLimits:
+    """The limiters of one run, keyed by (account, API), created on first use."""
+
+    def __init__(self) -> None:
+        self._limiters: dict[tuple[str, str], RateLimiter] = {}
+
+    def get(self, account: str, api: str, rate: float | None) -> RateLimiter | None:
+        if rate is None:
+            return None
+        key = (account, api)
+        limiter = self._limiters.get(key)
+        if limiter is None or rate < limiter.rate:
+            # Two apps of one account share the account's quota; the stricter setting wins.
+            limiter = RateLimiter(rate)
+            self._limiters[key] = limiter
+        return limiter
