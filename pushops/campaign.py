@@ -1,0 +1,232 @@
+"""Campaign files: find them, read them, and check their structure against the authoring schema.
+
+A campaign is plain data with its source document kept alongside, so every later stage can
+point back at the line and column a value came from.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from pushops.diagnostics import Diagnostic, LocatedError
+from pushops.schema_errors import iter_explained
+from pushops.schemabuild import MANAGED_FIELDS, MESSAGE_LIST, MESSAGE_META, campaign_schema
+from pushops.tables import PROVIDERS, load_table
+from pushops.yamlsource import SourceDocument, load_file
+
+CAMPAIGN_DIR = "campaigns"
+SUFFIXES = (".yaml", ".yml")
+CAMPAIGN_KEYS = (
+    "id",
+    "revision",
+    "app",
+    "description",
+    "environments",
+    "vars",
+    *MESSAGE_LIST.values(),
+)
+
+
+@dataclass
+class Message:
+    """One message as authored: an EMAS PushTask or one mPaaS broadcast."""
+
+    id: str
+    index: int
+    params: dict[str, Any]  # the API's own field names, values possibly templates
+    vars: dict[str, Any] = field(default_factory=dict)
+    fan_out: dict[str, Any] | None = None
+    path: tuple[str | int, ...] = ()  # where it sits in the source document
+
+
+@dataclass
+class Campaign:
+    id: str
+    app: str
+    provider: str
+    revision: int
+    messages: list[Message]
+    source: SourceDocument
+    vars: dict[str, Any] = field(default_factory=dict)
+    environments: list[str] | None = None
+    description: str = ""
+
+    @property
+    def file(self) -> str:
+        return self.source.file
+
+
+def display_name(path: Path) -> str:
+    """The name used in messages: relative to the working directory when under it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def discover(paths: Iterable[Path], root: Path) -> list[Path]:
+    """Campaign files under ``paths`` (default ``campaigns/``), sorted; a missing path is kept
+    so loading reports it."""
+    chosen = list(paths) or [root / CAMPAIGN_DIR]
+    found: list[Path] = []
+    for path in chosen:
+        if path.is_dir():
+            found.extend(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+        else:
+            found.append(path)
+    return sorted(set(found))
+
+
+@cache
+def _skeleton_validator() -> jsonschema.Draft202012Validator:
+    """The campaign schema with messages checked only for being mappings: their fields are
+    checked per provider (after rendering), so each problem is reported once."""
+    schema = campaign_schema({p: load_table(p) for p in PROVIDERS})
+    for provider, key in MESSAGE_LIST.items():
+        schema["properties"][key]["items"] = {"type": "object"}
+        del schema["$defs"][f"{provider}Message"]
+    return jsonschema.Draft202012Validator(schema)
+
+
+@cache
+def _meta_validator() -> jsonschema.Draft202012Validator:
+    schema = {
+        "type": "object",
+        "required": ["id"],
+        "properties": MESSAGE_META,
+        "$defs": {"fanOut": campaign_schema({})["$defs"]["fanOut"]},
+    }
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _check(doc: SourceDocument) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    for path, message, rule, key in iter_explained(
+        _skeleton_validator(), doc.data, "campaign", CAMPAIGN_KEYS
+    ):
+        if rule == "campaign.structure":
+            message = "a campaign has either `tasks` (EMAS MassPush) or `broadcasts` (mPaaS), not both or neither"
+        problems.append(doc.diagnostic(path, message, rule, key=key))
+    for key in MESSAGE_LIST.values():
+        for index, item in enumerate(doc.data.get(key) or []):
+            if not isinstance(item, dict):
+                continue
+            meta = {k: v for k, v in item.items() if k in MESSAGE_META}
+            for path, message, rule, is_key in iter_explained(
+                _meta_validator(), meta, "campaign", MESSAGE_META
+            ):
+                problems.append(doc.diagnostic((key, index, *path), message, rule, key=is_key))
+    return problems
+
+
+def _message_ids(doc: SourceDocument, key: str, items: list[Any]) -> list[Diagnostic]:
+    seen: dict[str, int] = {}
+    problems = []
+    for index, item in enumerate(items):
+        ident = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(ident, str):
+            continue
+        if ident in seen:
+            first = doc.position((key, seen[ident], "id"))[0]
+            problems.append(
+                doc.diagnostic(
+                    (key, index, "id"),
+                    f"message id {ident!r} is used twice in this campaign (first at line {first})",
+                    "campaign.duplicate-message-id",
+                )
+            )
+        else:
+            seen[ident] = index
+    return problems
+
+
+def load_campaign(path: Path) -> tuple[Campaign | None, list[Diagnostic]]:
+    """Read one campaign file. Structural problems come back as diagnostics; the campaign is
+    None when it is too broken to go further."""
+    name = display_name(path)
+    try:
+        doc = load_file(path, name)
+    except LocatedError as exc:
+        return None, [exc.diagnostic]
+    if not isinstance(doc.data, dict):
+        return None, [
+            doc.diagnostic(
+                (), "a campaign file must be a mapping (id, app, tasks ...)", "campaign.structure"
+            )
+        ]
+    problems = _check(doc)
+    data = doc.data
+    provider = next((p for p, key in MESSAGE_LIST.items() if key in data), None)
+    if provider is None or any(
+        d.rule
+        in ("campaign.required", "campaign.structure", "campaign.id-type", "campaign.app-type")
+        for d in problems
+    ):
+        return None, problems
+    list_key = MESSAGE_LIST[provider]
+    items = data.get(list_key)
+    if not isinstance(items, list):
+        return None, problems
+    problems.extend(_message_ids(doc, list_key, items))
+    managed = MANAGED_FIELDS[provider]
+    messages = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        params = {k: v for k, v in item.items() if k not in MESSAGE_META}
+        for name_ in list(params):
+            if name_ in managed:
+                problems.append(
+                    doc.diagnostic(
+                        (list_key, index, name_),
+                        f"{name_} is set by pushops ({managed[name_]}); remove it",
+                        "campaign.managed-field",
+                        key=True,
+                    )
+                )
+                del params[name_]
+        messages.append(
+            Message(
+                id=str(item.get("id", index)),
+                index=index,
+                params=params,
+                vars=dict(item.get("vars") or {}),
+                fan_out=item.get("fan_out"),
+                path=(list_key, index),
+            )
+        )
+    campaign = Campaign(
+        id=data["id"],
+        app=data["app"],
+        provider=provider,
+        revision=int(data.get("revision", 1)) if isinstance(data.get("revision", 1), int) else 1,
+        messages=messages,
+        source=doc,
+        vars=dict(data.get("vars") or {}) if isinstance(data.get("vars"), dict) else {},
+        environments=data.get("environments"),
+        description=str(data.get("description", "")),
+    )
+    return campaign, problems
+
+
+def duplicate_ids(campaigns: list[Campaign]) -> Iterator[Diagnostic]:
+    """The same campaign id in two files: an error on the later file naming the earlier one."""
+    first: dict[str, Campaign] = {}
+    for campaign in sorted(campaigns, key=lambda c: c.file):
+        if campaign.id in first:
+            other = first[campaign.id]
+            line = other.source.position(("id",))[0]
+            yield campaign.source.diagnostic(
+                ("id",),
+                f"campaign id {campaign.id!r} is also used by {other.file}:{line}; ids must be unique",
+                "campaign.duplicate-id",
+            )
+        else:
+            first[campaign.id] = campaign

@@ -1,0 +1,45 @@
+"""pushops validate [PATH...]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pushops.commands._common import (
+    emit_json,
+    format_option,
+    now_option,
+    optional_config,
+    parse_now,
+    project_root,
+)
+from pushops.validate import validate
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@now_option
+@format_option
+def command(paths: tuple[Path, ...], now: str | None, output_format: str) -> int:
+    """Check campaigns (default: everything under campaigns/) and report every problem."""
+    root = project_root()
+    config, config_problems = optional_config(root)
+    result = validate(paths, root, config, parse_now(now))
+    result.report.extend(config_problems)
+    diagnostics = result.report.sorted()
+    errors = sum(1 for d in diagnostics if d.severity == "error")
+    if output_format == "json":
+        emit_json({"version": 1, "errors": [d.to_json() for d in diagnostics]})
+    else:
+        for diagnostic in diagnostics:
+            click.echo(diagnostic.format())
+        warnings = len(diagnostics) - errors
+        files = len({d.file for d in diagnostics})
+        summary = (
+            f"{len(result.campaigns)} campaign(s) valid"
+            if not diagnostics
+            else f"{errors} error(s), {warnings} warning(s) in {files} file(s)"
+        )
+        click.echo(summary, err=True)
+    return 1 if errors else 0

@@ -1,0 +1,120 @@
+"""EMAS MassPush rules: time windows of PushTime and ExpireTime, and the shape of one call."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from pushops.rules.registry import Finding, RuleContext, rule
+from pushops.rules.timeutil import parse_api_time
+
+EXPIRE_AFTER_PUSH = timedelta(seconds=3)
+EXPIRE_MAX_AHEAD = timedelta(hours=72)
+PUSH_MAX_AHEAD = timedelta(days=7)
+CALL_SIZE_LIMIT = 10_000
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+@rule("emas.expire-after-push", "emas", "ExpireTime must be later than PushTime + 3 s")
+def expire_after_push(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    # Against now, a past ExpireTime is the expire-time-past warning instead.
+    expire = parse_api_time(params.get("ExpireTime", ""))
+    push = parse_api_time(params.get("PushTime", ""))
+    if expire is not None and push is not None and expire <= push + EXPIRE_AFTER_PUSH:
+        yield Finding(
+            ("ExpireTime",),
+            f"must be more than 3 s after PushTime ({params['PushTime']})",
+            "emas.expire-after-push",
+        )
+
+
+@rule("emas.expire-within-72h", "emas", "ExpireTime at most 72 h after the send time")
+def expire_within_72h(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    # Offline messages are kept at most 72 h from when they go out: the send time is PushTime
+    # for a scheduled push and now for an immediate one.
+    expire = parse_api_time(params.get("ExpireTime", ""))
+    push = parse_api_time(params.get("PushTime", "")) or ctx.now
+    if expire is not None and expire - push > EXPIRE_MAX_AHEAD:
+        yield Finding(
+            ("ExpireTime",),
+            f"{(expire - push) / timedelta(hours=1):.1f} h after the send time; at most 72 h",
+            "emas.expire-within-72h",
+        )
+
+
+@rule("emas.expire-time-past", "emas", "ExpireTime already past: the delivery will be skipped")
+def expire_time_past(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    # A warning, not an error: a campaign that went out last week stays valid in git; plan skips it.
+    expire = parse_api_time(params.get("ExpireTime", ""))
+    if expire is not None and expire <= ctx.now:
+        yield Finding(
+            ("ExpireTime",),
+            "already past; this delivery will be skipped, never sent late",
+            "emas.expire-time-past",
+            "warning",
+        )
+
+
+@rule("emas.push-time-past", "emas", "PushTime already past: the delivery will be skipped")
+def push_time_past(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    push = parse_api_time(params.get("PushTime", ""))
+    if push is not None and push <= ctx.now:
+        yield Finding(
+            ("PushTime",),
+            "already past; this delivery will be skipped, never sent late",
+            "emas.push-time-past",
+            "warning",
+        )
+
+
+@rule("emas.push-within-7-days", "emas", "PushTime at most 7 days ahead")
+def push_within_7_days(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    push = parse_api_time(params.get("PushTime", ""))
+    if push is not None and push - ctx.now > PUSH_MAX_AHEAD:
+        yield Finding(
+            ("PushTime",),
+            "more than 7 days ahead; EMAS schedules at most 7 days out",
+            "emas.push-within-7-days",
+        )
+
+
+@rule("emas.tasks-per-call", "emas", "1 to 100 PushTasks per MassPush call", scope="call")
+def tasks_per_call(request: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    tasks = request.get("PushTask") or []
+    limit = ctx.table.max_items or 100
+    if not 1 <= len(tasks) <= limit:
+        yield Finding(
+            ("PushTask",),
+            f"{len(tasks)} PushTasks; one call carries 1 to {limit}",
+            "emas.tasks-per-call",
+        )
+
+
+@rule("emas.call-size", "emas", "PushTasks x targets per task at most 10000", scope="call")
+def call_size(request: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    # The document: "the product of parent and child nodes may not exceed 10000". We read it as
+    # tasks x the largest TargetValue count, the stricter of the two readings, so a call we
+    # build is accepted under either.
+    tasks = request.get("PushTask") or []
+    if not tasks:
+        return
+    widest = max(len(str(t.get("TargetValue", "")).split(",")) for t in tasks)
+    if len(tasks) * widest > CALL_SIZE_LIMIT:
+        yield Finding(
+            ("PushTask",),
+            f"{len(tasks)} PushTasks x {widest} targets = {len(tasks) * widest}; at most {CALL_SIZE_LIMIT}",
+            "emas.call-size",
+        )
+
+
+@rule("emas.idempotent-token", "emas", "IdempotentToken is a 36-character UUID", scope="call")
+def idempotent_token(request: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    token = request.get("IdempotentToken")
+    if token is not None and not (isinstance(token, str) and UUID.match(token)):
+        yield Finding(
+            ("IdempotentToken",),
+            f"{token!r} is not a 36-character UUID (8-4-4-4-12 hex)",
+            "emas.idempotent-token",
+        )

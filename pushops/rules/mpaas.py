@@ -1,0 +1,140 @@
+"""mPaaS PushBroadcast rules: the StrategyContent of scheduled and loop pushes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from pushops.rules.registry import Finding, RuleContext, rule
+from pushops.rules.timeutil import from_epoch_ms, start_of_day
+
+LOOP_MAX_DAYS = 180
+NEEDS = {1: ("fixedTime",), 2: ("startTime", "endTime", "circleType", "time")}
+CIRCLE_RANGE = {2: (1, 7), 3: (1, 31)}  # weekly: days of week; monthly: days of month
+
+
+def _strategy(params: dict[str, Any]) -> tuple[int | None, dict[str, Any] | None]:
+    kind = params.get("StrategyType")
+    content = params.get("StrategyContent")
+    if isinstance(content, str):
+        try:
+            content = json.loads(content)
+        except ValueError:
+            return kind, None
+    return kind, content if isinstance(content, dict) else None
+
+
+def _ms(content: dict[str, Any], name: str) -> int | None:
+    value = content.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@rule("mpaas.strategy-content", "mpaas", "StrategyContent holds the fields its StrategyType needs")
+def strategy_content(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    kind, content = _strategy(params)
+    if kind not in NEEDS or "StrategyContent" not in params:
+        return
+    if content is None:
+        yield Finding(("StrategyContent",), "must hold a JSON object", "mpaas.strategy-content")
+        return
+    missing = [f for f in NEEDS[kind] if f not in content]
+    if missing:
+        label = "scheduled (1)" if kind == 1 else "loop (2)"
+        yield Finding(
+            ("StrategyContent",),
+            f"StrategyType {label} needs {', '.join(missing)}",
+            "mpaas.strategy-content",
+        )
+    if kind == 2 and content.get("circleType") in CIRCLE_RANGE and not content.get("circleValue"):
+        yield Finding(
+            ("StrategyContent", "circleValue"),
+            "weekly and monthly loops need circleValue",
+            "mpaas.strategy-content",
+        )
+
+
+@rule(
+    "mpaas.loop-window",
+    "mpaas",
+    "loop start/end not before today 00:00, end after start, within 180 days",
+)
+def loop_window(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    kind, content = _strategy(params)
+    if kind != 2 or content is None:
+        return
+    today = start_of_day(ctx.now)
+    start, end = _ms(content, "startTime"), _ms(content, "endTime")
+    for name, value in (("startTime", start), ("endTime", end)):
+        if value is not None and from_epoch_ms(value) < today:
+            yield Finding(
+                ("StrategyContent", name),
+                f"{name} is before today 00:00 (UTC+8)",
+                "mpaas.loop-window",
+            )
+    if start is not None and end is not None and end < start:
+        yield Finding(
+            ("StrategyContent", "endTime"), "endTime is before startTime", "mpaas.loop-window"
+        )
+    if end is not None and from_epoch_ms(end) > today + timedelta(days=LOOP_MAX_DAYS + 1):
+        yield Finding(
+            ("StrategyContent", "endTime"),
+            f"endTime is more than {LOOP_MAX_DAYS} days after today",
+            "mpaas.loop-window",
+        )
+
+
+@rule("mpaas.circle-value", "mpaas", "circleValue fits circleType (weekly 1-7, monthly 1-31)")
+def circle_value(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    kind, content = _strategy(params)
+    if kind != 2 or content is None:
+        return
+    circle_type, values = content.get("circleType"), content.get("circleValue")
+    if circle_type not in (1, 2, 3):
+        if circle_type is not None:
+            yield Finding(
+                ("StrategyContent", "circleType"),
+                "circleType is 1 (daily), 2 (weekly) or 3 (monthly)",
+                "mpaas.circle-value",
+            )
+        return
+    if values is None:
+        return
+    if not isinstance(values, list) or not all(isinstance(v, int) for v in values):
+        yield Finding(
+            ("StrategyContent", "circleValue"),
+            "must be a list of whole numbers",
+            "mpaas.circle-value",
+        )
+        return
+    if circle_type == 1 and values:
+        yield Finding(
+            ("StrategyContent", "circleValue"),
+            "a daily loop takes no circleValue",
+            "mpaas.circle-value",
+            "warning",
+        )
+    if circle_type in CIRCLE_RANGE:
+        low, high = CIRCLE_RANGE[circle_type]
+        bad = [v for v in values if not low <= v <= high]
+        if bad:
+            unit = "days of the week" if circle_type == 2 else "days of the month"
+            yield Finding(
+                ("StrategyContent", "circleValue"),
+                f"{bad} out of range: {unit} are {low} to {high}",
+                "mpaas.circle-value",
+            )
+
+
+@rule("mpaas.fixed-time-past", "mpaas", "a scheduled push whose fixedTime is past will be skipped")
+def fixed_time_past(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    kind, content = _strategy(params)
+    if kind == 1 and content is not None and (fixed := _ms(content, "fixedTime")) is not None:
+        if from_epoch_ms(fixed) <= ctx.now:
+            yield Finding(
+                ("StrategyContent", "fixedTime"),
+                "already past; this delivery will be skipped, never sent late",
+                "mpaas.fixed-time-past",
+                "warning",
+            )

@@ -1,0 +1,346 @@
+"""Derive the JSON Schemas (draft 2020-12) in ``schemas/`` from the parameter tables.
+
+Two shapes come from one table: the provider schema checks a rendered, typed request; the
+campaign (authoring) schema is what editors use, so every non-free-text field also accepts a
+Jinja template string. ``x-rule``/``x-message`` on each condition let error translation name
+the rule a person can look up.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pushops.config import CONFIG_SCHEMA
+from pushops.tables import PROVIDERS, Condition, Param, ParameterTable, load_table, schemas_dir
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+BASE_ID = "https://pushops.dev/schemas/"
+
+PATTERNS = {
+    "utc-datetime": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "time": r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$",
+}
+FORMAT_HELP = {
+    "utc-datetime": "UTC time as YYYY-MM-DDThh:mm:ssZ",
+    "uuid": "a 36-character UUID",
+    "time": "time of day as HH:mm:ss",
+    "csv": "comma-separated list",
+    "epoch-ms": "milliseconds since 1970-01-01 UTC",
+}
+TEMPLATE = {
+    "type": "string",
+    "pattern": r"\{\{|\{%",
+    "description": "A Jinja template, rendered before the value is checked.",
+}
+
+# Fields pushops fills in itself: an author never writes them in a campaign.
+MANAGED_FIELDS = {
+    "emas": {"AppKey": "from the app's app_key in pushops.yaml", "IdempotentToken": "derived"},
+    "mpaas": {
+        "AppId": "from the app's app_id in pushops.yaml",
+        "WorkspaceId": "from the app's workspace_id in pushops.yaml",
+        "Msgkey": "derived from the delivery's key and fingerprint",
+    },
+}
+MESSAGE_META = {
+    "id": {
+        "type": "string",
+        "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        "description": "Stable id of this message within the campaign; part of the delivery key.",
+    },
+    "vars": {"type": "object", "description": "Variables for this message's templates."},
+    "fan_out": {"$ref": "#/$defs/fanOut"},
+}
+MESSAGE_LIST = {"emas": "tasks", "mpaas": "broadcasts"}
+
+
+def _describe(param: Param) -> str:
+    text = param.description.strip()
+    extras: list[str] = []
+    if param.values:
+        extras.append(
+            "Values: "
+            + "; ".join(
+                f"{v.value} = {v.meaning}" if v.meaning else str(v.value) for v in param.values
+            )
+        )
+    limits = param.limits
+    if "max_bytes" in limits:
+        extras.append(f"At most {limits['max_bytes']} UTF-8 bytes.")
+    if "max_chars" in limits:
+        extras.append(f"At most {limits['max_chars']} characters.")
+    if "max_entries" in limits:
+        extras.append(f"At most {limits['max_entries']} comma-separated entries.")
+    if "max_items" in limits:
+        extras.append(f"A JSON array of at most {limits['max_items']} elements.")
+    if "max_keys" in limits:
+        extras.append(f"At most {limits['max_keys']} keys.")
+    if param.format in FORMAT_HELP:
+        extras.append(f"Format: {FORMAT_HELP[param.format]}.")
+    if param.default is not None:
+        extras.append(f"Default: {param.default}.")
+    if param.deprecated:
+        reason = param.deprecated if isinstance(param.deprecated, str) else ""
+        extras.append(f"Deprecated. {reason}".strip())
+    return " ".join([text, *extras]).strip()
+
+
+def _value_schema(param: Param, *, authoring: bool) -> dict[str, Any]:
+    """The JSON Schema of one field's typed value (before wire serialisation)."""
+    allowed = list(param.allowed)
+    limits = param.limits
+    schema: dict[str, Any]
+    if param.type == "string" and param.json == "object":
+        inner: dict[str, Any] = {"type": "object"}
+        if param.fields:
+            inner["properties"] = {
+                f.name: _annotated(f, _value_schema(f, authoring=authoring)) for f in param.fields
+            }
+        if "max_keys" in limits:
+            inner["maxProperties"] = limits["max_keys"]
+        # Either a map written in YAML or a string already holding JSON (checked by a rule).
+        schema = {"anyOf": [inner, {"type": "string"}]}
+    elif param.type == "string" and param.json == "array":
+        arr: dict[str, Any] = {"type": "array"}
+        if "max_items" in limits:
+            arr["maxItems"] = limits["max_items"]
+        schema = {"anyOf": [arr, {"type": "string"}]}
+    elif param.type == "string":
+        schema = {"type": "string"}
+        if allowed and param.format != "csv":
+            schema["enum"] = allowed
+        if param.format in PATTERNS:
+            schema["pattern"] = PATTERNS[param.format]
+        if param.format == "csv" and allowed:
+            alt = "|".join(str(v) for v in allowed)
+            schema["pattern"] = f"^({alt})(,({alt}))*$"
+        if param.required:
+            schema["minLength"] = 1
+    elif param.type in ("integer", "number"):
+        schema = {"type": param.type}
+        if allowed:
+            schema["enum"] = allowed
+        if "minimum" in limits:
+            schema["minimum"] = limits["minimum"]
+        if "maximum" in limits:
+            schema["maximum"] = limits["maximum"]
+    elif param.type == "boolean":
+        schema = {"type": "boolean"}
+    elif param.type == "map":
+        schema = {"type": "object", "additionalProperties": {"type": ["string", "integer"]}}
+        if param.keys:
+            schema["properties"] = {
+                k.key: _vendor_key_schema(k.values, k.description) for k in param.keys
+            }
+    elif param.type == "array":
+        schema = {"type": "array", "items": {"type": "integer"}}
+    else:
+        raise ValueError(f"{param.name}: unknown type {param.type!r} in the parameter table")
+    if (authoring and param.type != "string") or (authoring and (allowed or param.format)):
+        # Any typed or constrained value may instead be a template, checked after rendering.
+        schema = {"anyOf": [schema, {"$ref": "#/$defs/template"}]}
+    return schema
+
+
+def _vendor_key_schema(values: tuple[Any, ...], description: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": ["string", "integer"]}
+    if values:
+        out["enum"] = [v.value for v in values] + [
+            int(v.value) for v in values if str(v.value).isdigit()
+        ]
+    if description:
+        out["description"] = description
+    return out
+
+
+def _annotated(param: Param, schema: dict[str, Any]) -> dict[str, Any]:
+    out = dict(schema)
+    out["description"] = _describe(param)
+    if param.example is not None:
+        out["examples"] = [param.example]
+    if param.default is not None and not isinstance(param.default, dict):
+        out["default"] = param.default
+    if param.deprecated:
+        out["deprecated"] = True
+    return out
+
+
+def condition_schema(condition: Condition) -> dict[str, Any]:
+    when = condition.when
+    field = when["field"]
+    if "equals" in when:
+        test: dict[str, Any] = {
+            "properties": {field: {"const": when["equals"]}},
+            "required": [field],
+        }
+    elif "in" in when:
+        test = {"properties": {field: {"enum": list(when["in"])}}, "required": [field]}
+    else:
+        test = {"required": [field]}
+    then: dict[str, Any] = {}
+    if condition.then.get("require"):
+        then["required"] = list(condition.then["require"])
+    if condition.then.get("require_any"):
+        then["anyOf"] = [{"required": [f]} for f in condition.then["require_any"]]
+    if condition.then.get("forbid"):
+        then["not"] = {"anyOf": [{"required": [f]} for f in condition.then["forbid"]]}
+    return {"if": test, "then": then, "x-rule": condition.id, "x-message": condition.message}
+
+
+def message_schema(table: ParameterTable, *, authoring: bool) -> dict[str, Any]:
+    """Schema of one message: an EMAS PushTask, or the body of one mPaaS broadcast."""
+    managed = MANAGED_FIELDS[table.provider]
+    params = [p for p in table.message_params.values() if not (authoring and p.name in managed)]
+    properties = {p.name: _annotated(p, _value_schema(p, authoring=authoring)) for p in params}
+    if authoring:
+        properties = {**MESSAGE_META, **properties}
+    schema: dict[str, Any] = {
+        "type": "object",
+        "description": f"One {table.item or table.action} message, with the API's own field names.",
+        "properties": properties,
+        "additionalProperties": False,
+        "required": (["id"] if authoring else []) + [p.name for p in params if p.required],
+    }
+    conditions = [condition_schema(c) for c in table.conditions]
+    if conditions:
+        schema["allOf"] = conditions
+    return schema
+
+
+def provider_schema(table: ParameterTable) -> dict[str, Any]:
+    name = f"{table.provider}-{table.action.lower()}"
+    schema: dict[str, Any] = {
+        "$schema": DRAFT,
+        "$id": f"{BASE_ID}{name}.schema.json",
+        "title": f"{table.product} {table.action} request ({table.version})",
+        "description": f"Generated from schemas/tables/{table.path.name}; do not edit by hand.",
+    }
+    if table.item:
+        top = {p.name: _annotated(p, _value_schema(p, authoring=False)) for p in table.parameters}
+        top[table.item] = {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": table.max_items,
+            "items": {"$ref": f"#/$defs/{table.item}"},
+            "description": f"The {table.item}s of this call, sent as {table.item}.N.Property.",
+        }
+        schema.update(
+            {
+                "type": "object",
+                "properties": top,
+                "required": [p.name for p in table.parameters if p.required] + [table.item],
+                "additionalProperties": False,
+                "$defs": {table.item: message_schema(table, authoring=False)},
+            }
+        )
+    else:
+        schema.update(message_schema(table, authoring=False))
+    return schema
+
+
+def campaign_schema(tables: dict[str, ParameterTable]) -> dict[str, Any]:
+    defs: dict[str, Any] = {
+        "template": TEMPLATE,
+        "fanOut": {
+            "type": "object",
+            "description": "Render this message once per row of a data file (CSV or JSON Lines).",
+            "additionalProperties": False,
+            "required": ["data"],
+            "properties": {
+                "data": {
+                    "type": "string",
+                    "description": "Path of the data file, inside the repo.",
+                },
+                "format": {"enum": ["csv", "jsonl"], "description": "Default: from the extension."},
+                "key": {
+                    "type": "string",
+                    "description": "Template giving each row's stable key (default: the row number).",
+                },
+            },
+        },
+    }
+    properties: dict[str, Any] = {
+        "id": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+            "description": "Stable campaign id, unique in the repo; part of every delivery key.",
+        },
+        "revision": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 1,
+            "description": "Bump to send again after a delivery went out: a push cannot be unsent.",
+        },
+        "app": {"type": "string", "description": "App name from pushops.yaml."},
+        "description": {"type": "string"},
+        "environments": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Only plan this campaign in these environments (default: all).",
+        },
+        "vars": {"type": "object", "description": "Variables for every message of the campaign."},
+    }
+    for provider, table in tables.items():
+        key = MESSAGE_LIST[provider]
+        def_name = f"{provider}Message"
+        defs[def_name] = message_schema(table, authoring=True)
+        properties[key] = {
+            "type": "array",
+            "minItems": 1,
+            "items": {"$ref": f"#/$defs/{def_name}"},
+            "description": f"{table.product} {table.action} messages"
+            + (f" (each one {table.item})." if table.item else " (each one broadcast)."),
+        }
+    return {
+        "$schema": DRAFT,
+        "$id": f"{BASE_ID}campaign.schema.json",
+        "title": "pushops campaign",
+        "description": "One campaign per file. Generated from the parameter tables.",
+        "type": "object",
+        "required": ["id", "app"],
+        "additionalProperties": False,
+        "properties": properties,
+        "oneOf": [{"required": [MESSAGE_LIST[p]]} for p in tables],
+        "$defs": defs,
+    }
+
+
+def build_all() -> dict[str, dict[str, Any]]:
+    """File name -> schema, for every generated schema."""
+    tables = {p: load_table(p) for p in PROVIDERS}
+    out = {
+        f"{t.provider}-{t.action.lower()}.schema.json": provider_schema(t) for t in tables.values()
+    }
+    out["campaign.schema.json"] = campaign_schema(tables)
+    out["pushops.schema.json"] = CONFIG_SCHEMA
+    return out
+
+
+def render_json(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def drift(target: Path | None = None) -> list[str]:
+    """Names of generated files that differ from what the tables give."""
+    folder = target or schemas_dir()
+    changed = []
+    for name, schema in build_all().items():
+        path = folder / name
+        if not path.is_file() or path.read_text(encoding="utf-8") != render_json(schema):
+            changed.append(name)
+    return changed
+
+
+def write_all(target: Path | None = None) -> list[str]:
+    folder = target or schemas_dir()
+    written = []
+    for name, schema in build_all().items():
+        path = folder / name
+        text = render_json(schema)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            written.append(name)
+    return written

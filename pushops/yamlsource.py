@@ -1,0 +1,260 @@
+"""Load YAML into plain data while remembering where every key and value came from.
+
+PyYAML's C composer gives nodes with marks; we build the Python values ourselves so we can
+record positions, refuse duplicate keys, and stop alias bombs before they expand. Timestamps
+stay strings: the APIs take their own string formats and a YAML date would silently change type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pushops.diagnostics import Diagnostic, LocatedError
+
+Path_ = tuple[str | int, ...]
+
+# How many nodes aliases may add on top of the document's own: generous for real use, far
+# below what a "billion laughs" document asks for.
+MAX_ALIAS_EXPANSION = 100_000
+MAX_DEPTH = 64
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+_STR = "tag:yaml.org,2002:str"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MERGE = "tag:yaml.org,2002:merge"
+_constructor = yaml.constructor.SafeConstructor()
+
+try:
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Loader = yaml.SafeLoader
+
+
+@dataclass
+class SourceDocument:
+    """A YAML file's data with 1-based (line, column) of each value and each mapping key."""
+
+    file: str
+    data: Any
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
+        """Where ``path`` is written; falls back to the nearest written ancestor."""
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.values:
+                return self.values[probe]
+            probe = probe[:-1]
+        return self.values.get((), (1, 1))
+
+    def diagnostic(
+        self,
+        path: Path_,
+        message: str,
+        rule: str,
+        *,
+        severity: str = "error",
+        key: bool = False,
+        display_path: str | None = None,
+    ) -> Diagnostic:
+        line, column = self.position(path, key=key)
+        return Diagnostic(
+            self.file,
+            line,
+            column,
+            display_path if display_path is not None else format_path(path),
+            message,
+            rule,
+            severity,
+        )
+
+
+def format_path(path: Path_) -> str:
+    """``('tasks', 0, 'Title')`` -> ``tasks[0].Title``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _pos(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, doc: SourceDocument, total_nodes_hint: int) -> None:
+        self.doc = doc
+        self.built: dict[int, Any] = {}
+        self.sizes: dict[int, int] = {}
+        self.alias_budget = MAX_ALIAS_EXPANSION + total_nodes_hint
+        self.active: set[int] = set()
+
+    def fail(self, node: yaml.Node, message: str, rule: str, path: Path_) -> LocatedError:
+        line, column = _pos(node.start_mark)
+        return LocatedError(
+            Diagnostic(self.doc.file, line, column, format_path(path), message, rule)
+        )
+
+    def size(self, node: yaml.Node) -> int:
+        key = id(node)
+        if key not in self.sizes:
+            self.sizes[key] = 1  # guards against recursive aliases while measuring
+            if isinstance(node, yaml.MappingNode):
+                n = 1 + sum(self.size(k) + self.size(v) for k, v in node.value)
+            elif isinstance(node, yaml.SequenceNode):
+                n = 1 + sum(self.size(v) for v in node.value)
+            else:
+                n = 1
+            self.sizes[key] = n
+        return self.sizes[key]
+
+    def build(self, node: yaml.Node, path: Path_, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"nested deeper than {MAX_DEPTH} levels", "yaml.depth", path)
+        if id(node) in self.active:
+            raise self.fail(node, "an alias refers to itself", "yaml.recursive-alias", path)
+        if id(node) in self.built:
+            # An alias: the same node again. Charge its whole size so expansion stays bounded.
+            self.alias_budget -= self.size(node)
+            if self.alias_budget < 0:
+                raise self.fail(
+                    node,
+                    "aliases expand this document beyond the allowed size (alias bomb?)",
+                    "yaml.alias-expansion",
+                    path,
+                )
+        self.doc.values.setdefault(path, _pos(node.start_mark))
+        if isinstance(node, yaml.ScalarNode):
+            value = self.scalar(node, path)
+        elif isinstance(node, yaml.SequenceNode):
+            self.active.add(id(node))
+            value = [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            self.active.discard(id(node))
+        elif isinstance(node, yaml.MappingNode):
+            self.active.add(id(node))
+            value = self.mapping(node, path, depth)
+            self.active.discard(id(node))
+        else:  # pragma: no cover - PyYAML has only these three
+            raise self.fail(node, "unsupported YAML node", "yaml.syntax", path)
+        self.built[id(node)] = True
+        return value
+
+    def scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
+        if node.tag in (_STR, _TIMESTAMP):
+            return node.value
+        try:
+            return _constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            raise self.fail(node, f"invalid scalar: {exc}", "yaml.syntax", path) from None
+
+    def mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                raise self.fail(
+                    key_node, "YAML merge keys (<<) are not supported", "yaml.merge-key", path
+                )
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, "mapping keys must be plain text", "yaml.key", path)
+            key = self.scalar(key_node, path)
+            if not isinstance(key, str):
+                key = str(key).lower() if isinstance(key, bool) else str(key)
+            child = (*path, key)
+            if key in out:
+                first = self.doc.keys.get(child, (0, 0))
+                raise self.fail(
+                    key_node,
+                    f"duplicate key {key!r} (first defined at line {first[0]})",
+                    "yaml.duplicate-key",
+                    child,
+                )
+            self.doc.keys[child] = _pos(key_node.start_mark)
+            out[key] = self.build(value_node, child, depth + 1)
+        return out
+
+
+def _located_yaml_error(file: str, exc: yaml.YAMLError, text: str | bytes) -> LocatedError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, column = _pos(mark) if mark is not None else (1, 1)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"{context}, {problem}" if context else str(problem)
+    if isinstance(exc, yaml.reader.ReaderError):
+        message = "not a UTF-8 text file (binary data or a bad encoding)"
+        line, column = 1, 1
+    if isinstance(text, str) and mark is not None:
+        lines = text.splitlines()
+        if mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
+            message += " (a tab: YAML indents with spaces only)"
+    return LocatedError(Diagnostic(file, line, column, "", message, "yaml.syntax"))
+
+
+def parse_text(text: str | bytes, file: str) -> SourceDocument:
+    """Parse one YAML document; every failure is a :class:`LocatedError`."""
+    doc = SourceDocument(file=file, data=None)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.composer.ComposerError as exc:
+        if "expected a single document" in str(exc):
+            raise LocatedError(
+                Diagnostic(
+                    file,
+                    *_pos(exc.problem_mark),
+                    "",
+                    "a campaign file holds exactly one YAML document (found '---' and another)",
+                    "yaml.multiple-documents",
+                )
+            ) from None
+        raise _located_yaml_error(file, exc, text) from None
+    except yaml.YAMLError as exc:
+        raise _located_yaml_error(file, exc, text) from None
+    if node is None:
+        raise LocatedError(Diagnostic(file, 1, 1, "", "the file is empty", "yaml.empty"))
+    builder = _Builder(doc, 0)
+    builder.alias_budget = MAX_ALIAS_EXPANSION + builder.size(node)
+    doc.data = builder.build(node, ())
+    return doc
+
+
+def load_file(path: Path, display: str | None = None) -> SourceDocument:
+    """Read and parse a YAML file. ``display`` is the name used in messages."""
+    name = display or str(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise LocatedError(
+                Diagnostic(name, 1, 1, "", "file is larger than 64 MiB", "file.too-large")
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise LocatedError(Diagnostic(name, 1, 1, "", "no such file", "file.missing")) from None
+    except IsADirectoryError:
+        raise LocatedError(
+            Diagnostic(name, 1, 1, "", "is a directory", "file.unreadable")
+        ) from None
+    except OSError as exc:
+        raise LocatedError(
+            Diagnostic(name, 1, 1, "", f"cannot read: {exc.strerror}", "file.unreadable")
+        ) from None
+    if b"\x00" in raw[:8192]:
+        raise LocatedError(
+            Diagnostic(name, 1, 1, "", "not a text file (binary data)", "yaml.syntax")
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LocatedError(
+            Diagnostic(name, line, 1, "", "not valid UTF-8 text", "yaml.syntax")
+        ) from None
+    return parse_text(text, name)
