@@ -59,6 +59,7 @@ class Param:
     group: str = ""
     example: Any = None
     fields: tuple[Param, ...] = ()
+    items: str | None = None
     keys: tuple[VendorKey, ...] = ()
     versions: tuple[str, ...] = ()
     uncertain: str = ""
@@ -125,6 +126,7 @@ def _param(row: dict[str, Any]) -> Param:
         group=row.get("group", ""),
         example=row.get("example"),
         fields=tuple(_param(f) for f in row.get("fields") or ()),
+        items=row.get("items"),
         keys=tuple(
             VendorKey(
                 k["key"],
