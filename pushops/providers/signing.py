@@ -78,8 +78,12 @@ def rpc_v1_string_to_sign(method: str, params: Mapping[str, str]) -> str:
 
 def rpc_v1_signature(method: str, params: Mapping[str, str], secret: str) -> str:
     """Base64(HMAC-SHA1(secret + "&", string to sign))."""
-    sts = rpc_v1_string_to_sign(method, params)
-    digest = hmac.digest((secret + "&").encode(), sts.encode(), "sha1")
+    return rpc_v1_sign(rpc_v1_string_to_sign(method, params), secret)
+
+
+def rpc_v1_sign(string_to_sign: str, secret: str) -> str:
+    """The v1 signature of a string to sign already built (the verifier needs both)."""
+    digest = hmac.digest((secret + "&").encode(), string_to_sign.encode(), "sha1")
     return base64.b64encode(digest).decode("ascii")
 
 

@@ -1,0 +1,161 @@
+"""One request in, one response out: routing, faults, authentication, quota, the handlers.
+
+Synchronous and transport-free; the server adds the waiting (latency) and the dropping.
+The order of checks follows a gateway's: is there such an API, queued faults, who is calling
+and is the signature right, is the caller over its quota, then the API's own checks.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pushops.emulator import emas, mpaas
+from pushops.emulator.auth import Authenticator
+from pushops.emulator.clock import Clock, iso_utc
+from pushops.emulator.errors import ApiError, MpaasError, envelope, mpaas_result
+from pushops.emulator.faults import Fault, Faults
+from pushops.emulator.store import Store
+from pushops.emulator.wire import Call, Request, Response
+
+Handler = Callable[[Call, Store], dict[str, Any]]
+
+ROUTES: dict[tuple[str, str], tuple[str, str, Handler]] = {
+    **{(emas.VERSION, a): (emas.PRODUCT, emas.HOST_ID, h) for a, h in emas.ACTIONS.items()},
+    **{
+        (v, a): (mpaas.PRODUCT, mpaas.HOST_ID, h)
+        for a, h in mpaas.ACTIONS.items()
+        for v in mpaas.VERSIONS
+    },
+}
+_MPAAS_2019_ACTIONS = {"PushBroadcast"}  # the legacy version has no scheduler APIs
+
+
+def _json(status: int, payload: Any) -> Response:
+    return Response(status, json.dumps(payload, ensure_ascii=False).encode())
+
+
+class EmulatorApp:
+    def __init__(
+        self,
+        credentials: Mapping[str, str],
+        clock: Clock | None = None,
+        store: Store | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        self.clock = clock or Clock()
+        self.store = store or Store()
+        self.faults = faults or Faults()
+        self.auth = Authenticator(credentials, self.clock)
+
+    # --- the Alibaba Cloud APIs -------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        if request.path.startswith("/_emulator/"):
+            return self.control(request)
+        headers = request.headers
+        if "x-acs-action" in headers and "Action" not in request.query:
+            action, version = headers["x-acs-action"], headers.get("x-acs-version", "")
+        else:
+            action, version = request.query.get("Action", ""), request.query.get("Version", "")
+        request_id = str(uuid.uuid4()).upper()
+        route = ROUTES.get((version, action))
+        if version == "2019-08-21" and action not in _MPAAS_2019_ACTIONS:
+            route = None
+        if route is None:
+            host = headers.get("host", "").split(":")[0]
+            error = ApiError(
+                "InvalidApi.NotFound", f"Specified api {action or '(none)'} {version} is not found."
+            )
+            return self._error(request_id, host, error)
+        product, host_id, handler = route
+        fault = self.faults.take(action)
+        if fault is not None and not fault.drop:
+            return self._fault(request_id, host_id, fault)
+        try:
+            access_key_id = self.auth.verify(request)
+            if self.faults.over_quota(access_key_id):
+                raise ApiError("Throttling.User")
+            if self.faults.random_error():
+                raise ApiError("InternalError")
+            call = Call(
+                request, product, action, version, access_key_id, request_id, self.clock.time()
+            )
+            response = _json(200, handler(call, self.store))
+        except ApiError as error:
+            return self._error(request_id, host_id, error)
+        except MpaasError as error:
+            return _json(200, mpaas_result(request_id, error))
+        response.on_complete = call.on_complete
+        response.drop = (fault is not None and fault.drop) or self.faults.random_drop()
+        response.delay = self.faults.delay()
+        return response
+
+    def _error(self, request_id: str, host_id: str, error: ApiError) -> Response:
+        body = envelope(request_id, host_id, error.code, error.message)
+        response = _json(error.status, body)
+        response.delay = self.faults.delay()
+        return response
+
+    def _fault(self, request_id: str, host_id: str, fault: Fault) -> Response:
+        if fault.result_code is not None:
+            error = MpaasError(fault.result_code, fault.message)
+            response = _json(fault.status or 200, mpaas_result(request_id, error))
+            response.delay = self.faults.delay()
+            return response
+        code = fault.code or {500: "InternalError", 429: "Throttling.User"}.get(
+            fault.status or 503, "ServiceUnavailable"
+        )
+        return self._error(request_id, host_id, ApiError(code, fault.message, fault.status))
+
+    # --- the emulator's own controls --------------------------------------------------------
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        return [d.public() for d in self.store.all(self.clock.time())]
+
+    def reset(self) -> None:
+        """Forget everything received (deliveries, tokens, Msgkeys, nonces, queued faults)."""
+        self.store.reset()
+        self.faults.reset()
+        self.auth.nonces.clear()
+
+    def set_faults(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        doc = dict(doc)
+        queued = doc.pop("enqueue", [])
+        if doc:
+            self.faults.configure(**doc)
+        for raw in queued:
+            self.faults.enqueue(Fault.from_dict(raw))
+        return {**self.faults.settings.__dict__, "queued": len(self.faults.queue)}
+
+    def set_clock(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        if "now" in doc:
+            self.clock.set_now(datetime.fromisoformat(str(doc["now"]).replace("Z", "+00:00")))
+        if "advance" in doc:
+            self.clock.advance(float(doc["advance"]))
+        return {"now": iso_utc(self.clock.time())}
+
+    def control(self, request: Request) -> Response:
+        route = (request.method, request.path.rstrip("/"))
+        try:
+            doc = json.loads(request.body or b"{}") if request.method == "POST" else {}
+            if not isinstance(doc, dict):
+                raise ValueError("expected a JSON object")
+            if route == ("GET", "/_emulator/deliveries"):
+                items = self.deliveries()
+                return _json(200, {"count": len(items), "deliveries": items})
+            if route == ("POST", "/_emulator/reset"):
+                self.reset()
+                return _json(200, {"ok": True})
+            if route == ("POST", "/_emulator/faults"):
+                return _json(200, self.set_faults(doc))
+            if route == ("POST", "/_emulator/clock"):
+                return _json(200, self.set_clock(doc))
+            if route == ("GET", "/_emulator/health"):
+                return _json(200, {"ok": True})
+        except (ValueError, TypeError) as exc:
+            return _json(400, {"error": str(exc)})
+        return _json(404, {"error": f"no emulator control at {request.method} {request.path}"})

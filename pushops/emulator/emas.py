@@ -1,0 +1,238 @@
+"""EMAS Push 2016-08-01: MassPush, CancelPush, QueryPushRecords.
+
+Where the docs are silent the choices are ours and listed in docs/emulator.md: the code for
+too many tasks, the CancelPush and QueryPushRecords errors and record statuses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from pushops.emulator.clock import iso_utc, parse_iso_utc
+from pushops.emulator.errors import ApiError, invalid, missing
+from pushops.emulator.store import Delivery, Store
+from pushops.emulator.validation import Validator, unflatten
+from pushops.emulator.wire import Call
+from pushops.tables import load_table
+
+PRODUCT = "emas"
+HOST_ID = "cloudpush.aliyuncs.com"
+VERSION = "2016-08-01"
+MAX_PUSH_AHEAD = 7 * 24 * 3600  # PushTime at most 7 days ahead (api-facts §2.2)
+MAX_OFFLINE = 72 * 3600  # ExpireTime at most 72 h after the push
+MIN_EXPIRE_GAP = 3  # ExpireTime must be more than PushTime + 3 s
+UNSUPPORTED_TARGETS = frozenset({"TAG", "ALL", "TBD"})  # valid for Push, not for MassPush
+QUERY_MAX_DAYS = 7
+
+_INDEX = re.compile(r"PushTask\.(\d+)\.(.+)", re.DOTALL).fullmatch
+
+
+@cache
+def _table() -> tuple[Validator, int]:
+    table = load_table("emas")
+    return Validator.build(table.item_parameters, table.conditions), table.max_items or 100
+
+
+def _app_key(params: dict[str, str]) -> str:
+    app_key = params.get("AppKey")
+    if not app_key:
+        raise missing("AppKey")
+    if not app_key.isdigit():
+        raise invalid("AppKey")
+    return app_key
+
+
+def _tasks(params: dict[str, str], max_items: int) -> list[dict[str, str]]:
+    by_index: dict[int, dict[str, str]] = {}
+    for key, value in params.items():
+        if not key.startswith("PushTask."):
+            continue
+        m = _INDEX(key)
+        if m is None:
+            raise invalid("PushTask", detail=f"{key} is not PushTask.N.Name.")
+        by_index.setdefault(int(m.group(1)), {})[m.group(2)] = value
+    if not by_index:
+        raise missing("PushTask")
+    if len(by_index) > max_items or max(by_index) > max_items:
+        raise invalid("PushTask", "LengthExceed", f"MassPush takes 1 to {max_items} PushTasks.")
+    if sorted(by_index) != list(range(1, len(by_index) + 1)):
+        raise invalid("PushTask", detail="PushTask indexes must run 1, 2, 3 ... without gaps.")
+    return [by_index[i] for i in range(1, len(by_index) + 1)]
+
+
+def _check_task(n: int, task: dict[str, str], validator: Validator, now: float) -> float | None:
+    """Raise the task's first error; return its PushTime (epoch seconds) when one is set."""
+    if task.get("Target") in UNSUPPORTED_TARGETS:
+        raise ApiError(
+            "TargetNotSupported",
+            f"PushTask.{n}.Target {task['Target']} is not supported by MassPush; "
+            "use DEVICE, ACCOUNT or ALIAS.",
+        )
+    problem = validator.problems(task)
+    if problem is not None:
+        name, kind, detail = problem
+        where = f"PushTask.{n}.{name}"
+        if kind == "Missing":
+            raise ApiError(f"Missing{name}", f"{where} is mandatory for this action. {detail}")
+        raise invalid(name, kind, f"({where}) {detail}".strip())
+    push_at = parse_iso_utc(task["PushTime"]) if task.get("PushTime") else None
+    if push_at is not None and push_at > now + MAX_PUSH_AHEAD:
+        raise invalid("PushTime", detail=f"PushTask.{n}.PushTime is more than 7 days ahead.")
+    if task.get("ExpireTime"):
+        expire_at = parse_iso_utc(task["ExpireTime"]) or 0.0
+        start = max(now, push_at or now)
+        if expire_at <= now or (push_at and expire_at <= push_at + MIN_EXPIRE_GAP):
+            raise invalid("ExpireTime", detail=f"PushTask.{n}.ExpireTime must be after PushTime.")
+        if expire_at > start + MAX_OFFLINE:
+            raise invalid("ExpireTime", detail=f"PushTask.{n}.ExpireTime is beyond 72 hours.")
+    return push_at
+
+
+def mass_push(call: Call, store: Store) -> dict[str, Any]:
+    params = call.params
+    app_key = _app_key(params)
+    token = params.get("IdempotentToken") or None
+    token_key = None
+    if token is not None:
+        if not re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", token):
+            raise invalid("IdempotentToken", detail="Expected a UUID.")
+        token_key = f"emas:{app_key}:{token.lower()}"
+        first = store.token_result(token_key, call.now)
+        if first is not None:
+            # The first successful result again; nothing is pushed (api-facts §2.1).
+            return {**first, "RequestId": call.request_id}
+    validator, max_items = _table()
+    tasks = [unflatten(t, validator.params) for t in _tasks(params, max_items)]
+    push_times = [_check_task(n, t, validator, call.now) for n, t in enumerate(tasks, 1)]
+    ids = store.new_message_ids(len(tasks))
+    deliveries = []
+    for message_id, task, push_at in zip(ids, tasks, push_times, strict=True):
+        later = push_at is not None and push_at > call.now
+        deliveries.append(
+            Delivery(
+                PRODUCT,
+                "MassPush",
+                app_key,
+                message_id,
+                token,
+                None,
+                task,
+                call.now,
+                "scheduled" if later else "sent",
+                due=push_at if later else None,
+            )
+        )
+    store.add(deliveries)
+    response = {"RequestId": call.request_id, "MessageIds": {"MessageId": ids}}
+    if token_key is not None:
+        # Remembered when the answer goes out, not on arrival: calls that overlap in flight
+        # are all pushed, as documented ("protects against retries, not concurrent calls").
+        call.on_complete.append(lambda: store.remember_token(token_key, call.now, response))
+    return response
+
+
+def cancel_push(call: Call, store: Store) -> dict[str, Any]:
+    params = call.params
+    app_key = _app_key(params)
+    message_id = params.get("MessageId")
+    if not message_id:
+        raise missing("MessageId")
+    if not message_id.isdigit():
+        raise invalid("MessageId")
+    found = store.get(message_id, call.now)
+    if found is None or found.product != PRODUCT or found.app != app_key:
+        raise ApiError("InvalidMessageId.NotFound")
+    if found.status != "scheduled":
+        raise ApiError(
+            "InvalidMessageId.NotCancellable", f"The push {message_id} is {found.status}."
+        )
+    store.cancel(found)
+    return {"RequestId": call.request_id}
+
+
+def _int_param(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise invalid(name, detail=f"Expected {low} to {high}.")
+    return int(raw)
+
+
+def _time_param(params: dict[str, str], name: str) -> float:
+    raw = params.get(name)
+    if not raw:
+        raise missing(name)
+    ts = parse_iso_utc(raw)
+    if ts is None:
+        raise invalid(name, detail="Expected YYYY-MM-DDThh:mm:ssZ.")
+    return ts
+
+
+def query_push_records(call: Call, store: Store) -> dict[str, Any]:
+    params = call.params
+    app_key = _app_key(params)
+    start, end = _time_param(params, "StartTime"), _time_param(params, "EndTime")
+    if end < start or end - start > QUERY_MAX_DAYS * 86400:
+        raise ApiError(
+            "InvalidPeriod.ExceedDays",
+            f"The period between specified EndTime and StartTime exceeds {QUERY_MAX_DAYS} days.",
+        )
+    page = _int_param(params, "Page", 1, 1, 10_000)
+    size = _int_param(params, "PageSize", 20, 1, 100)
+    filters: list[Callable[[Delivery], bool]] = []
+    if params.get("PushType"):
+        filters.append(lambda d: d.params.get("PushType") == params["PushType"])
+    if params.get("Target"):
+        filters.append(lambda d: d.params.get("Target") == params["Target"])
+    if params.get("Keyword"):
+        kw = params["Keyword"]
+        filters.append(
+            lambda d: (
+                kw == d.message_id
+                or kw in d.params.get("Title", "")
+                or kw in d.params.get("Body", "")
+            )
+        )
+    matched = [
+        d
+        for d in store.all(call.now)
+        if d.product == PRODUCT
+        and d.app == app_key
+        and start <= (d.due or d.received_at) <= end
+        and all(f(d) for f in filters)
+    ]
+    chunk = matched[(page - 1) * size : page * size]
+    return {
+        "RequestId": call.request_id,
+        "Total": len(matched),
+        "Page": page,
+        "PageSize": size,
+        "PushInfos": {"PushInfo": [_push_info(d) for d in chunk]},
+    }
+
+
+def _push_info(d: Delivery) -> dict[str, Any]:
+    p = d.params
+    return {
+        "AppKey": int(d.app),
+        "MessageId": d.message_id,
+        "Title": p.get("Title", ""),
+        "Body": p.get("Body", ""),
+        "DeviceType": p.get("DeviceType", ""),
+        "PushType": p.get("PushType", ""),
+        "Target": p.get("Target", ""),
+        "Source": "API",
+        "Status": d.status.upper(),
+        "PushTime": iso_utc(d.due or d.received_at),
+    }
+
+
+ACTIONS: dict[str, Callable[[Call, Store], dict[str, Any]]] = {
+    "MassPush": mass_push,
+    "CancelPush": cancel_push,
+    "QueryPushRecords": query_push_records,
+}

@@ -1,0 +1,195 @@
+"""Parameter checks compiled from the parameter tables (schemas/tables/*.yaml).
+
+Each row with something to check (a type other than string, allowed values, a format, JSON,
+limits) becomes one small closure; rows without constraints cost nothing per call. A failed
+check is reported as ``(name, kind, detail)``, kind one of Format, LengthExceed, BytesExceed,
+Empty, Missing; the product handlers turn that into their own error (EMAS ``Invalid{Name}.*``
+codes, mPaaS ResultCodes).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pushops.emulator.clock import parse_iso_utc
+from pushops.tables import Condition, Param
+
+Problem = tuple[str, str, str]  # (parameter name, kind, detail)
+Check = Callable[[str], "tuple[str, str] | None"]  # value -> (kind, detail) or None
+
+_INT = re.compile(r"[+-]?\d+").fullmatch
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?").fullmatch
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d").fullmatch
+
+
+def is_true(value: str) -> bool:
+    """Booleans arrive as ``true``/``True``/``TRUE`` (Tea sends Python's ``str(True)``)."""
+    return value.lower() == "true"
+
+
+def _typed(kind: str, value: str) -> Any:
+    """The value as the row's type, or None when it is not one."""
+    if kind == "integer":
+        return int(value) if _INT(value) else None
+    if kind == "number":
+        return float(value) if _NUMBER(value) else None
+    if kind == "boolean":
+        low = value.lower()
+        return True if low == "true" else False if low == "false" else None
+    return value
+
+
+def _compile(param: Param) -> Check | None:
+    kind = param.type
+    allowed = {str(v).lower() if isinstance(v, bool) else str(v) for v in param.allowed}
+    limits = param.limits
+    fmt = param.format
+    json_kind = param.json or ("object" if kind == "map" and param.wire == "json" else None)
+    if kind == "map" and param.wire == "flatten":
+        json_kind = "object"  # when sent as one field rather than flattened (api-facts §4.6)
+    if kind == "string" and not allowed and not limits and not fmt and not json_kind:
+        return None
+
+    def check(value: str) -> tuple[str, str] | None:
+        if kind in ("integer", "number", "boolean"):
+            typed = _typed(kind, value)
+            if typed is None:
+                return "Format", f"expected {kind}, got {value!r}"
+            if allowed and (value.lower() if kind == "boolean" else str(typed)) not in allowed:
+                return "Format", f"{value!r} is not one of {sorted(allowed)}"
+            if "minimum" in limits and typed < limits["minimum"]:
+                return "Format", f"below the minimum {limits['minimum']}"
+            if "maximum" in limits and typed > limits["maximum"]:
+                return "Format", f"above the maximum {limits['maximum']}"
+            return None
+        if fmt == "csv":
+            entries = value.split(",")
+            if allowed and any(e not in allowed for e in entries):
+                return "Format", f"{value!r} has an entry outside {sorted(allowed)}"
+            if len(entries) > limits.get("max_entries", len(entries)):
+                return "LengthExceed", f"at most {limits['max_entries']} entries"
+        elif allowed and value not in allowed:
+            return "Format", f"{value!r} is not one of {sorted(allowed)}"
+        if fmt == "utc-datetime" and parse_iso_utc(value) is None:
+            return "Format", "expected YYYY-MM-DDThh:mm:ssZ"
+        if fmt == "uuid" and not _UUID.fullmatch(value):
+            return "Format", "expected a UUID"
+        if fmt == "time" and not _TIME(value):
+            return "Format", "expected HH:mm:ss"
+        if fmt == "epoch-ms" and not _INT(value):
+            return "Format", "expected epoch milliseconds"
+        if "max_chars" in limits and len(value) > limits["max_chars"]:
+            return "LengthExceed", f"at most {limits['max_chars']} characters"
+        if "max_bytes" in limits and len(value.encode()) > limits["max_bytes"]:
+            return "BytesExceed", f"at most {limits['max_bytes']} bytes"
+        if json_kind:
+            try:
+                doc = json.loads(value)
+            except ValueError:
+                return "Format", f"expected a JSON {json_kind}"
+            if not isinstance(doc, dict if json_kind == "object" else list):
+                return "Format", f"expected a JSON {json_kind}"
+            if len(doc) > limits.get("max_keys", limits.get("max_items", len(doc))):
+                return "LengthExceed", "too many keys or items"
+        return None
+
+    return check
+
+
+def _matches(cond: Condition, values: Mapping[str, str]) -> bool:
+    when = cond.when
+    value = values.get(when["field"])
+    if "present" in when:
+        return bool(value) == bool(when["present"])
+    if value is None:
+        return False
+
+    def same(expected: Any) -> bool:
+        if isinstance(expected, bool):
+            return value.lower() == str(expected).lower()
+        return value == str(expected)
+
+    if "equals" in when:
+        return same(when["equals"])
+    if "in" in when:
+        return any(same(e) for e in when["in"])
+    return False
+
+
+@dataclass(frozen=True)
+class Validator:
+    """Checks one message's parameters (an EMAS PushTask or an mPaaS request)."""
+
+    params: Mapping[str, Param]
+    checks: Mapping[str, Check]
+    required: tuple[str, ...]
+    conditions: tuple[Condition, ...]
+
+    @classmethod
+    def build(cls, params: Iterable[Param], conditions: Iterable[Condition]) -> Validator:
+        rows = {p.name: p for p in params}
+        checks = {name: c for name, p in rows.items() if (c := _compile(p)) is not None}
+        required = tuple(name for name, p in rows.items() if p.required)
+        known = [c for c in conditions if c.when.get("field") in rows]
+        return cls(rows, checks, required, tuple(known))
+
+    def problems(self, values: Mapping[str, str]) -> Problem | None:
+        """The first problem in ``values`` (decoded wire strings), or None."""
+        for name in self.required:
+            value = values.get(name)
+            if value is None:
+                return name, "Missing", ""
+            if value == "":
+                return name, "Empty", ""
+        checks = self.checks
+        for name, value in values.items():
+            check = checks.get(name)
+            # An empty optional field is how SDKs say "unset"; nothing to check.
+            if check is not None and value != "":
+                found = check(value)
+                if found is not None:
+                    return name, found[0], found[1]
+        for cond in self.conditions:
+            if not _matches(cond, values):
+                continue
+            then = cond.then
+            for name in then.get("require", ()):
+                if not values.get(name):
+                    return name, "Missing", cond.message
+            any_of = then.get("require_any", ())
+            if any_of and not any(values.get(n) for n in any_of):
+                return any_of[0], "Missing", cond.message
+            for name in then.get("forbid", ()):
+                if values.get(name):
+                    return name, "Format", cond.message
+        return None
+
+
+def unflatten(values: Mapping[str, str], params: Mapping[str, Param]) -> dict[str, str]:
+    """Fold flattened map fields (``Name.key=value``) back into one JSON field ``Name``.
+
+    Tea flattens dict-typed fields (api-facts §0.2); checking and recording them as one JSON
+    object keeps both wire forms equal.
+    """
+    if not any("." in k for k in values):
+        return dict(values)
+    out: dict[str, str] = {}
+    maps: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        head, dot, rest = key.partition(".")
+        if dot and head in params and params[head].type == "map":
+            node = maps.setdefault(head, {})
+            *path, last = rest.split(".")
+            for part in path:
+                node = node.setdefault(part, {})
+            node[last] = value
+        else:
+            out[key] = value
+    for name, doc in maps.items():
+        out[name] = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    return out
