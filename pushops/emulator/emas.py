@@ -1,7 +1,7 @@
 """EMAS Push 2016-08-01: MassPush, CancelPush, QueryPushRecords.
 
-Where the docs are silent the choices are ours and listed in docs/emulator.md: the code for
-too many tasks, the CancelPush and QueryPushRecords errors and record statuses.
+Where the docs are silent the choices are ours and listed in pushops/emulator/README.md:
+the code for too many tasks, the CancelPush and QueryPushRecords errors and record statuses.
 """
 
 from __future__ import annotations

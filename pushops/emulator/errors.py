@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 # Codes whose status and message are documented (api-facts §2.5), plus the few we emit where
-# the docs are silent (marked "our reading" in docs/emulator.md).
+# the docs are silent (marked "our reading" in pushops/emulator/README.md).
 GATEWAY_ERRORS: dict[str, tuple[int, str]] = {
     "InvalidApi.NotFound": (404, "Specified api is not found, please check your url and method."),
     "InvalidAccessKeyId.NotFound": (400, "Specified access key is not found."),

@@ -2,7 +2,7 @@
 
 Business errors are HTTP 200 with a ResultCode other than 100. The scheduler APIs' request and
 response shapes follow the Tea SDK models; what they mean where the docs are silent (status
-words, ResultContent) is our reading, listed in docs/emulator.md.
+words, ResultContent) is our reading, listed in pushops/emulator/README.md.
 """
 
 from __future__ import annotations
