@@ -1,0 +1,106 @@
+"""The plain data rendering produces and compiling consumes: Deliveries, WireTasks, Calls.
+
+A **Delivery** is one message to one fan-out row (or the one message when there is no
+fan-out): the unit plan compares with the ledger. A **WireTask** is one EMAS PushTask as sent,
+carrying one or more deliveries merged on their targets. A **Call** is one API request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+Position = tuple[str, int, int]  # (file, line, column), 1-based
+
+# Fields that are set per call or per broadcast by pushops; never part of a fingerprint.
+UNFINGERPRINTED = frozenset({"AppKey", "IdempotentToken", "Msgkey", "AppId", "WorkspaceId"})
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, non-ASCII kept: the one text a value hashes as."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def fingerprint(params: dict[str, Any]) -> str:
+    """``sha256:<hex>`` of the canonical JSON of a delivery's typed params (pushops-set fields
+    excluded)."""
+    if UNFINGERPRINTED.isdisjoint(params):
+        text = canonical_json(params)
+    else:
+        text = canonical_json({k: v for k, v in params.items() if k not in UNFINGERPRINTED})
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message to one recipient row, rendered and typed.
+
+    ``key`` is ``{environment}/{campaign}/r{revision}/{message}[/{fan_out_key}]``. ``params``
+    holds the API's field names with typed values (maps stay maps until the wire); treat it as
+    read-only. ``due_at``/``expires_at`` are aware UTC datetimes or None (send now / no expiry).
+    ``source`` is where the message is written; ``row`` the data file and line of its fan-out
+    row.
+    """
+
+    key: str
+    environment: str
+    campaign: str
+    revision: int
+    message: str
+    fan_out_key: str | None
+    provider: str
+    app: str
+    params: dict[str, Any]
+    fingerprint: str
+    due_at: datetime | None
+    expires_at: datetime | None
+    source: Position
+    row: tuple[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class WireTask:
+    """One EMAS PushTask as sent: the merged deliveries' common params, targets joined."""
+
+    params: dict[str, Any]
+    deliveries: tuple[Delivery, ...]
+
+    @property
+    def targets(self) -> int:
+        return str(self.params.get("TargetValue", "")).count(",") + 1
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API request, fully serialised: ``query`` and ``form`` are exactly the business
+    parameters that go on the wire (the client adds the signature and common parameters).
+
+    ``token`` is the EMAS IdempotentToken, or the mPaaS Msgkey (what the provider dedupes on).
+    ``positions`` gives the source of each wire task (EMAS ``PushTask.N`` is ``positions[N-1]``)
+    or of the broadcast.
+    """
+
+    call_id: str
+    environment: str
+    provider: str
+    app: str
+    action: str
+    token: str
+    query: dict[str, str]
+    form: dict[str, str]
+    deliveries: tuple[Delivery, ...]
+    positions: tuple[Position, ...]
+    tasks: tuple[WireTask, ...] = ()
+
+    def request(self) -> dict[str, Any]:
+        """The typed request the call-scope rules check (EMAS: with its PushTask list)."""
+        if self.provider == "emas":
+            return {
+                "AppKey": int(self.query["AppKey"]),
+                "IdempotentToken": self.token,
+                "PushTask": [t.params for t in self.tasks],
+            }
+        return dict(self.deliveries[0].params)

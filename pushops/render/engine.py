@@ -1,0 +1,524 @@
+"""Render campaigns into Deliveries: every string leaf of a message is a template, rendered in
+the sandbox with the context below, then given the parameter table's type.
+
+Context, lowest to highest precedence (a later layer overrides an earlier one's name):
+
+1. project ``vars`` (``pushops.yaml``)
+2. the environment's ``vars``
+3. the campaign's ``vars``
+4. the message's ``vars``
+5. the fan-out row, only ever under ``row.`` (``{{ row.device_id }}``), so a data column can
+   never shadow a variable.
+
+Beside them, always: ``campaign`` (``id``, ``revision``, ``app``), ``environment``
+(``name``), ``app`` (``name``, ``provider``, ``region``, ``app_key`` or ``app_id`` and
+``workspace_id``) and ``now`` (an aware UTC datetime from the one clock, ``--now``). These
+names and ``row`` are reserved: a variable called so is an error.
+
+Variables are values, not templates: a var holding ``{{ x }}`` is inserted as that text.
+Templates render value by value, never the YAML text, so a value cannot change the structure
+of a request. Leaves that do not use ``row`` are rendered once per message; only the others
+are rendered per row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Template, TemplateNotFound, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2.exceptions import SecurityError
+
+from pushops.campaign import Campaign, Message, discover, load_campaign
+from pushops.compile.model import Delivery, Position, fingerprint
+from pushops.config import App, Config
+from pushops.diagnostics import Diagnostic, LocatedError, Report
+from pushops.params import coerce
+from pushops.render.fanout import Row, data_format, read_rows, resolve_data_path
+from pushops.render.filters import FilterError
+from pushops.render.sandbox import MAX_OUTPUT_BYTES, BudgetError, Sandbox
+from pushops.rules.timeutil import MPAAS_DAY_ZONE, from_epoch_ms, parse_api_time
+from pushops.tables import Param, load_table
+from pushops.yamlsource import format_path
+
+RESERVED = ("campaign", "environment", "app", "now", "row")
+MAX_ROW_ERRORS = 20  # per message: a broken template fails every row the same way
+MAX_KEY_LENGTH = 200
+LEGACY_MPAAS = "2019-08-21"
+_MARKERS = ("{{", "{%", "{#")
+
+LeafPath = tuple[str | int, ...]
+
+
+def is_template(value: Any) -> bool:
+    return isinstance(value, str) and any(m in value for m in _MARKERS)
+
+
+class RenderError(Exception):
+    """One value failed to render; ``rule`` and ``message`` describe it."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Leaf:
+    path: LeafPath  # inside the message's params
+    template: Template
+    uses_row: bool
+
+
+def _uses_row(tree: nodes.Template) -> bool:
+    # A partial sees the whole context, so a template that loads one may read the row.
+    if any(True for _ in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport))):
+        return True
+    return "row" in meta.find_undeclared_variables(tree)
+
+
+def explain(exc: BaseException) -> RenderError:
+    """Any failure while compiling or running a template, as a rule and a sentence."""
+    if isinstance(exc, RenderError):
+        return exc
+    if isinstance(exc, TemplateSyntaxError):
+        where = f" (template line {exc.lineno})" if exc.lineno and exc.lineno > 1 else ""
+        return RenderError("template.syntax", f"template syntax error: {exc.message}{where}")
+    if isinstance(exc, UndefinedError):
+        return RenderError("template.undefined", f"undefined: {exc.message}")
+    if isinstance(exc, BudgetError):
+        return RenderError("template.too-large", f"refused: {exc}")
+    if isinstance(exc, SecurityError):
+        return RenderError("template.sandbox", f"refused by the sandbox: {exc}")
+    if isinstance(exc, TemplateNotFound):
+        return RenderError("template.include", f"no partial {exc.message}")
+    if isinstance(exc, FilterError):
+        return RenderError("template.filter", str(exc))
+    if isinstance(exc, RecursionError):
+        return RenderError("template.recursion", "the template recurses too deeply")
+    return RenderError("template.error", f"{type(exc).__name__}: {exc}")
+
+
+def _coerce_nested(param: Param | None, path: LeafPath, value: Any) -> Any:
+    """Type a rendered leaf: by the field's row at the top, by the JSON object's declared
+    ``fields`` inside it (``StrategyContent.startTime`` is an integer)."""
+    if param is None:
+        return value
+    if len(path) == 1:
+        return coerce(param, value)
+    sub = next((f for f in param.fields if f.name == path[1]), None)
+    if sub is None:
+        return value
+    if len(path) == 2:
+        return coerce(sub, value)
+    if sub.type == "array" and sub.items and len(path) == 3:
+        return coerce(Param(name=sub.name, type=sub.items), value)
+    return value
+
+
+def _set(tree: dict[str, Any], path: LeafPath, value: Any) -> None:
+    """Set ``path`` in ``tree``, copying the containers on the way (the skeleton is shared)."""
+    node: Any = tree
+    for part in path[:-1]:
+        child = node[part]
+        child = dict(child) if isinstance(child, dict) else list(child)
+        node[part] = child
+        node = child
+    node[path[-1]] = value
+
+
+def _leaves(value: Any, path: LeafPath) -> Iterator[tuple[LeafPath, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    elif is_template(value):
+        yield path, value
+
+
+def due_times(provider: str, params: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """When a delivery goes out and when it expires (None: now / never said)."""
+    if provider == "emas":
+        push, expire = params.get("PushTime"), params.get("ExpireTime")
+        return (
+            parse_api_time(push) if isinstance(push, str) else None,
+            parse_api_time(expire) if isinstance(expire, str) else None,
+        )
+    content = params.get("StrategyContent")
+    if isinstance(content, str):
+        try:
+            content = json.loads(content)
+        except ValueError:
+            return None, None
+    if not isinstance(content, dict):
+        return None, None
+    kind = params.get("StrategyType")
+    try:
+        if kind == 1 and isinstance(content.get("fixedTime"), int):
+            return from_epoch_ms(content["fixedTime"]), None
+        if kind == 2 and isinstance(content.get("startTime"), int):
+            day = from_epoch_ms(content["startTime"]).astimezone(MPAAS_DAY_ZONE)
+            hours, minutes, seconds = (int(p) for p in str(content.get("time", "0:0:0")).split(":"))
+            local = datetime(day.year, day.month, day.day, tzinfo=MPAAS_DAY_ZONE)
+            moment = local + timedelta(hours=hours, minutes=minutes, seconds=seconds)
+            return moment.astimezone(timezone.utc), None
+    except (ValueError, OverflowError, OSError):
+        return None, None
+    return None, None
+
+
+def app_context(app: App) -> dict[str, Any]:
+    """What templates see of an app: identifiers only, never credentials."""
+    out: dict[str, Any] = {"name": app.name, "provider": app.provider, "region": app.region}
+    if app.provider == "emas":
+        out["app_key"] = app.app_key
+    else:
+        out.update(
+            app_id=app.app_id,
+            workspace_id=app.workspace_id,
+            api_version=app.api_version or "2020-10-28",
+        )
+    return out
+
+
+class Renderer:
+    """Renders campaigns for environments. Not thread-safe: one per thread."""
+
+    def __init__(self, config: Config, now: datetime, *, check_keys: bool = True) -> None:
+        self.config = config
+        self.root = config.root
+        self.now = now
+        self.check_keys = check_keys
+        folder = (self.root / config.templates) if config.templates else None
+        self.templates_problem: str | None = None
+        if folder is not None:
+            try:
+                resolved = folder.resolve()
+                if not resolved.is_relative_to(self.root.resolve()):
+                    self.templates_problem = "the templates folder is outside the repo"
+                    folder = None
+            except OSError:
+                folder = None
+        self.sandbox = Sandbox(folder)
+        self._parsed: dict[str, tuple[Template, bool]] = {}
+
+    # -- templates --------------------------------------------------------------------------
+
+    def compile(self, source: str) -> tuple[Template, bool]:
+        """The compiled template and whether it reads ``row``; each source compiled once."""
+        found = self._parsed.get(source)
+        if found is None:
+            try:
+                tree = self.sandbox.parse(source)
+                template = self.sandbox.compile_template(source)
+            except Exception as exc:
+                raise explain(exc) from None
+            found = (template, _uses_row(tree))
+            if len(self._parsed) >= 4096:
+                self._parsed.clear()
+            self._parsed[source] = found
+        return found
+
+    def run(self, template: Template, context: dict[str, Any]) -> str:
+        """Render with ``context`` as the whole namespace (shared, not copied: it is built
+        once per message and only ``row`` changes), bounded in size, steps and time."""
+        budget = self.sandbox.budget
+        budget.reset()
+        try:
+            chunks = template.root_render_func(template.new_context(context, shared=True))
+            total = 0
+            parts = []
+            for chunk in chunks:
+                total += len(chunk)
+                if total > MAX_OUTPUT_BYTES:
+                    raise BudgetError(f"the output is over {MAX_OUTPUT_BYTES} characters")
+                parts.append(chunk)
+            text = "".join(parts)
+        except Exception as exc:  # every template failure becomes a located diagnostic
+            raise explain(exc) from None
+        if total > MAX_OUTPUT_BYTES // 4 and len(text.encode("utf-8")) > MAX_OUTPUT_BYTES:
+            raise RenderError("template.too-large", f"the output is over {MAX_OUTPUT_BYTES} bytes")
+        return text
+
+    # -- context ----------------------------------------------------------------------------
+
+    def context(
+        self, campaign: Campaign, message: Message, environment: str, app: App
+    ) -> tuple[dict[str, Any], list[Diagnostic]]:
+        env = self.config.environments[environment]
+        problems: list[Diagnostic] = []
+        layers: list[tuple[dict[str, Any], Any, tuple[str | int, ...]]] = [
+            (self.config.vars, self.config.source, ("vars",)),
+            (env.vars, self.config.source, ("environments", environment, "vars")),
+            (campaign.vars, campaign.source, ("vars",)),
+            (message.vars, campaign.source, (*message.path, "vars")),
+        ]
+        merged: dict[str, Any] = dict(self.sandbox.globals)
+        for values, doc, where in layers:
+            for name, value in values.items():
+                if name in RESERVED and doc is not None:
+                    problems.append(
+                        doc.diagnostic(
+                            (*where, name),
+                            f"{name!r} is reserved ({', '.join(RESERVED)}); rename the variable",
+                            "template.reserved-var",
+                            key=True,
+                        )
+                    )
+                    continue
+                merged[name] = value
+        merged.update(
+            campaign={"id": campaign.id, "revision": campaign.revision, "app": campaign.app},
+            environment={"name": environment},
+            app=app_context(app),
+            now=self.now,
+        )
+        return merged, problems
+
+    # -- campaigns --------------------------------------------------------------------------
+
+    def applies(self, campaign: Campaign, environment: str) -> App | None:
+        """The campaign's app in ``environment``, or None when it does not apply there."""
+        if campaign.environments is not None and environment not in campaign.environments:
+            return None
+        app = self.config.environments[environment].apps.get(campaign.app)
+        if app is None or app.provider != campaign.provider:
+            return None
+        return app
+
+    def render_campaign(
+        self, campaign: Campaign, environment: str, report: Report
+    ) -> Iterator[Delivery]:
+        app = self.applies(campaign, environment)
+        if app is None:
+            return
+        for message in campaign.messages:
+            yield from self.render_message(campaign, message, environment, app, report)
+
+    def render_message(
+        self, campaign: Campaign, message: Message, environment: str, app: App, report: Report
+    ) -> Iterator[Delivery]:
+        doc = campaign.source
+        table = load_table(campaign.provider).message_params
+
+        def located(path: LeafPath, rule: str, text: str) -> Diagnostic:
+            full = (*message.path, *path)
+            return doc.diagnostic(full, text, rule, display_path=format_path(full))
+
+        context, problems = self.context(campaign, message, environment, app)
+        if self.templates_problem:
+            problems.append(doc.diagnostic((), self.templates_problem, "template.include"))
+        if app.provider == "mpaas" and app.api_version == LEGACY_MPAAS:
+            for name in message.params:
+                param = table.get(name)
+                if param is not None and LEGACY_MPAAS not in param.versions:
+                    problems.append(
+                        located(
+                            (name,),
+                            "mpaas.api-version",
+                            f"app {app.name!r} in {environment} uses PushBroadcast "
+                            f"{LEGACY_MPAAS}, which has no {name}",
+                        )
+                    )
+        # Compile every template, then render the ones that do not read the row once.
+        skeleton = dict(message.params)
+        row_leaves: list[Leaf] = []
+        for path, source in _leaves(message.params, ()):
+            try:
+                template, uses_row = self.compile(source)
+                if uses_row and message.fan_out:
+                    row_leaves.append(Leaf(path, template, True))
+                    continue
+                value = self.run(template, context)
+            except RenderError as exc:
+                problems.append(located(path, exc.rule, exc.message))
+                continue
+            _set(skeleton, path, _coerce_nested(table.get(str(path[0])), path, value))
+        # Literal values too: YAML's ``TargetValue: 12345`` is a string field's text.
+        skeleton = {name: coerce(table.get(name), value) for name, value in skeleton.items()}
+        if problems:
+            report.extend(problems)
+            return
+        prefix = f"{environment}/{campaign.id}/r{campaign.revision}/{message.id}"
+        source: Position = (doc.file, *doc.position(message.path))
+
+        def delivery(
+            params: dict[str, Any], key: str | None, row: tuple[str, int] | None
+        ) -> Delivery:
+            due_at, expires_at = due_times(campaign.provider, params)
+            return Delivery(
+                key=f"{prefix}/{key}" if key is not None else prefix,
+                environment=environment,
+                campaign=campaign.id,
+                revision=campaign.revision,
+                message=message.id,
+                fan_out_key=key,
+                provider=campaign.provider,
+                app=app.name,
+                params=params,
+                fingerprint=fingerprint(params),
+                due_at=due_at,
+                expires_at=expires_at,
+                source=source,
+                row=row,
+            )
+
+        if not message.fan_out:
+            yield delivery(skeleton, None, None)
+            return
+        yield from self.fan_out(
+            campaign, message, context, skeleton, row_leaves, table, report, located, delivery
+        )
+
+    def fan_out(
+        self,
+        campaign: Campaign,
+        message: Message,
+        context: dict[str, Any],
+        skeleton: dict[str, Any],
+        row_leaves: list[Leaf],
+        table: dict[str, Param],
+        report: Report,
+        located: Any,
+        delivery: Any,
+    ) -> Iterator[Delivery]:
+        spec = message.fan_out
+        if not isinstance(spec, dict) or not isinstance(spec.get("data"), str):
+            return  # the authoring schema already reported it
+        if campaign.provider != "emas":
+            report.add(
+                located(
+                    ("fan_out",),
+                    "fan-out.provider",
+                    "fan_out is for EMAS MassPush tasks; an mPaaS broadcast already reaches "
+                    "every device",
+                )
+            )
+            return
+        relative = spec["data"]
+        try:
+            path = resolve_data_path(self.root, relative)
+            fmt = data_format(relative, spec.get("format"))
+        except ValueError as exc:
+            report.add(located(("fan_out", "data"), "fan-out.path", str(exc)))
+            return
+        key_template: Template | None = None
+        if isinstance(spec.get("key"), str):
+            try:
+                key_template = self.compile(spec["key"])[0]
+            except RenderError as exc:
+                report.add(located(("fan_out", "key"), exc.rule, exc.message))
+                return
+        errors = 0
+        seen: set[int] = set()
+        rows = read_rows(path, relative, fmt)
+        context = dict(context)
+        while errors < MAX_ROW_ERRORS:
+            try:
+                row: Row | None = next(rows, None)
+            except LocatedError as exc:
+                report.add(exc.diagnostic)
+                return
+            if row is None:
+                return
+            where = f"row {row.number} ({relative}:{row.line})"
+            context["row"] = row.values
+            params = dict(skeleton)
+            failed = False
+            for leaf in row_leaves:
+                try:
+                    value = self.run(leaf.template, context)
+                except RenderError as exc:
+                    report.add(located(leaf.path, exc.rule, f"{exc.message} in {where}"))
+                    failed = True
+                    break
+                param = table.get(str(leaf.path[0]))
+                if len(leaf.path) == 1:
+                    params[leaf.path[0]] = coerce(param, value)  # type: ignore[index]
+                else:
+                    _set(params, leaf.path, _coerce_nested(param, leaf.path, value))
+            key = str(row.number)
+            if not failed and key_template is not None:
+                try:
+                    key = self.run(key_template, context).strip()
+                except RenderError as exc:
+                    report.add(located(("fan_out", "key"), exc.rule, f"{exc.message} in {where}"))
+                    failed = True
+                else:
+                    problem = _bad_key(key)
+                    if problem:
+                        report.add(
+                            located(("fan_out", "key"), "fan-out.key", f"{problem} in {where}")
+                        )
+                        failed = True
+            if not failed and self.check_keys:
+                digest = hash(key)
+                if digest in seen:
+                    report.add(
+                        located(
+                            ("fan_out", "key"),
+                            "fan-out.duplicate-key",
+                            f"key {key!r} of {where} is also the key of an earlier row; "
+                            "each row needs its own key",
+                        )
+                    )
+                    failed = True
+                seen.add(digest)
+            if failed:
+                errors += 1
+                continue
+            yield delivery(params, key, (relative, row.line))
+        report.add(
+            located(
+                ("fan_out",),
+                "fan-out.too-many-errors",
+                f"stopped after {MAX_ROW_ERRORS} bad rows of {relative}",
+            )
+        )
+
+
+def _bad_key(key: str) -> str | None:
+    if not key:
+        return "the fan-out key is empty"
+    if len(key) > MAX_KEY_LENGTH:
+        return f"the fan-out key is longer than {MAX_KEY_LENGTH} characters"
+    if any(c in key for c in "\r\n\t"):
+        return "the fan-out key contains a line break or tab"
+    return None
+
+
+def render_deliveries(
+    campaigns: Iterable[Campaign],
+    config: Config,
+    environment: str,
+    now: datetime,
+    report: Report,
+    *,
+    check_keys: bool = True,
+) -> Iterator[Delivery]:
+    """Every delivery of ``campaigns`` in ``environment``, streamed in campaign, message and
+    row order. Problems go to ``report`` (located); a message with a problem yields no
+    deliveries (a fan-out message stops after :data:`MAX_ROW_ERRORS` bad rows), so check
+    ``report.ok`` after consuming the stream before acting on it."""
+    config.environment(environment)  # an unknown environment is a PushopsError
+    renderer = Renderer(config, now, check_keys=check_keys)
+    for campaign in campaigns:
+        yield from renderer.render_campaign(campaign, environment, report)
+
+
+def load_campaigns(paths: Iterable[Path], root: Path, report: Report) -> list[Campaign]:
+    """The campaigns under ``paths`` (default ``campaigns/``), in file order; problems go to
+    ``report``."""
+    out = []
+    for path in discover(paths, root):
+        campaign, problems = load_campaign(path)
+        report.extend(problems)
+        if campaign is not None:
+            out.append(campaign)
+    return out

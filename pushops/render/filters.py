@@ -1,0 +1,170 @@
+"""The Jinja filters a push author needs: the API's time format and arithmetic on it, epoch
+milliseconds, a byte-safe truncate, and JSON for fields that travel as JSON strings.
+
+Time filters take an aware ``datetime`` (``now``), a naive one (read as UTC), or a string (the
+API's ``YYYY-MM-DDThh:mm:ssZ`` or any ISO 8601 time). They return the kind they were given: a
+``datetime`` stays a ``datetime``, a string comes back as an API-format string, so
+``{{ "2026-11-22T09:00:00Z" | add_hours(2) }}`` is already wire-ready.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone, tzinfo
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pushops.rules.timeutil import API_FORMAT, MPAAS_DAY_ZONE
+
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+# Arithmetic far outside any push's life is a mistake, and huge values would overflow datetime.
+_MAX_SHIFT = 366 * 24
+
+
+class FilterError(ValueError):
+    """A filter was given a value it cannot work with; shown to the author as is."""
+
+
+@cache
+def zone(name: str) -> tzinfo:
+    """A time zone by IANA name (``Asia/Shanghai``), ``UTC``, or a fixed offset (``UTC+8``,
+    ``+05:30``)."""
+    if name.upper() in ("UTC", "Z", "GMT"):
+        return timezone.utc
+    match = _OFFSET.match(name.strip())
+    if match:
+        sign, hours, minutes = match.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+        if delta > timedelta(hours=14):
+            raise FilterError(f"time zone offset {name!r} is out of range")
+        return timezone(-delta if sign == "-" else delta)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FilterError(f"unknown time zone {name!r}") from None
+
+
+def _to_datetime(value: Any, *, naive_zone: tzinfo = timezone.utc) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            raise FilterError(
+                f"{value!r} is not a time (expected e.g. 2026-11-22T09:00:00Z)"
+            ) from None
+    else:
+        raise FilterError(f"expected a time, got {type(value).__name__} {value!r}")
+    return moment if moment.tzinfo else moment.replace(tzinfo=naive_zone)
+
+
+def _same_kind(original: Any, moment: datetime) -> datetime | str:
+    return format_api(moment) if isinstance(original, str) else moment
+
+
+def format_api(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime(API_FORMAT)
+
+
+def api_time(value: Any) -> str:
+    """``{{ now | api_time }}``: the API's UTC time format, ``YYYY-MM-DDThh:mm:ssZ``.
+
+    A naive time is read as UTC; use ``from_zone`` first for a local time.
+    """
+    return format_api(_to_datetime(value))
+
+
+def _shift(value: Any, amount: Any, unit: str) -> datetime | str:
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+        raise FilterError(f"add_{unit} takes a number, got {amount!r}")
+    delta = timedelta(**{unit: amount})
+    if abs(delta) > timedelta(hours=_MAX_SHIFT):
+        raise FilterError(f"add_{unit}({amount}) moves more than a year")
+    return _same_kind(value, _to_datetime(value) + delta)
+
+
+def add_hours(value: Any, hours: float) -> datetime | str:
+    """``{{ now | add_hours(24) | api_time }}``: the time ``hours`` later (negative: earlier)."""
+    return _shift(value, hours, "hours")
+
+
+def add_minutes(value: Any, minutes: float) -> datetime | str:
+    """``{{ now | add_minutes(30) }}``: the time ``minutes`` later (negative: earlier)."""
+    return _shift(value, minutes, "minutes")
+
+
+def add_days(value: Any, days: float) -> datetime | str:
+    """``{{ now | add_days(7) }}``: the time ``days`` later; a day is 24 hours."""
+    return _shift(value, days, "days")
+
+
+def from_zone(value: Any, name: str) -> datetime | str:
+    """``{{ "2026-11-22 09:30" | from_zone("Asia/Shanghai") | api_time }}``: a wall-clock time
+    in the named zone, as UTC. A time that already carries an offset is only converted."""
+    return _same_kind(value, _to_datetime(value, naive_zone=zone(name)).astimezone(timezone.utc))
+
+
+def start_of_day(value: Any, name: str | None = None) -> datetime | str:
+    """``{{ now | start_of_day }}``: 00:00 of that day in UTC+8 (the zone mPaaS days use), or
+    in the zone named (``start_of_day("UTC")``)."""
+    tz = zone(name) if name else MPAAS_DAY_ZONE
+    local = _to_datetime(value).astimezone(tz)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=tz)
+    return _same_kind(value, midnight.astimezone(timezone.utc))
+
+
+def epoch_ms(value: Any) -> int:
+    """``{{ now | epoch_ms }}``: milliseconds since 1970-01-01 UTC (mPaaS StrategyContent)."""
+    moment = _to_datetime(value)
+    return int(moment.timestamp()) * 1000 + moment.microsecond // 1000
+
+
+def truncate_bytes(value: Any, limit: int, end: str = "…") -> str:
+    """``{{ title | truncate_bytes(200) }}``: at most ``limit`` UTF-8 bytes, ``end`` included,
+    never cutting a character in two. Text that fits is returned unchanged."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise FilterError(f"truncate_bytes takes a byte count, got {limit!r}")
+    text = str(value)
+    raw = text.encode("utf-8")
+    if len(raw) <= limit:
+        return text
+    tail = str(end).encode("utf-8")
+    if len(tail) > limit:
+        tail = b""
+    # errors="ignore" drops the partial character a byte cut leaves at the end.
+    return raw[: limit - len(tail)].decode("utf-8", errors="ignore") + tail.decode("utf-8")
+
+
+def to_json(value: Any) -> str:
+    """``{{ payload | json }}``: compact JSON (no spaces, non-ASCII kept), as the wire wants.
+
+    Jinja's own ``tojson`` escapes ``<``, ``>``, ``&`` and ``'`` for HTML; use this one for push
+    fields."""
+    try:
+        return _json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default)
+    except ValueError as exc:  # circular data
+        raise FilterError(f"cannot encode as JSON: {exc}") from None
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_api(value)
+    raise FilterError(f"cannot encode {type(value).__name__} as JSON")
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "api_time": api_time,
+    "add_hours": add_hours,
+    "add_minutes": add_minutes,
+    "add_days": add_days,
+    "from_zone": from_zone,
+    "start_of_day": start_of_day,
+    "epoch_ms": epoch_ms,
+    "truncate_bytes": truncate_bytes,
+    "json": to_json,
+}
