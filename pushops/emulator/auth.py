@@ -101,9 +101,11 @@ class Authenticator:
         self._check_time(query.get("Timestamp"), "Timestamp")
         access_key_id = query.get("AccessKeyId") or ""
         secret = self._secret(access_key_id)
-        params = {k: v for k, v in query.items() if k != "Signature"}
-        params.update(request.form)
-        sts = signing.rpc_v1_string_to_sign(request.method, params)
+        encoded = dict(request.query_encoded)
+        del encoded["Signature"]  # unreserved name: encoded as itself
+        encoded.update(request.form_encoded)
+        canonical = signing.canonical_from_encoded(encoded)
+        sts = signing.rpc_v1_string_to_sign_from_canonical(request.method, canonical)
         expected = signing.rpc_v1_sign(sts, secret)
         if not hmac.compare_digest(expected, signature):
             # The suffix lets the legacy SDK compare our string to sign with its own and

@@ -27,8 +27,6 @@ MIN_EXPIRE_GAP = 3  # ExpireTime must be more than PushTime + 3 s
 UNSUPPORTED_TARGETS = frozenset({"TAG", "ALL", "TBD"})  # valid for Push, not for MassPush
 QUERY_MAX_DAYS = 7
 
-_INDEX = re.compile(r"PushTask\.(\d+)\.(.+)", re.DOTALL).fullmatch
-
 
 @cache
 def _table() -> tuple[Validator, int]:
@@ -45,22 +43,41 @@ def _app_key(params: dict[str, str]) -> str:
     return app_key
 
 
+_split_memo: dict[str, tuple[str, str] | None] = {}
+
+
+def _split_key(key: str) -> tuple[str, str] | None:
+    """``PushTask.12.Title`` -> ("12", "Title"); memoised, the same keys come in every call."""
+    if key in _split_memo:
+        return _split_memo[key]
+    index, _, name = key[9:].partition(".")
+    split = (index, name) if index.isdigit() and index[0] != "0" and name else None
+    if len(_split_memo) < 65536:
+        _split_memo[key] = split
+    return split
+
+
 def _tasks(params: dict[str, str], max_items: int) -> list[dict[str, str]]:
     by_index: dict[int, dict[str, str]] = {}
     for key, value in params.items():
         if not key.startswith("PushTask."):
             continue
-        m = _INDEX(key)
-        if m is None:
+        split = _split_key(key)
+        if split is None:
             raise invalid("PushTask", detail=f"{key} is not PushTask.N.Name.")
-        by_index.setdefault(int(m.group(1)), {})[m.group(2)] = value
+        index, name = split
+        task = by_index.get(index)  # keyed by the digits: int() per field costs more
+        if task is None:
+            task = by_index[index] = {}
+        task[name] = value
     if not by_index:
         raise missing("PushTask")
-    if len(by_index) > max_items or max(by_index) > max_items:
+    indexes = sorted(int(i) for i in by_index)
+    if len(indexes) > max_items or indexes[-1] > max_items:
         raise invalid("PushTask", "LengthExceed", f"MassPush takes 1 to {max_items} PushTasks.")
-    if sorted(by_index) != list(range(1, len(by_index) + 1)):
+    if indexes != list(range(1, len(indexes) + 1)) or len(indexes) != len(by_index):
         raise invalid("PushTask", detail="PushTask indexes must run 1, 2, 3 ... without gaps.")
-    return [by_index[i] for i in range(1, len(by_index) + 1)]
+    return [by_index[str(i)] for i in indexes]
 
 
 def _check_task(n: int, task: dict[str, str], validator: Validator, now: float) -> float | None:

@@ -44,6 +44,42 @@ def _typed(kind: str, value: str) -> Any:
     return value
 
 
+_BOOLEANS = frozenset({"true", "false"})
+
+
+def _fast_check(
+    kind: str, allowed: set[str], limits: dict[str, Any], fmt: str | None, json_kind: str | None
+) -> Check | None:
+    """Specialised checks for the shapes most rows have: they run for every field of every
+    PushTask, so each is one or two C-level operations when the value is fine."""
+    plain = not limits and not fmt and not json_kind
+    if kind == "string" and allowed and plain:
+        choices = frozenset(allowed)
+        shown = sorted(allowed)
+        return lambda v: None if v in choices else ("Format", f"{v!r} is not one of {shown}")
+    if kind == "boolean" and not allowed and plain:
+        return lambda v: None if v.lower() in _BOOLEANS else ("Format", f"not a boolean: {v!r}")
+    if (
+        kind == "string"
+        and not allowed
+        and not fmt
+        and not json_kind
+        and set(limits) == {"max_bytes"}
+    ):
+        most = limits["max_bytes"]
+        return lambda v: (
+            None
+            if len(v) * 4 <= most or len(v.encode()) <= most
+            else ("BytesExceed", f"at most {most} bytes")
+        )
+    if kind == "string" and fmt == "csv" and not allowed and set(limits) == {"max_entries"}:
+        most = limits["max_entries"]
+        return lambda v: (
+            None if v.count(",") < most else ("LengthExceed", f"at most {most} entries")
+        )
+    return None
+
+
 def _compile(param: Param) -> Check | None:
     kind = param.type
     allowed = {str(v).lower() if isinstance(v, bool) else str(v) for v in param.allowed}
@@ -54,6 +90,9 @@ def _compile(param: Param) -> Check | None:
         json_kind = "object"  # when sent as one field rather than flattened (api-facts §4.6)
     if kind == "string" and not allowed and not limits and not fmt and not json_kind:
         return None
+    fast = _fast_check(kind, allowed, limits, fmt, json_kind)
+    if fast is not None:
+        return fast
 
     def check(value: str) -> tuple[str, str] | None:
         if kind in ("integer", "number", "boolean"):
@@ -101,24 +140,20 @@ def _compile(param: Param) -> Check | None:
     return check
 
 
-def _matches(cond: Condition, values: Mapping[str, str]) -> bool:
+def _trigger(cond: Condition) -> Callable[[str], bool]:
+    """A test of the condition's field value (present, non-None), built once per table."""
     when = cond.when
-    value = values.get(when["field"])
+
+    def norm(expected: Any) -> str:
+        return str(expected).lower() if isinstance(expected, bool) else str(expected)
+
     if "present" in when:
-        return bool(value) == bool(when["present"])
-    if value is None:
-        return False
-
-    def same(expected: Any) -> bool:
-        if isinstance(expected, bool):
-            return value.lower() == str(expected).lower()
-        return value == str(expected)
-
-    if "equals" in when:
-        return same(when["equals"])
-    if "in" in when:
-        return any(same(e) for e in when["in"])
-    return False
+        wanted = bool(when["present"])
+        return lambda value: bool(value) == wanted
+    options = {norm(e) for e in (when["in"] if "in" in when else [when.get("equals")])}
+    if any(isinstance(e, bool) for e in (when.get("in") or [when.get("equals")])):
+        return lambda value: value.lower() in options
+    return lambda value: value in options
 
 
 @dataclass(frozen=True)
@@ -127,16 +162,21 @@ class Validator:
 
     params: Mapping[str, Param]
     checks: Mapping[str, Check]
+    checked: frozenset[str]
     required: tuple[str, ...]
-    conditions: tuple[Condition, ...]
+    conditions: tuple[tuple[str, Callable[[str], bool], Condition], ...]
+    condition_fields: frozenset[str]
 
     @classmethod
     def build(cls, params: Iterable[Param], conditions: Iterable[Condition]) -> Validator:
         rows = {p.name: p for p in params}
         checks = {name: c for name, p in rows.items() if (c := _compile(p)) is not None}
         required = tuple(name for name, p in rows.items() if p.required)
-        known = [c for c in conditions if c.when.get("field") in rows]
-        return cls(rows, checks, required, tuple(known))
+        known = tuple(
+            (c.when["field"], _trigger(c), c) for c in conditions if c.when.get("field") in rows
+        )
+        fields = frozenset(f for f, _, _ in known)
+        return cls(rows, checks, frozenset(checks), required, known, fields)
 
     def problems(self, values: Mapping[str, str]) -> Problem | None:
         """The first problem in ``values`` (decoded wire strings), or None."""
@@ -147,15 +187,27 @@ class Validator:
             if value == "":
                 return name, "Empty", ""
         checks = self.checks
-        for name, value in values.items():
-            check = checks.get(name)
+        present = values.keys()
+        # Set intersections run in C; most fields of a PushTask have nothing to check.
+        for name in present & self.checked:
+            value = values[name]
             # An empty optional field is how SDKs say "unset"; nothing to check.
-            if check is not None and value != "":
-                found = check(value)
+            if value != "":
+                found = checks[name](value)
                 if found is not None:
                     return name, found[0], found[1]
-        for cond in self.conditions:
-            if not _matches(cond, values):
+        if not self.conditions:
+            return None
+        fire_on_absence = any(not c.when.get("present", True) for _, _, c in self.conditions)
+        if not fire_on_absence and not (present & self.condition_fields):
+            return None
+        for field, triggered, cond in self.conditions:
+            value = values.get(field)
+            # "present: false" conditions fire on absence; the rest need the field.
+            if value is None:
+                if cond.when.get("present", True):
+                    continue
+            elif not triggered(value):
                 continue
             then = cond.then
             for name in then.get("require", ()):

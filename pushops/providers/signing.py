@@ -59,8 +59,14 @@ def percent_encode(s: str) -> str:
 def canonical_query(params: Mapping[str, str]) -> str:
     """``k=v`` pairs, both RFC 3986-encoded, sorted by encoded key, joined with ``&``."""
     enc = percent_encode
-    pairs = sorted((enc(k), enc(v)) for k, v in params.items())
-    return "&".join([f"{k}={v}" for k, v in pairs])
+    return canonical_from_encoded({enc(k): enc(v) for k, v in params.items()})
+
+
+def canonical_from_encoded(encoded: Mapping[str, str]) -> str:
+    """The canonical string of pairs already RFC 3986-encoded (a verifier that decodes and
+    encodes in one pass hands them over directly)."""
+    # Keys are unique, so sorting the keys alone gives the order of the pairs.
+    return "&".join([f"{k}={encoded[k]}" for k in sorted(encoded)])
 
 
 # --- RPC signature v1 (HMAC-SHA1) ------------------------------------------------------------
@@ -69,7 +75,10 @@ def canonical_query(params: Mapping[str, str]) -> str:
 def rpc_v1_string_to_sign(method: str, params: Mapping[str, str]) -> str:
     """``METHOD&%2F&enc(canonical)``; ``params`` are the decoded query (without ``Signature``)
     plus the decoded form fields."""
-    canonical = canonical_query(params)
+    return rpc_v1_string_to_sign_from_canonical(method, canonical_query(params))
+
+
+def rpc_v1_string_to_sign_from_canonical(method: str, canonical: str) -> str:
     # Re-encoding an already encoded string only ever touches '%', '=' and '&' (everything
     # else in it is unreserved), so three replaces equal percent_encode(canonical), faster.
     twice = canonical.replace("%", "%25").replace("=", "%3D").replace("&", "%26")

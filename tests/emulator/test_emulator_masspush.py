@@ -239,3 +239,9 @@ def test_query_push_records_needs_a_window_of_at_most_7_days(call: Caller) -> No
     assert error_code(r) == "InvalidPeriod.ExceedDays"
     r = call.emas("QueryPushRecords", {"StartTime": "yesterday", "EndTime": iso()})
     assert error_code(r) == "InvalidStartTime.Format"
+
+
+def test_task_index_with_a_leading_zero_is_invalid_push_task_format(call: Caller) -> None:
+    form = {f"PushTask.01.{k}": v for k, v in task().items()}
+    r = call.v1("MassPush", "2016-08-01", {"AppKey": "1"}, form)
+    assert error_code(r) == "InvalidPushTask.Format"
