@@ -6,6 +6,7 @@ read the monotonic clock instead: setting the date must not refill or drain a qu
 
 from __future__ import annotations
 
+import calendar
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -44,13 +45,26 @@ def iso_utc(ts: float) -> str:
 
 def parse_iso_utc(text: str) -> float | None:
     """Epoch seconds of ``YYYY-MM-DDThh:mm:ssZ``; None when the text is not exactly that."""
-    if len(text) != 20 or text[10] != "T" or text[19] != "Z":
+    # By hand rather than strptime (~10x slower): every signed call has a timestamp.
+    if (
+        len(text) != 20
+        or text[4] != "-"
+        or text[7] != "-"
+        or text[10] != "T"
+        or text[13] != ":"
+        or text[16] != ":"
+        or text[19] != "Z"
+    ):
         return None
+    digits = (text[0:4], text[5:7], text[8:10], text[11:13], text[14:16], text[17:19])
+    if not all(d.isdigit() and d.isascii() for d in digits):
+        return None
+    year, month, day, hour, minute, second = (int(d) for d in digits)
     try:
-        parsed = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+        datetime(year, month, day, hour, minute, second)  # rejects Feb 30, hour 25 ...
     except ValueError:
         return None
-    return parsed.replace(tzinfo=timezone.utc).timestamp()
+    return float(calendar.timegm((year, month, day, hour, minute, second)))
 
 
 BEIJING = timezone(timedelta(hours=8))

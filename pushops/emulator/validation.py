@@ -166,6 +166,7 @@ class Validator:
     required: tuple[str, ...]
     conditions: tuple[tuple[str, Callable[[str], bool], Condition], ...]
     condition_fields: frozenset[str]
+    fire_on_absence: bool  # some condition is "present: false"
 
     @classmethod
     def build(cls, params: Iterable[Param], conditions: Iterable[Condition]) -> Validator:
@@ -176,7 +177,8 @@ class Validator:
             (c.when["field"], _trigger(c), c) for c in conditions if c.when.get("field") in rows
         )
         fields = frozenset(f for f, _, _ in known)
-        return cls(rows, checks, frozenset(checks), required, known, fields)
+        on_absence = any(not c.when.get("present", True) for _, _, c in known)
+        return cls(rows, checks, frozenset(checks), required, known, fields, on_absence)
 
     def problems(self, values: Mapping[str, str]) -> Problem | None:
         """The first problem in ``values`` (decoded wire strings), or None."""
@@ -198,8 +200,7 @@ class Validator:
                     return name, found[0], found[1]
         if not self.conditions:
             return None
-        fire_on_absence = any(not c.when.get("present", True) for _, _, c in self.conditions)
-        if not fire_on_absence and not (present & self.condition_fields):
+        if not self.fire_on_absence and not (present & self.condition_fields):
             return None
         for field, triggered, cond in self.conditions:
             value = values.get(field)
