@@ -18,6 +18,9 @@ VERSION = "2016-08-01"
 MAX_TASKS = 100
 # The per-account MassPush quota the provider documents (calls per second).
 MASS_PUSH_QUOTA = 500.0
+# We pace at 98% of a quota: the provider counts calls in its own windows, on its own clock,
+# after network jitter; evenly paced calls at 100% put 501 into a window now and then.
+QUOTA_HEADROOM = 0.02
 
 
 @dataclass(frozen=True)
@@ -74,11 +77,13 @@ class EmasClient:
         endpoint: str = DEFAULT_ENDPOINTS[EMAS],
         mass_push_rate: float | None = MASS_PUSH_QUOTA,
     ) -> None:
+        """``mass_push_rate``: the account's MassPush quota in calls/s (None: no limit)."""
         self.transport = transport
         self.app_key = str(app_key)
         self.endpoint = endpoint
         # The quota is the account's, so apps of one account share one bucket.
-        self._mass_push_limiter = transport.limiter("emas:MassPush", mass_push_rate)
+        pace = None if mass_push_rate is None else mass_push_rate * (1 - QUOTA_HEADROOM)
+        self._mass_push_limiter = transport.limiter("emas:MassPush", pace)
 
     async def mass_push(
         self, tasks: Sequence[Mapping[str, str]], idempotent_token: str

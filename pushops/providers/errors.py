@@ -35,6 +35,7 @@ _RUN_CODES = frozenset(
     {
         "SignatureDoesNotMatch",
         "IncompleteSignature",
+        "InvalidSignatureMethod",
         "InvalidAccessKeySecret",
         "PermissionDenied",
         "AccountDisabled",
@@ -101,6 +102,7 @@ class ProviderError(PushopsError):
         self.outcome_unknown = outcome_unknown
         self.action = action
         self.attempts = 1
+        self.body: Mapping[str, object] = {}  # the provider's answer, when it was JSON
         super().__init__(self._summary())
 
     def _summary(self) -> str:
@@ -215,7 +217,7 @@ def error_from_http(
 def error_from_result_code(body: Mapping[str, object], action: str | None = None) -> ProviderError:
     """The error an mPaaS HTTP 200 answer with ResultCode other than "100" stands for."""
     code = _first(body, "ResultCode", "resultCode") or "?"
-    return make_error(
+    error = make_error(
         code,
         _first(body, "ResultMessage", "resultMessage") or "",
         http_status=200,
@@ -224,3 +226,5 @@ def error_from_result_code(body: Mapping[str, object], action: str | None = None
         outcome_unknown=code == "9000",
         action=action,
     )
+    error.body = body
+    return error

@@ -12,7 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pushops.providers.endpoints import DEFAULT_ENDPOINTS, MPAAS
-from pushops.providers.errors import MPAAS_SUCCESS, ProviderError, error_from_result_code
+from pushops.providers.errors import (
+    MPAAS_SUCCESS,
+    ProviderError,
+    RequestError,
+    error_from_result_code,
+)
 from pushops.providers.rpc import Call
 from pushops.providers.transport import Transport
 
@@ -47,6 +52,28 @@ class BroadcastResult:
     result_code: str
     data: str | None  # PushResult.Data: the provider's id for the push task
     attempts: int
+    # True when an earlier attempt of this call went unanswered and the retry was refused
+    # as a repeated Msgkey: the first attempt delivered it (``data`` names that task).
+    already_sent: bool = False
+
+
+class DuplicateMsgkey(RequestError):
+    """The Msgkey was used before this call: an earlier run (or another client) sent it."""
+
+    @property
+    def existing(self) -> str | None:
+        return _push_data(self.body)
+
+
+def _push_data(body: Mapping[str, object]) -> str | None:
+    result = body.get("PushResult")
+    return _text(result.get("Data")) if isinstance(result, Mapping) else None
+
+
+def is_duplicate_msgkey(error: ProviderError) -> bool:
+    # mPaaS documents only "Msgkey must be unique". The emulator refuses a repeat with 3028
+    # INVALID_PARAM naming the Msgkey (our reading); the live wording is unconfirmed.
+    return error.code == "3028" and "msgkey" in error.message.lower()
 
 
 @dataclass(frozen=True)
@@ -105,13 +132,29 @@ class MpaasClient:
                     f"PushBroadcast {LEGACY_VERSION} has no field(s) {', '.join(extra)}"
                 )
         call = Call("PushBroadcast", self.version, {}, dict(params))
-        reply = await self.transport.call(
-            self.endpoint, call, limiter=self._broadcast_limiter, check=check_result_code
-        )
-        push_result = reply.body.get("PushResult")
-        data = push_result.get("Data") if isinstance(push_result, Mapping) else None
+        try:
+            reply = await self.transport.call(
+                self.endpoint, call, limiter=self._broadcast_limiter, check=check_result_code
+            )
+        except RequestError as error:
+            if not is_duplicate_msgkey(error):
+                raise
+            if error.outcome_unknown:
+                # Our own lost attempt delivered it; the retry only proved so.
+                return BroadcastResult(
+                    error.request_id, error.code, _push_data(error.body), error.attempts, True
+                )
+            duplicate = DuplicateMsgkey(
+                error.code, error.message, request_id=error.request_id,
+                http_status=error.http_status, action=error.action,
+            )  # fmt: skip
+            duplicate.body, duplicate.attempts = error.body, error.attempts
+            raise duplicate from error
         return BroadcastResult(
-            reply.request_id, str(reply.body.get("ResultCode")), _text(data), reply.attempts
+            reply.request_id,
+            str(reply.body.get("ResultCode")),
+            _push_data(reply.body),
+            reply.attempts,
         )
 
     async def cancel_push_scheduler(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -30,11 +31,21 @@ from pushops.providers.errors import (
     error_from_http,
     parse_json_body,
 )
+from pushops.providers.pool import KeepAlivePool
 from pushops.providers.ratelimit import RateLimiter, RateLimits
 from pushops.providers.retry import RetryPolicy
 from pushops.providers.rpc import V1, Call, sign
 
 log = logging.getLogger("pushops.providers")
+
+try:  # pragma: no cover - depends on the environment
+    import sniffio  # noqa: F401
+except ImportError:  # pragma: no cover
+    # httpcore 1.0 tries ``import sniffio`` on every request to detect the async library, and
+    # a failed import is not cached: it searches sys.path each time (~30% of our CPU per call
+    # once anyio stopped depending on sniffio). ``None`` in sys.modules makes the failure
+    # instant; httpcore then assumes asyncio, which is what we run on.
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 # Turns a 2xx JSON body into an error when the API reports failure inside it (mPaaS).
 BodyCheck = Callable[[dict[str, object]], ProviderError | None]
@@ -51,6 +62,8 @@ class TransportOptions:
     max_in_flight: int = 100
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     user_agent: str = f"pushops/{__version__}"
+    # Keep each attempt's round-trip time in Transport.latencies (benchmarks, reports).
+    collect_latencies: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,11 @@ class Reply:
     request_id: str | None
     attempts: int
     http_status: int
+
+
+def idempotency_key(call: Call) -> str | None:
+    """The IdempotentToken or Msgkey the call carries: the same on every attempt."""
+    return call.query.get("IdempotentToken") or call.form.get("Msgkey")
 
 
 def _request_id(body: Mapping[str, object]) -> str | None:
@@ -103,6 +121,7 @@ class Transport:
         # Per-code counts of failed attempts (e.g. "Throttling.User": 3), for reports.
         self.failures: collections.Counter[str] = collections.Counter()
         self.attempts = 0
+        self.latencies: list[float] = []
         token = credentials.security_token
         redact.protect(credentials.access_key_secret.reveal(), *([token.reveal()] if token else []))
 
@@ -123,10 +142,8 @@ class Transport:
                     write=o.write_timeout,
                     pool=None,  # waiting for a connection is bounded by max_in_flight
                 ),
-                limits=httpx.Limits(
-                    max_connections=o.max_in_flight,
-                    max_keepalive_connections=o.max_in_flight,
-                ),
+                # One connection per call in flight, kept alive between calls (see pool.py).
+                transport=KeepAlivePool(o.max_in_flight),
                 trust_env=False,  # endpoints come from config only; no proxy surprises
             )
         return self._client
@@ -213,12 +230,23 @@ class Transport:
                     request.url, content=request.body, headers=request.headers
                 )
             except httpx.HTTPError as exc:
-                return _transport_error(exc, call.action)
+                error = _transport_error(exc, call.action)
+                log.debug("%s key=%s -> %s", call.action, idempotency_key(call), error.code)
+                return error
         elapsed = time.perf_counter() - started
+        if self.options.collect_latencies:
+            self.latencies.append(elapsed)
         status = response.status_code
         if not 200 <= status < 300:
             error = error_from_http(status, response.headers, response.content, call.action)
-            log.debug("%s -> HTTP %d %s in %.1f ms", call.action, status, error.code, elapsed * 1e3)
+            log.debug(
+                "%s key=%s -> HTTP %d %s in %.1f ms",
+                call.action,
+                idempotency_key(call),
+                status,
+                error.code,
+                elapsed * 1e3,
+            )
             return error
         body = parse_json_body(response.content)
         if body is None:
@@ -232,7 +260,12 @@ class Transport:
             )
         request_id = _request_id(body)
         log.debug(
-            "%s -> HTTP %d RequestId %s in %.1f ms", call.action, status, request_id, elapsed * 1e3
+            "%s key=%s -> HTTP %d RequestId %s in %.1f ms",
+            call.action,
+            idempotency_key(call),
+            status,
+            request_id,
+            elapsed * 1e3,
         )
         error = check(body) if check is not None else None
         if error is not None:

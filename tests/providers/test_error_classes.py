@@ -32,6 +32,8 @@ FATAL_REQUEST = [
     ("InvalidBody.BytesExceed", 400),
     ("InvalidTargetValue.Empty", 400),
     ("InvalidPeriod.ExceedDays", 400),
+    ("InvalidMessageId.NotFound", 404),
+    ("InvalidMessageId.NotCancellable", 400),
     ("MissingAppKey", 400),
     ("MissingPushTask", 400),
     ("TargetNotSupported", 400),
@@ -49,6 +51,8 @@ FATAL_REQUEST = [
 ]
 FATAL_RUN = [
     ("SignatureDoesNotMatch", 400),
+    ("IncompleteSignature", 400),
+    ("InvalidSignatureMethod", 400),
     ("InvalidAccessKeyId.NotFound", 400),
     ("InvalidAccessKeyId.Inactive", 400),
     ("PermissionDenied", 400),

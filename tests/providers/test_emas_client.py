@@ -1,0 +1,70 @@
+"""MassPush, CancelPush and QueryPushRecords against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from provider_helpers import APP_KEY, deliveries, providers, task, token
+
+from pushops.providers.rpc import ACS3, V1
+
+
+@pytest.mark.parametrize("scheme", [V1, ACS3])
+def test_mass_push_is_accepted_with_either_signature_scheme(emulator, scheme: str) -> None:
+    tasks = [task(1), task(2), task(3)]
+
+    async def go():
+        async with providers(signature=scheme) as p:
+            return await p.emas(APP_KEY, endpoint=emulator.url).mass_push(tasks, token())
+
+    result = asyncio.run(go())
+    assert len(result.message_ids) == 3
+    assert result.attempts == 1
+    assert result.request_id
+    sent = deliveries(emulator)
+    assert sorted(d["params"]["TargetValue"] for d in sent) == ["device-1", "device-2", "device-3"]
+
+
+def test_mass_push_refuses_more_than_100_tasks_before_sending(emulator) -> None:
+    async def go():
+        async with providers() as p:
+            await p.emas(APP_KEY, endpoint=emulator.url).mass_push([task()] * 101, token())
+
+    with pytest.raises(ValueError, match="1 to 100"):
+        asyncio.run(go())
+    assert deliveries(emulator) == []
+
+
+def test_repeated_token_returns_the_first_result_and_sends_nothing_more(emulator) -> None:
+    same = token()
+
+    async def go():
+        async with providers() as p:
+            emas = p.emas(APP_KEY, endpoint=emulator.url)
+            first = await emas.mass_push([task(1)], same)
+            second = await emas.mass_push([task(1)], same)
+            return first, second
+
+    first, second = asyncio.run(go())
+    assert first.message_ids == second.message_ids
+    assert len(deliveries(emulator)) == 1
+
+
+def test_scheduled_push_can_be_queried_and_cancelled(emulator) -> None:
+    later = (datetime.now(timezone.utc) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    start = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = (datetime.now(timezone.utc) + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    async def go():
+        async with providers() as p:
+            emas = p.emas(APP_KEY, endpoint=emulator.url)
+            pushed = await emas.mass_push([task(7, PushTime=later)], token())
+            page = await emas.query_push_records(start, end, PageSize="100")
+            cancelled = await emas.cancel_push(pushed.message_ids[0])
+            return pushed, page, cancelled
+
+    pushed, page, cancelled = asyncio.run(go())
+    assert pushed.message_ids[0] in {str(r.get("MessageId")) for r in page.records}
+    assert cancelled.request_id
