@@ -115,7 +115,8 @@ def _check(doc: SourceDocument) -> list[Diagnostic]:
             message = "a campaign has either `tasks` (EMAS MassPush) or `broadcasts` (mPaaS), not both or neither"
         problems.append(doc.diagnostic(path, message, rule, key=key))
     for key in MESSAGE_LIST.values():
-        for index, item in enumerate(doc.data.get(key) or []):
+        items = doc.data.get(key)
+        for index, item in enumerate(items if isinstance(items, list) else []):
             if not isinstance(item, dict):
                 continue
             meta = {k: v for k, v in item.items() if k in MESSAGE_META}

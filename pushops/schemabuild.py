@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from pushops.config import CONFIG_SCHEMA
-from pushops.tables import PROVIDERS, Condition, Param, ParameterTable, load_table, schemas_dir
+from pushops.tables import (
+    PROVIDERS,
+    TABLE_FILES,
+    Condition,
+    Param,
+    ParameterTable,
+    parse_table,
+    schemas_dir,
+)
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = "https://pushops.dev/schemas/"
@@ -129,6 +137,9 @@ def _value_schema(param: Param, *, authoring: bool) -> dict[str, Any]:
             schema["maximum"] = limits["maximum"]
     elif param.type == "boolean":
         schema = {"type": "boolean"}
+    elif param.type == "map" and param.wire == "flatten":
+        # Flattened maps (TransparentMessagePayload: vendor -> JSON object) nest freely.
+        schema = {"type": "object"}
     elif param.type == "map":
         schema = {"type": "object", "additionalProperties": {"type": ["string", "integer"]}}
         if param.keys:
@@ -308,9 +319,10 @@ def campaign_schema(tables: dict[str, ParameterTable]) -> dict[str, Any]:
     }
 
 
-def build_all() -> dict[str, dict[str, Any]]:
-    """File name -> schema, for every generated schema."""
-    tables = {p: load_table(p) for p in PROVIDERS}
+def build_all(folder: Path | None = None) -> dict[str, dict[str, Any]]:
+    """File name -> schema, for every schema generated from ``folder``/tables."""
+    folder = folder or schemas_dir()
+    tables = {p: parse_table(folder / "tables" / TABLE_FILES[p]) for p in PROVIDERS}
     out = {
         f"{t.provider}-{t.action.lower()}.schema.json": provider_schema(t) for t in tables.values()
     }
@@ -327,7 +339,7 @@ def drift(target: Path | None = None) -> list[str]:
     """Names of generated files that differ from what the tables give."""
     folder = target or schemas_dir()
     changed = []
-    for name, schema in build_all().items():
+    for name, schema in build_all(folder).items():
         path = folder / name
         if not path.is_file() or path.read_text(encoding="utf-8") != render_json(schema):
             changed.append(name)
@@ -337,7 +349,7 @@ def drift(target: Path | None = None) -> list[str]:
 def write_all(target: Path | None = None) -> list[str]:
     folder = target or schemas_dir()
     written = []
-    for name, schema in build_all().items():
+    for name, schema in build_all(folder).items():
         path = folder / name
         text = render_json(schema)
         if not path.is_file() or path.read_text(encoding="utf-8") != text:

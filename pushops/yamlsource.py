@@ -200,6 +200,23 @@ def _located_yaml_error(file: str, exc: yaml.YAMLError, text: str | bytes) -> Lo
     return LocatedError(Diagnostic(file, line, column, "", message, "yaml.syntax"))
 
 
+def _distinct_nodes(root: yaml.Node) -> int:
+    """How many nodes the document really holds (each aliased node once)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return len(seen)
+
+
 def parse_text(text: str | bytes, file: str) -> SourceDocument:
     """Parse one YAML document; every failure is a :class:`LocatedError`."""
     doc = SourceDocument(file=file, data=None)
@@ -221,8 +238,7 @@ def parse_text(text: str | bytes, file: str) -> SourceDocument:
         raise _located_yaml_error(file, exc, text) from None
     if node is None:
         raise LocatedError(Diagnostic(file, 1, 1, "", "the file is empty", "yaml.empty"))
-    builder = _Builder(doc, 0)
-    builder.alias_budget = MAX_ALIAS_EXPANSION + builder.size(node)
+    builder = _Builder(doc, _distinct_nodes(node))
     doc.data = builder.build(node, ())
     return doc
 

@@ -123,7 +123,8 @@ def _register_all() -> None:
                 _register_entries(provider, param)
             if param.type == "string" and param.json in ("object", "array"):
                 _register_json(provider, param)
-        _register_deprecated(provider)
+        if any(p.deprecated for p in load_table(provider).message_params.values()):
+            _register_deprecated(provider)
 
 
 _register_all()
