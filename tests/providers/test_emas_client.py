@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from provider_helpers import APP_KEY, deliveries, providers, task, token
+from provider_helpers import AKID, APP_KEY, SECRET, deliveries, providers, task, token
 
 from pushops.providers.rpc import ACS3, V1
 
@@ -68,3 +68,24 @@ def test_scheduled_push_can_be_queried_and_cancelled(emulator) -> None:
     pushed, page, cancelled = asyncio.run(go())
     assert pushed.message_ids[0] in {str(r.get("MessageId")) for r in page.records}
     assert cancelled.request_id
+
+
+def test_blocking_facade_sends_without_an_event_loop(emulator) -> None:
+    from pushops.providers import BlockingProviders, Credentials
+
+    with BlockingProviders(Credentials.of(AKID, SECRET), env={}) as p:
+        result = p.emas(APP_KEY, endpoint=emulator.url).mass_push([task(5)], token())
+    assert len(result.message_ids) == 1
+    assert len(deliveries(emulator)) == 1
+
+
+def test_endpoint_override_from_the_environment_reaches_the_emulator(emulator) -> None:
+    from pushops.providers import Credentials, Providers
+
+    async def go():
+        env = {"PUSHOPS_EMAS_ENDPOINT": emulator.url}
+        async with Providers(Credentials.of(AKID, SECRET), env=env) as p:
+            emas = p.emas(APP_KEY, endpoint="https://cloudpush.aliyuncs.com")
+            return await emas.mass_push([task()], token())
+
+    assert asyncio.run(go()).message_ids
