@@ -47,6 +47,10 @@ class RateLimiter:
         self._next = start + self._interval
         return max(0.0, start - now)
 
+    def pause(self, seconds: float) -> None:
+        """No slot starts within ``seconds`` from now (slots already handed out stand)."""
+        self._next = max(self._next, self._clock() + seconds)
+
     async def acquire(self) -> None:
         wait = self.reserve()
         if wait > 0:

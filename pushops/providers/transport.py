@@ -47,6 +47,11 @@ except ImportError:  # pragma: no cover
     # instant; httpcore then assumes asyncio, which is what we run on.
     sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
+# How long the whole bucket holds back after a throttled call that named no retry-after: the
+# provider counts calls per account in windows we cannot see, so one throttled call means the
+# current window is full for every call of ours, not just that one.
+THROTTLE_PAUSE = 0.05
+
 # Turns a 2xx JSON body into an error when the API reports failure inside it (mPaaS).
 BodyCheck = Callable[[dict[str, object]], ProviderError | None]
 
@@ -192,6 +197,8 @@ class Transport:
                 raise error
             if error.severity is Severity.FATAL_REQUEST or attempt >= policy.max_attempts:
                 raise error
+            if limiter is not None and error.code.startswith("Throttling"):
+                limiter.pause(error.retry_after or THROTTLE_PAUSE)
             delay = policy.delay(attempt, error.retry_after)
             log.info(
                 "%s attempt %d failed with %s; retrying in %.3fs",

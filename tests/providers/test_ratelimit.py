@@ -57,3 +57,12 @@ def test_apps_of_one_account_share_a_bucket_and_the_stricter_rate_wins() -> None
     assert limits.get("akid", "emas:MassPush", 500) is stricter
     assert limits.get("other", "emas:MassPush", 500) is not stricter
     assert limits.get("akid", "mpaas:PushBroadcast", None) is None
+
+
+def test_pause_holds_back_every_later_slot() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, clock=clock)
+    assert limiter.reserve() == 0.0
+    limiter.pause(0.5)
+    assert limiter.reserve() == pytest.approx(0.5)
+    assert limiter.reserve() == pytest.approx(0.51)
