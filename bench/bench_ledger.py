@@ -1,0 +1,199 @@
+"""Ledger write and read throughput on both backends (issue 5's ledger share of plan's budget).
+
+    python bench/bench_ledger.py [--quick]
+
+For SQLite (a temporary file) and PostgreSQL (a throwaway schema on ``PUSHOPS_TEST_PG_DSN``,
+default the local server; left out with a note if none answers):
+
+1. write 100,000 deliveries in calls of 100, the way apply does: ``record_pending`` then
+   ``record_sent`` per call, each its own transaction;
+2. read them back with ``current_deliveries`` into a dict by key, as plan does: seconds, and
+   the peak Python memory of that read (tracemalloc, in a second pass so it does not slow the
+   timed one); the same read without decoding requests;
+3. the process's peak RSS at the end.
+
+Plan's whole budget is 10 s and 1 GB for 100,000 deliveries with 90% in the ledger; the
+ledger's share here is held to 2 s and 300 MB. ``run(quick)`` returns the figures for the
+``python -m bench`` runner as a list of {figure, value, target, pass}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pushops.ledger import Call, Delivery, Ledger, open_ledger
+
+Figure = dict[str, object]
+ENV = "production"
+PG_DSN = os.environ.get("PUSHOPS_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+PER_CALL = 100
+FULL, QUICK = 100_000, 10_000
+READ_S_TARGET = 2.0
+READ_MB_TARGET = 300.0
+# Apply at the provider quota is 500 calls/s; the ledger should not be what holds it back.
+WRITE_CALLS_TARGET = 500.0
+
+
+def _task(n: int) -> dict[str, object]:
+    # A realistic EMAS PushTask, secrets already redacted by the caller.
+    return {
+        "DeviceType": "ANDROID",
+        "PushType": "NOTICE",
+        "Target": "DEVICE",
+        "TargetValue": f"device-{n:08d}",
+        "Title": "Your weekly summary is ready",
+        "Body": f"Hello user {n}, here is what happened this week in your account.",
+        "AndroidOpenType": "ACTIVITY",
+        "AndroidActivity": "com.example.app.MainActivity",
+        "AndroidExtParameters": '{"campaign":"weekly","variant":"b"}',
+        "StoreOffline": "true",
+        "ExpireTime": "2030-01-01T00:00:00Z",
+    }
+
+
+def _call(i: int) -> tuple[Call, list[Delivery]]:
+    call_id = f"call-{i:06d}"
+    deliveries = [
+        Delivery(
+            key=f"{ENV}/weekly/1/task-{i * PER_CALL + j:07d}",
+            environment=ENV,
+            campaign="weekly",
+            task=f"task-{i * PER_CALL + j:07d}",
+            fingerprint=uuid.uuid5(uuid.NAMESPACE_OID, str(i * PER_CALL + j)).hex,
+            request=_task(i * PER_CALL + j),
+        )
+        for j in range(PER_CALL)
+    ]
+    request = {"AppKey": "23267207", "AccessKeyId": "***", "Tasks": PER_CALL}
+    call = Call(
+        call_id=call_id,
+        environment=ENV,
+        provider="emas",
+        app="app",
+        action="MassPush",
+        token=str(uuid.uuid5(uuid.NAMESPACE_URL, call_id)),
+        request=request,
+        git_commit="0" * 40,
+        actor="bench",
+    )
+    return call, deliveries
+
+
+@contextmanager
+def _sqlite() -> Iterator[Ledger]:
+    with tempfile.TemporaryDirectory() as tmp, open_ledger(Path(tmp) / "state.db") as ledger:
+        yield ledger
+
+
+@contextmanager
+def _postgres() -> Iterator[Ledger]:
+    import psycopg
+
+    schema = f"pushops_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with open_ledger(PG_DSN, schema=schema) as ledger:
+            yield ledger
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _pg_problem() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_DSN, connect_timeout=3):
+            return None
+    except Exception as exc:  # no driver or no server: the bench says so and goes on
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _read(ledger: Ledger, with_request: bool) -> dict[str, Delivery]:
+    return {d.key: d for d in ledger.current_deliveries(ENV, with_request=with_request)}
+
+
+def _timed(fn: Callable[[], object]) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def bench_backend(name: str, ledger: Ledger, count: int) -> list[Figure]:
+    # Each call is built outside the timed part and dropped after, so the bench's own data
+    # does not swell the process's peak RSS.
+    write_s = 0.0
+    for i in range(count // PER_CALL):
+        call, deliveries = _call(i)
+        start = time.perf_counter()
+        ledger.record_pending(call, deliveries)
+        ledger.record_sent(call.call_id, {j: f"msg-{j}" for j in range(PER_CALL)})
+        write_s += time.perf_counter() - start
+
+    read_s, got = _timed(lambda: _read(ledger, True))
+    assert isinstance(got, dict) and len(got) == count, "read back fewer than written"
+    del got
+    bare_s, _ = _timed(lambda: _read(ledger, False))
+    tracemalloc.start()
+    kept = _read(ledger, True)
+    peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    del kept
+
+    calls_per_s = count / PER_CALL / write_s
+    print(f"\n== {name}: {count:,} deliveries in calls of {PER_CALL}")
+    print(f"  write (pending + sent)  {write_s:8.2f} s   {calls_per_s:8.0f} calls/s")
+    print(f"  read current            {read_s:8.2f} s   peak {peak_mb:6.1f} MB (tracemalloc)")
+    print(f"  read without requests   {bare_s:8.2f} s")
+    return [
+        _figure(f"{name}.write.calls_per_s", calls_per_s, WRITE_CALLS_TARGET, higher=True),
+        _figure(f"{name}.read_current.seconds", read_s, READ_S_TARGET * count / FULL),
+        _figure(f"{name}.read_current_no_request.seconds", bare_s, READ_S_TARGET * count / FULL),
+        _figure(f"{name}.read_current.peak_mb", peak_mb, READ_MB_TARGET * count / FULL),
+    ]
+
+
+def _figure(name: str, value: float, target: float, higher: bool = False) -> Figure:
+    ok = value >= target if higher else value <= target
+    shown = f">= {target:g}" if higher else f"<= {target:g}"
+    return {"figure": name, "value": round(value, 3), "target": shown, "pass": ok}
+
+
+def run(quick: bool = False) -> list[Figure]:
+    count = QUICK if quick else FULL
+    figures: list[Figure] = []
+    with _sqlite() as ledger:
+        figures += bench_backend("sqlite", ledger, count)
+    problem = _pg_problem()
+    if problem is None:
+        with _postgres() as ledger:
+            figures += bench_backend("postgresql", ledger, count)
+    else:
+        print(f"\n== postgresql: left out, no server at {PG_DSN} ({problem})")
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak RSS of the whole run {rss_mb:.0f} MB")
+    figures.append(_figure("process.peak_rss_mb", rss_mb, 1024))
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 deliveries instead")
+    args = parser.parse_args(argv)
+    figures = run(quick=args.quick)
+    failed = [f["figure"] for f in figures if not f["pass"]]
+    print("\n" + ("all figures within target" if not failed else f"over target: {failed}"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

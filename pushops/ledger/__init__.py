@@ -1,0 +1,47 @@
+"""The ledger ("state"): what was sent, written ahead of sending, on SQLite or PostgreSQL.
+
+Open one with :func:`open_ledger`; every backend offers the :class:`Ledger` interface.
+"""
+
+from pushops.ledger.base import Ledger
+from pushops.ledger.errors import (
+    ImportFormatError,
+    LedgerBusyError,
+    LedgerConflictError,
+    LedgerCorruptError,
+    LedgerError,
+    LedgerUnavailableError,
+    LockError,
+    LockLostError,
+    LockTimeoutError,
+    MigrationError,
+    NotFoundError,
+    SchemaVersionError,
+)
+from pushops.ledger.factory import DEFAULT_PATH, DSN_ENV, open_ledger, resolve_target
+from pushops.ledger.records import Call, Delivery, KeyHistory, LedgerMeta, LockInfo
+
+__all__ = [
+    "DEFAULT_PATH",
+    "DSN_ENV",
+    "Call",
+    "Delivery",
+    "ImportFormatError",
+    "KeyHistory",
+    "Ledger",
+    "LedgerBusyError",
+    "LedgerConflictError",
+    "LedgerCorruptError",
+    "LedgerError",
+    "LedgerMeta",
+    "LedgerUnavailableError",
+    "LockError",
+    "LockInfo",
+    "LockLostError",
+    "LockTimeoutError",
+    "MigrationError",
+    "NotFoundError",
+    "SchemaVersionError",
+    "open_ledger",
+    "resolve_target",
+]

@@ -1,0 +1,656 @@
+"""The ledger interface and all of its logic, over a handful of backend primitives.
+
+:class:`Ledger` implements every operation once, with the SQL of :mod:`pushops.ledger.sql`;
+a backend (``sqlite.py``, ``postgres.py``) only connects, starts transactions, streams rows,
+translates driver errors and provides the lock primitive. So both backends behave the same by
+construction, and the one behavioural test suite checks it.
+
+Every write is one transaction that bumps ``meta.serial`` by one. Lock bookkeeping and schema
+migrations are not ledger content and leave the serial alone (a plan made before ``apply``
+took its lock must still match).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+
+from pushops.ledger import sql
+from pushops.ledger.codec import (
+    call_row,
+    delivery_row,
+    json_text,
+    row_call,
+    row_delivery,
+    text_time,
+    time_text,
+)
+from pushops.ledger.errors import (
+    LedgerConflictError,
+    LedgerCorruptError,
+    LedgerError,
+    LockError,
+    LockLostError,
+    LockTimeoutError,
+    MigrationError,
+    NotFoundError,
+    SchemaVersionError,
+)
+from pushops.ledger.locking import default_holder, lock_from_row, wait_for
+from pushops.ledger.migrations import latest_version, pending_migrations
+from pushops.ledger.records import (
+    ACTIONS,
+    CANCELLED,
+    FAILED,
+    PENDING,
+    PROVIDERS,
+    REPLACEABLE,
+    SCHEDULED,
+    SENT,
+    UNKNOWN,
+    UNSETTLED,
+    Call,
+    Delivery,
+    KeyHistory,
+    LedgerMeta,
+    LockInfo,
+)
+
+log = logging.getLogger("pushops.ledger")
+
+Clock = Callable[[], datetime]
+STREAM_BATCH = 2000
+KEYS_PER_QUERY = 500  # under SQLite's smallest host-parameter limit
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Tx:
+    """A cursor inside one transaction that speaks ``?`` placeholders on every backend."""
+
+    __slots__ = ("_cur", "_fix")
+
+    def __init__(self, cursor: Any, fix: Callable[[str], str]) -> None:
+        self._cur = cursor
+        self._fix = fix
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> int:
+        self._cur.execute(self._fix(query), params)
+        return int(self._cur.rowcount)
+
+    def executemany(self, query: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            self._cur.executemany(self._fix(query), rows)
+
+    def insert(self, prefix: str, rows: Sequence[Sequence[Any]]) -> None:
+        """``prefix`` (``INSERT INTO t (cols) VALUES``) with many rows per statement."""
+        for start in range(0, len(rows), sql.INSERT_CHUNK):
+            chunk = rows[start : start + sql.INSERT_CHUNK]
+            flat = [value for row in chunk for value in row]
+            self._cur.execute(self._fix(prefix + sql.values_rows(len(chunk[0]), len(chunk))), flat)
+
+    def one(self, query: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        self._cur.execute(self._fix(query), params)
+        row: tuple[Any, ...] | None = self._cur.fetchone()
+        return row
+
+    def all(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._cur.execute(self._fix(query), params)
+        return list(self._cur.fetchall())
+
+    @property
+    def raw(self) -> Any:
+        return self._cur
+
+
+class Ledger(ABC):
+    """What has been sent, per environment, with write-ahead records and a write lock."""
+
+    backend: str = "?"
+    location: str = "?"
+    _BEGIN_WRITE = "BEGIN"
+    _BEGIN_READ = "BEGIN"
+
+    def __init__(self, *, clock: Clock | None = None) -> None:
+        self._clock: Clock = clock or utc_now
+        self._held: LockInfo | None = None
+        self._streams = 0
+
+    # ------------------------------------------------------------------ backend primitives
+
+    @abstractmethod
+    def _cursor(self) -> Any:
+        """A cursor on the main connection, reconnecting first if the last one broke."""
+
+    @abstractmethod
+    def _fix(self, query: str) -> str:
+        """Rewrite ``?`` placeholders for the driver."""
+
+    @abstractmethod
+    def _translate(self, exc: BaseException) -> LedgerError | None:
+        """A clear ledger error for a driver error, or None to let it through."""
+
+    @abstractmethod
+    def _stream(self, tx: Tx, query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        """Rows of ``query`` inside ``tx``, fetched in batches rather than all at once."""
+
+    @abstractmethod
+    def _tables(self, tx: Tx) -> set[str]:
+        """The tables in the ledger's namespace (file or schema)."""
+
+    @abstractmethod
+    def _migration_guard(self, tx: Tx) -> None:
+        """Make the namespace exist and serialise concurrent first opens."""
+
+    @abstractmethod
+    def _try_lock(self) -> bool: ...
+
+    @abstractmethod
+    def _release_lock(self) -> None: ...
+
+    @abstractmethod
+    def _lock_session(self) -> int | None:
+        """The server session that holds the lock (PostgreSQL backend pid), if any."""
+
+    @abstractmethod
+    def _live_lock_ids(self, rows: list[LockInfo]) -> set[str]:
+        """Which info rows belong to a holder that still holds the lock."""
+
+    @abstractmethod
+    def _revoke(self, info: LockInfo) -> None:
+        """Take the lock away from a live holder, as far as the backend can."""
+
+    def _fence(self, tx: Tx, held: LockInfo) -> bool:
+        """Backend check, inside a write, that the lock this handle took is still its own."""
+        return True
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transactions
+
+    def _now(self) -> datetime:
+        return self._clock()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except LedgerError:
+            raise
+        except Exception as exc:
+            mapped = self._translate(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[Tx]:
+        with self._errors():
+            if self._streams and begin == self._BEGIN_WRITE:
+                # The stream's transaction would swallow this write (PostgreSQL) or pin it
+                # behind a reader (SQLite); read fully, then write.
+                raise LedgerError("finish reading the ledger stream before writing to it")
+            cursor = self._cursor()
+            cursor.execute(begin)
+            try:
+                yield Tx(cursor, self._fix)
+            except BaseException:
+                # If the connection is gone the server has rolled back for us.
+                with suppress(Exception):
+                    cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+
+    @contextmanager
+    def _write(self) -> Iterator[Tx]:
+        with self._transaction(self._BEGIN_WRITE) as tx:
+            # Serial first: on PostgreSQL its row lock queues concurrent writers, so each one
+            # reads what the previous one committed.
+            tx.execute(sql.BUMP_SERIAL)
+            held = self._held
+            if held is not None and (
+                tx.one(sql.LOCK_BY_ID, (held.lock_id,)) is None or not self._fence(tx, held)
+            ):
+                raise LockLostError(
+                    f"the ledger lock {held.lock_id} was revoked or its session ended; "
+                    "nothing more was written",
+                    held,
+                )
+            yield tx
+
+    def _read(self) -> Any:
+        return self._transaction(self._BEGIN_READ)
+
+    # ------------------------------------------------------------------ schema
+
+    def _schema_version(self, tx: Tx) -> int:
+        tables = self._tables(tx)
+        if "schema_version" not in tables:
+            if tables:
+                raise LedgerCorruptError(
+                    f"{self.location} is not a pushops ledger: it has tables "
+                    f"({', '.join(sorted(tables))}) but no schema_version"
+                )
+            return 0
+        row = tx.one(sql.SCHEMA_VERSION)
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def _check_version(self, found: int) -> bool:
+        """True when migrations are needed; raises for a ledger from a newer pushops."""
+        supported = latest_version()
+        if found > supported:
+            raise SchemaVersionError(found, supported, self.location)
+        return found < supported
+
+    def _prepare(self) -> None:
+        # Read first: an up-to-date ledger opens without a write, so read-only credentials
+        # (plan on a pull request) work.
+        with self._read() as tx:
+            needed = self._check_version(self._schema_version(tx))
+        if needed:
+            self._migrate()
+
+    def _migrate(self) -> None:
+        with self._transaction(self._BEGIN_WRITE) as tx:
+            self._migration_guard(tx)
+            found = self._schema_version(tx)  # again: another process may have done it
+            if not self._check_version(found):
+                return
+            now = time_text(self._now())
+            for migration in pending_migrations(found):
+                try:
+                    for statement in migration.statements:
+                        tx.execute(statement)
+                    tx.execute(sql.RECORD_VERSION, (migration.version, now))
+                except Exception as exc:
+                    raise MigrationError(
+                        f"migrating ledger {self.location} from schema version {found} to "
+                        f"{migration.version} failed, nothing was changed: {exc}"
+                    ) from exc
+            if found == 0:
+                tx.execute(sql.INSERT_META, (str(uuid.uuid4()), now))
+
+    # ------------------------------------------------------------------ reads
+
+    def meta(self) -> LedgerMeta:
+        with self._read() as tx:
+            row = tx.one(sql.META)
+            version = tx.one(sql.SCHEMA_VERSION)
+        if row is None or version is None:
+            raise LedgerCorruptError(f"ledger {self.location} has no meta row")
+        created = text_time(row[2])
+        assert created is not None
+        return LedgerMeta(
+            lineage=row[0],
+            serial=int(row[1]),
+            schema_version=int(version[0]),
+            backend=self.backend,
+            location=self.location,
+            created_at=created,
+        )
+
+    def get_call(self, call_id: str) -> Call | None:
+        with self._read() as tx:
+            row = tx.one(sql.CALL_BY_ID, (call_id,))
+        return None if row is None else row_call(row)
+
+    def call_deliveries(self, call_id: str) -> list[Delivery]:
+        """The current deliveries a call carries, by position (what a resend must carry)."""
+        with self._read() as tx:
+            return [row_delivery(r) for r in tx.all(sql.CALL_DELIVERIES, (call_id,))]
+
+    def calls(self, environment: str, statuses: Sequence[str]) -> list[Call]:
+        query = sql.CALLS_BY_STATUS.format(statuses=sql.marks(len(statuses)))
+        with self._read() as tx:
+            return [row_call(r) for r in tx.all(query, (environment, *statuses))]
+
+    def pending_calls(self, environment: str, *, include_unknown: bool = False) -> list[Call]:
+        """Calls written ahead but never settled (crash, lost response), oldest id first."""
+        return self.calls(environment, UNSETTLED if include_unknown else (PENDING,))
+
+    def current_deliveries(
+        self, environment: str | None = None, *, with_request: bool = True
+    ) -> Iterator[Delivery]:
+        """The current record of every key (of one environment), in key order, streamed.
+
+        One query in one snapshot. Skip decoding the requests (``with_request=False``) when
+        only fingerprints and statuses are needed; that is most of plan's time here.
+        """
+        query, params = (
+            (sql.CURRENT_ALL, ()) if environment is None else (sql.CURRENT_BY_ENV, (environment,))
+        )
+        return self._rows(query, params, lambda r: row_delivery(r, with_request))
+
+    def get(self, key: str) -> KeyHistory | None:
+        """Every generation of ``key``, oldest first, or None if the ledger never saw it."""
+        with self._read() as tx:
+            rows = tx.all(sql.KEY_HISTORY, (key,))
+        return KeyHistory(key, [row_delivery(r) for r in rows]) if rows else None
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Tx]:
+        """A read transaction held open while the caller consumes a stream from it."""
+        with self._read() as tx:
+            self._streams += 1
+            try:
+                yield tx
+            finally:
+                self._streams -= 1
+
+    def _rows(
+        self, query: str, params: Sequence[Any], decode: Callable[[tuple[Any, ...]], Any]
+    ) -> Iterator[Any]:
+        with self._snapshot() as tx:
+            for row in self._stream(tx, query, params):
+                yield decode(row)
+
+    # ------------------------------------------------------------------ export / import
+
+    def export(self) -> Iterator[str]:
+        """The whole ledger as versioned JSON Lines (see :mod:`pushops.ledger.exchange`)."""
+        from pushops.ledger.exchange import export_lines
+
+        return export_lines(self)
+
+    def import_(self, lines: Iterable[str]) -> LedgerMeta:
+        """Load an export into this empty ledger, keeping its lineage and serial."""
+        from pushops.ledger.exchange import import_lines
+
+        import_lines(self, lines)
+        return self.meta()
+
+    # ------------------------------------------------------------------ writes
+
+    def record_pending(self, call: Call, deliveries: Sequence[Delivery]) -> None:
+        """Write a call and its deliveries ahead of sending it: all of it or nothing.
+
+        A key that already has a current record gets a new generation only if nothing of
+        it is out there (failed, cancelled); anything else would be a second send.
+        """
+        _check_call(call, deliveries)
+        now = self._now()
+        call = replace(call, created_at=call.created_at or now, updated_at=now)
+        with self._write() as tx:
+            found = tx.one(sql.CALL_STATUS, (call.call_id,))
+            if found is not None:
+                raise LedgerConflictError(
+                    f"call {call.call_id} is already in the ledger ({found[0]}); "
+                    "a retry of it is record_attempt, not record_pending"
+                )
+            previous = self._current_generations(tx, [d.key for d in deliveries])
+            blocked = [(k, s) for k, (_, s) in previous.items() if s not in REPLACEABLE]
+            if blocked:
+                shown = ", ".join(f"{k} ({s})" for k, s in sorted(blocked)[:5])
+                raise LedgerConflictError(
+                    f"{len(blocked)} key(s) already have a live record, refusing a second "
+                    f"send: {shown}"
+                )
+            tx.insert(sql.INSERT_CALLS, [call_row(call)])
+            tx.executemany(sql.RETIRE_CURRENT, [(k,) for k in previous])
+            rows = []
+            for index, d in enumerate(deliveries):
+                stored = replace(
+                    d,
+                    call_id=call.call_id,
+                    position=index if d.position is None else d.position,
+                    status=PENDING,
+                    created_at=now,
+                    updated_at=now,
+                    git_commit=d.git_commit if d.git_commit is not None else call.git_commit,
+                    actor=d.actor if d.actor is not None else call.actor,
+                    cancelled_by=None,
+                    generation=previous.get(d.key, (0, ""))[0] + 1,
+                    current=True,
+                )
+                rows.append(delivery_row(stored))
+            tx.insert(sql.INSERT_DELIVERIES, rows)
+
+    def _current_generations(self, tx: Tx, keys: list[str]) -> dict[str, tuple[int, str]]:
+        found: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(keys), KEYS_PER_QUERY):
+            chunk = keys[start : start + KEYS_PER_QUERY]
+            query = sql.CURRENT_OF_KEYS.format(sql.marks(len(chunk)))
+            for key, generation, status in tx.all(query, chunk):
+                found[key] = (int(generation), status)
+        return found
+
+    def _unsettled_call(self, tx: Tx, call_id: str, doing: str) -> None:
+        row = tx.one(sql.CALL_STATUS, (call_id,))
+        if row is None:
+            raise NotFoundError(f"no call {call_id} in the ledger")
+        if row[0] not in UNSETTLED:
+            raise LedgerConflictError(f"cannot {doing} call {call_id}: it is already {row[0]}")
+
+    def record_sent(
+        self,
+        call_id: str,
+        message_ids_by_position: Mapping[int, str | None],
+        response: Any = None,
+        request_id: str | None = None,
+    ) -> None:
+        """The provider accepted the call. Deliveries with a due time become ``scheduled``."""
+        now = time_text(self._now())
+        with self._write() as tx:
+            self._unsettled_call(tx, call_id, "record as sent")
+            body = None if response is None else json_text(response)
+            tx.execute(sql.CALL_SENT, (body, request_id, now, now, call_id))
+            ids = sorted(message_ids_by_position.items())
+            # One statement for all positions: 100 single-row updates cost 100 round trips.
+            query = sql.DELIVERIES_SENT.format(message_ids=sql.message_id_case(len(ids)))
+            tx.execute(query, (*(v for pair in ids for v in pair), now, call_id))
+
+    def record_failed(
+        self, call_id: str, code: str | None, message: str | None, request_id: str | None = None
+    ) -> None:
+        """The provider refused the call for certain; its deliveries may be sent again later."""
+        now = time_text(self._now())
+        with self._write() as tx:
+            self._unsettled_call(tx, call_id, "record as failed")
+            tx.execute(sql.CALL_FAILED, (code, message, request_id, now, call_id))
+            tx.execute(sql.DELIVERIES_STATUS, (FAILED, now, call_id))
+
+    def record_unknown(self, call_id: str) -> None:
+        """Nobody can tell whether the call went out; its keys stay blocked until resolved."""
+        now = time_text(self._now())
+        with self._write() as tx:
+            self._unsettled_call(tx, call_id, "record as unknown")
+            tx.execute(sql.CALL_UNKNOWN, (now, call_id))
+            tx.execute(sql.DELIVERIES_STATUS, (UNKNOWN, now, call_id))
+
+    def record_attempt(self, call_id: str) -> int:
+        """Count one more send of the call (with the same token); returns the count."""
+        with self._write() as tx:
+            self._unsettled_call(tx, call_id, "count an attempt of")
+            tx.execute(sql.CALL_ATTEMPT, (time_text(self._now()), call_id))
+            row = tx.one("SELECT attempts FROM calls WHERE call_id = ?", (call_id,))
+        assert row is not None
+        return int(row[0])
+
+    def _current(self, tx: Tx, key: str) -> Delivery:
+        row = tx.one(sql.CURRENT_OF_KEY, (key,))
+        if row is None:
+            raise NotFoundError(f"no current record for key {key} in the ledger")
+        return row_delivery(row)
+
+    def resolve(self, key: str, sent: bool, actor: str | None = None) -> Delivery:
+        """A person settles a pending/unknown key: it did (``sent``) or did not go out.
+
+        Once none of its call's deliveries is unsettled, the call settles too: sent if any
+        of them went out, else failed.
+        """
+        now = self._now()
+        with self._write() as tx:
+            current = self._current(tx, key)
+            if current.status not in UNSETTLED:
+                raise LedgerConflictError(
+                    f"key {key} is {current.status}, only pending or unknown keys are resolved"
+                )
+            status = (SCHEDULED if current.due_at else SENT) if sent else FAILED
+            stamp = time_text(now)
+            tx.execute(sql.SET_KEY_STATUS, (status, actor, stamp, None, key))
+            call_id = current.call_id
+            open_row = tx.one(sql.CALL_OPEN_DELIVERIES, (call_id,))
+            if open_row is not None and open_row[0] == 0:
+                delivered = tx.one(sql.CALL_DELIVERED, (call_id,))
+                went_out = delivered is not None and delivered[0] > 0
+                note = None if went_out else f"resolved as not sent by {actor or 'someone'}"
+                tx.execute(sql.CALL_SETTLE, (SENT if went_out else FAILED, note, stamp, call_id))
+        return replace(current, status=status, actor=actor or current.actor, updated_at=now)
+
+    def mark_cancelled(
+        self, key: str, *, actor: str | None = None, cancel_call_id: str | None = None
+    ) -> Delivery:
+        """A scheduled delivery was withdrawn (by the call ``cancel_call_id``)."""
+        now = self._now()
+        with self._write() as tx:
+            current = self._current(tx, key)
+            if current.status != SCHEDULED:
+                raise LedgerConflictError(
+                    f"key {key} is {current.status}; only a scheduled delivery can be cancelled"
+                )
+            tx.execute(sql.SET_KEY_STATUS, (CANCELLED, actor, time_text(now), cancel_call_id, key))
+        return replace(
+            current,
+            status=CANCELLED,
+            actor=actor or current.actor,
+            updated_at=now,
+            cancelled_by=cancel_call_id,
+        )
+
+    def remove(self, key: str) -> int:
+        """Forget a key, every generation of it (``state rm``); plan will see it as new.
+
+        Refused while it is pending or unknown: resolve it first. Calls stay as the log of
+        what was requested. Returns how many records went.
+        """
+        with self._write() as tx:
+            current = tx.one(sql.CURRENT_OF_KEY, (key,))
+            if current is not None and row_delivery(current).status in UNSETTLED:
+                raise LedgerConflictError(f"key {key} is unsettled; resolve it before removing")
+            removed = tx.execute(sql.DELETE_KEY, (key,))
+            if removed == 0:
+                raise NotFoundError(f"no key {key} in the ledger")
+        return removed
+
+    # ------------------------------------------------------------------ the write lock
+
+    @contextmanager
+    def lock(
+        self, operation: str, holder: str | None = None, timeout_s: float = 0.0
+    ) -> Iterator[LockInfo]:
+        """Hold the ledger's write lock for a whole command.
+
+        Waits up to ``timeout_s`` for another holder, then raises :class:`LockTimeoutError`
+        naming it. Released on leaving the block, also on an exception; a holder that dies
+        loses it with its process (SQLite) or session (PostgreSQL).
+        """
+        if self._held is not None:
+            raise LockError(f"this ledger handle already holds {self._held.describe()}")
+        if not wait_for(self._try_lock, timeout_s):
+            live = [i for i in self.lock_info() if not i.stale]
+            who = live[-1].describe() if live else "a holder that has not written its info yet"
+            raise LockTimeoutError(
+                f"ledger {self.location} is locked: {who}; waited {timeout_s:g}s "
+                "(raise --lock-timeout, or `pushops state unlock LOCK_ID` if it is abandoned)",
+                live[-1] if live else None,
+            )
+        try:
+            info = LockInfo(
+                lock_id=str(uuid.uuid4()),
+                holder=holder or default_holder(),
+                operation=operation,
+                started_at=self._now(),
+                pid=os.getpid(),
+                hostname=socket.gethostname(),
+                session=self._lock_session(),
+            )
+            with self._transaction(self._BEGIN_WRITE) as tx:
+                # Holding the lock, every row left is from a holder that died: report, clear.
+                stale = [lock_from_row(r, stale=True) for r in tx.all(sql.LOCK_ROWS)]
+                tx.execute(sql.DELETE_ALL_LOCKS)
+                tx.execute(sql.INSERT_LOCK, _lock_row(info))
+            for gone in stale:
+                log.warning("cleared stale ledger lock info: %s", gone.describe())
+            self._held = info
+            try:
+                yield info
+            finally:
+                self._held = None
+                try:
+                    with self._transaction(self._BEGIN_WRITE) as tx:
+                        tx.execute(sql.DELETE_LOCK, (info.lock_id,))
+                except LedgerError:
+                    pass  # database unreachable: the row is stale now; the next locker clears it
+        finally:
+            self._release_lock()
+
+    def lock_info(self) -> list[LockInfo]:
+        """The lock info rows, oldest first; ``stale`` marks those whose holder is gone."""
+        with self._read() as tx:
+            rows = [lock_from_row(r) for r in tx.all(sql.LOCK_ROWS)]
+        live = self._live_lock_ids(rows)
+        return [replace(r, stale=r.lock_id not in live) for r in rows]
+
+    def unlock(self, lock_id: str) -> LockInfo:
+        """Force-release a lock (``state unlock``); returns what it was.
+
+        The info row goes, so a live holder's next write fails with :class:`LockLostError`
+        before it changes anything. On PostgreSQL the holder's lock session is also
+        terminated, so the lock is free at once. On SQLite the OS lock of a live process
+        cannot be taken from it: it frees when that process notices or ends.
+        """
+        found = [i for i in self.lock_info() if i.lock_id == lock_id]
+        if not found:
+            raise NotFoundError(f"no ledger lock {lock_id}")
+        info = found[0]
+        with self._transaction(self._BEGIN_WRITE) as tx:
+            tx.execute(sql.DELETE_LOCK, (lock_id,))
+        if not info.stale:
+            self._revoke(info)
+        return info
+
+
+def _lock_row(info: LockInfo) -> tuple[Any, ...]:
+    return (
+        info.lock_id,
+        info.holder,
+        info.operation,
+        time_text(info.started_at),
+        info.pid,
+        info.hostname,
+        info.session,
+    )
+
+
+def _check_call(call: Call, deliveries: Sequence[Delivery]) -> None:
+    # Programming errors of the caller, not states of the ledger: ValueError.
+    if call.status != PENDING:
+        raise ValueError(f"record_pending takes a pending call, not {call.status}")
+    if call.provider not in PROVIDERS:
+        raise ValueError(f"unknown provider {call.provider!r}")
+    if call.action not in ACTIONS:
+        raise ValueError(f"unknown action {call.action!r}")
+    keys = [d.key for d in deliveries]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"call {call.call_id} carries a key twice")
+    for d in deliveries:
+        if d.call_id not in (None, call.call_id):
+            raise ValueError(f"delivery {d.key} names call {d.call_id}, not {call.call_id}")

@@ -1,0 +1,112 @@
+"""The ledger's schema, as an ordered list of migrations shared by both backends.
+
+The SQL is the common subset of SQLite and PostgreSQL (TEXT, INTEGER/BIGINT, CHECK, partial
+indexes), so one list serves both. A ledger records every version it went through in
+``schema_version``; its version is the highest. Append a migration to change the schema; never
+edit a released one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pushops.ledger.records import CALL_STATUSES, DELIVERY_STATUSES, PROVIDERS
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    summary: str
+    statements: tuple[str, ...]
+
+
+INITIAL = Migration(
+    1,
+    "meta, calls, deliveries with generations, lock info",
+    (
+        """CREATE TABLE schema_version (
+            version INTEGER PRIMARY KEY,
+            applied_at TEXT NOT NULL
+        )""",
+        # One row: the ledger's identity and its change counter.
+        """CREATE TABLE meta (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            lineage TEXT NOT NULL,
+            serial BIGINT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        f"""CREATE TABLE calls (
+            call_id TEXT PRIMARY KEY,
+            environment TEXT NOT NULL,
+            provider TEXT NOT NULL CHECK (provider IN ({_one_of(PROVIDERS)})),
+            app TEXT NOT NULL,
+            action TEXT NOT NULL,
+            token TEXT NOT NULL,
+            request TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ({_one_of(CALL_STATUSES)})),
+            attempts INTEGER NOT NULL,
+            response TEXT,
+            error_code TEXT,
+            error_message TEXT,
+            request_id TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            updated_at TEXT NOT NULL,
+            git_commit TEXT,
+            actor TEXT
+        )""",
+        "CREATE INDEX calls_by_status ON calls (environment, status)",
+        # Every generation of a key is kept; at most one is current (the partial unique index),
+        # and plan reads the current ones of an environment in key order from its own index.
+        f"""CREATE TABLE deliveries (
+            key TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            campaign TEXT NOT NULL,
+            task TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            request TEXT NOT NULL,
+            call_id TEXT NOT NULL REFERENCES calls (call_id),
+            position INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ({_one_of(DELIVERY_STATUSES)})),
+            message_id TEXT,
+            due_at TEXT,
+            expires_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            git_commit TEXT,
+            actor TEXT,
+            cancelled_by TEXT,
+            generation INTEGER NOT NULL,
+            is_current INTEGER NOT NULL CHECK (is_current IN (0, 1)),
+            PRIMARY KEY (key, generation)
+        )""",
+        "CREATE UNIQUE INDEX deliveries_current_key ON deliveries (key) WHERE is_current = 1",
+        "CREATE INDEX deliveries_current_env ON deliveries (environment, key) WHERE is_current = 1",
+        "CREATE INDEX deliveries_by_call ON deliveries (call_id, position)",
+        # Who holds the write lock, for reporting; the lock itself is flock or an advisory lock.
+        """CREATE TABLE locks (
+            lock_id TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            pid INTEGER,
+            hostname TEXT,
+            session INTEGER
+        )""",
+    ),
+)
+
+MIGRATIONS: list[Migration] = [INITIAL]
+
+
+def latest_version() -> int:
+    # Read at call time (not a constant) so tests can append a migration and watch it apply.
+    return MIGRATIONS[-1].version
+
+
+def pending_migrations(current: int) -> list[Migration]:
+    return [m for m in MIGRATIONS if m.version > current]

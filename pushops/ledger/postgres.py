@@ -1,0 +1,220 @@
+"""The shared backend: PostgreSQL through psycopg 3, tables in one schema (``pushops``).
+
+The write lock is a session advisory lock taken on a dedicated connection held for the whole
+command; the server drops it when that session ends, also when the holder dies. A connection
+lost mid-transaction leaves nothing half-written (the server rolls it back) and the next
+operation reconnects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg import sql as pgsql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from pushops.ledger.base import STREAM_BATCH, Clock, Ledger, Tx
+from pushops.ledger.errors import (
+    LedgerConflictError,
+    LedgerCorruptError,
+    LedgerError,
+    LedgerUnavailableError,
+)
+from pushops.ledger.records import LockInfo
+
+DEFAULT_SCHEMA = "pushops"
+# SQLSTATE classes of a lost session: 08 connection exception, 57 operator intervention
+# (pg_terminate_backend, shutdown).
+_GONE = ("08", "57")
+
+
+@lru_cache(maxsize=256)
+def _percent_s(query: str) -> str:
+    return query.replace("?", "%s")
+
+
+def redact(dsn: str) -> str:
+    """The DSN without its password, for messages."""
+    try:
+        parts = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return "<unparsable DSN>"
+    parts.pop("password", None)
+    return make_conninfo(**{k: v for k, v in parts.items() if v is not None})
+
+
+def advisory_key(schema: str, purpose: str) -> int:
+    # Advisory keys are per database; deriving them from the schema keeps two ledgers in one
+    # database (e.g. staging and production schemas) from locking each other.
+    digest = hashlib.sha256(f"pushops:{purpose}:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class PostgresLedger(Ledger):
+    backend = "postgresql"
+    _BEGIN_WRITE = "BEGIN"
+    # One consistent snapshot for multi-query reads and exports.
+    _BEGIN_READ = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = DEFAULT_SCHEMA,
+        clock: Clock | None = None,
+        connect_timeout_s: int = 10,
+    ) -> None:
+        super().__init__(clock=clock)
+        self._dsn = dsn
+        self.schema = schema
+        self.location = f"{redact(dsn)} (schema {schema})"
+        self._connect_timeout_s = connect_timeout_s
+        self._conn: psycopg.Connection[Any] | None = None
+        self._lock_conn: psycopg.Connection[Any] | None = None
+        self._lock_key = advisory_key(schema, "lock")
+        self._migrate_key = advisory_key(schema, "migrate")
+        self._stream_count = 0
+        try:
+            self._prepare()
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        with self._errors():
+            conn = psycopg.connect(
+                self._dsn,
+                autocommit=True,  # transactions are explicit BEGIN/COMMIT, as on SQLite
+                connect_timeout=self._connect_timeout_s,
+                application_name="pushops",
+                # No server-side prepared statements: a generic plan made while the ledger was
+                # empty (a sequential scan) would stay in use as it grows to 100,000 rows.
+                prepare_threshold=None,
+            )
+            conn.execute(pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(self.schema)))
+            return conn
+
+    def close(self) -> None:
+        for conn in (self._lock_conn, self._conn):
+            if conn is not None:
+                conn.close()
+        self._lock_conn = self._conn = None
+
+    def _cursor(self) -> psycopg.Cursor[Any]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = None
+            self._conn = self._connect()
+        return self._conn.cursor()
+
+    @property
+    def backend_pid(self) -> int | None:
+        """The server process of the main connection (for operators and fault tests)."""
+        return None if self._conn is None else self._conn.info.backend_pid
+
+    def _fix(self, query: str) -> str:
+        return _percent_s(query)
+
+    def _translate(self, exc: BaseException) -> LedgerError | None:
+        if not isinstance(exc, psycopg.Error):
+            return None
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        state = exc.sqlstate or ""
+        conn = self._conn
+        if state.startswith(_GONE) or (
+            isinstance(exc, psycopg.OperationalError)
+            and (conn is None or conn.closed or conn.broken)
+        ):
+            return LedgerUnavailableError(
+                f"PostgreSQL ledger {self.location} went away ({text}); the transaction in "
+                "flight was rolled back, nothing of it was written; the next operation "
+                "reconnects"
+            )
+        if isinstance(exc, psycopg.IntegrityError):
+            return LedgerConflictError(f"PostgreSQL ledger {self.location}: {text}")
+        if isinstance(exc, psycopg.errors.UndefinedTable):
+            return LedgerCorruptError(
+                f"PostgreSQL ledger {self.location} is missing a table ({text}); "
+                "was the schema changed by hand?"
+            )
+        return LedgerError(f"PostgreSQL ledger {self.location}: {text}")
+
+    def _stream(self, tx: Tx, query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        # A server-side cursor: rows arrive in batches, memory stays flat for any ledger size.
+        assert self._conn is not None
+        self._stream_count += 1
+        with self._conn.cursor(name=f"pushops_stream_{self._stream_count}") as cursor:
+            cursor.itersize = STREAM_BATCH
+            cursor.execute(_percent_s(query), params)
+            yield from cursor
+
+    def _tables(self, tx: Tx) -> set[str]:
+        rows = tx.all(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+            (self.schema,),
+        )
+        return {r[0] for r in rows}
+
+    def _migration_guard(self, tx: Tx) -> None:
+        # Two first opens at once: the second waits here, then finds the schema made.
+        tx.execute("SELECT pg_advisory_xact_lock(?)", (self._migrate_key,))
+        tx.raw.execute(
+            pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(self.schema))
+        )
+
+    # --- lock: a session advisory lock on its own connection
+
+    def _try_lock(self) -> bool:
+        if self._lock_conn is None or self._lock_conn.closed:
+            self._lock_conn = self._connect()
+        with self._errors():
+            row = self._lock_conn.execute(
+                "SELECT pg_try_advisory_lock(%s)", (self._lock_key,)
+            ).fetchone()
+        return bool(row and row[0])
+
+    def _release_lock(self) -> None:
+        # Ending the session releases the advisory lock whatever state the session is in.
+        if self._lock_conn is not None:
+            self._lock_conn.close()
+            self._lock_conn = None
+
+    def _lock_session(self) -> int | None:
+        return None if self._lock_conn is None else self._lock_conn.info.backend_pid
+
+    def _holders(self, tx: Tx) -> set[int]:
+        unsigned = self._lock_key & 0xFFFFFFFFFFFFFFFF
+        rows = tx.all(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1",
+            (unsigned >> 32, unsigned & 0xFFFFFFFF),
+        )
+        return {r[0] for r in rows}
+
+    def _live_lock_ids(self, rows: list[LockInfo]) -> set[str]:
+        with self._read() as tx:
+            holders = self._holders(tx)
+        return {r.lock_id for r in rows if r.session in holders}
+
+    def _fence(self, tx: Tx, held: LockInfo) -> bool:
+        return held.session in self._holders(tx)
+
+    def _revoke(self, info: LockInfo) -> None:
+        # Ends the holder's lock session (not its main one): the advisory lock frees now, and
+        # the holder's next write fails its fence check before changing anything.
+        with self._read() as tx:
+            tx.one("SELECT pg_terminate_backend(?)", (info.session,))
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with self._read() as tx:
+                if info.session not in self._holders(tx):
+                    return
+            time.sleep(0.05)
+        raise LedgerError(f"lock session {info.session} did not end after termination")

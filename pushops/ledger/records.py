@@ -1,0 +1,128 @@
+"""The plain records the ledger stores and returns.
+
+They are data only: the ledger assigns the bookkeeping fields (times it fills when left
+``None``, ``generation`` and ``current``) and the backends never hand out anything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+PROVIDERS = ("emas", "mpaas")
+ACTIONS = ("MassPush", "PushBroadcast", "CancelPush", "CancelPushScheduler")
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+UNKNOWN = "unknown"
+CANCELLED = "cancelled"
+SCHEDULED = "scheduled"
+
+CALL_STATUSES = (PENDING, SENT, FAILED, UNKNOWN)
+DELIVERY_STATUSES = (PENDING, SENT, FAILED, UNKNOWN, CANCELLED, SCHEDULED)
+# A call or delivery in these states may or may not have reached the provider: it must be
+# settled (same token again, ask the provider, or ``state resolve``), never blindly resent.
+UNSETTLED = (PENDING, UNKNOWN)
+# A key whose current record is in these states may get a new generation: nothing of it is
+# out there (failed) or it was withdrawn (cancelled). Anything else would be a second send.
+REPLACEABLE = (FAILED, CANCELLED)
+
+JSON = Any
+
+
+@dataclass(kw_only=True, slots=True)
+class Call:
+    """One API request, recorded before it is sent (write-ahead) and settled after."""
+
+    call_id: str
+    environment: str
+    provider: str
+    app: str
+    action: str
+    token: str
+    request: JSON
+    status: str = PENDING
+    attempts: int = 0
+    response: JSON | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    request_id: str | None = None
+    created_at: datetime | None = None
+    sent_at: datetime | None = None
+    updated_at: datetime | None = None
+    git_commit: str | None = None
+    actor: str | None = None
+
+
+@dataclass(kw_only=True, slots=True)
+class Delivery:
+    """One message (an EMAS PushTask or one mPaaS broadcast) at one generation of its key."""
+
+    key: str
+    environment: str
+    campaign: str
+    task: str
+    fingerprint: str
+    request: JSON
+    call_id: str | None = None
+    # Index of its wire task in the call (EMAS ``PushTask.N`` is position N-1); deliveries
+    # merged into one PushTask share a position and so its MessageId. None: list order.
+    position: int | None = None
+    status: str = PENDING
+    message_id: str | None = None
+    due_at: datetime | None = None
+    expires_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    git_commit: str | None = None
+    actor: str | None = None
+    # The call that cancelled it (CancelPush / CancelPushScheduler), when cancelled.
+    cancelled_by: str | None = None
+    generation: int = 0
+    current: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class KeyHistory:
+    """Every generation of one key, oldest first; ``current`` is the live one, if any."""
+
+    key: str
+    generations: list[Delivery] = field(default_factory=list)
+
+    @property
+    def current(self) -> Delivery | None:
+        last = self.generations[-1] if self.generations else None
+        return last if last is not None and last.current else None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerMeta:
+    lineage: str
+    serial: int
+    schema_version: int
+    backend: str
+    location: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LockInfo:
+    """Who holds (or held) the write lock. ``stale`` rows belong to a holder that is gone."""
+
+    lock_id: str
+    holder: str
+    operation: str
+    started_at: datetime
+    pid: int | None = None
+    hostname: str | None = None
+    session: int | None = None
+    stale: bool = False
+
+    def describe(self) -> str:
+        where = f" (pid {self.pid} on {self.hostname})" if self.pid is not None else ""
+        return (
+            f"lock {self.lock_id} held by {self.holder}{where} for {self.operation!r} "
+            f"since {self.started_at.isoformat()}"
+        )

@@ -1,0 +1,119 @@
+"""Every statement the ledger runs, written once in the SQL both backends speak.
+
+Placeholders are ``?``; the PostgreSQL backend rewrites them to ``%s``. Keep ``%`` and ``?``
+out of literals here so that rewrite stays a plain substitution.
+"""
+
+from __future__ import annotations
+
+from pushops.ledger.codec import CALL_COLUMNS, DELIVERY_COLUMNS
+from pushops.ledger.records import UNSETTLED
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+CALL_SELECT = f"SELECT {', '.join(CALL_COLUMNS)} FROM calls"
+DELIVERY_SELECT = f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM deliveries"
+INSERT_CALLS = f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES "
+INSERT_DELIVERIES = f"INSERT INTO deliveries ({', '.join(DELIVERY_COLUMNS)}) VALUES "
+# Rows per multi-row INSERT: one statement instead of one per row (a round trip each on
+# PostgreSQL), under both backends' parameter limits (SQLite 32,766; PostgreSQL 65,535).
+INSERT_CHUNK = 500
+
+
+def values_rows(width: int, count: int) -> str:
+    row = f"({marks(width)})"
+    return ", ".join([row] * count)
+
+
+UNSETTLED_IN = _in(UNSETTLED)
+
+# --- meta and schema
+BUMP_SERIAL = "UPDATE meta SET serial = serial + 1"
+SET_SERIAL = "UPDATE meta SET lineage = ?, serial = ?, created_at = ?"
+META = "SELECT lineage, serial, created_at FROM meta WHERE id = 1"
+INSERT_META = "INSERT INTO meta (id, lineage, serial, created_at) VALUES (1, ?, 0, ?)"
+SCHEMA_VERSION = "SELECT MAX(version) FROM schema_version"
+RECORD_VERSION = "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"
+COUNT_RECORDS = "SELECT (SELECT COUNT(*) FROM calls) + (SELECT COUNT(*) FROM deliveries)"
+
+# --- calls
+CALL_STATUS = "SELECT status FROM calls WHERE call_id = ?"
+CALL_BY_ID = f"{CALL_SELECT} WHERE call_id = ?"
+CALLS_BY_STATUS = (
+    f"{CALL_SELECT} WHERE environment = ? AND status IN ({{statuses}}) ORDER BY call_id"
+)
+ALL_CALLS = f"{CALL_SELECT} ORDER BY call_id"
+CALL_SENT = (
+    "UPDATE calls SET status = 'sent', response = ?, request_id = ?, sent_at = ?, updated_at = ?"
+    " WHERE call_id = ?"
+)
+CALL_FAILED = (
+    "UPDATE calls SET status = 'failed', error_code = ?, error_message = ?, request_id = ?,"
+    " updated_at = ? WHERE call_id = ?"
+)
+CALL_UNKNOWN = "UPDATE calls SET status = 'unknown', updated_at = ? WHERE call_id = ?"
+CALL_ATTEMPT = "UPDATE calls SET attempts = attempts + 1, updated_at = ? WHERE call_id = ?"
+CALL_SETTLE = (
+    "UPDATE calls SET status = ?, error_message = COALESCE(error_message, ?), updated_at = ?"
+    f" WHERE call_id = ? AND status IN {UNSETTLED_IN}"
+)
+
+# --- deliveries of a call, as the call settles (only those not settled one by one already)
+CALL_DELIVERIES = f"{DELIVERY_SELECT} WHERE call_id = ? AND is_current = 1 ORDER BY position"
+# {message_ids}: "CASE position WHEN ? THEN ? ... ELSE message_id END", or "message_id".
+DELIVERIES_SENT = (
+    "UPDATE deliveries SET status = CASE WHEN due_at IS NULL THEN 'sent' ELSE 'scheduled' END,"
+    " message_id = {message_ids}, updated_at = ?"
+    f" WHERE call_id = ? AND is_current = 1 AND status IN {UNSETTLED_IN}"
+)
+
+
+def message_id_case(count: int) -> str:
+    if count == 0:
+        return "message_id"
+    return "CASE position " + " ".join(["WHEN ? THEN ?"] * count) + " ELSE message_id END"
+
+
+DELIVERIES_STATUS = (
+    "UPDATE deliveries SET status = ?, updated_at = ?"
+    f" WHERE call_id = ? AND is_current = 1 AND status IN {UNSETTLED_IN}"
+)
+CALL_OPEN_DELIVERIES = (
+    f"SELECT COUNT(*) FROM deliveries WHERE call_id = ? AND is_current = 1"
+    f" AND status IN {UNSETTLED_IN}"
+)
+CALL_DELIVERED = (
+    "SELECT COUNT(*) FROM deliveries WHERE call_id = ? AND is_current = 1"
+    " AND status IN ('sent', 'scheduled')"
+)
+
+# --- deliveries by key
+CURRENT_OF_KEYS = (
+    "SELECT key, generation, status FROM deliveries WHERE is_current = 1 AND key IN ({})"
+)
+RETIRE_CURRENT = "UPDATE deliveries SET is_current = 0 WHERE key = ? AND is_current = 1"
+CURRENT_BY_ENV = f"{DELIVERY_SELECT} WHERE environment = ? AND is_current = 1 ORDER BY key"
+CURRENT_ALL = f"{DELIVERY_SELECT} WHERE is_current = 1 ORDER BY key"
+KEY_HISTORY = f"{DELIVERY_SELECT} WHERE key = ? ORDER BY generation"
+CURRENT_OF_KEY = f"{DELIVERY_SELECT} WHERE key = ? AND is_current = 1"
+ALL_DELIVERIES = f"{DELIVERY_SELECT} ORDER BY key, generation"
+SET_KEY_STATUS = (
+    "UPDATE deliveries SET status = ?, actor = COALESCE(?, actor), updated_at = ?,"
+    " cancelled_by = COALESCE(?, cancelled_by) WHERE key = ? AND is_current = 1"
+)
+DELETE_KEY = "DELETE FROM deliveries WHERE key = ?"
+
+# --- lock info rows (bookkeeping, not ledger content: no serial bump)
+LOCK_COLUMNS = "lock_id, holder, operation, started_at, pid, hostname, session"
+LOCK_ROWS = f"SELECT {LOCK_COLUMNS} FROM locks ORDER BY started_at"
+LOCK_BY_ID = f"SELECT {LOCK_COLUMNS} FROM locks WHERE lock_id = ?"
+INSERT_LOCK = f"INSERT INTO locks ({LOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+DELETE_LOCK = "DELETE FROM locks WHERE lock_id = ?"
+DELETE_ALL_LOCKS = "DELETE FROM locks"

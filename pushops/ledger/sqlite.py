@@ -1,0 +1,134 @@
+"""The embedded default: one SQLite file (``.pushops/state.db``) in WAL mode.
+
+The write lock is an ``flock`` on ``<db>.lock`` beside it, which the kernel drops when the
+holding process dies, so a SIGKILLed apply never leaves the ledger locked.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from pushops.ledger.base import STREAM_BATCH, Clock, Ledger, Tx
+from pushops.ledger.errors import (
+    LedgerBusyError,
+    LedgerConflictError,
+    LedgerCorruptError,
+    LedgerError,
+)
+from pushops.ledger.locking import FileLock
+from pushops.ledger.records import LockInfo
+
+_CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+
+
+class SqliteLedger(Ledger):
+    backend = "sqlite"
+    # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the busy timeout
+    # instead of one failing when it upgrades from reader to writer.
+    _BEGIN_WRITE = "BEGIN IMMEDIATE"
+    _BEGIN_READ = "BEGIN DEFERRED"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        clock: Clock | None = None,
+        busy_timeout_s: float = 5.0,
+    ) -> None:
+        super().__init__(clock=clock)
+        self.path = Path(path)
+        self.location = str(self.path)
+        self._busy_timeout_s = busy_timeout_s
+        self._file_lock = FileLock(self.path.with_name(self.path.name + ".lock"))
+        self._conn: sqlite3.Connection | None = None
+        with self._errors():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout_s)
+            self._conn = conn
+            try:
+                # WAL lets plan read while apply writes; FULL syncs each commit, because a
+                # write-ahead record lost to a power cut could mean a second send.
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
+                conn.execute("PRAGMA foreign_keys = ON")
+                self._prepare()
+            except BaseException:
+                self.close()
+                raise
+
+    def close(self) -> None:
+        self._file_lock.release()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _cursor(self) -> sqlite3.Cursor:
+        if self._conn is None:
+            raise LedgerError(f"ledger {self.location} is closed")
+        return self._conn.cursor()
+
+    def _fix(self, query: str) -> str:
+        return query
+
+    def _translate(self, exc: BaseException) -> LedgerError | None:
+        if isinstance(exc, OSError):  # the directory or the lock file beside the database
+            return LedgerError(f"cannot use SQLite ledger {self.location}: {exc}")
+        if not isinstance(exc, sqlite3.Error):
+            return None
+        text = str(exc)
+        name = getattr(exc, "sqlite_errorname", "")
+        if isinstance(exc, sqlite3.IntegrityError):
+            return LedgerConflictError(f"SQLite ledger {self.location}: {text}")
+        if name in _CORRUPT or "malformed" in text or "not a database" in text:
+            return LedgerCorruptError(
+                f"SQLite ledger {self.location} is damaged or not a database ({text}); "
+                "nothing was written: restore it from a backup or a `pushops state export`"
+            )
+        if "locked" in text or "busy" in text:
+            return LedgerBusyError(
+                f"SQLite ledger {self.location} stayed busy for more than "
+                f"{self._busy_timeout_s:g}s ({text})"
+            )
+        return LedgerError(f"SQLite ledger {self.location}: {text}")
+
+    def _stream(self, tx: Tx, query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        cursor = tx.raw
+        cursor.arraysize = STREAM_BATCH
+        cursor.execute(query, params)
+        while rows := cursor.fetchmany():
+            yield from rows
+
+    def _migration_guard(self, tx: Tx) -> None:
+        # BEGIN IMMEDIATE already serialises first opens, and the file is the namespace.
+        return None
+
+    def _tables(self, tx: Tx) -> set[str]:
+        rows = tx.all("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {r[0] for r in rows if not r[0].startswith("sqlite_")}
+
+    # --- lock: flock on the file beside the database
+
+    def _try_lock(self) -> bool:
+        with self._errors():
+            return self._file_lock.try_acquire()
+
+    def _release_lock(self) -> None:
+        self._file_lock.release()
+
+    def _lock_session(self) -> int | None:
+        return None
+
+    def _live_lock_ids(self, rows: list[LockInfo]) -> set[str]:
+        if self._held is not None:
+            return {self._held.lock_id}
+        # Only one holder can have the flock, and it writes its row after every older one.
+        return {rows[-1].lock_id} if rows and self._file_lock.busy() else set()
+
+    def _revoke(self, info: LockInfo) -> None:
+        # The kernel will not take an flock from a live process; with its row gone the
+        # holder's next write raises LockLostError and its with-block releases the flock.
+        return None
