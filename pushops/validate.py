@@ -1,15 +1,22 @@
 """``pushops validate``'s engine: every problem of every campaign, located, in one pass.
 
-Stages: read the YAML, check the campaign's structure, then check each message's parameters
-against the provider schema (derived from the tables) and the rule registry. Templates are
-rendered first where rendering applies; a value that is still a template is checked for its
-type only.
+Stages: read the YAML, check the campaign's structure, render it, then check each rendered
+delivery's parameters against the provider schema (derived from the tables) and the rule
+registry, and each compiled call against the call-scope rules.
+
+Which environments: every environment of ``pushops.yaml`` the campaign applies to (its app is
+there with the campaign's provider, and its ``environments`` list, if any, names it), so a
+value that is only wrong in production is still caught. A problem found in a rendered value
+is reported at the template string that produced it, with the rendered value and the
+environments it was rendered for. Without a config (or when the campaign applies nowhere)
+nothing can be rendered: values that are templates are then skipped, the rest are checked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -18,10 +25,12 @@ from typing import Any
 import jsonschema
 
 from pushops.campaign import Campaign, Message, discover, duplicate_ids, load_campaign
+from pushops.compile import Delivery, compile_calls
 from pushops.config import Config
-from pushops.diagnostics import Diagnostic, Report
+from pushops.diagnostics import Diagnostic, PushopsError, Report
 from pushops.params import coerce_all
-from pushops.rules import check_message
+from pushops.render import Renderer
+from pushops.rules import check_call, check_message
 from pushops.schema_errors import iter_explained
 from pushops.schemabuild import MANAGED_FIELDS, MESSAGE_META, message_schema
 from pushops.tables import load_table
@@ -130,11 +139,157 @@ def check_app(campaign: Campaign, config: Config | None) -> list[Diagnostic]:
     return []
 
 
+# A fan-out template that is wrong is wrong for every row: report the first few rows only.
+MAX_ROW_PROBLEMS = 20
+_SHOWN_VALUE = 120
+
+
+def check_environments(campaign: Campaign, config: Config | None) -> list[Diagnostic]:
+    if config is None or not isinstance(campaign.environments, list):
+        return []
+    return [
+        campaign.source.diagnostic(
+            ("environments", index),
+            f"no environment {name!r} in pushops.yaml ({', '.join(config.environments)})",
+            "campaign.unknown-environment",
+        )
+        for index, name in enumerate(campaign.environments)
+        if name not in config.environments
+    ]
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN_VALUE else text[: _SHOWN_VALUE - 1] + "…"
+
+
+class _Rendered:
+    """Diagnostics of one campaign over its environments, merged: the same problem with the
+    same rendered value is one diagnostic naming every environment it was found in."""
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[Diagnostic, str], list[str]] = {}
+
+    def add(self, diagnostic: Diagnostic, value: str, environment: str) -> None:
+        envs = self.found.setdefault((diagnostic, value), [])
+        if environment not in envs:
+            envs.append(environment)
+
+    def diagnostics(self) -> Iterator[Diagnostic]:
+        for (diagnostic, value), envs in self.found.items():
+            if not value:
+                yield diagnostic
+                continue
+            where = ", ".join(envs)
+            yield replace(
+                diagnostic, message=f"{diagnostic.message} (rendered for {where}: {value})"
+            )
+
+
+def check_rendered(
+    renderer: Renderer, campaign: Campaign, environments: list[str], now: datetime
+) -> list[Diagnostic]:
+    """Render ``campaign`` in each environment and check what comes out."""
+    report = Report()
+    merged = _Rendered()
+    messages = {m.id: m for m in campaign.messages}
+    for environment in environments:
+        deliveries = _checked(
+            renderer.render_campaign(campaign, environment, report),
+            campaign,
+            messages,
+            now,
+            lambda diagnostic, value, env=environment: merged.add(diagnostic, value, env),
+        )
+        try:
+            for call in compile_calls(deliveries, renderer.config):
+                message = messages[call.deliveries[0].message]
+                for finding in check_call(campaign.provider, call.request(), now):
+                    full = message.path
+                    merged.add(
+                        campaign.source.diagnostic(
+                            full,
+                            f"{'.'.join(map(str, finding.field))}: {finding.message}",
+                            finding.rule,
+                            severity=finding.severity,
+                            display_path=format_path(full),
+                        ),
+                        "",
+                        environment,
+                    )
+        except PushopsError as exc:  # the renderer has located the cause already
+            report.extend(exc.diagnostics)
+    return [*report.diagnostics, *merged.diagnostics()]
+
+
+def _checked(
+    deliveries: Iterable[Delivery],
+    campaign: Campaign,
+    messages: dict[str, Message],
+    now: datetime,
+    found: Callable[[Diagnostic, str], None],
+) -> Iterator[Delivery]:
+    """Pass deliveries through, checking each (up to :data:`MAX_ROW_PROBLEMS` errors per
+    message)."""
+    counts: Counter[str] = Counter()
+    for delivery in deliveries:
+        message = messages[delivery.message]
+        if counts[message.id] < MAX_ROW_PROBLEMS:
+            for diagnostic, value in _annotated(campaign, message, delivery, now):
+                counts[message.id] += diagnostic.severity == "error"
+                found(diagnostic, value)
+        yield delivery
+
+
+def _annotated(
+    campaign: Campaign, message: Message, delivery: Delivery, now: datetime
+) -> Iterator[tuple[Diagnostic, str]]:
+    """Problems of one rendered delivery, each with the rendered value when a template made
+    it (and the data row, for a fan-out)."""
+    templated = {
+        format_path((*message.path, name)): name
+        for name, value in message.params.items()
+        if has_template(value)
+    }
+    for diagnostic in check_params(campaign, message, delivery.params, now):
+        name = next(
+            (
+                field_name
+                for prefix, field_name in templated.items()
+                if diagnostic.path == prefix
+                or diagnostic.path.startswith((prefix + ".", prefix + "["))
+            ),
+            None,
+        )
+        if name is None:
+            yield diagnostic, ""
+            continue
+        value = _shown(delivery.params.get(name))
+        if delivery.row is not None:
+            value += f" in {delivery.row[0]}:{delivery.row[1]}"
+        yield diagnostic, value
+
+
+def rendering_environments(campaign: Campaign, config: Config | None) -> list[str]:
+    """The environments ``campaign`` is rendered and checked in (see the module docstring)."""
+    if config is None:
+        return []
+    chosen = []
+    for name, env in config.environments.items():
+        if isinstance(campaign.environments, list) and name not in campaign.environments:
+            continue
+        app = env.apps.get(campaign.app)
+        if app is not None and app.provider == campaign.provider:
+            chosen.append(name)
+    return chosen
+
+
 def validate(
     paths: Iterable[Path], root: Path, config: Config | None, now: datetime
 ) -> ValidationResult:
     report = Report()
     campaigns: list[Campaign] = []
+    renderer = Renderer(config, now) if config is not None else None
     for path in discover(paths, root):
         campaign, problems = load_campaign(path)
         report.extend(problems)
@@ -142,6 +297,11 @@ def validate(
             continue
         campaigns.append(campaign)
         report.extend(check_app(campaign, config))
+        report.extend(check_environments(campaign, config))
+        environments = rendering_environments(campaign, config)
+        if renderer is not None and environments:
+            report.extend(check_rendered(renderer, campaign, environments, now))
+            continue
         for message in campaign.messages:
             templated = [k for k, v in message.params.items() if has_template(v)]
             report.extend(check_params(campaign, message, message.params, now, templated))

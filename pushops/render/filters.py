@@ -82,9 +82,10 @@ def api_time(value: Any) -> str:
 def _shift(value: Any, amount: Any, unit: str) -> datetime | str:
     if isinstance(amount, bool) or not isinstance(amount, (int, float)):
         raise FilterError(f"add_{unit} takes a number, got {amount!r}")
-    delta = timedelta(**{unit: amount})
-    if abs(delta) > timedelta(hours=_MAX_SHIFT):
+    hours = amount * {"hours": 1, "minutes": 1 / 60, "days": 24}[unit]
+    if abs(hours) > _MAX_SHIFT:
         raise FilterError(f"add_{unit}({amount}) moves more than a year")
+    delta = timedelta(**{unit: amount})
     return _same_kind(value, _to_datetime(value) + delta)
 
 

@@ -1,0 +1,177 @@
+"""Fan-out over data files: rows, keys, merging into PushTasks, bad rows and bad paths."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.render.conftest import PushRepo, emas, mpaas
+
+PERSONAL = {
+    "TargetValue": "{{ row.device }}",
+    "Title": "{{ row.tier | title }} member",
+    "fan_out": {"data": "data/rows.csv", "key": "{{ row.device }}"},
+}
+
+
+def write_rows(repo: PushRepo, rows: list[tuple[str, str]]) -> None:
+    lines = ["device,tier"] + [f"{d},{t}" for d, t in rows]
+    repo.write("data/rows.csv", "\n".join(lines) + "\n")
+
+
+def test_one_delivery_per_row_with_its_key_and_source_row(repo: PushRepo) -> None:
+    write_rows(repo, [("d1", "gold"), ("d2", "silver")])
+    repo.campaign("c", emas(**PERSONAL))
+    deliveries, problems = repo.deliveries()
+    assert not problems
+    assert [d.key for d in deliveries] == ["staging/c/r1/t/d1", "staging/c/r1/t/d2"]
+    assert [d.params["Title"] for d in deliveries] == ["Gold member", "Silver member"]
+    assert [d.row for d in deliveries] == [("data/rows.csv", 2), ("data/rows.csv", 3)]
+
+
+def test_the_default_fan_out_key_is_the_row_number(repo: PushRepo) -> None:
+    write_rows(repo, [("d1", "gold"), ("d2", "gold")])
+    repo.campaign("c", emas(**{**PERSONAL, "fan_out": {"data": "data/rows.csv"}}))
+    assert [d.fan_out_key for d in repo.deliveries()[0]] == ["1", "2"]
+
+
+def test_rows_with_identical_messages_share_one_push_task(repo: PushRepo) -> None:
+    write_rows(repo, [("d1", "gold"), ("d2", "silver"), ("d3", "gold")])
+    repo.campaign("c", emas(**PERSONAL))
+    (call,) = repo.calls()
+    assert [t.params["TargetValue"] for t in call.tasks] == ["d1,d3", "d2"]
+    assert call.form["PushTask.1.TargetValue"] == "d1,d3"
+    assert [len(t.deliveries) for t in call.tasks] == [2, 1]
+
+
+def test_a_merged_task_holds_at_most_1000_targets(repo: PushRepo) -> None:
+    write_rows(repo, [(f"d{i}", "gold") for i in range(2500)])
+    repo.campaign("c", emas(**PERSONAL))
+    (call,) = repo.calls()
+    assert [t.targets for t in call.tasks] == [1000, 1000, 500]
+    assert call.form["PushTask.3.TargetValue"].split(",")[0] == "d2000"
+
+
+def test_a_jsonl_file_fans_out_with_typed_values(repo: PushRepo) -> None:
+    repo.write("data/rows.jsonl", '{"device": "d1", "n": 2}\n\n{"device": "d2", "n": 3}\n')
+    repo.campaign(
+        "c",
+        emas(
+            TargetValue="{{ row.device }}",
+            Title="{{ row.n * 10 }}% off",
+            fan_out={"data": "data/rows.jsonl"},
+        ),
+    )
+    deliveries, _ = repo.deliveries()
+    assert [(d.params["Title"], d.row) for d in deliveries] == [
+        ("20% off", ("data/rows.jsonl", 1)),
+        ("30% off", ("data/rows.jsonl", 3)),
+    ]
+
+
+def test_a_csv_row_with_the_wrong_field_count_names_its_line(repo: PushRepo) -> None:
+    repo.write("data/rows.csv", "device,tier\nd1,gold\nd2,gold,extra\n")
+    repo.campaign("c", emas(**PERSONAL))
+    deliveries, problems = repo.deliveries()
+    assert [d.fan_out_key for d in deliveries] == ["d1"]
+    (problem,) = problems
+    assert (problem.file, problem.line, problem.rule) == ("data/rows.csv", 3, "fan-out.bad-row")
+    assert "3 fields, the header has 2" in problem.message
+
+
+def test_a_quoted_field_over_several_lines_keeps_line_numbers_right(repo: PushRepo) -> None:
+    repo.write("data/rows.csv", 'device,tier\n"d1","gold\nplus"\nd2,\n')
+    repo.campaign("c", emas(**PERSONAL))
+    deliveries, _problems = repo.deliveries()
+    assert [d.row for d in deliveries] == [("data/rows.csv", 2), ("data/rows.csv", 4)]
+
+
+def test_a_bad_jsonl_line_names_its_line(repo: PushRepo) -> None:
+    repo.write("data/rows.jsonl", '{"device": "d1"}\n[1, 2]\n')
+    repo.campaign("c", emas(TargetValue="{{ row.device }}", fan_out={"data": "data/rows.jsonl"}))
+    _, problems = repo.deliveries()
+    (problem,) = problems
+    assert (problem.file, problem.line) == ("data/rows.jsonl", 2)
+    assert "must be a JSON object" in problem.message
+
+
+def test_bad_utf8_in_a_data_file_names_its_line(repo: PushRepo) -> None:
+    repo.write("data/rows.csv", b"device,tier\nd1,gold\nd2,\xff\xfe\n")
+    repo.campaign("c", emas(**PERSONAL))
+    _, problems = repo.deliveries()
+    assert [(p.line, p.message) for p in problems] == [(3, "not valid UTF-8 text")]
+
+
+def test_a_template_error_in_one_row_names_the_row_and_the_template(repo: PushRepo) -> None:
+    repo.write("data/rows.jsonl", '{"device": "d1", "tier": "gold"}\n{"device": "d2"}\n')
+    repo.campaign("c", emas(**{**PERSONAL, "fan_out": {"data": "data/rows.jsonl"}}))
+    deliveries, problems = repo.deliveries()
+    assert [d.fan_out_key for d in deliveries] == ["1"]
+    (problem,) = problems
+    assert (problem.file, problem.path, problem.rule) == (
+        "campaigns/c.yaml",
+        "tasks[0].Title",
+        "template.undefined",
+    )
+    assert problem.message.endswith("in row 2 (data/rows.jsonl:2)")
+
+
+def test_a_broken_template_stops_after_a_few_rows(repo: PushRepo) -> None:
+    write_rows(repo, [(f"d{i}", "gold") for i in range(500)])
+    repo.campaign("c", emas(**{**PERSONAL, "Title": "{{ row.nope }}"}))
+    _, problems = repo.deliveries()
+    rules = [p.rule for p in problems]
+    assert rules.count("template.undefined") == 20
+    assert rules.count("fan-out.too-many-errors") == 1 and len(rules) == 21
+
+
+def test_two_rows_with_one_key_is_an_error(repo: PushRepo) -> None:
+    write_rows(repo, [("d1", "gold"), ("d1", "silver")])
+    repo.campaign("c", emas(**PERSONAL))
+    _, problems = repo.deliveries()
+    (problem,) = problems
+    assert problem.rule == "fan-out.duplicate-key"
+    assert "row 2 (data/rows.csv:3)" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("../rows.csv", "'..'"),
+        ("/etc/passwd", "absolute"),
+        ("data/../../rows.csv", "'..'"),
+        ("data/missing.csv", "no data file"),
+    ],
+)
+def test_data_paths_outside_the_repo_are_refused(repo: PushRepo, path: str, why: str) -> None:
+    repo.campaign("c", emas(**{**PERSONAL, "fan_out": {"data": path}}))
+    _, problems = repo.deliveries()
+    (problem,) = problems
+    assert (problem.rule, problem.path) == ("fan-out.path", "tasks[0].fan_out.data")
+    assert why in problem.message
+
+
+def test_a_symlink_pointing_out_of_the_repo_is_refused(repo: PushRepo, tmp_path_factory) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "rows.csv"
+    outside.write_text("device,tier\nd1,gold\n")
+    (repo.root / "data").mkdir()
+    os.symlink(outside, repo.root / "data" / "rows.csv")
+    repo.campaign("c", emas(**PERSONAL))
+    _, problems = repo.deliveries()
+    assert [p.rule for p in problems] == ["fan-out.path"]
+    assert "symlink" in problems[0].message
+
+
+def test_fan_out_on_an_mpaas_broadcast_is_an_error(repo: PushRepo) -> None:
+    write_rows(repo, [("d1", "gold")])
+    repo.campaign("w", mpaas(fan_out={"data": "data/rows.csv"}))
+    _, problems = repo.deliveries()
+    assert [p.rule for p in problems] == ["fan-out.provider"]
+
+
+def test_validate_reports_a_bad_row_at_the_data_file_line(repo: PushRepo) -> None:
+    repo.write("data/rows.csv", "device,tier\nd1,gold\nd2\n")
+    repo.campaign("c", emas(**PERSONAL))
+    (error,) = repo.validate_json()
+    assert (error["file"], error["line"], error["rule"]) == ("data/rows.csv", 3, "fan-out.bad-row")
