@@ -7,7 +7,7 @@ emulator and the docs generator all read the same rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -94,15 +94,16 @@ class ParameterTable:
     conditions: tuple[Condition, ...]
     path: Path
 
-    @property
+    # Cached: rules and coercion look these up for every message.
+    @cached_property
     def request_params(self) -> dict[str, Param]:
         return {p.name: p for p in self.parameters}
 
-    @property
+    @cached_property
     def item_params(self) -> dict[str, Param]:
         return {p.name: p for p in self.item_parameters}
 
-    @property
+    @cached_property
     def message_params(self) -> dict[str, Param]:
         """The parameters a campaign author writes for one message (PushTask or broadcast)."""
         return self.item_params if self.item else self.request_params

@@ -36,12 +36,49 @@ except AttributeError:  # pragma: no cover - libyaml missing
 
 @dataclass
 class SourceDocument:
-    """A YAML file's data with 1-based (line, column) of each value and each mapping key."""
+    """A YAML file's data with 1-based (line, column) of each value and each mapping key.
+
+    Positions are indexed from the node tree on first use: most documents are valid and never
+    ask, and recording every position up front doubled the cost of loading a large campaign.
+    """
 
     file: str
     data: Any
-    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    root: Any = None  # the composed yaml.Node tree
+    _values: dict[Path_, tuple[int, int]] | None = field(default=None, repr=False)
+    _keys: dict[Path_, tuple[int, int]] | None = field(default=None, repr=False)
+
+    @property
+    def values(self) -> dict[Path_, tuple[int, int]]:
+        if self._values is None:
+            self._index()
+        assert self._values is not None
+        return self._values
+
+    @property
+    def keys(self) -> dict[Path_, tuple[int, int]]:
+        if self._keys is None:
+            self._index()
+        assert self._keys is not None
+        return self._keys
+
+    def _index(self) -> None:
+        values: dict[Path_, tuple[int, int]] = {}
+        keys: dict[Path_, tuple[int, int]] = {}
+        stack: list[tuple[Any, Path_]] = [(self.root, ())] if self.root is not None else []
+        # Loading already bounded alias expansion, so this walk is bounded too.
+        while stack:
+            node, path = stack.pop()
+            values.setdefault(path, _pos(node.start_mark))
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    if isinstance(key_node, yaml.ScalarNode):
+                        child = (*path, key_node.value)
+                        keys.setdefault(child, _pos(key_node.start_mark))
+                        stack.append((value_node, child))
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend((item, (*path, i)) for i, item in enumerate(node.value))
+        self._values, self._keys = values, keys
 
     def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """Where ``path`` is written; falls back to the nearest written ancestor."""
@@ -93,11 +130,12 @@ def _pos(mark: Any) -> tuple[int, int]:
 
 
 class _Builder:
-    def __init__(self, doc: SourceDocument, total_nodes_hint: int) -> None:
+    def __init__(self, doc: SourceDocument, root: yaml.Node) -> None:
         self.doc = doc
+        self.root = root
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
-        self.alias_budget = MAX_ALIAS_EXPANSION + total_nodes_hint
+        self.alias_budget: int | None = None  # set at the first alias: most files have none
         self.active: set[int] = set()
 
     def fail(self, node: yaml.Node, message: str, rule: str, path: Path_) -> LocatedError:
@@ -126,6 +164,8 @@ class _Builder:
             raise self.fail(node, "an alias refers to itself", "yaml.recursive-alias", path)
         if id(node) in self.built:
             # An alias: the same node again. Charge its whole size so expansion stays bounded.
+            if self.alias_budget is None:
+                self.alias_budget = MAX_ALIAS_EXPANSION + _distinct_nodes(self.root)
             self.alias_budget -= self.size(node)
             if self.alias_budget < 0:
                 raise self.fail(
@@ -134,7 +174,6 @@ class _Builder:
                     "yaml.alias-expansion",
                     path,
                 )
-        self.doc.values.setdefault(path, _pos(node.start_mark))
         if isinstance(node, yaml.ScalarNode):
             value = self.scalar(node, path)
         elif isinstance(node, yaml.SequenceNode):
@@ -160,6 +199,7 @@ class _Builder:
 
     def mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 raise self.fail(
@@ -171,15 +211,14 @@ class _Builder:
             if not isinstance(key, str):
                 key = str(key).lower() if isinstance(key, bool) else str(key)
             child = (*path, key)
-            if key in out:
-                first = self.doc.keys.get(child, (0, 0))
+            if key in first_line:
                 raise self.fail(
                     key_node,
-                    f"duplicate key {key!r} (first defined at line {first[0]})",
+                    f"duplicate key {key!r} (first defined at line {first_line[key]})",
                     "yaml.duplicate-key",
                     child,
                 )
-            self.doc.keys[child] = _pos(key_node.start_mark)
+            first_line[key] = key_node.start_mark.line + 1
             out[key] = self.build(value_node, child, depth + 1)
         return out
 
@@ -238,8 +277,9 @@ def parse_text(text: str | bytes, file: str) -> SourceDocument:
         raise _located_yaml_error(file, exc, text) from None
     if node is None:
         raise LocatedError(Diagnostic(file, 1, 1, "", "the file is empty", "yaml.empty"))
-    builder = _Builder(doc, _distinct_nodes(node))
+    builder = _Builder(doc, node)
     doc.data = builder.build(node, ())
+    doc.root = node
     return doc
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime
 from typing import Any
 
@@ -53,11 +54,15 @@ def rule(
     return register
 
 
+@cache
+def _rules_for(provider: str, scope: str) -> tuple[Rule, ...]:
+    return tuple(r for r in REGISTRY.values() if r.provider == provider and r.scope == scope)
+
+
 def _run(provider: str, scope: str, data: dict[str, Any], now: datetime) -> Iterator[Finding]:
     ctx = RuleContext(now=now, table=load_table(provider))
-    for registered in REGISTRY.values():
-        if registered.provider == provider and registered.scope == scope:
-            yield from registered.fn(data, ctx)
+    for registered in _rules_for(provider, scope):
+        yield from registered.fn(data, ctx)
 
 
 def check_message(provider: str, params: dict[str, Any], now: datetime) -> list[Finding]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 API_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -10,11 +11,17 @@ API_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 MPAAS_DAY_ZONE = timezone(timedelta(hours=8), "UTC+8")
 
 
+_API_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
 def parse_api_time(value: str) -> datetime | None:
     """``YYYY-MM-DDThh:mm:ssZ`` -> an aware UTC datetime, or None if it is not that format."""
+    # A regex and fromisoformat: strptime was a tenth of validate's time on big campaigns.
+    if not isinstance(value, str) or not _API_TIME.match(value):
+        return None
     try:
-        return datetime.strptime(value, API_FORMAT).replace(tzinfo=timezone.utc)
-    except (TypeError, ValueError):
+        return datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
+    except ValueError:
         return None
 
 
