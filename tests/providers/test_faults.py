@@ -244,3 +244,13 @@ def test_connection_refused_is_retryable_and_known_not_sent() -> None:
         asyncio.run(go())
     assert caught.value.code == "Transport.ConnectError"
     assert not caught.value.outcome_unknown
+
+
+def test_read_timeout_is_retryable_and_may_have_executed(emulator) -> None:
+    emulator.configure(latency_ms=300)
+    with pytest.raises(RetryableError) as caught:
+        _mass_push(emulator, retry=NO_RETRY, read_timeout=0.05)
+    assert caught.value.code == "Transport.Timeout"
+    assert caught.value.outcome_unknown
+    # It did execute: the provider got the call even though the answer never came in time.
+    assert len(deliveries(emulator)) == 1
