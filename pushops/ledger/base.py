@@ -25,6 +25,8 @@ from typing import Any
 
 from pushops.ledger import sql
 from pushops.ledger.codec import (
+    CALL_COLUMNS,
+    DELIVERY_COLUMNS,
     call_row,
     delivery_row,
     json_text,
@@ -92,13 +94,6 @@ class Tx:
         rows = list(rows)
         if rows:
             self._cur.executemany(self._fix(query), rows)
-
-    def insert(self, prefix: str, rows: Sequence[Sequence[Any]]) -> None:
-        """``prefix`` (``INSERT INTO t (cols) VALUES``) with many rows per statement."""
-        for start in range(0, len(rows), sql.INSERT_CHUNK):
-            chunk = rows[start : start + sql.INSERT_CHUNK]
-            flat = [value for row in chunk for value in row]
-            self._cur.execute(self._fix(prefix + sql.values_rows(len(chunk[0]), len(chunk))), flat)
 
     def one(self, query: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         self._cur.execute(self._fix(query), params)
@@ -170,6 +165,15 @@ class Ledger(ABC):
     @abstractmethod
     def _revoke(self, info: LockInfo) -> None:
         """Take the lock away from a live holder, as far as the backend can."""
+
+    def _insert(
+        self, tx: Tx, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows; a backend may have a faster bulk path (PostgreSQL: COPY)."""
+        for start in range(0, len(rows), sql.INSERT_CHUNK):
+            chunk = rows[start : start + sql.INSERT_CHUNK]
+            flat = [value for row in chunk for value in row]
+            tx.execute(sql.insert_rows(table, columns, len(chunk)), flat)
 
     def _fence(self, tx: Tx, held: LockInfo) -> bool:
         """Backend check, inside a write, that the lock this handle took is still its own."""
@@ -403,7 +407,7 @@ class Ledger(ABC):
                     f"{len(blocked)} key(s) already have a live record, refusing a second "
                     f"send: {shown}"
                 )
-            tx.insert(sql.INSERT_CALLS, [call_row(call)])
+            self._insert(tx, "calls", CALL_COLUMNS, [call_row(call)])
             tx.executemany(sql.RETIRE_CURRENT, [(k,) for k in previous])
             rows = []
             for index, d in enumerate(deliveries):
@@ -421,7 +425,7 @@ class Ledger(ABC):
                     current=True,
                 )
                 rows.append(delivery_row(stored))
-            tx.insert(sql.INSERT_DELIVERIES, rows)
+            self._insert(tx, "deliveries", DELIVERY_COLUMNS, rows)
 
     def _current_generations(self, tx: Tx, keys: list[str]) -> dict[str, tuple[int, str]]:
         found: dict[str, tuple[int, str]] = {}

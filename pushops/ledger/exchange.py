@@ -36,6 +36,7 @@ _TIME_FIELDS = {"created_at", "sent_at", "updated_at", "due_at", "expires_at"}
 # Export field names: the record's, so ``is_current`` travels as ``current``.
 _CALL_FIELDS = CALL_COLUMNS
 _DELIVERY_FIELDS = tuple("current" if c == "is_current" else c for c in DELIVERY_COLUMNS)
+_COLUMNS = {"call": CALL_COLUMNS, "delivery": DELIVERY_COLUMNS}
 
 
 def _line(obj: dict[str, Any]) -> str:
@@ -137,7 +138,7 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> None:
         counts = {"call": 0, "delivery": 0}
         batch: list[tuple[Any, ...]] = []
         batch_kind = ""
-        statements = {"call": sql.INSERT_CALLS, "delivery": sql.INSERT_DELIVERIES}
+        tables = {"call": "calls", "delivery": "deliveries"}
         fields = {"call": _CALL_FIELDS, "delivery": _DELIVERY_FIELDS}
         end = None
         for number, obj in records:
@@ -147,16 +148,16 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> None:
             if kind == "end":
                 end = (number, obj)
                 continue
-            if kind not in statements:
+            if kind not in tables:
                 raise ImportFormatError(f"line {number}: unknown record kind {kind!r}")
             if batch and (kind != batch_kind or len(batch) >= BATCH):
-                tx.insert(statements[batch_kind], batch)
+                ledger._insert(tx, tables[batch_kind], _COLUMNS[batch_kind], batch)
                 batch = []
             batch_kind = kind
             batch.append(_row(number, obj, fields[kind]))
             counts[kind] += 1
         if batch:
-            tx.insert(statements[batch_kind], batch)
+            ledger._insert(tx, tables[batch_kind], _COLUMNS[batch_kind], batch)
         if end is None:
             raise ImportFormatError("the export is truncated: no end line; nothing imported")
         said = (end[1].get("calls"), end[1].get("deliveries"))

@@ -20,16 +20,14 @@ def marks(n: int) -> str:
 
 CALL_SELECT = f"SELECT {', '.join(CALL_COLUMNS)} FROM calls"
 DELIVERY_SELECT = f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM deliveries"
-INSERT_CALLS = f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES "
-INSERT_DELIVERIES = f"INSERT INTO deliveries ({', '.join(DELIVERY_COLUMNS)}) VALUES "
-# Rows per multi-row INSERT: one statement instead of one per row (a round trip each on
-# PostgreSQL), under both backends' parameter limits (SQLite 32,766; PostgreSQL 65,535).
+# Rows per multi-row INSERT: one statement instead of one per row, under both backends'
+# parameter limits (SQLite 32,766; PostgreSQL 65,535).
 INSERT_CHUNK = 500
 
 
-def values_rows(width: int, count: int) -> str:
-    row = f"({marks(width)})"
-    return ", ".join([row] * count)
+def insert_rows(table: str, columns: tuple[str, ...], count: int) -> str:
+    row = f"({marks(len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([row] * count)
 
 
 UNSETTLED_IN = _in(UNSETTLED)
