@@ -143,9 +143,12 @@ def within(seconds: float) -> timedelta:
 
 
 def skip_or_fail_without_pg() -> None:
+    from pushops.ledger.postgres import redact
+
     problem = pg_problem()
     if problem is None:
         return
+    where = redact(PG_DSN)  # the test DSN may carry a password
     if os.environ.get("CI"):
-        pytest.fail(f"CI is set and PostgreSQL at {PG_DSN} does not answer: {problem}")
-    pytest.skip(f"no PostgreSQL at {PG_DSN} ({problem}); set PUSHOPS_TEST_PG_DSN to test it")
+        pytest.fail(f"CI is set and PostgreSQL at {where} does not answer: {problem}")
+    pytest.skip(f"no PostgreSQL at {where} ({problem}); set PUSHOPS_TEST_PG_DSN to test it")
