@@ -2,8 +2,8 @@
 
 The provider counts calls per account (MassPush: 500 calls/s); going over costs a
 Throttling.User round trip and a retry, so we pace ourselves instead. The bucket is kept
-as a "theoretical arrival time" (GCRA): each caller reserves the next free slot without
-awaiting, so reservations are FIFO and exact, then sleeps until its slot.
+as a "theoretical arrival time" (GCRA); callers take turns (FIFO), each reserving the next
+free slot when its turn comes and sleeping until it.
 """
 
 from __future__ import annotations
@@ -14,16 +14,19 @@ from collections.abc import Awaitable, Callable
 
 
 class RateLimiter:
-    """At most ``rate`` acquisitions per second on average, with bursts of ``burst``.
+    """At most ``rate`` acquisitions per second on average, never more than ``burst`` at once.
 
-    ``burst`` defaults to 1: the provider's window is not ours, so a burst we allow
-    could land in a window it already counts as full.
+    Callers queue on a lock and each reserves its slot only when its turn comes, so a stall
+    of our event loop (GC, a slow callback) cannot release a backlog of overdue slots at once:
+    it costs throughput, never a burst the provider would count against the quota. ``burst``
+    (default 3) only forgives the few milliseconds by which asyncio timers wake late, which
+    would otherwise accumulate and pull the rate below what was asked.
     """
 
     def __init__(
         self,
         rate: float,
-        burst: int = 1,
+        burst: int = 3,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
@@ -38,9 +41,13 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._next = clock()  # earliest time the next slot may start
+        self._turn = asyncio.Lock()
 
     def reserve(self) -> float:
-        """Reserve the next slot; return how long to wait for it (0 if it is now)."""
+        """Reserve the next slot; return how long to wait for it (0 if it is now).
+
+        Synchronous and exact, for one caller at a time; ``acquire`` serialises callers.
+        """
         now = self._clock()
         # Idle time earns at most ``burst`` slots of credit, never more.
         start = max(self._next, now - (self.burst - 1) * self._interval)
@@ -52,9 +59,14 @@ class RateLimiter:
         self._next = max(self._next, self._clock() + seconds)
 
     async def acquire(self) -> None:
-        wait = self.reserve()
-        if wait > 0:
-            await self._sleep(wait)
+        async with self._turn:
+            wait = self.reserve()
+            if wait > 0:
+                await self._sleep(wait)
+                # A caller that woke late used its slot late: count it from when it went,
+                # or it and the burst after it would go out together.
+                late_start = self._clock() - (self.burst - 1) * self._interval
+                self._next = max(self._next, late_start + self._interval)
 
 
 class RateLimits:
