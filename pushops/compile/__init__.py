@@ -161,9 +161,11 @@ class _Compiler:
 
     def add_emas(self, delivery: Delivery) -> Iterator[Call]:
         params = delivery.params
-        rest = {k: v for k, v in params.items() if k != "TargetValue"}
         scope = (delivery.environment, delivery.app, delivery.campaign, delivery.revision)
-        merge_key = (*scope, delivery.message, canonical_json(rest))
+        content = delivery.merge_key
+        if content is None:
+            content = canonical_json({k: v for k, v in params.items() if k != "TargetValue"})
+        merge_key = (*scope, delivery.message, content)
         target = params.get("TargetValue")
         entries = _entries(target)
         group = self.groups.get(merge_key)
@@ -171,6 +173,7 @@ class _Compiler:
             yield from self.flush(merge_key)
             group = None
         if group is None:
+            rest = {k: v for k, v in params.items() if k != "TargetValue"}
             group = self.groups[merge_key] = _Group(rest)
             if len(self.groups) > MAX_OPEN_GROUPS:
                 yield from self.flush(next(iter(self.groups)))

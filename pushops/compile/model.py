@@ -19,9 +19,12 @@ Position = tuple[str, int, int]  # (file, line, column), 1-based
 UNFINGERPRINTED = frozenset({"AppKey", "IdempotentToken", "Msgkey", "AppId", "WorkspaceId"})
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, non-ASCII kept: the one text a value hashes as."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def fingerprint(params: dict[str, Any]) -> str:
@@ -42,7 +45,9 @@ class Delivery:
     holds the API's field names with typed values (maps stay maps until the wire); treat it as
     read-only. ``due_at``/``expires_at`` are aware UTC datetimes or None (send now / no expiry).
     ``source`` is where the message is written; ``row`` the data file and line of its fan-out
-    row.
+    row. ``merge_key``, when set by the renderer, is equal for two deliveries of the same
+    message exactly when their params are equal except ``TargetValue`` (it saves compile from
+    serialising every row's params to find out); an in-process hint, not to be stored.
     """
 
     key: str
@@ -59,6 +64,7 @@ class Delivery:
     expires_at: datetime | None
     source: Position
     row: tuple[str, int] | None = None
+    merge_key: str | None = None
 
 
 @dataclass(frozen=True)

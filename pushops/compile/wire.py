@@ -13,9 +13,11 @@ from typing import Any
 
 from pushops.tables import Param
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
 
 def compact_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _COMPACT.encode(value)
 
 
 def scalar(value: Any) -> str:
@@ -59,4 +61,8 @@ def serialise_params(
 ) -> None:
     """Every field of ``params`` in name order, so the form does not depend on YAML order."""
     for name in sorted(params):
-        serialise(prefix + name, params[name], table.get(name), out)
+        value = params[name]
+        if type(value) is str:  # most fields: no conversion to decide
+            out[prefix + name] = value
+        else:
+            serialise(prefix + name, value, table.get(name), out)

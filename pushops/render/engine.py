@@ -24,9 +24,10 @@ are rendered per row.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from pushops.config import App, Config
 from pushops.diagnostics import Diagnostic, LocatedError, Report
 from pushops.params import coerce
 from pushops.render.fanout import Row, data_format, read_rows, resolve_data_path
+from pushops.render.fastpath import shortcut
 from pushops.render.filters import FilterError
 from pushops.render.sandbox import MAX_OUTPUT_BYTES, BudgetError, Sandbox
 from pushops.rules.timeutil import MPAAS_DAY_ZONE, from_epoch_ms, parse_api_time
@@ -68,10 +70,19 @@ class RenderError(Exception):
 
 
 @dataclass(frozen=True)
-class Leaf:
-    path: LeafPath  # inside the message's params
+class Compiled:
+    """One template source, compiled once: the Jinja template, whether it reads ``row``, and
+    the direct evaluator when it is simple enough (:mod:`pushops.render.fastpath`)."""
+
     template: Template
     uses_row: bool
+    fast: Callable[[dict[str, Any]], str | None] | None
+
+
+@dataclass(frozen=True)
+class Leaf:
+    path: LeafPath  # inside the message's params
+    compiled: Compiled
 
 
 def _uses_row(tree: nodes.Template) -> bool:
@@ -142,13 +153,17 @@ def _leaves(value: Any, path: LeafPath) -> Iterator[tuple[LeafPath, str]]:
         yield path, value
 
 
+# Fan-out rows mostly share their times: parse each distinct text once.
+_api_time = lru_cache(maxsize=1024)(parse_api_time)
+
+
 def due_times(provider: str, params: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
     """When a delivery goes out and when it expires (None: now / never said)."""
     if provider == "emas":
         push, expire = params.get("PushTime"), params.get("ExpireTime")
         return (
-            parse_api_time(push) if isinstance(push, str) else None,
-            parse_api_time(expire) if isinstance(expire, str) else None,
+            _api_time(push) if isinstance(push, str) else None,
+            _api_time(expire) if isinstance(expire, str) else None,
         )
     content = params.get("StrategyContent")
     if isinstance(content, str):
@@ -210,8 +225,8 @@ class Renderer:
 
     # -- templates --------------------------------------------------------------------------
 
-    def compile(self, source: str) -> tuple[Template, bool]:
-        """The compiled template and whether it reads ``row``; each source compiled once."""
+    def compile(self, source: str) -> Compiled:
+        """``source`` compiled; each distinct source is compiled once."""
         found = self._parsed.get(source)
         if found is None:
             try:
@@ -219,15 +234,20 @@ class Renderer:
                 template = self.sandbox.compile_template(source)
             except Exception as exc:
                 raise explain(exc) from None
-            found = (template, _uses_row(tree))
+            found = Compiled(template, _uses_row(tree), shortcut(tree, self.sandbox.filters))
             if len(self._parsed) >= 4096:
                 self._parsed.clear()
             self._parsed[source] = found
         return found
 
-    def run(self, template: Template, context: dict[str, Any]) -> str:
+    def run(self, compiled: Compiled, context: dict[str, Any]) -> str:
         """Render with ``context`` as the whole namespace (shared, not copied: it is built
         once per message and only ``row`` changes), bounded in size, steps and time."""
+        if compiled.fast is not None:
+            text = compiled.fast(context)
+            if text is not None:
+                return text
+        template = compiled.template
         budget = self.sandbox.budget
         budget.reset()
         try:
@@ -331,11 +351,11 @@ class Renderer:
         row_leaves: list[Leaf] = []
         for path, source in _leaves(message.params, ()):
             try:
-                template, uses_row = self.compile(source)
-                if uses_row and message.fan_out:
-                    row_leaves.append(Leaf(path, template, True))
+                compiled = self.compile(source)
+                if compiled.uses_row and message.fan_out:
+                    row_leaves.append(Leaf(path, compiled))
                     continue
-                value = self.run(template, context)
+                value = self.run(compiled, context)
             except RenderError as exc:
                 problems.append(located(path, exc.rule, exc.message))
                 continue
@@ -349,7 +369,10 @@ class Renderer:
         source: Position = (doc.file, *doc.position(message.path))
 
         def delivery(
-            params: dict[str, Any], key: str | None, row: tuple[str, int] | None
+            params: dict[str, Any],
+            key: str | None,
+            row: tuple[str, int] | None,
+            group: str | None = None,
         ) -> Delivery:
             due_at, expires_at = due_times(campaign.provider, params)
             return Delivery(
@@ -367,6 +390,7 @@ class Renderer:
                 expires_at=expires_at,
                 source=source,
                 row=row,
+                merge_key=group,
             )
 
         if not message.fan_out:
@@ -408,10 +432,10 @@ class Renderer:
         except ValueError as exc:
             report.add(located(("fan_out", "data"), "fan-out.path", str(exc)))
             return
-        key_template: Template | None = None
+        key_template: Compiled | None = None
         if isinstance(spec.get("key"), str):
             try:
-                key_template = self.compile(spec["key"])[0]
+                key_template = self.compile(spec["key"])
             except RenderError as exc:
                 report.add(located(("fan_out", "key"), exc.rule, exc.message))
                 return
@@ -419,6 +443,10 @@ class Renderer:
         seen: set[int] = set()
         rows = read_rows(path, relative, fmt)
         context = dict(context)
+        # Row leaves other than TargetValue decide which rows merge (compile's hint).
+        grouping = [i for i, leaf in enumerate(row_leaves) if leaf.path != ("TargetValue",)]
+        typed = [(leaf, table.get(str(leaf.path[0])), len(leaf.path) == 1) for leaf in row_leaves]
+        run = self.run
         while errors < MAX_ROW_ERRORS:
             try:
                 row: Row | None = next(rows, None)
@@ -427,53 +455,42 @@ class Renderer:
                 return
             if row is None:
                 return
-            where = f"row {row.number} ({relative}:{row.line})"
             context["row"] = row.values
             params = dict(skeleton)
-            failed = False
-            for leaf in row_leaves:
-                try:
-                    value = self.run(leaf.template, context)
-                except RenderError as exc:
-                    report.add(located(leaf.path, exc.rule, f"{exc.message} in {where}"))
-                    failed = True
-                    break
-                param = table.get(str(leaf.path[0]))
-                if len(leaf.path) == 1:
-                    params[leaf.path[0]] = coerce(param, value)  # type: ignore[index]
-                else:
-                    _set(params, leaf.path, _coerce_nested(param, leaf.path, value))
-            key = str(row.number)
-            if not failed and key_template is not None:
-                try:
-                    key = self.run(key_template, context).strip()
-                except RenderError as exc:
-                    report.add(located(("fan_out", "key"), exc.rule, f"{exc.message} in {where}"))
-                    failed = True
-                else:
+            values = []
+            try:
+                for leaf, param, top in typed:
+                    at = leaf.path
+                    value = run(leaf.compiled, context)
+                    if top:
+                        value = params[at[0]] = coerce(param, value)  # type: ignore[index]
+                    else:
+                        value = _coerce_nested(param, at, value)
+                        _set(params, at, value)
+                    values.append(value)
+                at = ("fan_out", "key")
+                key = str(row.number)
+                if key_template is not None:
+                    key = run(key_template, context).strip()
                     problem = _bad_key(key)
                     if problem:
-                        report.add(
-                            located(("fan_out", "key"), "fan-out.key", f"{problem} in {where}")
-                        )
-                        failed = True
-            if not failed and self.check_keys:
-                digest = hash(key)
-                if digest in seen:
-                    report.add(
-                        located(
-                            ("fan_out", "key"),
+                        raise RenderError("fan-out.key", problem)
+                if self.check_keys:
+                    digest = hash(key)
+                    if digest in seen:
+                        raise RenderError(
                             "fan-out.duplicate-key",
-                            f"key {key!r} of {where} is also the key of an earlier row; "
+                            f"key {key!r} is also the key of an earlier row; "
                             "each row needs its own key",
                         )
-                    )
-                    failed = True
-                seen.add(digest)
-            if failed:
+                    seen.add(digest)
+            except RenderError as exc:
+                where = f"row {row.number} ({relative}:{row.line})"
+                report.add(located(at, exc.rule, f"{exc.message} in {where}"))
                 errors += 1
                 continue
-            yield delivery(params, key, (relative, row.line))
+            group = repr([values[i] for i in grouping])
+            yield delivery(params, key, (relative, row.line), group)
         report.add(
             located(
                 ("fan_out",),
