@@ -31,13 +31,10 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
         if burst < 1:
             raise ValueError("burst must be at least 1")
-        self.rate = rate
+        self.set_rate(rate)
         self.burst = burst
-        self._interval = 1.0 / rate
         self._clock = clock
         self._sleep = sleep
         self._next = clock()  # earliest time the next slot may start
@@ -53,6 +50,11 @@ class RateLimiter:
         start = max(self._next, now - (self.burst - 1) * self._interval)
         self._next = start + self._interval
         return max(0.0, start - now)
+
+    def set_rate(self, rate: float) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate, self._interval = rate, 1.0 / rate
 
     def pause(self, seconds: float) -> None:
         """No slot starts within ``seconds`` from now (slots already handed out stand)."""
@@ -80,8 +82,10 @@ class RateLimits:
             return None
         key = (account, api)
         limiter = self._limiters.get(key)
-        if limiter is None or rate < limiter.rate:
-            # Two apps of one account share the account's quota; the stricter setting wins.
-            limiter = RateLimiter(rate)
-            self._limiters[key] = limiter
+        if limiter is None:
+            limiter = self._limiters[key] = RateLimiter(rate)
+        elif rate < limiter.rate:
+            # Two apps of one account share the account's quota; the stricter setting wins,
+            # in place, so clients already holding this limiter slow down too.
+            limiter.set_rate(rate)
         return limiter

@@ -54,9 +54,9 @@ def test_apps_of_one_account_share_a_bucket_and_the_stricter_rate_wins() -> None
     first = limits.get("akid", "emas:MassPush", 500)
     assert limits.get("akid", "emas:MassPush", 500) is first
     stricter = limits.get("akid", "emas:MassPush", 100)
-    assert stricter is not None and stricter.rate == 100
-    assert limits.get("akid", "emas:MassPush", 500) is stricter
-    assert limits.get("other", "emas:MassPush", 500) is not stricter
+    assert stricter is first and first.rate == 100
+    assert limits.get("akid", "emas:MassPush", 500) is first and first.rate == 100
+    assert limits.get("other", "emas:MassPush", 500) is not first
     assert limits.get("akid", "mpaas:PushBroadcast", None) is None
 
 
