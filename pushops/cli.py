@@ -22,6 +22,7 @@ COMMANDS = {
     "apply": "Send what the plan says, recording every call in the ledger first.",
     "state": "Inspect and repair the ledger.",
     "schema": "Build or check the JSON Schemas derived from the parameter tables.",
+    "docs": "Build or check the docs generated from the parameter tables and rules.",
     "emulator": "Serve both provider APIs on loopback for dry-runs and tests.",
 }
 
