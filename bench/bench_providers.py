@@ -157,6 +157,7 @@ class RunResult:
     p99_ms: float
     client_cpu: float
     emulator_cpu: float
+    host_load: float  # 1-minute load average at the end: other work competing for the CPUs
 
     @property
     def calls_per_s(self) -> float:
@@ -203,7 +204,7 @@ def pushops_run(emulator: EmulatorProcess, count: int, tasks_per_call: int) -> R
     return RunResult(
         count, tasks_per_call, elapsed, errors, throttled, delivered, unique,
         percentile(latencies, 0.50) * 1e3, percentile(latencies, 0.99) * 1e3,
-        (cpu1 - cpu0) / elapsed, (emu1 - emu0) / elapsed,
+        (cpu1 - cpu0) / elapsed, (emu1 - emu0) / elapsed, os.getloadavg()[0],
     )  # fmt: skip
 
 
@@ -252,6 +253,7 @@ def _run_figures(prefix: str, r: RunResult, sdk_rate: float | None) -> list[Figu
         _figure(f"{prefix}.p99_ms", r.p99_ms),
         _figure(f"{prefix}.client_cpu_cores", r.client_cpu),
         _figure(f"{prefix}.emulator_cpu_cores", r.emulator_cpu),
+        _figure(f"{prefix}.host_load_1min", r.host_load),
     ]  # fmt: skip
     if sdk_rate:
         figures.append(_figure(f"{prefix}.throughput_vs_sdk", r.calls_per_s / sdk_rate))
@@ -266,7 +268,8 @@ def _print_run(title: str, r: RunResult) -> None:
           f"duplicates {r.deliveries - r.unique_deliveries}")  # fmt: skip
     print(f"  failed calls         {sum(r.errors.values()):8d}   {r.errors or ''}")
     print(f"  latency p50 / p99    {r.p50_ms:8.1f} / {r.p99_ms:.1f} ms")
-    print(f"  CPU client/emulator  {r.client_cpu:8.2f} / {r.emulator_cpu:.2f} cores")
+    print(f"  CPU client/emulator  {r.client_cpu:8.2f} / {r.emulator_cpu:.2f} cores   "
+          f"(host load {r.host_load:.1f} on {os.cpu_count()} CPUs)")  # fmt: skip
 
 
 def run(quick: bool = False) -> list[Figure]:
