@@ -12,6 +12,11 @@ created. A body longer than GitHub's limit is cut at a line, with a note saying 
 
 Pull requests from forks get no secrets and a read-only token, so nothing is posted: the plan
 goes to the job summary with a notice saying why there is no comment.
+
+Wiring ``pushops plan --comment``: print the plan in the chosen ``--format`` as usual, then
+call ``publish(markdown_of_the_plan)``. A :class:`CommentError` is a ``ClickException`` with
+exit code 3, so letting it propagate makes the CLI print ``Error: ...`` and exit 3 after
+the plan was printed.
 """
 
 from __future__ import annotations
