@@ -196,6 +196,16 @@ def parse_json_body(content: bytes) -> dict[str, object] | None:
     return body if isinstance(body, dict) else None
 
 
+_STS_MARKER = "string to sign is:"
+
+
+def _without_string_to_sign(message: str) -> str:
+    # SignatureDoesNotMatch echoes the server's string to sign, and for signature v1 that
+    # holds every signed parameter, the STS SecurityToken included: never keep it.
+    head, marker, _ = message.partition(_STS_MARKER)
+    return f"{head}{marker} [omitted]" if marker else message
+
+
 def error_from_http(
     status: int, headers: Mapping[str, str], content: bytes, action: str | None = None
 ) -> ProviderError:
@@ -203,6 +213,7 @@ def error_from_http(
     body = parse_json_body(content) or {}
     code = _first(body, "Code", "code") or f"HTTP{status}"
     message = _first(body, "Message", "message") or content[:200].decode("utf-8", "replace")
+    message = _without_string_to_sign(message)
     return make_error(
         code,
         message,

@@ -53,8 +53,10 @@ def protect(*secrets: str) -> None:
     global _installed
     for value in secrets:
         _FILTER.add(value)
-        # The URL-encoded form is what appears inside a logged query string.
-        _FILTER.add(quote(value, safe=""))
+        # Encoded once it appears in a logged query string; twice in a v1 string to sign.
+        once = quote(value, safe="")
+        _FILTER.add(once)
+        _FILTER.add(quote(once, safe=""))
     if not _installed:
         for name in WATCHED_LOGGERS:
             logging.getLogger(name).addFilter(_FILTER)

@@ -197,7 +197,9 @@ class Transport:
                 raise error
             if error.severity is Severity.FATAL_REQUEST or attempt >= policy.max_attempts:
                 raise error
-            if limiter is not None and error.code.startswith("Throttling"):
+            if limiter is not None and (
+                error.code.startswith("Throttling") or error.code == "8011"
+            ):
                 limiter.pause(error.retry_after or THROTTLE_PAUSE)
             delay = policy.delay(attempt, error.retry_after)
             log.info(
