@@ -61,7 +61,7 @@ def task_yaml(i: int) -> str:
             "    AndroidNotificationChannel: promotions",
             "    AndroidMessageOppoCategory: MARKETING",
             "    AndroidMessageOppoNotifyLevel: 2",
-            "    AndroidExtParameters: {campaign: bench, n: '%d'}" % i,
+            f"    AndroidExtParameters: {{campaign: bench, n: '{i}'}}",
         ]
     elif platform == "iOS":
         lines += ["    iOSApnsEnv: PRODUCT", "    iOSBadge: 1", "    iOSRelevanceScore: 0.5"]
@@ -99,8 +99,12 @@ def measure(campaigns: int, tasks_each: int) -> dict[str, float]:
 
 def _figure(name: str, value: float, target: float, higher: bool) -> Figure:
     ok = value >= target if higher else value <= target
-    return {"figure": name, "value": round(value, 2),
-            "target": (">= " if higher else "<= ") + f"{target:g}", "pass": ok}
+    return {
+        "figure": name,
+        "value": round(value, 2),
+        "target": (">= " if higher else "<= ") + f"{target:g}",
+        "pass": ok,
+    }
 
 
 def run(quick: bool = False) -> list[Figure]:
@@ -111,21 +115,37 @@ def run(quick: bool = False) -> list[Figure]:
     for size in sizes:
         r = measure(1, size)
         per_task[size] = r["seconds"] / size
-        print(f"one campaign, {size:>6} tasks: {r['seconds']:6.2f} s, "
-              f"{r['tasks_per_s']:8.0f} tasks/s, peak RSS {r['rss_mb']:.0f} MB")
+        print(
+            f"one campaign, {size:>6} tasks: {r['seconds']:6.2f} s, "
+            f"{r['tasks_per_s']:8.0f} tasks/s, peak RSS {r['rss_mb']:.0f} MB"
+        )
     largest = measure(1, sizes[-1])
-    figures.append(_figure(f"validate.one_campaign_{sizes[-1]}_tasks.tasks_per_s",
-                           largest["tasks_per_s"], TASKS_PER_SECOND_TARGET, True))
-    figures.append(_figure(f"validate.one_campaign_{sizes[-1]}_tasks.peak_rss_mb",
-                           largest["rss_mb"], 1024, False))
+    figures.append(
+        _figure(
+            f"validate.one_campaign_{sizes[-1]}_tasks.tasks_per_s",
+            largest["tasks_per_s"],
+            TASKS_PER_SECOND_TARGET,
+            True,
+        )
+    )
+    figures.append(
+        _figure(
+            f"validate.one_campaign_{sizes[-1]}_tasks.peak_rss_mb", largest["rss_mb"], 1024, False
+        )
+    )
     ratio = per_task[sizes[-1]] / per_task[sizes[0]]
     print(f"per-task time at {sizes[-1]} over {sizes[0]} tasks: {ratio:.2f} (1.0 is linear)")
     figures.append(_figure("validate.linearity_ratio", ratio, LINEARITY_TARGET, False))
     r = measure(files, 10)
-    print(f"{files} campaign files of 10 tasks: {r['seconds']:6.2f} s, "
-          f"{r['tasks_per_s']:8.0f} tasks/s, peak RSS {r['rss_mb']:.0f} MB")
-    figures.append(_figure(f"validate.{files}_files.tasks_per_s", r["tasks_per_s"],
-                           TASKS_PER_SECOND_TARGET, True))
+    print(
+        f"{files} campaign files of 10 tasks: {r['seconds']:6.2f} s, "
+        f"{r['tasks_per_s']:8.0f} tasks/s, peak RSS {r['rss_mb']:.0f} MB"
+    )
+    figures.append(
+        _figure(
+            f"validate.{files}_files.tasks_per_s", r["tasks_per_s"], TASKS_PER_SECOND_TARGET, True
+        )
+    )
     return figures
 
 

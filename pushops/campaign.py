@@ -112,7 +112,10 @@ def _check(doc: SourceDocument) -> list[Diagnostic]:
         _skeleton_validator(), doc.data, "campaign", CAMPAIGN_KEYS
     ):
         if rule == "campaign.structure":
-            message = "a campaign has either `tasks` (EMAS MassPush) or `broadcasts` (mPaaS), not both or neither"
+            message = (
+                "a campaign has either `tasks` (EMAS MassPush) or `broadcasts` (mPaaS), "
+                "not both or neither"
+            )
         problems.append(doc.diagnostic(path, message, rule, key=key))
     for key in MESSAGE_LIST.values():
         items = doc.data.get(key)
@@ -226,7 +229,8 @@ def duplicate_ids(campaigns: list[Campaign]) -> Iterator[Diagnostic]:
             line = other.source.position(("id",))[0]
             yield campaign.source.diagnostic(
                 ("id",),
-                f"campaign id {campaign.id!r} is also used by {other.file}:{line}; ids must be unique",
+                f"campaign id {campaign.id!r} is also used by {other.file}:{line}; "
+                "ids must be unique",
                 "campaign.duplicate-id",
             )
         else:

@@ -33,6 +33,16 @@ def _memo_key(value: Any) -> Any:
         return None
 
 
+def _then_fields(then: dict[str, Any]) -> set[str]:
+    """Every field a condition's ``then`` mentions (it tests presence only)."""
+    fields = set(then.get("required", []))
+    for branch in then.get("anyOf", []):
+        fields.update(branch.get("required", []))
+    for branch in then.get("not", {}).get("anyOf", []):
+        fields.update(branch.get("required", []))
+    return fields
+
+
 class MessageChecker:
     """The provider schema of one message (less the fields pushops fills in), split up."""
 
@@ -43,11 +53,14 @@ class MessageChecker:
         self.known = (*MESSAGE_META, *schema["properties"])
         self.required = [f for f in schema["required"] if f not in managed]
         self.fields = {
-            name: jsonschema.Draft202012Validator(sub)
-            for name, sub in schema["properties"].items()
+            name: jsonschema.Draft202012Validator(sub) for name, sub in schema["properties"].items()
         }
         self.conditions = [
-            (cond["if"]["required"][0], jsonschema.Draft202012Validator({"allOf": [cond]}))
+            (
+                cond["if"]["required"][0],
+                sorted(_then_fields(cond["then"])),
+                jsonschema.Draft202012Validator({"allOf": [cond]}),
+            )
             for cond in schema.get("allOf", [])
         ]
         self.memo: dict[tuple[str, Any], tuple[Explained, ...]] = {}
@@ -57,10 +70,7 @@ class MessageChecker:
         if key is not None and (name, key) in self.memo:
             return self.memo[(name, key)]
         found = tuple(
-            ((name, *path), message, rule, is_key)
-            for path, message, rule, is_key in iter_explained(
-                self.fields[name], value, self.scope, self.known
-            )
+            iter_explained(self.fields[name], value, self.scope, self.known, prefix=(name,))
         )
         if key is not None:
             if len(self.memo) >= MEMO_LIMIT:
@@ -80,9 +90,19 @@ class MessageChecker:
         for name, value in params.items():
             if name in self.fields:
                 yield from self._field(name, value)
-        for trigger, validator in self.conditions:
-            if trigger in params:
-                yield from iter_explained(validator, params, self.scope, self.known)
+        for index, (trigger, needs, validator) in enumerate(self.conditions):
+            if trigger not in params:
+                continue
+            # A condition reads its trigger's value and only the presence of the others.
+            value_key = _memo_key(params[trigger])
+            memo = (f"#{index}", (value_key, tuple(n in params for n in needs)))
+            if value_key is not None and memo in self.memo:
+                yield from self.memo[memo]
+                continue
+            found = tuple(iter_explained(validator, params, self.scope, self.known))
+            if value_key is not None:
+                self.memo[memo] = found
+            yield from found
 
 
 @cache

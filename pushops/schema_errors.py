@@ -92,10 +92,16 @@ Explained = tuple[tuple[str | int, ...], str, str, bool]
 
 
 def explain(
-    error: ValidationError, root: Any, scope: str, known_fields: Iterable[str]
+    error: ValidationError,
+    root: Any,
+    scope: str,
+    known_fields: Iterable[str],
+    prefix: tuple[str | int, ...] = (),
 ) -> list[Explained] | Explained:
-    """(path, message, rule, points_at_key) for one error; a list for several unknown keys."""
-    path = tuple(error.absolute_path)
+    """(path, message, rule, points_at_key) for one error; a list for several unknown keys.
+
+    ``prefix`` is where the validated instance sits (a field checked on its own)."""
+    path = (*prefix, *error.absolute_path)
     field = next((p for p in reversed(path) if isinstance(p, str)), "")
     slug = kebab(field) if field else "value"
     condition = _condition_of(error, root)
@@ -149,7 +155,8 @@ def explain(
     if validator == "pattern":
         return (
             path,
-            f"{_show(error.instance)} does not match the expected format ({error.schema.get('description', value)})",
+            f"{_show(error.instance)} does not match the expected format "
+            f"({error.schema.get('description', value)})",
             f"{scope}.{slug}-format",
             False,
         )
@@ -167,11 +174,12 @@ def iter_explained(
     instance: Any,
     scope: str,
     known_fields: Iterable[str],
+    prefix: tuple[str | int, ...] = (),
 ) -> Iterator[Explained]:
     known = list(known_fields)
     for error in validator.iter_errors(instance):
         for leaf in _leaves(error):
-            result = explain(leaf, validator.schema, scope, known)
+            result = explain(leaf, validator.schema, scope, known, prefix)
             if isinstance(result, list):
                 yield from result
             else:

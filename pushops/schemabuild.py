@@ -268,7 +268,8 @@ def campaign_schema(tables: dict[str, ParameterTable]) -> dict[str, Any]:
                 "format": {"enum": ["csv", "jsonl"], "description": "Default: from the extension."},
                 "key": {
                     "type": "string",
-                    "description": "Template giving each row's stable key (default: the row number).",
+                    "description": "Template giving each row's stable key "
+                    "(default: the row number).",
                 },
             },
         },

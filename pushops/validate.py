@@ -18,21 +18,17 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
-
-import jsonschema
 
 from pushops.campaign import Campaign, Message, discover, duplicate_ids, load_campaign
 from pushops.compile import Delivery, compile_calls
 from pushops.config import Config
 from pushops.diagnostics import Diagnostic, PushopsError, Report
+from pushops.message_check import checker
 from pushops.params import coerce_all
 from pushops.render import Renderer
 from pushops.rules import check_call, check_message
-from pushops.schema_errors import iter_explained
-from pushops.schemabuild import MANAGED_FIELDS, MESSAGE_META, message_schema
 from pushops.tables import load_table
 from pushops.yamlsource import format_path
 
@@ -53,19 +49,6 @@ def has_template(value: Any) -> bool:
     return False
 
 
-@cache
-def message_validator(provider: str) -> jsonschema.Draft202012Validator:
-    """The provider's message schema, less the fields pushops fills in at compile time."""
-    schema = message_schema(load_table(provider), authoring=False)
-    schema["required"] = [f for f in schema["required"] if f not in MANAGED_FIELDS[provider]]
-    return jsonschema.Draft202012Validator(schema)
-
-
-@cache
-def known_fields(provider: str) -> tuple[str, ...]:
-    return (*MESSAGE_META, *load_table(provider).message_params)
-
-
 def check_params(
     campaign: Campaign,
     message: Message,
@@ -84,9 +67,7 @@ def check_params(
     doc = campaign.source
     problems: list[Diagnostic] = []
     scope = campaign.provider
-    for path, text, rule, key in iter_explained(
-        message_validator(scope), typed, scope, known_fields(scope)
-    ):
+    for path, text, rule, key in checker(scope).errors(typed):
         if path and path[0] in skip:
             continue
         full = (*message.path, *path)
@@ -193,6 +174,8 @@ def check_rendered(
     report = Report()
     merged = _Rendered()
     messages = {m.id: m for m in campaign.messages}
+    # A delivery rendered identically in several environments is checked once.
+    memo: dict[tuple[str, str], list[tuple[Diagnostic, str]]] = {}
     for environment in environments:
         deliveries = _checked(
             renderer.render_campaign(campaign, environment, report),
@@ -200,6 +183,7 @@ def check_rendered(
             messages,
             now,
             lambda diagnostic, value, env=environment: merged.add(diagnostic, value, env),
+            memo,
         )
         try:
             for call in compile_calls(deliveries, renderer.config):
@@ -228,6 +212,7 @@ def _checked(
     messages: dict[str, Message],
     now: datetime,
     found: Callable[[Diagnostic, str], None],
+    memo: dict[tuple[str, str], list[tuple[Diagnostic, str]]],
 ) -> Iterator[Delivery]:
     """Pass deliveries through, checking each (up to :data:`MAX_ROW_PROBLEMS` errors per
     message)."""
@@ -235,7 +220,10 @@ def _checked(
     for delivery in deliveries:
         message = messages[delivery.message]
         if counts[message.id] < MAX_ROW_PROBLEMS:
-            for diagnostic, value in _annotated(campaign, message, delivery, now):
+            memo_key = (message.id, delivery.fingerprint)
+            if memo_key not in memo:
+                memo[memo_key] = list(_annotated(campaign, message, delivery, now))
+            for diagnostic, value in memo[memo_key]:
                 counts[message.id] += diagnostic.severity == "error"
                 found(diagnostic, value)
         yield delivery

@@ -80,8 +80,38 @@ class SourceDocument:
                 stack.extend((item, (*path, i)) for i, item in enumerate(node.value))
         self._values, self._keys = values, keys
 
+    def _walk(self, path: Path_, key: bool) -> tuple[int, int] | None:
+        """The position by walking the node tree along ``path``; None where it leaves it."""
+        node = self.root
+        key_node = None
+        for part in path:
+            key_node = None
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                found = next(((k, v) for k, v in node.value if k.value == part), None)
+                if found is None:
+                    return None
+                key_node, node = found
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if not 0 <= part < len(node.value):
+                    return None
+                node = node.value[part]
+            else:
+                return None
+        if node is None:
+            return None
+        return _pos((key_node if key and key_node is not None else node).start_mark)
+
     def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """Where ``path`` is written; falls back to the nearest written ancestor."""
+        if self._values is None and self.root is not None:
+            # Walking one path is cheap; indexing every position is not.
+            probe = tuple(path)
+            while probe:
+                found = self._walk(probe, key)
+                if found is not None:
+                    return found
+                probe = probe[:-1]
+            return _pos(self.root.start_mark)
         table = self.keys if key else self.values
         probe = tuple(path)
         while probe:

@@ -104,7 +104,8 @@ def call_size(request: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     if len(tasks) * widest > CALL_SIZE_LIMIT:
         yield Finding(
             ("PushTask",),
-            f"{len(tasks)} PushTasks x {widest} targets = {len(tasks) * widest}; at most {CALL_SIZE_LIMIT}",
+            f"{len(tasks)} PushTasks x {widest} targets = {len(tasks) * widest}; "
+            f"at most {CALL_SIZE_LIMIT}",
             "emas.call-size",
         )
 

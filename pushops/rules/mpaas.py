@@ -130,11 +130,11 @@ def circle_value(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
 @rule("mpaas.fixed-time-past", "mpaas", "a scheduled push whose fixedTime is past will be skipped")
 def fixed_time_past(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     kind, content = _strategy(params)
-    if kind == 1 and content is not None and (fixed := _ms(content, "fixedTime")) is not None:
-        if from_epoch_ms(fixed) <= ctx.now:
-            yield Finding(
-                ("StrategyContent", "fixedTime"),
-                "already past; this delivery will be skipped, never sent late",
-                "mpaas.fixed-time-past",
-                "warning",
-            )
+    fixed = _ms(content, "fixedTime") if kind == 1 and content is not None else None
+    if fixed is not None and from_epoch_ms(fixed) <= ctx.now:
+        yield Finding(
+            ("StrategyContent", "fixedTime"),
+            "already past; this delivery will be skipped, never sent late",
+            "mpaas.fixed-time-past",
+            "warning",
+        )

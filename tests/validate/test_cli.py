@@ -179,3 +179,12 @@ def test_campaign_files_in_subfolders_are_found(repo: PushRepo) -> None:
     repo.write("campaigns/2026/q4/x.yml", "id: x\napp: shop\ntasks: nope\n")
     errors = repo.validate_json()["errors"]
     assert errors and errors[0]["file"] == str(Path("campaigns/2026/q4/x.yml"))
+
+
+def test_a_schema_error_names_the_field_in_its_rule(repo: PushRepo) -> None:
+    repo.write(
+        "campaigns/x.yaml",
+        "id: x\napp: shop\ntasks:\n  - {id: a, DeviceType: IPHONE, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b, iOSBadge: x}\n",
+    )
+    rules = sorted(e["rule"] for e in repo.validate_json()["errors"])
+    assert rules == ["emas.device-type-values", "emas.ios-badge-type"]
