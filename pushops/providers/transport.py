@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -37,15 +36,6 @@ from pushops.providers.retry import RetryPolicy
 from pushops.providers.rpc import V1, Call, sign
 
 log = logging.getLogger("pushops.providers")
-
-try:  # pragma: no cover - depends on the environment
-    import sniffio  # noqa: F401
-except ImportError:  # pragma: no cover
-    # httpcore 1.0 tries ``import sniffio`` on every request to detect the async library, and
-    # a failed import is not cached: it searches sys.path each time (~30% of our CPU per call
-    # once anyio stopped depending on sniffio). ``None`` in sys.modules makes the failure
-    # instant; httpcore then assumes asyncio, which is what we run on.
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 # How long the whole bucket holds back after a throttled call that named no retry-after: the
 # provider counts calls per account in windows we cannot see, so one throttled call means the
