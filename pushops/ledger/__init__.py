@@ -19,13 +19,22 @@ from pushops.ledger.errors import (
     SchemaVersionError,
 )
 from pushops.ledger.factory import DEFAULT_PATH, DSN_ENV, open_ledger, resolve_target
-from pushops.ledger.records import Call, Delivery, KeyHistory, LedgerMeta, LockInfo
+from pushops.ledger.records import (
+    Call,
+    Delivery,
+    FailedResult,
+    KeyHistory,
+    LedgerMeta,
+    LockInfo,
+    SentResult,
+)
 
 __all__ = [
     "DEFAULT_PATH",
     "DSN_ENV",
     "Call",
     "Delivery",
+    "FailedResult",
     "ImportFormatError",
     "KeyHistory",
     "Ledger",
@@ -42,6 +51,7 @@ __all__ = [
     "MigrationError",
     "NotFoundError",
     "SchemaVersionError",
+    "SentResult",
     "open_ledger",
     "resolve_target",
 ]

@@ -23,13 +23,8 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from pushops.ledger import sql
+from pushops.ledger import batch, sql
 from pushops.ledger.codec import (
-    CALL_COLUMNS,
-    DELIVERY_COLUMNS,
-    call_row,
-    delivery_row,
-    json_text,
     row_call,
     row_delivery,
     text_time,
@@ -49,28 +44,26 @@ from pushops.ledger.errors import (
 from pushops.ledger.locking import default_holder, lock_from_row, wait_for
 from pushops.ledger.migrations import latest_version, pending_migrations
 from pushops.ledger.records import (
-    ACTIONS,
     CANCELLED,
     FAILED,
     PENDING,
-    PROVIDERS,
-    REPLACEABLE,
     SCHEDULED,
     SENT,
     UNKNOWN,
     UNSETTLED,
     Call,
     Delivery,
+    FailedResult,
     KeyHistory,
     LedgerMeta,
     LockInfo,
+    SentResult,
 )
 
 log = logging.getLogger("pushops.ledger")
 
 Clock = Callable[[], datetime]
 STREAM_BATCH = 2000
-KEYS_PER_QUERY = 500  # under SQLite's smallest host-parameter limit
 
 
 def utc_now() -> datetime:
@@ -174,6 +167,24 @@ class Ledger(ABC):
             chunk = rows[start : start + sql.INSERT_CHUNK]
             flat = [value for row in chunk for value in row]
             tx.execute(sql.insert_rows(table, columns, len(chunk)), flat)
+
+    def _member(self, values: Sequence[Any]) -> Iterator[tuple[str, Sequence[Any]]]:
+        """Membership tests over ``values``, as (``IN (?, ...)``, its parameters) per chunk.
+
+        PostgreSQL has a faster way (one array parameter); see its override.
+        """
+        for chunk in batch.chunks(values, sql.KEYS_CHUNK):
+            yield sql.member(len(chunk)), chunk
+
+    def _set_message_ids(
+        self, tx: Tx, rows: Sequence[tuple[str, int, str | None]], stamp: str | None
+    ) -> None:
+        """Mark the (call id, position, MessageId) ``rows`` sent, each with its MessageId.
+
+        One statement run for every row: SQLite runs them in process, and an UPDATE ... FROM
+        (VALUES ...) made it build an automatic index over the whole table every time.
+        """
+        tx.executemany(sql.DELIVERY_SENT, [(m, stamp, c, p) for c, p, m in rows])
 
     def _fence(self, tx: Tx, held: LockInfo) -> bool:
         """Backend check, inside a write, that the lock this handle took is still its own."""
@@ -389,59 +400,22 @@ class Ledger(ABC):
         A key that already has a current record gets a new generation only if nothing of
         it is out there (failed, cancelled); anything else would be a second send.
         """
-        _check_call(call, deliveries)
-        now = self._now()
-        call = replace(call, created_at=call.created_at or now, updated_at=now)
+        self.record_pending_many([(call, deliveries)])
+
+    def record_pending_many(self, items: Sequence[tuple[Call, Sequence[Delivery]]]) -> None:
+        """Write many calls ahead of sending them, in one transaction: all or none.
+
+        The same guards as :meth:`record_pending` for every call, over the whole batch: a
+        call id already in the ledger, or a key with a live record (sent, scheduled, pending,
+        unknown), raises :class:`LedgerConflictError` and nothing of the batch is written.
+        A call id or key twice in the batch is the caller's mistake (``ValueError``). One
+        serial bump for the batch.
+        """
+        batch.check_pending(items)
+        if not items:
+            return
         with self._write() as tx:
-            found = tx.one(sql.CALL_STATUS, (call.call_id,))
-            if found is not None:
-                raise LedgerConflictError(
-                    f"call {call.call_id} is already in the ledger ({found[0]}); "
-                    "a retry of it is record_attempt, not record_pending"
-                )
-            previous = self._current_generations(tx, [d.key for d in deliveries])
-            blocked = [(k, s) for k, (_, s) in previous.items() if s not in REPLACEABLE]
-            if blocked:
-                shown = ", ".join(f"{k} ({s})" for k, s in sorted(blocked)[:5])
-                raise LedgerConflictError(
-                    f"{len(blocked)} key(s) already have a live record, refusing a second "
-                    f"send: {shown}"
-                )
-            self._insert(tx, "calls", CALL_COLUMNS, [call_row(call)])
-            tx.executemany(sql.RETIRE_CURRENT, [(k,) for k in previous])
-            rows = []
-            for index, d in enumerate(deliveries):
-                stored = replace(
-                    d,
-                    call_id=call.call_id,
-                    position=index if d.position is None else d.position,
-                    status=PENDING,
-                    created_at=now,
-                    updated_at=now,
-                    git_commit=d.git_commit if d.git_commit is not None else call.git_commit,
-                    actor=d.actor if d.actor is not None else call.actor,
-                    cancelled_by=None,
-                    generation=previous.get(d.key, (0, ""))[0] + 1,
-                    current=True,
-                )
-                rows.append(delivery_row(stored))
-            self._insert(tx, "deliveries", DELIVERY_COLUMNS, rows)
-
-    def _current_generations(self, tx: Tx, keys: list[str]) -> dict[str, tuple[int, str]]:
-        found: dict[str, tuple[int, str]] = {}
-        for start in range(0, len(keys), KEYS_PER_QUERY):
-            chunk = keys[start : start + KEYS_PER_QUERY]
-            query = sql.CURRENT_OF_KEYS.format(sql.marks(len(chunk)))
-            for key, generation, status in tx.all(query, chunk):
-                found[key] = (int(generation), status)
-        return found
-
-    def _unsettled_call(self, tx: Tx, call_id: str, doing: str) -> None:
-        row = tx.one(sql.CALL_STATUS, (call_id,))
-        if row is None:
-            raise NotFoundError(f"no call {call_id} in the ledger")
-        if row[0] not in UNSETTLED:
-            raise LedgerConflictError(f"cannot {doing} call {call_id}: it is already {row[0]}")
+            batch.write_pending(self, tx, items, self._now())
 
     def record_sent(
         self,
@@ -451,38 +425,49 @@ class Ledger(ABC):
         request_id: str | None = None,
     ) -> None:
         """The provider accepted the call. Deliveries with a due time become ``scheduled``."""
-        now = time_text(self._now())
+        self.record_sent_many(
+            [SentResult(call_id, dict(message_ids_by_position), response, request_id)]
+        )
+
+    def record_sent_many(self, results: Sequence[SentResult]) -> None:
+        """Settle many calls as sent in one transaction (one serial bump): all or none.
+
+        Every call must be in the ledger (else :class:`NotFoundError`) and unsettled, i.e.
+        pending or unknown (else :class:`LedgerConflictError`); then nothing is recorded.
+        """
+        if not results:
+            return
         with self._write() as tx:
-            self._unsettled_call(tx, call_id, "record as sent")
-            body = None if response is None else json_text(response)
-            tx.execute(sql.CALL_SENT, (body, request_id, now, now, call_id))
-            ids = sorted(message_ids_by_position.items())
-            # One statement for all positions: 100 single-row updates cost 100 round trips.
-            query = sql.DELIVERIES_SENT.format(message_ids=sql.message_id_case(len(ids)))
-            tx.execute(query, (*(v for pair in ids for v in pair), now, call_id))
+            batch.write_sent(self, tx, results, self._now())
 
     def record_failed(
         self, call_id: str, code: str | None, message: str | None, request_id: str | None = None
     ) -> None:
         """The provider refused the call for certain; its deliveries may be sent again later."""
-        now = time_text(self._now())
+        self.record_failed_many([FailedResult(call_id, code, message, request_id)])
+
+    def record_failed_many(self, results: Sequence[FailedResult]) -> None:
+        """Settle many calls as failed in one transaction (one serial bump): all or none.
+
+        The same guards as :meth:`record_sent_many`.
+        """
+        if not results:
+            return
         with self._write() as tx:
-            self._unsettled_call(tx, call_id, "record as failed")
-            tx.execute(sql.CALL_FAILED, (code, message, request_id, now, call_id))
-            tx.execute(sql.DELIVERIES_STATUS, (FAILED, now, call_id))
+            batch.write_failed(self, tx, results, self._now())
 
     def record_unknown(self, call_id: str) -> None:
         """Nobody can tell whether the call went out; its keys stay blocked until resolved."""
         now = time_text(self._now())
         with self._write() as tx:
-            self._unsettled_call(tx, call_id, "record as unknown")
+            batch.check_unsettled(self, tx, [call_id], "record as unknown")
             tx.execute(sql.CALL_UNKNOWN, (now, call_id))
             tx.execute(sql.DELIVERIES_STATUS, (UNKNOWN, now, call_id))
 
     def record_attempt(self, call_id: str) -> int:
         """Count one more send of the call (with the same token); returns the count."""
         with self._write() as tx:
-            self._unsettled_call(tx, call_id, "count an attempt of")
+            batch.check_unsettled(self, tx, [call_id], "count an attempt of")
             tx.execute(sql.CALL_ATTEMPT, (time_text(self._now()), call_id))
             row = tx.one("SELECT attempts FROM calls WHERE call_id = ?", (call_id,))
         assert row is not None
@@ -642,19 +627,3 @@ def _lock_row(info: LockInfo) -> tuple[Any, ...]:
         info.hostname,
         info.session,
     )
-
-
-def _check_call(call: Call, deliveries: Sequence[Delivery]) -> None:
-    # Programming errors of the caller, not states of the ledger: ValueError.
-    if call.status != PENDING:
-        raise ValueError(f"record_pending takes a pending call, not {call.status}")
-    if call.provider not in PROVIDERS:
-        raise ValueError(f"unknown provider {call.provider!r}")
-    if call.action not in ACTIONS:
-        raise ValueError(f"unknown action {call.action!r}")
-    keys = [d.key for d in deliveries]
-    if len(set(keys)) != len(keys):
-        raise ValueError(f"call {call.call_id} carries a key twice")
-    for d in deliveries:
-        if d.call_id not in (None, call.call_id):
-            raise ValueError(f"delivery {d.key} names call {d.call_id}, not {call.call_id}")

@@ -73,8 +73,13 @@ def text_time(value: str | None) -> datetime | None:
     return None if value is None else _fromiso(value)
 
 
+# One encoder for every record: json.dumps with options builds a new one per call, which is
+# a tenth of the cost of writing a batch of 5,000 deliveries.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
 def json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _encode(value)
 
 
 def text_json(value: str | None) -> Any:
@@ -148,6 +153,36 @@ def delivery_row(d: Delivery) -> tuple[Any, ...]:
         d.cancelled_by,
         d.generation,
         1 if d.current else 0,
+    )
+
+
+def pending_delivery_row(
+    d: Delivery, call: Call, position: int, stamp: str | None, generation: int
+) -> tuple[Any, ...]:
+    """The row of a delivery written ahead of its call; the fields the ledger owns are set.
+
+    Same columns as :func:`delivery_row`, without building a new Delivery for each one.
+    """
+    return (
+        d.key,
+        d.environment,
+        d.campaign,
+        d.task,
+        d.fingerprint,
+        _encode(d.request),
+        call.call_id,
+        position if d.position is None else d.position,
+        "pending",
+        d.message_id,
+        None if d.due_at is None else time_text(d.due_at),
+        None if d.expires_at is None else time_text(d.expires_at),
+        stamp,
+        stamp,
+        call.git_commit if d.git_commit is None else d.git_commit,
+        call.actor if d.actor is None else d.actor,
+        None,
+        generation,
+        1,
     )
 
 

@@ -6,6 +6,7 @@ They are data only: the ledger assigns the bookkeeping fields (times it fills wh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -82,6 +83,26 @@ class Delivery:
     cancelled_by: str | None = None
     generation: int = 0
     current: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SentResult:
+    """The provider accepted a call: its MessageIds by wire position, response and RequestId."""
+
+    call_id: str
+    message_ids: Mapping[int, str | None] = field(default_factory=dict)
+    response: JSON | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FailedResult:
+    """The provider refused a call for certain, with its error code, message and RequestId."""
+
+    call_id: str
+    code: str | None
+    message: str | None
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

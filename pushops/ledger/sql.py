@@ -31,6 +31,21 @@ def insert_rows(table: str, columns: tuple[str, ...], count: int) -> str:
 
 
 UNSETTLED_IN = _in(UNSETTLED)
+# Rows per ``WITH v AS (VALUES ...)`` of a batched update and values per ``IN (...)``: a few
+# thousand parameters, far under either backend's limit, and few statements per batch.
+VALUES_CHUNK = 1000
+KEYS_CHUNK = 500  # also under SQLite's smallest host-parameter limit (999)
+
+
+def member(count: int) -> str:
+    return f"IN ({marks(count)})"
+
+
+def with_values(name: str, columns: tuple[str, ...], count: int) -> str:
+    """``WITH name(columns) AS (VALUES (?, ...), ...)``: per-row values for one UPDATE ... FROM."""
+    row = f"({marks(len(columns))})"
+    return f"WITH {name} ({', '.join(columns)}) AS (VALUES " + ", ".join([row] * count) + ") "
+
 
 # --- meta and schema
 BUMP_SERIAL = "UPDATE meta SET serial = serial + 1"
@@ -42,22 +57,28 @@ RECORD_VERSION = "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)
 COUNT_RECORDS = "SELECT (SELECT COUNT(*) FROM calls) + (SELECT COUNT(*) FROM deliveries)"
 
 # --- calls
-CALL_STATUS = "SELECT status FROM calls WHERE call_id = ?"
 CALL_BY_ID = f"{CALL_SELECT} WHERE call_id = ?"
 CALLS_BY_STATUS = (
     f"{CALL_SELECT} WHERE environment = ? AND status IN ({{statuses}}) ORDER BY call_id"
 )
 ALL_CALLS = f"{CALL_SELECT} ORDER BY call_id"
-CALL_SENT = (
-    "UPDATE calls SET status = 'sent', response = ?, request_id = ?, sent_at = ?, updated_at = ?"
-    " WHERE call_id = ?"
-)
-CALL_FAILED = (
-    "UPDATE calls SET status = 'failed', error_code = ?, error_message = ?, request_id = ?,"
-    " updated_at = ? WHERE call_id = ?"
-)
 CALL_UNKNOWN = "UPDATE calls SET status = 'unknown', updated_at = ? WHERE call_id = ?"
 CALL_ATTEMPT = "UPDATE calls SET attempts = attempts + 1, updated_at = ? WHERE call_id = ?"
+# Batched settling (record_sent_many, record_failed_many): one statement per chunk of calls,
+# each row's own values joined in from ``v`` (see with_values).
+# {}: a membership test from Ledger._member ("IN (?, ...)" or "= ANY(?)").
+CALL_STATUSES_OF = "SELECT call_id, status FROM calls WHERE call_id {}"
+SENT_VALUES = ("call_id", "response", "request_id")
+CALLS_SENT_FROM = (
+    "UPDATE calls SET status = 'sent', response = v.response, request_id = v.request_id,"
+    " sent_at = ?, updated_at = ? FROM v WHERE calls.call_id = v.call_id"
+)
+FAILED_VALUES = ("call_id", "error_code", "error_message", "request_id")
+CALLS_FAILED_FROM = (
+    "UPDATE calls SET status = 'failed', error_code = v.error_code,"
+    " error_message = v.error_message, request_id = v.request_id, updated_at = ?"
+    " FROM v WHERE calls.call_id = v.call_id"
+)
 CALL_SETTLE = (
     "UPDATE calls SET status = ?, error_message = COALESCE(error_message, ?), updated_at = ?"
     f" WHERE call_id = ? AND status IN {UNSETTLED_IN}"
@@ -65,20 +86,18 @@ CALL_SETTLE = (
 
 # --- deliveries of a call, as the call settles (only those not settled one by one already)
 CALL_DELIVERIES = f"{DELIVERY_SELECT} WHERE call_id = ? AND is_current = 1 ORDER BY position"
-# {message_ids}: "CASE position WHEN ? THEN ? ... ELSE message_id END", or "message_id".
-DELIVERIES_SENT = (
-    "UPDATE deliveries SET status = CASE WHEN due_at IS NULL THEN 'sent' ELSE 'scheduled' END,"
-    " message_id = {message_ids}, updated_at = ?"
-    f" WHERE call_id = ? AND is_current = 1 AND status IN {UNSETTLED_IN}"
+SENT_STATUS = "CASE WHEN due_at IS NULL THEN 'sent' ELSE 'scheduled' END"
+# The positions the provider answered for: status and MessageId (Ledger._set_message_ids) ...
+DELIVERY_SENT = (
+    f"UPDATE deliveries SET status = {SENT_STATUS}, message_id = ?, updated_at = ?"
+    f" WHERE call_id = ? AND position = ? AND is_current = 1 AND status IN {UNSETTLED_IN}"
 )
-
-
-def message_id_case(count: int) -> str:
-    if count == 0:
-        return "message_id"
-    return "CASE position " + " ".join(["WHEN ? THEN ?"] * count) + " ELSE message_id END"
-
-
+# ... then whatever of the calls is still unsettled (positions without a MessageId).
+# {status}: SENT_STATUS or a placeholder; {calls}: a membership test from Ledger._member.
+DELIVERIES_OF_CALLS = (
+    "UPDATE deliveries SET status = {status}, updated_at = ?"
+    f" WHERE call_id {{calls}} AND is_current = 1 AND status IN {UNSETTLED_IN}"
+)
 DELIVERIES_STATUS = (
     "UPDATE deliveries SET status = ?, updated_at = ?"
     f" WHERE call_id = ? AND is_current = 1 AND status IN {UNSETTLED_IN}"
@@ -93,10 +112,9 @@ CALL_DELIVERED = (
 )
 
 # --- deliveries by key
-CURRENT_OF_KEYS = (
-    "SELECT key, generation, status FROM deliveries WHERE is_current = 1 AND key IN ({})"
-)
-RETIRE_CURRENT = "UPDATE deliveries SET is_current = 0 WHERE key = ? AND is_current = 1"
+# {}: a membership test from Ledger._member.
+CURRENT_OF_KEYS = "SELECT key, generation, status FROM deliveries WHERE is_current = 1 AND key {}"
+RETIRE_CURRENT = "UPDATE deliveries SET is_current = 0 WHERE is_current = 1 AND key {}"
 CURRENT_BY_ENV = f"{DELIVERY_SELECT} WHERE environment = ? AND is_current = 1 ORDER BY key"
 CURRENT_ALL = f"{DELIVERY_SELECT} WHERE is_current = 1 ORDER BY key"
 KEY_HISTORY = f"{DELIVERY_SELECT} WHERE key = ? ORDER BY generation"
