@@ -82,8 +82,13 @@ class EmasClient:
         self.app_key = str(app_key)
         self.endpoint = endpoint
         # The quota is the account's, so apps of one account share one bucket.
-        pace = None if mass_push_rate is None else mass_push_rate * (1 - QUOTA_HEADROOM)
-        self._mass_push_limiter = transport.limiter("emas:MassPush", pace)
+        pace, burst = None, 1
+        if mass_push_rate is not None:
+            pace = mass_push_rate * (1 - QUOTA_HEADROOM)
+            # A burst no bigger than the headroom: even if all of it lands in one of the
+            # provider's windows, that window still counts at most the quota.
+            burst = max(1, int(mass_push_rate * QUOTA_HEADROOM))
+        self._mass_push_limiter = transport.limiter("emas:MassPush", pace, burst)
 
     async def mass_push(
         self, tasks: Sequence[Mapping[str, str]], idempotent_token: str

@@ -77,13 +77,13 @@ class RateLimits:
     def __init__(self) -> None:
         self._limiters: dict[tuple[str, str], RateLimiter] = {}
 
-    def get(self, account: str, api: str, rate: float | None) -> RateLimiter | None:
+    def get(self, account: str, api: str, rate: float | None, burst: int = 3) -> RateLimiter | None:
         if rate is None:
             return None
         key = (account, api)
         limiter = self._limiters.get(key)
         if limiter is None:
-            limiter = self._limiters[key] = RateLimiter(rate)
+            limiter = self._limiters[key] = RateLimiter(rate, burst)
         elif rate < limiter.rate:
             # Two apps of one account share the account's quota; the stricter setting wins,
             # in place, so clients already holding this limiter slow down too.

@@ -153,8 +153,8 @@ class Transport:
         """The run-fatal error that stopped this transport, if any."""
         return self._stopped
 
-    def limiter(self, api: str, rate: float | None) -> RateLimiter | None:
-        return self._limits.get(self.credentials.access_key_id, api, rate)
+    def limiter(self, api: str, rate: float | None, burst: int = 3) -> RateLimiter | None:
+        return self._limits.get(self.credentials.access_key_id, api, rate, burst)
 
     async def call(
         self,
