@@ -1,0 +1,522 @@
+"""Compare the desired deliveries with the ledger and decide what apply does with each.
+
+The rules (DESIGN.md, "Plan semantics"), one clock (``now``):
+
+- not in the ledger, or its last attempt failed or was cancelled: ``send``, unless its due
+  time or expiry is already past: ``skip`` (a warning; never sent late);
+- in the ledger with the same fingerprint: ``no-op``;
+- in the ledger, sent or scheduled, with another fingerprint: a scheduled one whose due time
+  is more than the safety margin away is ``replace``d (cancel, then send); anything else is
+  ``blocked`` (a push cannot be unsent; bump the campaign's revision);
+- pending (an interrupted run): ``resolve``; unknown (nobody could tell): ``blocked`` until
+  ``pushops state resolve``;
+- in the ledger, scheduled and not yet due, but no longer in the campaigns: ``cancel``.
+
+Templates may read ``now``: a message that expires "24 hours from now" renders differently
+every run. A delivery that was sent is compared as its campaign renders at the time it was
+planned (recorded with its call), so an unchanged campaign stays unchanged.
+
+Deliveries stream from the renderer; only the ones to send are compiled (merging happens at
+compile time), so a row added to a data file later sends only that row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pushops.campaign import Campaign
+from pushops.compile import Delivery, compile_calls
+from pushops.config import Config
+from pushops.diagnostics import Report
+from pushops.ledger import Delivery as Record
+from pushops.ledger import Ledger
+from pushops.plan.diff import request_diff
+from pushops.plan.identity import for_generation
+from pushops.plan.model import (
+    BLOCKED,
+    CANCEL,
+    NOOP,
+    REPLACE,
+    RESOLVE,
+    SEND,
+    SKIP,
+    Action,
+    Plan,
+    PlannedCall,
+    PlannedCancel,
+    PlannedDelivery,
+)
+from pushops.render import render_deliveries
+from pushops.rules.timeutil import from_epoch_ms
+
+DEFAULT_MARGIN_S = 300.0  # replace/cancel a scheduled push only until 5 minutes before it
+MAX_DIFFS = 1000  # field-level diffs computed per plan (each reads one ledger record)
+RENDERED_AT = "rendered_at"  # where a call's request records the clock it was rendered with
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def loop_end(delivery: Delivery) -> datetime | None:
+    """The end of an mPaaS loop broadcast (StrategyType 2), which stays live until then."""
+    params = delivery.params
+    if delivery.provider != "mpaas" or params.get("StrategyType") != 2:
+        return None
+    content = params.get("StrategyContent")
+    if isinstance(content, str):
+        try:
+            content = json.loads(content)
+        except ValueError:
+            return None
+    end = content.get("endTime") if isinstance(content, dict) else None
+    return from_epoch_ms(end) if isinstance(end, int) else None
+
+
+def too_late(delivery: Delivery, now: datetime) -> str | None:
+    """Why ``delivery`` can no longer go out (a skip), or None."""
+    if delivery.expires_at is not None and delivery.expires_at <= now:
+        return f"expired at {iso(delivery.expires_at)}; never sent late"
+    end = loop_end(delivery)
+    if end is not None:
+        if end <= now:
+            return f"its loop ended at {iso(end)}; never sent late"
+        return None
+    if delivery.due_at is not None and delivery.due_at <= now:
+        return f"due at {iso(delivery.due_at)}, already past; never sent late"
+    return None
+
+
+@dataclass
+class _Send:
+    delivery: Delivery
+    action: str  # send or replace
+    reason: str
+    generation: int
+    before: str | None = None
+    diff: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class _State:
+    """What the engine knows of the ledger, and what it has decided so far."""
+
+    records: dict[str, Record]
+    now: datetime
+    margin: timedelta
+    actions: list[Action] = field(default_factory=list)
+    sends: list[_Send] = field(default_factory=list)
+    cancels: dict[str, list[tuple[str, Record]]] = field(default_factory=lambda: defaultdict(list))
+    # Scheduled, unchanged deliveries by MessageId: sent again if a sibling is cancelled.
+    waiting: dict[str, list[tuple[Delivery, Record]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    diffs: int = 0
+
+
+class Planner:
+    def __init__(
+        self,
+        config: Config,
+        environment: str,
+        ledger: Ledger,
+        now: datetime,
+        *,
+        margin_s: float = DEFAULT_MARGIN_S,
+    ) -> None:
+        self.config = config
+        self.environment = config.environment(environment).name
+        self.ledger = ledger
+        self.now = now
+        self.margin_s = margin_s
+        self._rendered_at: dict[str, datetime | None] = {}
+
+    # ------------------------------------------------------------------ ledger reads
+
+    def rendered_at(self, call_id: str | None) -> datetime | None:
+        if call_id is None:
+            return None
+        if call_id not in self._rendered_at:
+            call = self.ledger.get_call(call_id)
+            request = call.request if call is not None else None
+            stamp = request.get(RENDERED_AT) if isinstance(request, dict) else None
+            self._rendered_at[call_id] = parse_iso(stamp) if isinstance(stamp, str) else None
+        return self._rendered_at[call_id]
+
+    def old_request(self, state: _State, key: str) -> dict[str, Any] | None:
+        if state.diffs >= MAX_DIFFS:
+            return None
+        state.diffs += 1
+        history = self.ledger.get(key)
+        current = history.current if history is not None else None
+        request = current.request if current is not None else None
+        return request if isinstance(request, dict) else None
+
+    def diff(self, state: _State, key: str, new: dict[str, Any]) -> list[dict[str, Any]] | None:
+        old = self.old_request(state, key)
+        return None if old is None else request_diff(old, new)
+
+    # ------------------------------------------------------------------ the rules
+
+    def build(
+        self,
+        campaigns: Iterable[Campaign],
+        report: Report,
+        *,
+        git_commit: str | None = None,
+        sandbox: bool = False,
+    ) -> Plan:
+        # Meta first: a write between this and the read below makes the plan look older than
+        # what it saw, so apply refuses it as stale rather than trusting it.
+        meta = self.ledger.meta()
+        records = {
+            r.key: r for r in self.ledger.current_deliveries(self.environment, with_request=False)
+        }
+        state = _State(records, self.now, timedelta(seconds=self.margin_s))
+        for campaign in campaigns:
+            self.plan_campaign(campaign, state, report)
+        plan = Plan(
+            environment=self.environment,
+            lineage=meta.lineage,
+            serial=meta.serial,
+            git_commit=git_commit,
+            created_at=datetime.now(timezone.utc).replace(microsecond=0),
+            now=self.now,
+            margin_s=self.margin_s,
+            sandbox=sandbox,
+        )
+        if not report.ok:
+            return plan
+        self.plan_leftovers(state)
+        self.plan_siblings(state)
+        plan.resolves = [c.call_id for c in self.ledger.pending_calls(self.environment)]
+        plan.cancels = self.cancels(state)
+        plan.calls = self.compile(state)
+        plan.actions = sorted(state.actions, key=lambda a: a.key)
+        return plan
+
+    def plan_campaign(self, campaign: Campaign, state: _State, report: Report) -> None:
+        deferred: list[tuple[Delivery, Record]] = []
+        for delivery in render_deliveries(
+            [campaign], self.config, self.environment, self.now, report
+        ):
+            record = state.records.pop(delivery.key, None)
+            if (
+                record is not None
+                and record.fingerprint != delivery.fingerprint
+                and record.status
+                in (
+                    "sent",
+                    "scheduled",
+                )
+            ):
+                deferred.append((delivery, record))
+                continue
+            self.decide(delivery, record, state)
+        if deferred:
+            self.changed(campaign, deferred, state, report)
+
+    def decide(self, delivery: Delivery, record: Record | None, state: _State) -> None:
+        key, fp = delivery.key, delivery.fingerprint
+        if record is None or record.status in ("failed", "cancelled"):
+            late = too_late(delivery, state.now)
+            if late is not None:
+                before = record.fingerprint if record is not None else None
+                state.actions.append(Action(key, SKIP, late, before, fp, due_at=delivery.due_at))
+                return
+            if record is None:
+                reason, generation = "not in the ledger", 1
+            else:
+                word = "failed" if record.status == "failed" else "was cancelled"
+                reason = f"its last attempt {word}; sending it again"
+                generation = record.generation + 1
+            state.sends.append(
+                _Send(delivery, SEND, reason, generation, record and record.fingerprint)
+            )
+            return
+        if record.status == "pending":
+            state.actions.append(
+                Action(
+                    key,
+                    RESOLVE,
+                    f"left pending by an interrupted run (call {record.call_id}); "
+                    "apply settles it before sending anything else",
+                    record.fingerprint,
+                    fp,
+                )
+            )
+            return
+        if record.status == "unknown":
+            state.actions.append(
+                Action(key, BLOCKED, _unknown(key, record), record.fingerprint, fp)
+            )
+            return
+        # sent or scheduled, same fingerprint
+        reason = "unchanged"
+        if record.status == "scheduled" and record.due_at and record.due_at > state.now:
+            reason = f"unchanged; scheduled for {iso(record.due_at)}"
+            if record.message_id:
+                state.waiting[record.message_id].append((delivery, record))
+        state.actions.append(
+            Action(key, NOOP, reason, record.fingerprint, fp, due_at=delivery.due_at)
+        )
+
+    def changed(
+        self,
+        campaign: Campaign,
+        deferred: list[tuple[Delivery, Record]],
+        state: _State,
+        report: Report,
+    ) -> None:
+        """Sent or scheduled deliveries whose fingerprint differs now: unchanged after all if
+        the campaign renders the same at the time they were planned, else replace/blocked."""
+        by_time: dict[datetime, list[tuple[Delivery, Record]]] = defaultdict(list)
+        for delivery, record in deferred:
+            then = self.rendered_at(record.call_id)
+            if then is not None and then != self.now:
+                by_time[then].append((delivery, record))
+        same: set[str] = set()
+        for then, items in by_time.items():
+            wanted = {d.key: r.fingerprint for d, r in items}
+            quiet = Report()  # the campaign rendered fine just now; old-clock errors are moot
+            for old in render_deliveries([campaign], self.config, self.environment, then, quiet):
+                if wanted.get(old.key) == old.fingerprint:
+                    same.add(old.key)
+        for delivery, record in deferred:
+            if delivery.key in same:
+                state.actions.append(
+                    Action(
+                        delivery.key,
+                        NOOP,
+                        f"unchanged (as rendered at {iso(self.rendered_at(record.call_id))}, "
+                        "when it was planned)",
+                        record.fingerprint,
+                        record.fingerprint,
+                        due_at=delivery.due_at,
+                    )
+                )
+                continue
+            self.edited(delivery, record, state)
+
+    def edited(self, delivery: Delivery, record: Record, state: _State) -> None:
+        key, now = delivery.key, state.now
+        diff = self.diff(state, key, delivery.params)
+        due = record.due_at
+        if record.status == "scheduled" and due is not None and due - state.margin > now:
+            late = too_late(delivery, now)
+            if late is not None:
+                state.actions.append(
+                    Action(
+                        key,
+                        BLOCKED,
+                        f"scheduled for {iso(due)} and changed, but the new "
+                        f"version {late.split(';')[0]}; remove the campaign to cancel it",
+                        record.fingerprint,
+                        delivery.fingerprint,
+                        diff,
+                    )
+                )
+                return
+            state.sends.append(
+                _Send(
+                    delivery,
+                    REPLACE,
+                    f"scheduled for {iso(due)} and changed: cancel it, then send the new version",
+                    record.generation + 1,
+                    record.fingerprint,
+                    diff,
+                )
+            )
+            if record.message_id:
+                state.cancels[record.message_id].append((key, record))
+            return
+        if record.status == "scheduled" and due is not None and due > now:
+            reason = (
+                f"scheduled for {iso(due)}, within the {_margin(state)} safety margin: too late "
+                "to replace it; it goes out as it was. Bump the campaign's revision to send the "
+                "new version as a new push"
+            )
+        else:
+            reason = (
+                "already delivered and its definition changed: a push cannot be unsent. Revert "
+                "the change, or bump the campaign's revision to send it as a new push"
+            )
+        state.actions.append(
+            Action(key, BLOCKED, reason, record.fingerprint, delivery.fingerprint, diff)
+        )
+
+    def plan_leftovers(self, state: _State) -> None:
+        """Ledger records no campaign renders any more (removed campaign, message or row)."""
+        now = state.now
+        for key, record in state.records.items():
+            if record.status == "pending":
+                state.actions.append(
+                    Action(
+                        key,
+                        RESOLVE,
+                        f"left pending by an interrupted run (call "
+                        f"{record.call_id}); its campaign is gone, apply settles it",
+                        record.fingerprint,
+                    )
+                )
+            elif record.status == "unknown":
+                state.actions.append(
+                    Action(key, BLOCKED, _unknown(key, record), record.fingerprint)
+                )
+            elif record.status == "scheduled" and record.due_at is not None and record.due_at > now:
+                if record.due_at - state.margin > now and record.message_id:
+                    state.actions.append(
+                        Action(
+                            key,
+                            CANCEL,
+                            f"no longer in the campaigns; scheduled for "
+                            f"{iso(record.due_at)}: cancel it",
+                            record.fingerprint,
+                            due_at=record.due_at,
+                        )
+                    )
+                    state.cancels[record.message_id].append((key, record))
+                else:
+                    state.actions.append(
+                        Action(
+                            key,
+                            BLOCKED,
+                            f"no longer in the campaigns, but scheduled for "
+                            f"{iso(record.due_at)}, within the {_margin(state)} safety "
+                            "margin: too late to cancel it safely",
+                            record.fingerprint,
+                        )
+                    )
+
+    def plan_siblings(self, state: _State) -> None:
+        """Unchanged deliveries that share a cancelled MessageId (one merged PushTask) are
+        cancelled with it, so they are sent again."""
+        for message_id in list(state.cancels):
+            siblings = state.waiting.pop(message_id, [])
+            if not siblings:
+                continue
+            keys = {d.key for d, _ in siblings}
+            state.actions = [a for a in state.actions if a.key not in keys]
+            for delivery, record in siblings:
+                state.cancels[message_id].append((delivery.key, record))
+                state.sends.append(
+                    _Send(
+                        delivery,
+                        REPLACE,
+                        f"unchanged, but it shares its push (MessageId {message_id}) with a "
+                        "changed or removed delivery that is cancelled: sent again with it",
+                        record.generation + 1,
+                        record.fingerprint,
+                        [],
+                    )
+                )
+
+    def cancels(self, state: _State) -> list[PlannedCancel]:
+        out = []
+        for message_id, items in sorted(state.cancels.items()):
+            first = items[0][1]
+            call = self.ledger.get_call(first.call_id) if first.call_id else None
+            provider = call.provider if call is not None else "emas"
+            app = call.app if call is not None else ""
+            keys = tuple(sorted({k for k, _ in items}))
+            out.append(PlannedCancel(provider, app, message_id, keys, first.due_at))
+        return out
+
+    def compile(self, state: _State) -> list[PlannedCall]:
+        if not state.sends:
+            return []
+        by_key = {s.delivery.key: s for s in state.sends}
+        calls = []
+        for call in compile_calls((s.delivery for s in state.sends), self.config):
+            generation = max(by_key[d.key].generation for d in call.deliveries)
+            call = for_generation(call, generation)
+            positions = _positions(call)
+            deliveries = []
+            for d in call.deliveries:
+                send = by_key[d.key]
+                deliveries.append(
+                    PlannedDelivery(
+                        d.key,
+                        d.campaign,
+                        d.message,
+                        d.fingerprint,
+                        d.params,
+                        positions[d.key],
+                        d.due_at,
+                        d.expires_at,
+                    )
+                )
+                state.actions.append(
+                    Action(
+                        d.key,
+                        send.action,
+                        send.reason,
+                        send.before,
+                        d.fingerprint,
+                        send.diff,
+                        d.params,
+                        call.call_id,
+                        d.due_at,
+                    )
+                )
+            calls.append(
+                PlannedCall(
+                    call.call_id,
+                    call.provider,
+                    call.app,
+                    call.action,
+                    call.token,
+                    dict(call.query),
+                    dict(call.form),
+                    tuple(deliveries),
+                )
+            )
+        return calls
+
+
+def _positions(call: Any) -> dict[str, int]:
+    if call.provider != "emas":
+        return {d.key: 0 for d in call.deliveries}
+    return {d.key: index for index, task in enumerate(call.tasks) for d in task.deliveries}
+
+
+def _unknown(key: str, record: Record) -> str:
+    return (
+        f"nobody could tell whether call {record.call_id} went out; check with the provider, "
+        f"then run `pushops state resolve {key} --sent` or `--not-sent`"
+    )
+
+
+def _margin(state: _State) -> str:
+    seconds = int(state.margin.total_seconds())
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+
+
+def build_plan(
+    config: Config,
+    environment: str | None,
+    ledger: Ledger,
+    campaigns: Iterable[Campaign],
+    now: datetime,
+    report: Report,
+    *,
+    margin_s: float = DEFAULT_MARGIN_S,
+    git_commit: str | None = None,
+    sandbox: bool = False,
+) -> Plan:
+    """The plan for ``environment`` (default: the config's); check ``report.ok`` after."""
+    planner = Planner(config, config.environment(environment).name, ledger, now, margin_s=margin_s)
+    return planner.build(campaigns, report, git_commit=git_commit, sandbox=sandbox)
