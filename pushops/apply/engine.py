@@ -1,0 +1,269 @@
+"""Apply a plan: settle, cancel, then send, writing every call to the ledger before it goes.
+
+Order of work, under the ledger lock the caller holds:
+
+1. settle what an interrupted run left pending (:mod:`pushops.apply.recovery`);
+2. cancel the scheduled pushes of ``cancel`` and ``replace`` actions (a replacement is sent
+   only once its old push is cancelled);
+3. send the planned calls: in batches, each batch written ahead as ``pending`` in one
+   transaction, then sent concurrently (the client bounds calls in flight and paces them to
+   the account's quota), results recorded in batches as they come back.
+
+A failure of one call is recorded (code, message, RequestId) and the run goes on with the
+independent ones; an error that is fatal for the run stops sending; a stop request (SIGINT,
+SIGTERM) stops taking new calls. Either way the calls in flight are awaited and recorded, so
+what is left pending is only what may truly be out there (the next run settles it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from pushops.apply.gateway import FAILED, SENT, Gateway, Outcome
+from pushops.apply.progress import Progress
+from pushops.apply.records import pending_records
+from pushops.apply.recovery import Recovery
+from pushops.ledger import FailedResult, Ledger, LedgerConflictError, SentResult
+from pushops.plan.model import Plan, PlannedCall, PlannedCancel
+
+BATCH = 250  # calls written ahead per transaction: half a second of the EMAS quota
+FLUSH_EVERY_S = 0.25  # results are recorded at least this often
+STOP_GRACE_S = 20.0  # how long a stop waits for the calls in flight before leaving them
+
+
+@dataclass
+class Failure:
+    call_id: str
+    keys: tuple[str, ...]
+    code: str | None
+    message: str | None
+    request_id: str | None = None
+
+
+@dataclass
+class Summary:
+    sent: int = 0
+    scheduled: int = 0
+    calls: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    pending: int = 0  # left pending (answer lost): the next run settles them
+    not_started: int = 0  # deliveries not sent because the run stopped
+    failures: list[Failure] = field(default_factory=list)
+    recovery: Recovery = field(default_factory=Recovery)
+    stopped: str | None = None  # why sending stopped early
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.failed
+            and not self.pending
+            and not self.not_started
+            and not self.recovery.unknown
+            and not self.recovery.still_pending
+            and self.stopped is None
+        )
+
+
+class Applier:
+    def __init__(
+        self,
+        plan: Plan,
+        ledger: Ledger,
+        gateway: Gateway,
+        *,
+        actor: str | None = None,
+        stop: asyncio.Event | None = None,
+        progress: Progress | None = None,
+        clock: Callable[[], datetime] | None = None,
+        batch: int = BATCH,
+    ) -> None:
+        self.plan = plan
+        self.ledger = ledger
+        self.gateway = gateway
+        self.actor = actor
+        self.stop = stop or asyncio.Event()
+        self.progress = progress
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.batch = batch
+        self.summary = Summary()
+        self._sent: list[SentResult] = []
+        self._failed: list[FailedResult] = []
+        self._last_flush = time.monotonic()
+        self._fatal: str | None = None
+
+    # ------------------------------------------------------------------ cancels
+
+    async def cancel_all(self) -> set[str]:
+        """Cancel what the plan cancels; the keys whose cancel failed (not to be resent)."""
+        refused: set[str] = set()
+        margin = timedelta(seconds=self.plan.margin_s)
+        for cancel in self.plan.cancels:
+            if self.stop.is_set() or self._fatal:
+                refused.update(cancel.keys)
+                continue
+            now = self.clock()
+            if cancel.due_at is not None and cancel.due_at - margin <= now:
+                # The plan was made earlier; by now it is too close to its due time.
+                self._cancel_failed(cancel, "TooLate", "within the safety margin of its due time")
+                refused.update(cancel.keys)
+                continue
+            outcome = await self.gateway.cancel(cancel.provider, cancel.app, cancel.message_id)
+            if outcome.status != SENT:
+                if outcome.fatal:
+                    self._fatal = f"{outcome.code}: {outcome.message}"
+                self._cancel_failed(cancel, outcome.code, outcome.message, outcome.request_id)
+                refused.update(cancel.keys)
+                continue
+            by = f"{cancel_action(cancel)}:{cancel.message_id}"
+            for key in cancel.keys:
+                # A conflict: already settled otherwise (e.g. cancelled by an earlier run).
+                with contextlib.suppress(LedgerConflictError):
+                    self.ledger.mark_cancelled(key, actor=self.actor, cancel_call_id=by)
+                self.summary.cancelled += 1
+        return refused
+
+    def _cancel_failed(
+        self, cancel: PlannedCancel, code: str | None, message: str | None, rid: str | None = None
+    ) -> None:
+        self.summary.failed += len(cancel.keys)
+        self.summary.failures.append(
+            Failure(f"{cancel_action(cancel)}:{cancel.message_id}", cancel.keys, code, message, rid)
+        )
+
+    # ------------------------------------------------------------------ sends
+
+    async def send_all(self, calls: Sequence[PlannedCall]) -> None:
+        in_flight: set[asyncio.Task[None]] = set()
+        launched = 0
+        for start in range(0, len(calls), self.batch):
+            if self.stop.is_set() or self._fatal:
+                break
+            chunk = calls[start : start + self.batch]
+            self.flush()  # settle what came back before the next write-ahead
+            self.ledger.record_pending_many(
+                [pending_records(call, self.plan, self.actor) for call in chunk]
+            )
+            for call in chunk:
+                in_flight.add(asyncio.create_task(self.send_one(call)))
+            launched += len(chunk)
+            # Keep about one batch in flight beyond this one: enough to stay at the quota,
+            # few enough that a stop has little to wait for.
+            while len(in_flight) > self.batch:
+                _, in_flight = await asyncio.wait(
+                    in_flight, timeout=FLUSH_EVERY_S, return_when=asyncio.FIRST_COMPLETED
+                )
+                self.maybe_flush()
+        if in_flight:
+            await self.drain(in_flight)
+        self.flush()
+        # Never written ahead, never sent: the next plan shows them as sends again.
+        self.summary.not_started += sum(len(c.deliveries) for c in calls[launched:])
+
+    async def drain(self, in_flight: set[asyncio.Task[None]]) -> None:
+        while in_flight:
+            timeout = STOP_GRACE_S if self.stop.is_set() else FLUSH_EVERY_S
+            done, in_flight = await asyncio.wait(
+                in_flight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            self.maybe_flush()
+            if not done and self.stop.is_set():
+                # Still unanswered after the grace: left pending, the next run settles them.
+                for task in in_flight:
+                    task.cancel()
+                await asyncio.gather(*in_flight, return_exceptions=True)
+                return
+
+    async def send_one(self, call: PlannedCall) -> None:
+        if self.stop.is_set() or self._fatal:
+            # Written ahead but never sent: certainly not out there.
+            reason = self._fatal or "the run was interrupted before this call was sent"
+            self._record(call, Outcome(FAILED, code="NotSent", message=reason))
+            self.summary.not_started += len(call.deliveries)
+            return
+        try:
+            outcome = await self.gateway.send(call.provider, call.app, call.query, call.form)
+        except asyncio.CancelledError:
+            self.summary.pending += len(call.deliveries)
+            raise
+        if outcome.fatal and self._fatal is None:
+            self._fatal = f"{outcome.code}: {outcome.message}"
+        self._record(call, outcome)
+
+    def _record(self, call: PlannedCall, outcome: Outcome) -> None:
+        n = len(call.deliveries)
+        if outcome.status == SENT:
+            self._sent.append(
+                SentResult(call.call_id, outcome.message_ids, outcome.response, outcome.request_id)
+            )
+            self.summary.calls += 1
+            self.summary.sent += n
+            self.summary.scheduled += sum(1 for d in call.deliveries if d.due_at is not None)
+        elif outcome.status == FAILED:
+            self._failed.append(
+                FailedResult(call.call_id, outcome.code, outcome.message, outcome.request_id)
+            )
+            if outcome.code != "NotSent":
+                self.summary.failed += n
+                self.summary.failures.append(
+                    Failure(
+                        call.call_id,
+                        tuple(d.key for d in call.deliveries),
+                        outcome.code,
+                        outcome.message,
+                        outcome.request_id,
+                    )
+                )
+        else:
+            self.summary.pending += n
+        if self.progress is not None:
+            self.progress.advance(n)
+
+    def maybe_flush(self) -> None:
+        if time.monotonic() - self._last_flush >= FLUSH_EVERY_S or len(self._sent) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        self._last_flush = time.monotonic()
+        sent, failed = self._sent, self._failed
+        self._sent, self._failed = [], []
+        self.ledger.record_sent_many(sent)
+        self.ledger.record_failed_many(failed)
+
+    # ------------------------------------------------------------------ the run
+
+    async def run(self, recovery: Recovery | None = None) -> Summary:
+        started = time.monotonic()
+        if recovery is not None:
+            self.summary.recovery = recovery
+        refused = await self.cancel_all()
+        calls = []
+        for call in self.plan.calls:
+            if refused and any(d.key in refused for d in call.deliveries):
+                # Its old push may still go out: sending the replacement could be a double.
+                self.summary.not_started += len(call.deliveries)
+            else:
+                calls.append(call)
+        try:
+            await self.send_all(calls)
+        finally:
+            if self.progress is not None:
+                self.progress.close()
+        if self._fatal:
+            self.summary.stopped = (
+                f"stopped sending after an error fatal for the run: {self._fatal}"
+            )
+        elif self.stop.is_set():
+            self.summary.stopped = "interrupted: stopped taking new calls"
+        self.summary.seconds = time.monotonic() - started
+        return self.summary
+
+
+def cancel_action(cancel: PlannedCancel) -> str:
+    return "CancelPush" if cancel.provider == "emas" else "CancelPushScheduler"

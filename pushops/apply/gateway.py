@@ -1,0 +1,172 @@
+"""The provider side of apply: planned calls in, plain outcomes out.
+
+One :class:`Gateway` per run wraps the provider clients of one environment's apps and turns
+every answer (success, refusal, lost answer, run-fatal error) into an :class:`Outcome` the
+engine records, so the engine never handles provider exceptions itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pushops.config import App, Environment
+from pushops.providers import Providers
+from pushops.providers.emas import MASS_PUSH_QUOTA, EmasClient
+from pushops.providers.errors import ProviderError, RetryableError, RunFatalError, RunStopped
+from pushops.providers.mpaas import VERSION as MPAAS_VERSION
+from pushops.providers.mpaas import DuplicateMsgkey, MpaasClient
+
+SENT = "sent"
+FAILED = "failed"
+PENDING = "pending"  # the provider may have it; nobody knows yet (recovery settles it)
+
+
+@dataclass
+class Outcome:
+    status: str
+    message_ids: dict[int, str | None] = field(default_factory=dict)
+    request_id: str | None = None
+    code: str | None = None
+    message: str | None = None
+    response: dict[str, Any] | None = None
+    fatal: bool = False  # nothing more this run sends can succeed
+
+    @classmethod
+    def from_error(cls, error: ProviderError) -> Outcome:
+        if isinstance(error, RunStopped):
+            # Never reached the network: certainly not sent.
+            return cls(FAILED, code="RunStopped", message=str(error), fatal=True)
+        status = PENDING if isinstance(error, RetryableError) and error.outcome_unknown else FAILED
+        return cls(
+            status,
+            request_id=error.request_id,
+            code=error.code,
+            message=error.message,
+            fatal=isinstance(error, RunFatalError),
+        )
+
+
+def push_tasks(form: Mapping[str, str]) -> list[dict[str, str]]:
+    """``PushTask.N.Prop`` form fields back into the task list MassPush takes."""
+    tasks: dict[int, dict[str, str]] = {}
+    for name, value in form.items():
+        _, number, prop = name.split(".", 2)
+        tasks.setdefault(int(number), {})[prop] = value
+    return [tasks[n] for n in sorted(tasks)]
+
+
+class Gateway:
+    def __init__(
+        self,
+        providers: Providers,
+        environment: Environment,
+        *,
+        endpoint: str | None = None,
+        rate_limit: bool = True,
+    ) -> None:
+        """``endpoint`` overrides every app's (the sandbox emulator); ``rate_limit`` False
+        leaves only the provider's own throttling (the emulator has no quota)."""
+        self.providers = providers
+        self.environment = environment
+        self.endpoint = endpoint
+        self.rate_limit = rate_limit
+        self._emas: dict[str, EmasClient] = {}
+        self._mpaas: dict[str, MpaasClient] = {}
+
+    def app(self, name: str) -> App:
+        try:
+            return self.environment.apps[name]
+        except KeyError:
+            raise ProviderError(
+                "UnknownApp", f"no app {name!r} in environment {self.environment.name!r}"
+            ) from None
+
+    def emas(self, name: str) -> EmasClient:
+        client = self._emas.get(name)
+        if client is None:
+            app = self.app(name)
+            rate = (app.rate_limit or MASS_PUSH_QUOTA) if self.rate_limit else None
+            client = self._emas[name] = self.providers.emas(
+                str(app.app_key), endpoint=self.endpoint or app.endpoint, mass_push_rate=rate
+            )
+        return client
+
+    def mpaas(self, name: str) -> MpaasClient:
+        client = self._mpaas.get(name)
+        if client is None:
+            app = self.app(name)
+            client = self._mpaas[name] = self.providers.mpaas(
+                endpoint=self.endpoint or app.endpoint,
+                version=app.api_version or MPAAS_VERSION,
+                broadcast_rate=app.rate_limit if self.rate_limit else None,
+            )
+        return client
+
+    async def send(
+        self, provider: str, app: str, query: Mapping[str, str], form: Mapping[str, str]
+    ) -> Outcome:
+        """Send one MassPush or PushBroadcast exactly as planned (same token on retries)."""
+        try:
+            if provider == "emas":
+                result = await self.emas(app).mass_push(push_tasks(form), query["IdempotentToken"])
+                ids: dict[int, str | None] = dict(enumerate(result.message_ids))
+                return Outcome(SENT, ids, result.request_id)
+            try:
+                broadcast = await self.mpaas(app).push_broadcast(form)
+            except DuplicateMsgkey as duplicate:
+                # The Msgkey went out before (an earlier attempt of this very call).
+                return Outcome(SENT, {0: duplicate.existing}, duplicate.request_id)
+            return Outcome(SENT, {0: broadcast.data}, broadcast.request_id)
+        except ProviderError as error:
+            return Outcome.from_error(error)
+
+    async def cancel(self, provider: str, app: str, message_id: str) -> Outcome:
+        """CancelPush (EMAS) or CancelPushScheduler (mPaaS) of one scheduled push."""
+        try:
+            if provider == "emas":
+                result = await self.emas(app).cancel_push(message_id)
+                return Outcome(SENT, request_id=result.request_id)
+            settings = self.app(app)
+            reply = await self.mpaas(app).cancel_push_scheduler(
+                str(settings.app_id), str(settings.workspace_id), message_id
+            )
+            return Outcome(SENT, request_id=reply.request_id)
+        except ProviderError as error:
+            if "cancelled" in (error.message or "").lower() and "NotCancellable" in error.code:
+                return Outcome(SENT, request_id=error.request_id)  # an earlier run cancelled it
+            return Outcome.from_error(error)
+
+    async def push_records(self, app: str, start: str, end: str) -> list[dict[str, Any]]:
+        """Every QueryPushRecords entry of an EMAS app in a window (all pages)."""
+        client = self.emas(app)
+        records: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            result = await client.query_push_records(start, end, Page=str(page), PageSize="100")
+            records.extend(result.records)
+            if not result.records or len(records) >= result.total or page >= 10_000:
+                return records
+            page += 1
+
+    async def schedules(self, app: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        """Every QueryPushSchedulerList entry of an mPaaS app in a window (all pages)."""
+        settings = self.app(app)
+        client = self.mpaas(app)
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            reply = await client.query_push_scheduler_list(
+                str(settings.app_id), str(settings.workspace_id),
+                StartTime=str(start_ms), EndTime=str(end_ms),
+                PageNumber=str(page), PageSize="100",
+            )  # fmt: skip
+            content = reply.content if isinstance(reply.content, dict) else {}
+            data = content.get("Data") if isinstance(content.get("Data"), dict) else content
+            entries = [e for e in (data or {}).get("List") or [] if isinstance(e, dict)]
+            found.extend(entries)
+            total = int((data or {}).get("TotalCount") or 0)
+            if not entries or len(found) >= total or page >= 1000:
+                return found
+            page += 1

@@ -1,0 +1,242 @@
+"""pushops apply [PLANFILE] [--env E] [--auto-approve] [--sandbox] [--lock-timeout D]
+
+Takes the ledger's write lock, settles what an interrupted run left pending, and sends what
+the plan says: the saved PLANFILE exactly, or a fresh plan after confirmation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pushops.apply.engine import Applier, Summary
+from pushops.apply.gateway import Gateway
+from pushops.apply.progress import Progress
+from pushops.apply.recovery import Recoverer
+from pushops.commands._common import parse_now, project_root
+from pushops.commands.plan import print_diagnostics, shared_options
+from pushops.config import Config, load_config
+from pushops.diagnostics import PushopsError, Report
+from pushops.ledger import Ledger
+from pushops.ledger.locking import default_holder
+from pushops.plan.engine import build_plan
+from pushops.plan.mask import mask, secret_values
+from pushops.plan.model import Plan
+from pushops.plan.planfile import check_usable, read_plan
+from pushops.plan.session import git_commit, open_state, parse_duration
+from pushops.plan.text import render_text
+from pushops.validate import validate
+
+INTERRUPTED = 130
+
+
+def _credentials(config: Config, environment: str) -> Any:
+    from pushops.providers import credentials_from_env
+
+    names = config.credential_vars(environment)
+    return credentials_from_env(
+        id_var=names["access_key_id_env"],
+        secret_var=names["access_key_secret_env"],
+        token_var=names["security_token_env"],
+    )
+
+
+def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_s: float,
+                sandbox: bool) -> Plan:  # fmt: skip
+    result = validate((), config.root, config, now)
+    if not result.report.ok:
+        print_diagnostics(result.report)
+        raise PushopsError(f"{len(result.report.errors)} error(s) in the campaigns; nothing sent")
+    report = Report()
+    plan = build_plan(
+        config, env, ledger, result.campaigns, now, report,
+        margin_s=margin_s, git_commit=git_commit(config.root), sandbox=sandbox,
+    )  # fmt: skip
+    if not report.ok:
+        print_diagnostics(report)
+        raise PushopsError(f"{len(report.errors)} error(s) in the campaigns; nothing sent")
+    return plan
+
+
+def _print_summary(summary: Summary) -> None:
+    r = summary.recovery
+    if r.settled:
+        click.echo(
+            f"Settled {r.settled} pending call(s) an interrupted run left: {r.resent} sent "
+            f"again with the same token, {r.found} found at the provider, {r.not_sent} not sent."
+        )
+    if r.unknown:
+        click.echo(
+            f"{len(r.unknown)} pending call(s) could not be settled and are marked unknown: their "
+            "keys are blocked until `pushops state resolve KEY --sent|--not-sent`.",
+            err=True,
+        )
+    if r.still_pending:
+        click.echo(
+            f"{len(r.still_pending)} pending call(s) got no answer again; the next run retries.",
+            err=True,
+        )
+    for failure in summary.failures[:50]:
+        rid = f" (RequestId {failure.request_id})" if failure.request_id else ""
+        keys = ", ".join(failure.keys[:3]) + (" …" if len(failure.keys) > 3 else "")
+        click.echo(
+            f"failed: {failure.call_id} [{keys}]: {failure.code}: {failure.message}{rid}", err=True
+        )
+    if len(summary.failures) > 50:
+        click.echo(f"… and {len(summary.failures) - 50} more failed calls", err=True)
+    if summary.stopped:
+        click.echo(f"Apply {summary.stopped}.", err=True)
+    rate = summary.sent / summary.seconds if summary.seconds > 0 else 0.0
+    extra = []
+    if summary.pending:
+        extra.append(f"{summary.pending} unanswered (the next run settles them)")
+    if summary.not_started:
+        extra.append(f"{summary.not_started} not sent")
+    more = ", " + ", ".join(extra) if extra else ""
+    word = "complete" if summary.ok else "finished with problems"
+    click.echo(
+        f"Apply {word}: {summary.sent} delivery(ies) sent in {summary.calls} call(s) "
+        f"({summary.scheduled} scheduled), {summary.cancelled} cancelled, {summary.failed} "
+        f"failed{more}; {summary.seconds:.1f}s, {rate:,.0f} deliveries/s."
+    )
+
+
+@click.command("apply")
+@click.argument("planfile", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@shared_options
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--lock-timeout",
+    default="0s",
+    show_default=True,
+    help="Wait this long for another run's ledger lock (e.g. 30s, 5m).",
+)
+@click.option(
+    "--max-plan-age",
+    default="1h",
+    show_default=True,
+    envvar="PUSHOPS_MAX_PLAN_AGE",
+    help="Refuse a PLANFILE older than this.",
+)
+def command(
+    planfile: Path | None,
+    environment: str | None,
+    sandbox: bool,
+    state: str | None,
+    margin: str,
+    now: str | None,
+    auto_approve: bool,
+    lock_timeout: str,
+    max_plan_age: str,
+) -> int:
+    """Send what the plan says, recording every call in the ledger before sending it.
+
+    With --sandbox everything goes to the built-in emulator and a separate sandbox ledger
+    (.pushops/sandbox.db): sandbox sends never mark real deliveries as sent.
+    """
+    root = project_root()
+    config = load_config(root)
+    saved = read_plan(planfile) if planfile is not None else None
+    env = config.environment(environment or (saved.environment if saved else None)).name
+    clock = parse_now(now)
+    margin_s = parse_duration(margin, "--margin").total_seconds()
+    timeout_s = parse_duration(lock_timeout, "--lock-timeout").total_seconds()
+    max_age = parse_duration(max_plan_age, "--max-plan-age")
+    if saved is None and not auto_approve and not sys.stdin.isatty():
+        raise PushopsError(
+            "apply asks for confirmation, but there is no terminal to ask on: pass "
+            "--auto-approve, or apply a saved plan (`pushops plan --out FILE`, then "
+            "`pushops apply FILE`)"
+        )
+    emulator = None
+    if sandbox:
+        from pushops.apply.sandbox import start_sandbox
+
+        emulator, credentials = start_sandbox(root)
+    else:
+        credentials = _credentials(config, env)
+    actor = os.environ.get("GITHUB_ACTOR") or default_holder()
+    try:
+        with open_state(config, state, sandbox) as ledger, ledger.lock("apply", actor, timeout_s):
+            if saved is not None and planfile is not None:
+                meta = ledger.meta()
+                check_usable(
+                    saved, planfile, environment=environment, lineage=meta.lineage,
+                    serial=meta.serial, sandbox=sandbox, max_age=max_age,
+                    now=datetime.now(timezone.utc),
+                )  # fmt: skip
+            return asyncio.run(
+                _run(config, env, ledger, saved, credentials, emulator.url if emulator else None,
+                     clock=clock, margin_s=margin_s, sandbox=sandbox, auto_approve=auto_approve,
+                     actor=actor)
+            )  # fmt: skip
+    finally:
+        if emulator is not None:
+            emulator.stop()
+
+
+async def _run(
+    config: Config,
+    env: str,
+    ledger: Ledger,
+    saved: Plan | None,
+    credentials: Any,
+    endpoint: str | None,
+    *,
+    clock: datetime,
+    margin_s: float,
+    sandbox: bool,
+    auto_approve: bool,
+    actor: str,
+) -> int:
+    from pushops.providers import Providers
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        if not received:
+            click.echo("\nInterrupted: finishing the calls in flight, then stopping.", err=True)
+        received.append(signum)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    secrets = tuple(secret_values(config, env))
+    # The sandbox ignores PUSHOPS_*_ENDPOINT: its throwaway key must reach only the emulator.
+    async with Providers(credentials, env={} if sandbox else None) as providers:
+        gateway = Gateway(
+            providers, config.environment(env), endpoint=endpoint, rate_limit=not sandbox
+        )
+        recovery = await Recoverer(ledger, env, gateway).run()
+        plan = saved
+        if plan is None:
+            plan = _fresh_plan(config, env, ledger, clock, margin_s, sandbox)
+            click.echo(mask(render_text(plan), secrets), nl=False)
+            if plan.blocked:
+                raise PushopsError(f"{len(plan.blocked)} delivery(ies) blocked; nothing sent")
+            if not plan.calls and not plan.cancels:
+                if recovery.settled or recovery.unknown or recovery.still_pending:
+                    _print_summary(Summary(recovery=recovery))
+                    return 0 if not (recovery.unknown or recovery.still_pending) else 1
+                click.echo("No changes. Nothing to apply.")
+                return 0
+            if not auto_approve and not click.confirm("Apply this plan?", err=True):
+                click.echo("Apply cancelled; nothing sent.", err=True)
+                return 1
+        deliveries = sum(len(c.deliveries) for c in plan.calls)
+        progress = Progress(deliveries, len(plan.calls))
+        applier = Applier(plan, ledger, gateway, actor=actor, stop=stop, progress=progress)
+        summary = await applier.run(recovery)
+    _print_summary(summary)
+    if received:
+        return INTERRUPTED
+    return 0 if summary.ok else 1
