@@ -1,0 +1,184 @@
+"""How ``pushops state`` shows ledger records: plain data for ``--format json``, lines for text.
+
+The JSON shapes are versioned (``"version": 1``) and deterministic: fields in a fixed order,
+records in the ledger's order (deliveries by key, generations oldest first, calls by id),
+times as ISO 8601 UTC. Requests are shown exactly as recorded: apply redacted the secrets
+before writing them, and nothing here adds any.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from pushops.ledger import Call, Delivery, KeyHistory, LedgerMeta, LockInfo
+
+FORMAT_VERSION = 1
+FINGERPRINT_SHORT = 12
+
+
+def when(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def ledger_json(meta: LedgerMeta) -> dict[str, Any]:
+    return {
+        "backend": meta.backend,
+        "location": meta.location,
+        "lineage": meta.lineage,
+        "serial": meta.serial,
+        "schema_version": meta.schema_version,
+    }
+
+
+def delivery_json(d: Delivery, with_request: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "key": d.key,
+        "environment": d.environment,
+        "campaign": d.campaign,
+        "task": d.task,
+        "generation": d.generation,
+        "current": d.current,
+        "status": d.status,
+        "fingerprint": d.fingerprint,
+        "call_id": d.call_id,
+        "position": d.position,
+        "message_id": d.message_id,
+        "due_at": when(d.due_at),
+        "expires_at": when(d.expires_at),
+        "created_at": when(d.created_at),
+        "updated_at": when(d.updated_at),
+        "git_commit": d.git_commit,
+        "actor": d.actor,
+        "cancelled_by": d.cancelled_by,
+    }
+    if with_request:
+        data["request"] = d.request
+    return data
+
+
+def call_json(c: Call) -> dict[str, Any]:
+    return {
+        "call_id": c.call_id,
+        "environment": c.environment,
+        "provider": c.provider,
+        "app": c.app,
+        "action": c.action,
+        "status": c.status,
+        "token": c.token,
+        "attempts": c.attempts,
+        "error_code": c.error_code,
+        "error_message": c.error_message,
+        "request_id": c.request_id,
+        "created_at": when(c.created_at),
+        "sent_at": when(c.sent_at),
+        "updated_at": when(c.updated_at),
+        "git_commit": c.git_commit,
+        "actor": c.actor,
+        "request": c.request,
+        "response": c.response,
+    }
+
+
+def lock_json(info: LockInfo) -> dict[str, Any]:
+    return {
+        "lock_id": info.lock_id,
+        "holder": info.holder,
+        "operation": info.operation,
+        "started_at": when(info.started_at),
+        "pid": info.pid,
+        "hostname": info.hostname,
+        "session": info.session,
+        "stale": info.stale,
+    }
+
+
+def document(meta: LedgerMeta, **parts: Any) -> dict[str, Any]:
+    return {"version": FORMAT_VERSION, "ledger": ledger_json(meta), **parts}
+
+
+# ---------------------------------------------------------------- text
+
+
+def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+
+
+def delivery_line(d: Delivery) -> tuple[str, ...]:
+    return (
+        d.key,
+        d.status,
+        d.fingerprint[:FINGERPRINT_SHORT],
+        d.message_id or "-",
+        when(d.updated_at) or "-",
+    )
+
+
+DELIVERY_HEADER = ("KEY", "STATUS", "FINGERPRINT", "MESSAGE ID", "UPDATED")
+
+
+def lock_lines(locks: list[LockInfo]) -> list[str]:
+    if not locks:
+        return ["no ledger lock is held"]
+    rows = [
+        (
+            i.lock_id,
+            i.holder + (f" (pid {i.pid} on {i.hostname})" if i.pid is not None else ""),
+            i.operation,
+            when(i.started_at) or "-",
+            "stale: its holder is gone" if i.stale else "held",
+        )
+        for i in locks
+    ]
+    return table(rows, ("LOCK ID", "HOLDER", "OPERATION", "SINCE", "STATE"))
+
+
+def _indented(value: Any) -> list[str]:
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return ["    " + line for line in text.splitlines()]
+
+
+def history_lines(history: KeyHistory, calls: list[Call]) -> list[str]:
+    lines = [f"key {history.key}"]
+    for d in history.generations:
+        lines += [
+            "",
+            f"generation {d.generation}{' (current)' if d.current else ''}: {d.status}",
+            f"  fingerprint  {d.fingerprint}",
+            f"  call         {d.call_id or '-'} (position {d.position})",
+            f"  message id   {d.message_id or '-'}",
+        ]
+        if d.due_at or d.expires_at:
+            lines.append(f"  due {when(d.due_at) or '-'}, expires {when(d.expires_at) or '-'}")
+        if d.cancelled_by:
+            lines.append(f"  cancelled by {d.cancelled_by}")
+        lines += [
+            f"  created {when(d.created_at)}, updated {when(d.updated_at)}",
+            f"  git commit {d.git_commit or '-'}, actor {d.actor or '-'}",
+            "  request:",
+            *_indented(d.request),
+        ]
+    for c in calls:
+        lines += [
+            "",
+            f"call {c.call_id}: {c.status} ({c.provider} {c.action}, app {c.app}, "
+            f"environment {c.environment})",
+            f"  token {c.token}, attempts {c.attempts}",
+            f"  created {when(c.created_at)}, sent {when(c.sent_at) or '-'}, "
+            f"updated {when(c.updated_at)}",
+        ]
+        if c.error_code or c.error_message:
+            lines.append(f"  error {c.error_code or '-'}: {c.error_message or '-'}")
+        if c.request_id:
+            lines.append(f"  request id {c.request_id}")
+        lines += ["  request:", *_indented(c.request)]
+        if c.response is not None:
+            lines += ["  response:", *_indented(c.response)]
+    return lines
