@@ -82,7 +82,7 @@ def test_render_of_an_unknown_environment_is_an_error(repo: PushRepo) -> None:
 
 def test_validate_locates_a_bad_rendered_value_at_its_template(repo: PushRepo) -> None:
     repo.campaign("c", emas(Title="{{ brand * 30 }}"))
-    (error,) = repo.validate_json()
+    (error,) = repo.validate_errors()
     assert (error["line"], error["column"], error["path"]) == (1, 153, "tasks[0].Title")
     assert error["rule"] == "emas.title-bytes"
     assert error["message"].startswith("270 bytes, the limit is 200 UTF-8 bytes")
@@ -94,7 +94,7 @@ def test_validate_names_the_environment_where_only_one_goes_wrong(repo: PushRepo
     text = (repo.root / "pushops.yaml").read_text()
     long_host = "x" * 250
     repo.write("pushops.yaml", text.replace("host: shop.example.com", f"host: {long_host}"))
-    (error,) = repo.validate_json()
+    (error,) = repo.validate_errors()
     assert error["rule"] == "emas.title-bytes"
     assert f"(rendered for production: '{long_host[:100]}" in error["message"]
 
@@ -109,7 +109,7 @@ def test_validate_checks_each_fan_out_row(repo: PushRepo) -> None:
             fan_out={"data": "data/rows.csv"},
         ),
     )
-    (error,) = repo.validate_json()
+    (error,) = repo.validate_errors()
     assert error["rule"] == "emas.title-bytes"
     assert error["message"].endswith("in data/rows.csv:3)")
 

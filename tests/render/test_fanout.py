@@ -173,5 +173,5 @@ def test_fan_out_on_an_mpaas_broadcast_is_an_error(repo: PushRepo) -> None:
 def test_validate_reports_a_bad_row_at_the_data_file_line(repo: PushRepo) -> None:
     repo.write("data/rows.csv", "device,tier\nd1,gold\nd2\n")
     repo.campaign("c", emas(**PERSONAL))
-    (error,) = repo.validate_json()
+    (error,) = repo.validate_errors()
     assert (error["file"], error["line"], error["rule"]) == ("data/rows.csv", 3, "fan-out.bad-row")
