@@ -133,7 +133,7 @@ class Recoverer:
         request = call.request if isinstance(call.request, dict) else {}
         tasks = push_tasks(request.get("form") or {})
         start = created - SKEW
-        end = max([now, *(d.due_at for d in deliveries if d.due_at)])
+        end = max([now + SKEW, *(d.due_at + SKEW for d in deliveries if d.due_at)])
         end = min(end, start + QUERY_MAX)
         try:
             records = await self.gateway.push_records(call.app, _utc(start), _utc(end))

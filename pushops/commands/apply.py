@@ -221,12 +221,17 @@ async def _run(
         if plan is None:
             plan = _fresh_plan(config, env, ledger, clock, margin_s, sandbox)
             click.echo(mask(render_text(plan), secrets), nl=False)
-            if plan.blocked:
-                raise PushopsError(f"{len(plan.blocked)} delivery(ies) blocked; nothing sent")
+            if plan.refusals:
+                if recovery.settled or recovery.unknown:
+                    _print_summary(Summary(recovery=recovery))
+                raise PushopsError(f"{len(plan.refusals)} delivery(ies) blocked; nothing sent")
             if not plan.calls and not plan.cancels:
                 if recovery.settled or recovery.unknown or recovery.still_pending:
                     _print_summary(Summary(recovery=recovery))
-                    return 0 if not (recovery.unknown or recovery.still_pending) else 1
+                    problems = recovery.unknown or recovery.still_pending or plan.blocked
+                    return 1 if problems else 0
+                if plan.blocked:
+                    return 1
                 click.echo("No changes. Nothing to apply.")
                 return 0
             if not auto_approve and not click.confirm("Apply this plan?", err=True):
@@ -239,4 +244,4 @@ async def _run(
     _print_summary(summary)
     if received:
         return INTERRUPTED
-    return 0 if summary.ok else 1
+    return 0 if summary.ok and not plan.blocked else 1

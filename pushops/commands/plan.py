@@ -133,15 +133,17 @@ def command(
             publish(markdown)
     else:
         click.echo(mask(render_text(plan), secrets), nl=False)
-    if plan.blocked:
+    if plan.refusals:
         if out is not None:
             click.echo(
-                f"No plan file written: {len(plan.blocked)} delivery(ies) blocked.", err=True
+                f"No plan file written: {len(plan.refusals)} delivery(ies) blocked.", err=True
             )
         return 1
     if out is not None:
         write_plan(plan, out, secrets)
         click.echo(f"Saved the plan to {out}; apply it with `pushops apply {out}`.", err=True)
+    if plan.blocked:
+        return 1  # held keys: apply goes on without them, but someone must resolve them
     if detailed_exitcode and plan.has_changes:
         return 2
     return 0

@@ -261,7 +261,7 @@ class Planner:
             return
         if record.status == "unknown":
             state.actions.append(
-                Action(key, BLOCKED, _unknown(key, record), record.fingerprint, fp)
+                Action(key, BLOCKED, _unknown(key, record), record.fingerprint, fp, held=True)
             )
             return
         # sent or scheduled, same fingerprint
@@ -374,7 +374,7 @@ class Planner:
                 )
             elif record.status == "unknown":
                 state.actions.append(
-                    Action(key, BLOCKED, _unknown(key, record), record.fingerprint)
+                    Action(key, BLOCKED, _unknown(key, record), record.fingerprint, held=True)
                 )
             elif record.status == "scheduled" and record.due_at is not None and record.due_at > now:
                 if record.due_at - state.margin > now and record.message_id:

@@ -46,10 +46,10 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
         f"**{summary_line(plan)}**",
         "",
     ]
-    if plan.blocked:
+    if plan.refusals:
         head += [
             "> [!CAUTION]",
-            f"> {len(plan.blocked)} delivery(ies) are blocked: apply refuses this plan until "
+            f"> {len(plan.refusals)} delivery(ies) are blocked: apply refuses this plan until "
             "they are fixed.",
             "",
         ]

@@ -40,6 +40,9 @@ class Action:
     request: dict[str, Any] | None = None
     call_id: str | None = None
     due_at: datetime | None = None
+    # A blocked key whose last call nobody could settle: it holds only itself back (apply
+    # goes on with the rest), until ``pushops state resolve``.
+    held: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,11 @@ class Plan:
     @property
     def blocked(self) -> list[Action]:
         return [a for a in self.actions if a.action == BLOCKED]
+
+    @property
+    def refusals(self) -> list[Action]:
+        """Blocked deliveries that make the whole plan unappliable (edits, not holds)."""
+        return [a for a in self.actions if a.action == BLOCKED and not a.held]
 
     @property
     def sends(self) -> int:

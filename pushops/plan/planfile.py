@@ -63,6 +63,7 @@ def plan_body(plan: Plan) -> dict[str, Any]:
                 a.diff,
                 a.call_id,
                 _time(a.due_at),
+                a.held,
             ]
             for a in plan.actions
         ],
@@ -160,8 +161,8 @@ def _plan(body: dict[str, Any]) -> Plan:
         sandbox=bool(body["sandbox"]),
         resolves=list(body["resolves"]),
         actions=[
-            Action(k, a, r, fb, fa, diff, None, cid, parse_iso(due))
-            for k, a, r, fb, fa, diff, cid, due in body["actions"]
+            Action(k, a, r, fb, fa, diff, None, cid, parse_iso(due), held)
+            for k, a, r, fb, fa, diff, cid, due, held in body["actions"]
         ],
         cancels=[
             PlannedCancel(

@@ -49,9 +49,15 @@ def render_text(plan: Plan) -> str:
         lines.append("No changes. The ledger matches the campaigns.")
     lines.append("")
     lines.append(summary_line(plan))
-    if plan.blocked:
+    if plan.refusals:
         lines.append(
-            f"Error: {len(plan.blocked)} delivery(ies) blocked; apply refuses this plan until "
+            f"Error: {len(plan.refusals)} delivery(ies) blocked; apply refuses this plan until "
             "they are fixed (see the reasons above)."
+        )
+    held = len(plan.blocked) - len(plan.refusals)
+    if held:
+        lines.append(
+            f"Error: {held} delivery(ies) held until `pushops state resolve`; apply sends the "
+            "rest without them."
         )
     return "\n".join(lines) + "\n"
