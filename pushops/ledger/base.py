@@ -176,6 +176,11 @@ class Ledger(ABC):
         for chunk in batch.chunks(values, sql.KEYS_CHUNK):
             yield sql.member(len(chunk)), chunk
 
+    def _current_of_keys(self, keys: Sequence[str]) -> Iterator[tuple[str, Sequence[Any]]]:
+        """Queries (with their parameters) for the current (key, generation, status) of keys."""
+        for test, params in self._member(keys):
+            yield sql.CURRENT_OF_KEYS.format(test), params
+
     def _set_message_ids(
         self, tx: Tx, rows: Sequence[tuple[str, int, str | None]], stamp: str | None
     ) -> None:
@@ -185,6 +190,10 @@ class Ledger(ABC):
         (VALUES ...) made it build an automatic index over the whole table every time.
         """
         tx.executemany(sql.DELIVERY_SENT, [(m, stamp, c, p) for c, p, m in rows])
+
+    def _tune_storage(self, tx: Tx) -> None:
+        """Backend storage settings for a new ledger: speed only, never what it holds."""
+        return None
 
     def _fence(self, tx: Tx, held: LockInfo) -> bool:
         """Backend check, inside a write, that the lock this handle took is still its own."""
@@ -302,6 +311,7 @@ class Ledger(ABC):
                     ) from exc
             if found == 0:
                 tx.execute(sql.INSERT_META, (str(uuid.uuid4()), now))
+                self._tune_storage(tx)
 
     # ------------------------------------------------------------------ reads
 

@@ -114,8 +114,8 @@ def check_unsettled(ledger: Ledger, tx: Tx, call_ids: list[str], doing: str) -> 
 def current_generations(ledger: Ledger, tx: Tx, keys: Sequence[str]) -> dict[str, tuple[int, str]]:
     """The current generation and status of each key that has one."""
     found: dict[str, tuple[int, str]] = {}
-    for test, params in ledger._member(keys):
-        for key, generation, status in tx.all(sql.CURRENT_OF_KEYS.format(test), params):
+    for query, params in ledger._current_of_keys(keys):
+        for key, generation, status in tx.all(query, params):
             found[key] = (int(generation), status)
     return found
 

@@ -45,6 +45,13 @@ _MESSAGE_IDS = (
 )
 
 
+_CURRENT_OF_KEYS = (
+    "SELECT d.key, d.generation, d.status FROM unnest(?::text[]) AS k (key)"
+    " CROSS JOIN LATERAL (SELECT key, generation, status FROM deliveries"
+    " WHERE deliveries.key = k.key AND is_current = 1 OFFSET 0) AS d"
+)
+
+
 @lru_cache(maxsize=256)
 def _percent_s(query: str) -> str:
     return query.replace("?", "%s")
@@ -177,10 +184,25 @@ class PostgresLedger(Ledger):
             for row in rows:
                 copy.write_row(row)
 
+    def _tune_storage(self, tx: Tx) -> None:
+        # Settling a call rewrites each of its deliveries (status, MessageId). With room left
+        # on the page PostgreSQL updates them in place (HOT: no new entries in the four
+        # indexes), which made record_sent_many about 2.5 times faster; the cost is a table
+        # about twice the size on disk. A ledger created before this keeps the default.
+        tx.execute("ALTER TABLE deliveries SET (fillfactor = 50)")
+
     def _member(self, values: Sequence[Any]) -> Iterator[tuple[str, Sequence[Any]]]:
         # One array parameter for any number of values: one statement per batch, and no
         # query text with thousands of placeholders for psycopg to split and the server to parse.
         yield "= ANY(?)", [list(values)]
+
+    def _current_of_keys(self, keys: Sequence[str]) -> Iterator[tuple[str, Sequence[Any]]]:
+        # One index probe per key, whatever the statistics say: with ``key = ANY`` (or a
+        # plain join) the planner, misled by a table that grew since its last ANALYZE,
+        # scanned every current delivery instead (40 ms a batch of 5,000 keys, growing with
+        # the ledger). ``OFFSET 0`` keeps the lateral subquery from being flattened into
+        # such a join.
+        yield _CURRENT_OF_KEYS, [list(keys)]
 
     def _set_message_ids(
         self, tx: Tx, rows: Sequence[tuple[str, int, str | None]], stamp: str | None
