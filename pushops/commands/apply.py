@@ -26,13 +26,13 @@ from pushops.config import Config, load_config
 from pushops.diagnostics import PushopsError, Report
 from pushops.ledger import Ledger
 from pushops.ledger.locking import default_holder
+from pushops.plan.checks import DeliveryChecker, load_checked
 from pushops.plan.engine import build_plan
 from pushops.plan.mask import mask, secret_values
 from pushops.plan.model import Plan
 from pushops.plan.planfile import check_usable, read_plan
 from pushops.plan.session import git_commit, open_state, parse_duration
 from pushops.plan.text import render_text
-from pushops.validate import validate
 
 INTERRUPTED = 130
 
@@ -50,16 +50,15 @@ def _credentials(config: Config, environment: str) -> Any:
 
 def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_s: float,
                 sandbox: bool) -> Plan:  # fmt: skip
-    result = validate((), config.root, config, now)
-    if not result.report.ok:
-        print_diagnostics(result.report)
-        raise PushopsError(f"{len(result.report.errors)} error(s) in the campaigns; nothing sent")
     report = Report()
-    plan = build_plan(
-        config, env, ledger, result.campaigns, now, report,
-        margin_s=margin_s, git_commit=git_commit(config.root), sandbox=sandbox,
-    )  # fmt: skip
-    if not report.ok:
+    campaigns = load_checked(config.root, config, report)
+    plan = None
+    if report.ok:
+        plan = build_plan(
+            config, env, ledger, campaigns, now, report, margin_s=margin_s,
+            git_commit=git_commit(config.root), sandbox=sandbox, check=DeliveryChecker(now),
+        )  # fmt: skip
+    if not report.ok or plan is None:
         print_diagnostics(report)
         raise PushopsError(f"{len(report.errors)} error(s) in the campaigns; nothing sent")
     return plan

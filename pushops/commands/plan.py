@@ -14,6 +14,7 @@ import click
 from pushops.commands._common import now_option, parse_now, project_root
 from pushops.config import load_config
 from pushops.diagnostics import Report
+from pushops.plan.checks import DeliveryChecker, load_checked
 from pushops.plan.engine import build_plan
 from pushops.plan.jsonview import plan_json
 from pushops.plan.markdown import render_markdown
@@ -21,7 +22,6 @@ from pushops.plan.mask import mask, secret_values
 from pushops.plan.planfile import write_plan
 from pushops.plan.session import git_commit, open_state, parse_duration
 from pushops.plan.text import render_text
-from pushops.validate import validate
 
 MARGIN_HELP = (
     "Replace or cancel a scheduled push only until this long before it is due "
@@ -106,21 +106,19 @@ def command(
     env = config.environment(environment).name
     clock = parse_now(now)
     margin_s = parse_duration(margin, "--margin").total_seconds()
-    result = validate((), root, config, clock)
-    if not result.report.ok:
-        print_diagnostics(result.report)
-        click.echo(f"{len(result.report.errors)} error(s); no plan was made", err=True)
-        return 1
     report = Report()
-    with open_state(config, state, sandbox) as ledger:
-        plan = build_plan(
-            config, env, ledger, result.campaigns, clock, report,
-            margin_s=margin_s, git_commit=git_commit(root), sandbox=sandbox,
-        )  # fmt: skip
+    campaigns = load_checked(root, config, report)
+    if report.ok:
+        with open_state(config, state, sandbox) as ledger:
+            plan = build_plan(
+                config, env, ledger, campaigns, clock, report, margin_s=margin_s,
+                git_commit=git_commit(root), sandbox=sandbox, check=DeliveryChecker(clock),
+            )  # fmt: skip
     if not report.ok:
         print_diagnostics(report)
         click.echo(f"{len(report.errors)} error(s); no plan was made", err=True)
         return 1
+    print_diagnostics(report)  # warnings
     secrets = tuple(secret_values(config, env))
     if output_format == "json":
         click.echo(json.dumps(plan_json(plan, secrets), indent=2, ensure_ascii=False))

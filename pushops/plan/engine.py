@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -32,7 +32,7 @@ from typing import Any
 from pushops.campaign import Campaign
 from pushops.compile import Delivery, compile_calls
 from pushops.config import Config
-from pushops.diagnostics import Report
+from pushops.diagnostics import Diagnostic, Report
 from pushops.ledger import Delivery as Record
 from pushops.ledger import Ledger
 from pushops.plan.diff import request_diff
@@ -57,6 +57,9 @@ from pushops.rules.timeutil import from_epoch_ms
 DEFAULT_MARGIN_S = 300.0  # replace/cancel a scheduled push only until 5 minutes before it
 MAX_DIFFS = 1000  # field-level diffs computed per plan (each reads one ledger record)
 RENDERED_AT = "rendered_at"  # where a call's request records the clock it was rendered with
+
+# Checks one delivery the plan would send (provider schema, rules): located problems.
+Checker = Callable[[Campaign, Delivery], list[Diagnostic]]
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -136,7 +139,9 @@ class Planner:
         now: datetime,
         *,
         margin_s: float = DEFAULT_MARGIN_S,
+        check: Checker | None = None,
     ) -> None:
+        self.check = check
         self.config = config
         self.environment = config.environment(environment).name
         self.ledger = ledger
@@ -210,6 +215,7 @@ class Planner:
 
     def plan_campaign(self, campaign: Campaign, state: _State, report: Report) -> None:
         deferred: list[tuple[Delivery, Record]] = []
+        first_send = len(state.sends)
         for delivery in render_deliveries(
             [campaign], self.config, self.environment, self.now, report
         ):
@@ -228,6 +234,10 @@ class Planner:
             self.decide(delivery, record, state)
         if deferred:
             self.changed(campaign, deferred, state, report)
+        if self.check is not None:
+            # Only what goes out is checked (see pushops.plan.checks).
+            for send in state.sends[first_send:]:
+                report.extend(self.check(campaign, send.delivery))
 
     def decide(self, delivery: Delivery, record: Record | None, state: _State) -> None:
         key, fp = delivery.key, delivery.fingerprint
@@ -516,7 +526,10 @@ def build_plan(
     margin_s: float = DEFAULT_MARGIN_S,
     git_commit: str | None = None,
     sandbox: bool = False,
+    check: Checker | None = None,
 ) -> Plan:
     """The plan for ``environment`` (default: the config's); check ``report.ok`` after."""
-    planner = Planner(config, config.environment(environment).name, ledger, now, margin_s=margin_s)
+    planner = Planner(
+        config, config.environment(environment).name, ledger, now, margin_s=margin_s, check=check
+    )
     return planner.build(campaigns, report, git_commit=git_commit, sandbox=sandbox)
