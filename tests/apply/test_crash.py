@@ -18,7 +18,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from plan.support import AKID, SECRET, base_env, fanout_campaign
 
 KILLS = 50
