@@ -37,9 +37,13 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _verdict(passed: bool | None) -> str:
+    return "info" if passed is None else ("pass" if passed else "FAIL")
+
+
 def table(figures: list[dict[str, Any]]) -> str:
     rows = [("figure", "value", "target", "result")] + [
-        (str(f["figure"]), str(f["value"]), str(f["target"]), "pass" if f["pass"] else "FAIL")
+        (str(f["figure"]), str(f["value"]), str(f["target"] or ""), _verdict(f["pass"]))
         for f in figures
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -82,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         encoding="utf-8",
     )
     print(f"\nwritten to {args.json}")
-    return 0 if all(f["pass"] for f in figures) else 1
+    # Figures without a target (pass None) are reported for information only.
+    return 0 if all(f["pass"] is not False for f in figures) else 1
 
 
 if __name__ == "__main__":

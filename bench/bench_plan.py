@@ -84,6 +84,16 @@ print(sum(len(c.deliveries) for c in plan.calls))
 
 CHILD = r"""
 import contextlib, io, json, os, resource, sys, time
+
+def peak_rss_mb():
+    # VmHWM resets at exec; ru_maxrss keeps the parent's high-water mark across fork+exec,
+    # so under `python -m bench` it reported the runner's size, not this child's.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 start = time.perf_counter()
 os.chdir(sys.argv[1])
 from pushops.cli import cli
@@ -97,7 +107,7 @@ with contextlib.redirect_stdout(out):
 elapsed = time.perf_counter() - start
 text = out.getvalue()
 summary = [line for line in text.splitlines() if line.startswith("Plan:")]
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = peak_rss_mb()
 print(json.dumps({"seconds": elapsed, "exit": code, "rss_mb": rss,
                   "summary": summary[-1] if summary else text[-500:]}))
 """

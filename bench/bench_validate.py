@@ -30,6 +30,16 @@ CHILD = r"""
 import json, resource, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
+
+def peak_rss_mb():
+    # VmHWM resets at exec; ru_maxrss keeps the parent's high-water mark across fork+exec,
+    # so under `python -m bench` it reported the runner's size, not this child's.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 start = time.perf_counter()
 from pushops.config import load_config
 from pushops.validate import validate
@@ -38,7 +48,7 @@ result = validate([], root, load_config(root), datetime(2026, 11, 22, 9, tzinfo=
 elapsed = time.perf_counter() - start
 errors = [d.format() for d in result.report.errors]
 print(json.dumps({"seconds": elapsed, "errors": errors[:3], "error_count": len(errors),
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mb": peak_rss_mb()}))
 """
 
 
