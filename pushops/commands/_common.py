@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -61,3 +62,29 @@ def optional_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+
+
+def build_generated(
+    check: bool,
+    folder: str,
+    what: str,
+    drift: Callable[[], list[str]],
+    write: Callable[[], list[str]],
+) -> int:
+    """Shared shell of ``schema build`` and ``docs build``: write the generated files, or
+    with ``--check`` exit 1 naming the ones that differ from their sources."""
+    if check:
+        changed = drift()
+        for name in changed:
+            click.echo(f"{folder}/{name} is out of date with {what}", err=True)
+        if changed:
+            click.echo(f"run `pushops {folder} build` and commit the result", err=True)
+            return 1
+        click.echo(f"{folder} are up to date")
+        return 0
+    written = write()
+    for name in written:
+        click.echo(f"wrote {folder}/{name}")
+    if not written:
+        click.echo(f"{folder} are up to date")
+    return 0

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from pushops.commands._common import build_generated
+
 
 @click.group("docs")
 def command() -> None:
@@ -24,18 +26,10 @@ def build(check: bool, docs_dir: Path | None) -> int:
     """Regenerate docs/reference/*.md and the generated tables of docs/errors.md."""
     from pushops import docsgen  # imports the rules and tables: only when asked
 
-    if check:
-        changed = docsgen.drift(docs_dir)
-        for name in changed:
-            click.echo(f"docs/{name} is out of date with the tables and rules", err=True)
-        if changed:
-            click.echo("run `pushops docs build` and commit the result", err=True)
-            return 1
-        click.echo("docs are up to date")
-        return 0
-    written = docsgen.write_all(docs_dir)
-    for name in written:
-        click.echo(f"wrote docs/{name}")
-    if not written:
-        click.echo("docs are up to date")
-    return 0
+    return build_generated(
+        check,
+        "docs",
+        "the tables and rules",
+        lambda: docsgen.drift(docs_dir),
+        lambda: docsgen.write_all(docs_dir),
+    )

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from pushops import schemabuild
+from pushops.commands._common import build_generated
 
 
 @click.group("schema")
@@ -24,18 +25,10 @@ def command() -> None:
 )
 def build(check: bool, schemas_dir: Path | None) -> int:
     """Regenerate schemas/*.schema.json from the parameter tables."""
-    if check:
-        changed = schemabuild.drift(schemas_dir)
-        for name in changed:
-            click.echo(f"schemas/{name} is out of date with the parameter tables", err=True)
-        if changed:
-            click.echo("run `pushops schema build` and commit the result", err=True)
-            return 1
-        click.echo("schemas are up to date")
-        return 0
-    written = schemabuild.write_all(schemas_dir)
-    for name in written:
-        click.echo(f"wrote schemas/{name}")
-    if not written:
-        click.echo("schemas are up to date")
-    return 0
+    return build_generated(
+        check,
+        "schemas",
+        "the parameter tables",
+        lambda: schemabuild.drift(schemas_dir),
+        lambda: schemabuild.write_all(schemas_dir),
+    )
