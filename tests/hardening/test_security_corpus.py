@@ -18,6 +18,7 @@ from emulator.emulator_helpers import EMAS, Caller, error_code, iso, task, tasks
 from plan.support import AKID, SECRET, TOKEN, Project, base_env
 
 from pushops.emulator import Emulator
+from tests.pushrepo import EMAS_TASK
 
 CORPUS = Path(__file__).parent / "corpus"
 GITHUB_TOKEN = "ghp_GitHubToken0Distinctive1a2b3c"
@@ -39,15 +40,7 @@ environments:
       shop: {provider: emas, app_key: 23267207}
       wallet: {provider: mpaas, app_id: ONEX570DA89211721, workspace_id: test}
 """
-BASE_TASK = {
-    "id": "t",
-    "DeviceType": "ANDROID",
-    "PushType": "NOTICE",
-    "Target": "DEVICE",
-    "TargetValue": "device-1",
-    "Title": "Hello",
-    "Body": "World",
-}
+BASE_TASK = EMAS_TASK
 
 
 def lines(name: str) -> list[str]:
