@@ -11,8 +11,10 @@ Order of work, under the ledger lock the caller holds:
 
 A failure of one call is recorded (code, message, RequestId) and the run goes on with the
 independent ones; an error that is fatal for the run stops sending; a stop request (SIGINT,
-SIGTERM) stops taking new calls. Either way the calls in flight are awaited and recorded, so
-what is left pending is only what may truly be out there (the next run settles it).
+SIGTERM) stops taking new calls and halts the gateway, so the calls still queued behind the
+rate limit give up at once (recorded as not sent: certainly not out there). Either way the
+calls on the wire are awaited and recorded, so what is left pending is only what may truly be
+out there (the next run settles it).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from pushops.apply.gateway import FAILED, SENT, Gateway, Outcome
+from pushops.apply.gateway import FAILED, INTERRUPTED, SENT, Gateway, Outcome
 from pushops.apply.progress import Progress
 from pushops.apply.records import pending_records
 from pushops.apply.recovery import Recovery
@@ -184,8 +186,7 @@ class Applier:
         if self.stop.is_set() or self._fatal:
             # Written ahead but never sent: certainly not out there.
             reason = self._fatal or "the run was interrupted before this call was sent"
-            self._record(call, Outcome(FAILED, code="NotSent", message=reason))
-            self.summary.not_started += len(call.deliveries)
+            self._record(call, Outcome(FAILED, code=INTERRUPTED, message=reason))
             return
         try:
             outcome = await self.gateway.send(call.provider, call.app, call.query, call.form)
@@ -209,7 +210,10 @@ class Applier:
             self._failed.append(
                 FailedResult(call.call_id, outcome.code, outcome.message, outcome.request_id)
             )
-            if outcome.code != "NotSent":
+            if outcome.code == INTERRUPTED:
+                # Never sent (a stop came first): the next plan shows them as sends again.
+                self.summary.not_started += n
+            else:
                 self.summary.failed += n
                 self.summary.failures.append(
                     Failure(
@@ -238,6 +242,12 @@ class Applier:
 
     # ------------------------------------------------------------------ the run
 
+    async def _halt_on_stop(self) -> None:
+        # Calls queued behind the rate limit have not gone out: on a stop they must not,
+        # and waiting for their turn would keep an interrupted run sending for minutes.
+        await self.stop.wait()
+        self.gateway.halt("the run was interrupted before this call was sent")
+
     async def run(self, recovery: Recovery | None = None) -> Summary:
         started = time.monotonic()
         if recovery is not None:
@@ -250,9 +260,11 @@ class Applier:
                 self.summary.not_started += len(call.deliveries)
             else:
                 calls.append(call)
+        watcher = asyncio.create_task(self._halt_on_stop())
         try:
             await self.send_all(calls)
         finally:
+            watcher.cancel()
             if self.progress is not None:
                 self.progress.close()
         if self._fatal:

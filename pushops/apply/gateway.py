@@ -17,10 +17,15 @@ from pushops.providers.emas import MASS_PUSH_QUOTA, EmasClient
 from pushops.providers.errors import ProviderError, RetryableError, RunFatalError, RunStopped
 from pushops.providers.mpaas import VERSION as MPAAS_VERSION
 from pushops.providers.mpaas import DuplicateMsgkey, MpaasClient
+from pushops.providers.rpc import V1
+from pushops.providers.transport import HALTED
 
 SENT = "sent"
 FAILED = "failed"
 PENDING = "pending"  # the provider may have it; nobody knows yet (recovery settles it)
+# The code of a call the run gave up before it reached the network (apply was interrupted):
+# certainly not sent by this attempt.
+INTERRUPTED = "Interrupted"
 
 
 @dataclass
@@ -36,6 +41,12 @@ class Outcome:
     @classmethod
     def from_error(cls, error: ProviderError) -> Outcome:
         if isinstance(error, RunStopped):
+            if error.outcome_unknown:
+                # This attempt never reached the network, but an earlier one of the same call
+                # may have gone out unanswered: only recovery can tell.
+                return cls(PENDING, code=error.code, message=str(error))
+            if error.cause.code == HALTED:
+                return cls(FAILED, code=INTERRUPTED, message=error.cause.message)
             # Never reached the network: certainly not sent.
             return cls(FAILED, code="RunStopped", message=str(error), fatal=True)
         status = PENDING if isinstance(error, RetryableError) and error.outcome_unknown else FAILED
@@ -74,6 +85,27 @@ class Gateway:
         self.rate_limit = rate_limit
         self._emas: dict[str, EmasClient] = {}
         self._mpaas: dict[str, MpaasClient] = {}
+        # One Providers per signature scheme the apps ask for (pushops.yaml ``signature``).
+        self._signing: dict[str, Providers] = {providers.transport.options.signature: providers}
+
+    def signing(self, app: App) -> Providers:
+        """The clients that sign the way ``app`` asks (``signature: v1`` or ``acs3``)."""
+        scheme = app.signature or V1
+        found = self._signing.get(scheme)
+        if found is None:
+            found = self._signing[scheme] = self.providers.signing_with(scheme)
+        return found
+
+    def halt(self, reason: str) -> None:
+        """Send nothing more: calls not on the wire yet end as :data:`INTERRUPTED`."""
+        for providers in self._signing.values():
+            providers.transport.halt(reason)
+
+    async def aclose(self) -> None:
+        """Close the transports this gateway opened (not the one it was given)."""
+        for providers in self._signing.values():
+            if providers is not self.providers:
+                await providers.transport.aclose()
 
     def app(self, name: str) -> App:
         try:
@@ -88,7 +120,7 @@ class Gateway:
         if client is None:
             app = self.app(name)
             rate = (app.rate_limit or MASS_PUSH_QUOTA) if self.rate_limit else None
-            client = self._emas[name] = self.providers.emas(
+            client = self._emas[name] = self.signing(app).emas(
                 str(app.app_key), endpoint=self.endpoint or app.endpoint, mass_push_rate=rate
             )
         return client
@@ -97,7 +129,7 @@ class Gateway:
         client = self._mpaas.get(name)
         if client is None:
             app = self.app(name)
-            client = self._mpaas[name] = self.providers.mpaas(
+            client = self._mpaas[name] = self.signing(app).mpaas(
                 endpoint=self.endpoint or app.endpoint,
                 version=app.api_version or MPAAS_VERSION,
                 broadcast_rate=app.rate_limit if self.rate_limit else None,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pushops.apply.gateway import FAILED, SENT, Gateway, Outcome, push_tasks
+from pushops.apply.gateway import FAILED, INTERRUPTED, SENT, Gateway, Outcome, push_tasks
 from pushops.ledger import Call, Ledger
 from pushops.ledger import Delivery as Record
 from pushops.providers.errors import ProviderError
@@ -91,6 +91,9 @@ class Recoverer:
                 call.call_id, outcome.message_ids, outcome.response, outcome.request_id
             )
             setattr(result, counted, getattr(result, counted) + 1)
+        elif outcome.status == FAILED and outcome.code == INTERRUPTED:
+            # This resend never left, but the first attempt may have: still unsettled.
+            result.still_pending.append(call.call_id)
         elif outcome.status == FAILED:
             self.ledger.record_failed(
                 call.call_id, outcome.code, outcome.message, outcome.request_id

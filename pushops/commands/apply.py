@@ -10,6 +10,7 @@ import asyncio
 import os
 import signal
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -171,30 +172,32 @@ def command(
                     serial=meta.serial, sandbox=sandbox, max_age=max_age,
                     now=datetime.now(timezone.utc),
                 )  # fmt: skip
-            return asyncio.run(
-                _run(config, env, ledger, saved, credentials, emulator.url if emulator else None,
-                     clock=clock, margin_s=margin_s, sandbox=sandbox, auto_approve=auto_approve,
-                     actor=actor)
+            run = _Run(
+                config, env, ledger, saved, clock=clock, margin_s=margin_s, sandbox=sandbox,
+                auto_approve=auto_approve, actor=actor,
             )  # fmt: skip
+            return asyncio.run(_run(run, credentials, emulator.url if emulator else None))
     finally:
         if emulator is not None:
             emulator.stop()
 
 
-async def _run(
-    config: Config,
-    env: str,
-    ledger: Ledger,
-    saved: Plan | None,
-    credentials: Any,
-    endpoint: str | None,
-    *,
-    clock: datetime,
-    margin_s: float,
-    sandbox: bool,
-    auto_approve: bool,
-    actor: str,
-) -> int:
+@dataclass(frozen=True)
+class _Run:
+    """What one apply works with, decided before its event loop starts."""
+
+    config: Config
+    env: str
+    ledger: Ledger
+    saved: Plan | None
+    clock: datetime
+    margin_s: float
+    sandbox: bool
+    auto_approve: bool
+    actor: str
+
+
+async def _run(run: _Run, credentials: Any, endpoint: str | None) -> int:
     from pushops.providers import Providers
 
     stop = asyncio.Event()
@@ -209,38 +212,49 @@ async def _run(
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal, signum)
-    secrets = tuple(secret_values(config, env))
     # The sandbox ignores PUSHOPS_*_ENDPOINT: its throwaway key must reach only the emulator.
-    async with Providers(credentials, env={} if sandbox else None) as providers:
+    async with Providers(credentials, env={} if run.sandbox else None) as providers:
         gateway = Gateway(
-            providers, config.environment(env), endpoint=endpoint, rate_limit=not sandbox
-        )
-        recovery = await Recoverer(ledger, env, gateway).run()
-        plan = saved
-        if plan is None:
-            plan = _fresh_plan(config, env, ledger, clock, margin_s, sandbox)
-            click.echo(mask(render_text(plan), secrets), nl=False)
-            if plan.refusals:
-                if recovery.settled or recovery.unknown:
-                    _print_summary(Summary(recovery=recovery))
-                raise PushopsError(f"{len(plan.refusals)} delivery(ies) blocked; nothing sent")
-            if not plan.calls and not plan.cancels:
-                if recovery.settled or recovery.unknown or recovery.still_pending:
-                    _print_summary(Summary(recovery=recovery))
-                    problems = recovery.unknown or recovery.still_pending or plan.blocked
-                    return 1 if problems else 0
-                if plan.blocked:
-                    return 1
-                click.echo("No changes. Nothing to apply.")
-                return 0
-            if not auto_approve and not click.confirm("Apply this plan?", err=True):
-                click.echo("Apply cancelled; nothing sent.", err=True)
+            providers, run.config.environment(run.env), endpoint=endpoint,
+            rate_limit=not run.sandbox,
+        )  # fmt: skip
+        try:
+            return await _apply(run, gateway, stop, interrupted=received)
+        finally:
+            await gateway.aclose()
+
+
+async def _apply(
+    run: _Run, gateway: Gateway, stop: asyncio.Event, *, interrupted: list[int]
+) -> int:
+    config, env, ledger = run.config, run.env, run.ledger
+    secrets = tuple(secret_values(config, env))
+    recovery = await Recoverer(ledger, env, gateway).run()
+    plan = run.saved
+    if plan is None:
+        plan = _fresh_plan(config, env, ledger, run.clock, run.margin_s, run.sandbox)
+        click.echo(mask(render_text(plan), secrets), nl=False)
+        if plan.refusals:
+            if recovery.settled or recovery.unknown:
+                _print_summary(Summary(recovery=recovery))
+            raise PushopsError(f"{len(plan.refusals)} delivery(ies) blocked; nothing sent")
+        if not plan.calls and not plan.cancels:
+            if recovery.settled or recovery.unknown or recovery.still_pending:
+                _print_summary(Summary(recovery=recovery))
+                problems = recovery.unknown or recovery.still_pending or plan.blocked
+                return 1 if problems else 0
+            if plan.blocked:
                 return 1
-        deliveries = sum(len(c.deliveries) for c in plan.calls)
-        progress = Progress(deliveries, len(plan.calls))
-        applier = Applier(plan, ledger, gateway, actor=actor, stop=stop, progress=progress)
-        summary = await applier.run(recovery)
+            click.echo("No changes. Nothing to apply.")
+            return 0
+        if not run.auto_approve and not click.confirm("Apply this plan?", err=True):
+            click.echo("Apply cancelled; nothing sent.", err=True)
+            return 1
+    deliveries = sum(len(c.deliveries) for c in plan.calls)
+    progress = Progress(deliveries, len(plan.calls))
+    applier = Applier(plan, ledger, gateway, actor=run.actor, stop=stop, progress=progress)
+    summary = await applier.run(recovery)
     _print_summary(summary)
-    if received:
+    if interrupted:
         return INTERRUPTED
     return 0 if summary.ok and not plan.blocked else 1

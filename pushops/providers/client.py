@@ -7,6 +7,7 @@ synchronous code (CLI commands that send one or two calls).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import datetime
@@ -17,6 +18,7 @@ from pushops.providers.emas import MASS_PUSH_QUOTA, EmasClient
 from pushops.providers.endpoints import EMAS, MPAAS, resolve_endpoint
 from pushops.providers.mpaas import VERSION as MPAAS_VERSION
 from pushops.providers.mpaas import MpaasClient
+from pushops.providers.ratelimit import RateLimits
 from pushops.providers.transport import Transport, TransportOptions
 
 T = TypeVar("T")
@@ -33,9 +35,25 @@ class Providers:
         *,
         env: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] | None = None,
+        limits: RateLimits | None = None,
     ) -> None:
-        self.transport = Transport(credentials, options, clock=clock)
+        self.transport = Transport(credentials, options, clock=clock, limits=limits)
         self._env = env
+        self._clock = clock
+
+    def signing_with(self, scheme: str) -> Providers:
+        """Clients of the same account that sign with ``scheme`` (``v1`` or ``acs3``): same
+        credentials, endpoint overrides and rate limiters (the quota is the account's,
+        however a request is signed), on a transport of their own. Close them as this one."""
+        if scheme == self.transport.options.signature:
+            return self
+        return Providers(
+            self.transport.credentials,
+            dataclasses.replace(self.transport.options, signature=scheme),
+            env=self._env,
+            clock=self._clock,
+            limits=self.transport.limits,
+        )
 
     async def __aenter__(self) -> Providers:
         await self.transport.__aenter__()

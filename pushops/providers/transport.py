@@ -3,7 +3,9 @@
 Every attempt of a call is signed afresh (new nonce and timestamp) but carries exactly the
 same API parameters, so the IdempotentToken or Msgkey the caller put in them is the same on
 every retry. An error that is fatal for the run stops the transport: calls not yet sent
-fail with :class:`RunStopped` without reaching the network.
+fail with :class:`RunStopped` without reaching the network. So does :meth:`Transport.halt`
+(apply on SIGINT/SIGTERM): calls still waiting for a slot or for their turn under the rate
+limit give up at once, calls already on the wire finish.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ from pushops.providers.retry import RetryPolicy
 from pushops.providers.rpc import V1, Call, sign
 
 log = logging.getLogger("pushops.providers")
+
+# The code of the RunStopped a halted transport answers: the call never reached the network.
+HALTED = "Transport.Halted"
 
 # How long the whole bucket holds back after a throttled call that named no retry-after: the
 # provider counts calls per account in windows we cannot see, so one throttled call means the
@@ -105,13 +110,18 @@ class Transport:
         options: TransportOptions | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
+        limits: RateLimits | None = None,
     ) -> None:
+        """``limits``: another transport's rate limiters, for a second transport of the same
+        account (e.g. one that signs differently): the quota is the account's."""
         self.credentials = credentials
         self.options = options or TransportOptions()
         self._clock = clock or (lambda: datetime.now(timezone.utc))
-        self._limits = RateLimits()
+        self.limits = limits or RateLimits()
         self._slots = asyncio.Semaphore(self.options.max_in_flight)
         self._stopped: ProviderError | None = None
+        self._halted: ProviderError | None = None
+        self._halt = asyncio.Event()
         self._client: httpx.AsyncClient | None = None
         # Per-code counts of failed attempts (e.g. "Throttling.User": 3), for reports.
         self.failures: collections.Counter[str] = collections.Counter()
@@ -153,8 +163,56 @@ class Transport:
         """The run-fatal error that stopped this transport, if any."""
         return self._stopped
 
+    def halt(self, reason: str) -> None:
+        """Send nothing more: calls not yet on the wire fail with :class:`RunStopped` (code
+        :data:`HALTED`) at once, even those queued behind the rate limit; calls on the wire
+        are left to finish, so their answers can be recorded."""
+        if self._halted is None:
+            self._halted = ProviderError(HALTED, reason)
+        self._halt.set()
+
+    async def _take(self, limiter: RateLimiter | None) -> None:
+        await self._slots.acquire()
+        try:
+            if limiter is not None:
+                await limiter.acquire()
+        except BaseException:
+            self._slots.release()
+            raise
+
+    async def _admit(self, limiter: RateLimiter | None) -> bool:
+        """Take a slot and this call's turn under the rate limit; False, holding nothing,
+        when the transport is halted first. Waiting here is before the network, so giving
+        up is safe: the call certainly was not sent."""
+        if self._halt.is_set():
+            return False
+        if limiter is None and not self._slots.locked():
+            await self._slots.acquire()  # free now: nothing to race against
+            return True
+        taking = asyncio.ensure_future(self._take(limiter))
+        halted = asyncio.ensure_future(self._halt.wait())
+        try:
+            await asyncio.wait({taking, halted}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # this call itself was cancelled: hold nothing
+            halted.cancel()
+            if not taking.done():
+                taking.cancel()  # _take gives back what it took
+            elif not taking.cancelled() and taking.exception() is None:
+                self._slots.release()
+            raise
+        halted.cancel()
+        if not taking.done():
+            taking.cancel()  # _take gives back what it took
+        elif not taking.cancelled() and taking.exception() is None and self._halt.is_set():
+            self._slots.release()  # took its turn, but the halt came too: give it back
+        try:
+            await taking
+        except asyncio.CancelledError:
+            return False
+        return not self._halt.is_set()
+
     def limiter(self, api: str, rate: float | None, burst: int = 3) -> RateLimiter | None:
-        return self._limits.get(self.credentials.access_key_id, api, rate, burst)
+        return self.limits.get(self.credentials.access_key_id, api, rate, burst)
 
     async def call(
         self,
@@ -208,9 +266,10 @@ class Transport:
         limiter: RateLimiter | None,
         check: BodyCheck | None,
     ) -> Reply | ProviderError:
-        async with self._slots:
-            if limiter is not None:
-                await limiter.acquire()
+        if not await self._admit(limiter):
+            assert self._halted is not None
+            return RunStopped(self._halted, action=call.action)
+        try:
             if self._stopped is not None:
                 return RunStopped(self._stopped, action=call.action)
             request = sign(
@@ -232,6 +291,8 @@ class Transport:
                 error = _transport_error(exc, call.action)
                 log.debug("%s key=%s -> %s", call.action, idempotency_key(call), error.code)
                 return error
+        finally:
+            self._slots.release()
         elapsed = time.perf_counter() - started
         if self.options.collect_latencies:
             self.latencies.append(elapsed)

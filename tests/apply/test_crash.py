@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from plan.support import AKID, SECRET, base_env, fanout_campaign
 
+from .interrupt_support import broadcasts
+
 KILLS = 50
 SEED = 20261122
 CONFIG = """\
@@ -30,22 +32,6 @@ environments:
       shop: {provider: emas, app_key: 23267207, rate_limit: 2}
       wallet: {provider: mpaas, app_id: ONEX570DA89211721, workspace_id: test, rate_limit: 2}
 """
-
-
-def broadcasts(n: int) -> str:
-    out = ["id: notices", "app: wallet", "broadcasts:"]
-    for i in range(n):
-        out += [
-            f"  - id: b{i:03d}",
-            f"    TaskName: Notice {i:03d}",
-            "    DeliveryType: 1",
-            "    TemplateName: announcement",
-            "    TemplateKeyValue: {title: Wallet}",
-            "    ExpiredSeconds: 3600",
-            "    PushStatus: 0",
-            "    BindPeriod: 4",
-        ]
-    return "\n".join(out) + "\n"
 
 
 @pytest.fixture

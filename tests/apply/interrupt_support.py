@@ -1,0 +1,100 @@
+"""Helpers for the specs that interrupt a real ``pushops apply`` process.
+
+apply runs as a subprocess (its own signal handling, its own ledger connections); the
+emulator runs in the test process on loopback, so it is another process from apply's point
+of view and the test can read what it accepted directly.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from plan.support import Project
+
+from pushops.emulator import Emulator
+
+PACED_CONFIG = """\
+version: 1
+default_environment: staging
+environments:
+  staging:
+    apps:
+      wallet: {{provider: mpaas, app_id: ONEX570DA89211721, workspace_id: test, rate_limit: {rate}}}
+"""
+
+
+def broadcasts(n: int, cid: str = "notices") -> str:
+    """One mPaaS campaign of ``n`` broadcasts: ``n`` calls, each named by its TaskName."""
+    out = [f"id: {cid}", "app: wallet", "broadcasts:"]
+    for i in range(n):
+        out += [
+            f"  - id: b{i:03d}",
+            f"    TaskName: Notice {i:03d}",
+            "    DeliveryType: 1",
+            "    TemplateName: announcement",
+            "    TemplateKeyValue: {title: Wallet}",
+            "    ExpiredSeconds: 3600",
+            "    PushStatus: 0",
+            "    BindPeriod: 4",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def paced_project(project: Project, calls: int, rate: float) -> None:
+    """``calls`` broadcasts to an app paced at ``rate`` calls/s: a run spans calls/rate s."""
+    (project.root / "pushops.yaml").write_text(PACED_CONFIG.format(rate=rate))
+    project.write("notices.yaml", broadcasts(calls))
+
+
+def start_apply(project: Project, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pushops", "apply", "--auto-approve", *args],
+        cwd=project.root,
+        env={**os.environ, **project.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def run_cli(project: Project, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pushops", *args],
+        cwd=project.root,
+        env={**os.environ, **project.env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def task_names(emulator: Emulator) -> Counter[str]:
+    return Counter(str(d["params"].get("TaskName")) for d in emulator.deliveries())
+
+
+def assert_no_traceback(output: str) -> None:
+    assert "Traceback" not in output, output
+
+
+def ledger_statuses(project: Project) -> dict[str, str]:
+    """The current status of every key, read through the ledger layer."""
+    with project.open_ledger() as ledger:
+        return {d.key: d.status for d in ledger.current_deliveries(with_request=False)}
+
+
+def task_name_of(key: str) -> str:
+    # staging/notices/r1/b007 -> "Notice 007" (what broadcasts() sends for that key)
+    return f"Notice {key.rsplit('/b', 1)[1]}"
