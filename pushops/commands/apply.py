@@ -55,9 +55,11 @@ def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_
     campaigns = load_checked(config.root, config, report)
     plan = None
     if report.ok:
+        checker = DeliveryChecker(now)
         plan = build_plan(
             config, env, ledger, campaigns, now, report, margin_s=margin_s,
-            git_commit=git_commit(config.root), sandbox=sandbox, check=DeliveryChecker(now),
+            git_commit=git_commit(config.root), sandbox=sandbox, check=checker,
+            check_call=checker.call,
         )  # fmt: skip
     if not report.ok or plan is None:
         print_diagnostics(report)

@@ -109,10 +109,12 @@ def command(
     report = Report()
     campaigns = load_checked(root, config, report)
     if report.ok:
+        checker = DeliveryChecker(clock)
         with open_state(config, state, sandbox) as ledger:
             plan = build_plan(
                 config, env, ledger, campaigns, clock, report, margin_s=margin_s,
-                git_commit=git_commit(root), sandbox=sandbox, check=DeliveryChecker(clock),
+                git_commit=git_commit(root), sandbox=sandbox, check=checker,
+                check_call=checker.call,
             )  # fmt: skip
     if not report.ok:
         print_diagnostics(report)
@@ -120,17 +122,19 @@ def command(
         return 1
     print_diagnostics(report)  # warnings
     secrets = tuple(secret_values(config, env))
+    # The comment is always the Markdown plan, whatever --format prints.
+    wants_markdown = comment or output_format == "markdown"
+    markdown = mask(render_markdown(plan), secrets) if wants_markdown else ""
     if output_format == "json":
         click.echo(json.dumps(plan_json(plan, secrets), indent=2, ensure_ascii=False))
     elif output_format == "markdown":
-        markdown = mask(render_markdown(plan), secrets)
         click.echo(markdown, nl=False)
-        if comment:
-            from pushops.github import publish
-
-            publish(markdown)
     else:
         click.echo(mask(render_text(plan), secrets), nl=False)
+    if comment:
+        from pushops.github import publish
+
+        publish(markdown)
     if plan.refusals:
         if out is not None:
             click.echo(

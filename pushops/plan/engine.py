@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pushops.campaign import Campaign
-from pushops.compile import Delivery, compile_calls
+from pushops.compile import Call, Delivery, compile_calls
 from pushops.config import Config
 from pushops.diagnostics import Diagnostic, Report
 from pushops.ledger import Delivery as Record
@@ -60,6 +60,8 @@ RENDERED_AT = "rendered_at"  # where a call's request records the clock it was r
 
 # Checks one delivery the plan would send (provider schema, rules): located problems.
 Checker = Callable[[Campaign, Delivery], list[Diagnostic]]
+# Checks one call the plan would send (call-scope rules): located problems.
+CallChecker = Callable[[Campaign, Call], list[Diagnostic]]
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -140,8 +142,11 @@ class Planner:
         *,
         margin_s: float = DEFAULT_MARGIN_S,
         check: Checker | None = None,
+        check_call: CallChecker | None = None,
     ) -> None:
         self.check = check
+        self.check_call = check_call
+        self._campaigns: dict[str, Campaign] = {}
         self.config = config
         self.environment = config.environment(environment).name
         self.ledger = ledger
@@ -192,6 +197,7 @@ class Planner:
         }
         state = _State(records, self.now, timedelta(seconds=self.margin_s))
         for campaign in campaigns:
+            self._campaigns[campaign.id] = campaign
             self.plan_campaign(campaign, state, report)
         plan = Plan(
             environment=self.environment,
@@ -209,7 +215,7 @@ class Planner:
         self.plan_siblings(state)
         plan.resolves = [c.call_id for c in self.ledger.pending_calls(self.environment)]
         plan.cancels = self.cancels(state)
-        plan.calls = self.compile(state)
+        plan.calls = self.compile(state, report)
         plan.actions = sorted(state.actions, key=lambda a: a.key)
         return plan
 
@@ -445,12 +451,16 @@ class Planner:
             out.append(PlannedCancel(provider, app, message_id, keys, first.due_at))
         return out
 
-    def compile(self, state: _State) -> list[PlannedCall]:
+    def compile(self, state: _State, report: Report) -> list[PlannedCall]:
         if not state.sends:
             return []
         by_key = {s.delivery.key: s for s in state.sends}
         calls = []
         for call in compile_calls((s.delivery for s in state.sends), self.config):
+            if self.check_call is not None:
+                # The calls as they will go out; only these exist now (sends only).
+                campaign = self._campaigns[call.deliveries[0].campaign]
+                report.extend(self.check_call(campaign, call))
             generation = max(by_key[d.key].generation for d in call.deliveries)
             call = for_generation(call, generation)
             positions = _positions(call)
@@ -527,9 +537,11 @@ def build_plan(
     git_commit: str | None = None,
     sandbox: bool = False,
     check: Checker | None = None,
+    check_call: CallChecker | None = None,
 ) -> Plan:
     """The plan for ``environment`` (default: the config's); check ``report.ok`` after."""
     planner = Planner(
-        config, config.environment(environment).name, ledger, now, margin_s=margin_s, check=check
-    )
+        config, config.environment(environment).name, ledger, now, margin_s=margin_s,
+        check=check, check_call=check_call,
+    )  # fmt: skip
     return planner.build(campaigns, report, git_commit=git_commit, sandbox=sandbox)
