@@ -67,7 +67,6 @@ def test_a_fresh_repo_validates_with_no_edits(tmp_path: Path):
 
 
 def test_a_fresh_repo_plans_in_the_sandbox_with_no_edits(tmp_path: Path):
-    pytest.importorskip("pushops.commands.plan", reason="waiting for `pushops plan` (issue 5)")
     init(tmp_path)
 
     result = pushops(tmp_path, "plan", "--sandbox")
