@@ -67,6 +67,13 @@ def redact(dsn: str) -> str:
     return make_conninfo(**{k: v for k, v in parts.items() if v is not None})
 
 
+def _application_name(dsn: str) -> str:
+    try:
+        return conninfo_to_dict(dsn).get("application_name") or "pushops"
+    except psycopg.ProgrammingError:
+        return "pushops"  # psycopg.connect reports the unparsable DSN itself
+
+
 def advisory_key(schema: str, purpose: str) -> int:
     # Advisory keys are per database; deriving them from the schema keeps two ledgers in one
     # database (e.g. staging and production schemas) from locking each other.
@@ -93,6 +100,7 @@ class PostgresLedger(Ledger):
         self.schema = schema
         self.location = f"{redact(dsn)} (schema {schema})"
         self._connect_timeout_s = connect_timeout_s
+        self._application_name = _application_name(dsn)
         self._conn: psycopg.Connection[Any] | None = None
         self._lock_conn: psycopg.Connection[Any] | None = None
         self._lock_key = advisory_key(schema, "lock")
@@ -110,7 +118,9 @@ class PostgresLedger(Ledger):
                 self._dsn,
                 autocommit=True,  # transactions are explicit BEGIN/COMMIT, as on SQLite
                 connect_timeout=self._connect_timeout_s,
-                application_name="pushops",
+                # The DSN's own application_name wins: operators (and tests) tell one run's
+                # sessions apart in pg_stat_activity by it.
+                application_name=self._application_name,
                 # No server-side prepared statements: a generic plan made while the ledger was
                 # empty (a sequential scan) would stay in use as it grows to 100,000 rows.
                 prepare_threshold=None,
