@@ -1,0 +1,221 @@
+"""The pushops workflows, run: every ``run:`` step of pushops-plan.yml (a pull request) and then
+of pushops-apply.yml (the merge), in order, with bash as Actions runs it, against the emulator
+and the local fake GitHub API, with the environment Actions would give each step.
+
+What cannot run outside GitHub is replaced, explicitly:
+
+- the ``uses:`` steps (checkout, setup-python, upload-artifact) and the "Install pushops"
+  step are skipped by name: the checkout is a copy of this repository's push files, and
+  pushops is already installed in the interpreter running the tests;
+- the secrets are provided by the test: the ledger DSN secrets name a throwaway SQLite file
+  (the commands take a path as well as a PostgreSQL DSN; a PostgreSQL DSN would need a
+  schema the workflow does not pass), and the send credentials are a throwaway key the
+  emulator accepts, which PUSHOPS_*_ENDPOINT points the providers at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pushops.emulator import Emulator
+from pushops.ledger import open_ledger
+from tests.github.fake_github import FakeGitHubServer
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / ".github" / "workflows"
+REPOSITORY = "acme/push-campaigns"
+PULL = 7
+AKID, SECRET = "LTAIworkflowtest", "workflow-test-secret-0f9e"
+SKIPPED_ACTIONS = ("actions/checkout@", "actions/setup-python@", "actions/upload-artifact@")
+SKIPPED_RUNS = ("Install pushops",)
+PUSH_FILES = ("pushops.yaml", "campaigns", "data", "schemas")
+
+
+def load(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    if True in data:  # YAML 1.1 reads the key `on` as True
+        data["on"] = data.pop(True)
+    return data
+
+
+def expression(text: str, context: Mapping[str, str]) -> str:
+    """The few ``${{ }}`` expressions the workflows use; any other one fails the test, so a
+    workflow edit that this runner does not understand is noticed."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1).strip()
+        if name not in context:
+            raise AssertionError(f"the test runner does not know ${{{{ {name} }}}}")
+        return context[name]
+
+    return re.sub(r"\$\{\{(.*?)\}\}", value, text)
+
+
+def condition(text: str | None, context: Mapping[str, str]) -> bool:
+    if text is None or text == "always()":
+        return True
+    match = re.fullmatch(r"\s*([\w.]+)\s*(==|!=)\s*([\w.]+)\s*", text)
+    assert match, f"the test runner does not know the condition {text!r}"
+    left, op, right = context[match.group(1)], match.group(2), context[match.group(3)]
+    return (left == right) == (op == "==")
+
+
+def run_job(
+    workflow: dict[str, Any], job: str, cwd: Path, env: Mapping[str, str], ctx: Mapping[str, str]
+) -> list[str]:
+    """Run the job's steps in order as Actions would (bash -eo pipefail); names of those run."""
+    spec = workflow["jobs"][job]
+    base = {**env, **{k: expression(str(v), ctx) for k, v in workflow.get("env", {}).items()}}
+    base.update({k: expression(str(v), ctx) for k, v in spec.get("env", {}).items()})
+    ran = []
+    for step in spec["steps"]:
+        name = step.get("name") or step.get("uses", "")
+        if "uses" in step:
+            assert step["uses"].startswith(SKIPPED_ACTIONS), f"unknown action {step['uses']}"
+            continue
+        if name in SKIPPED_RUNS or not condition(step.get("if"), ctx):
+            continue
+        step_env = {**base, **{k: expression(str(v), ctx) for k, v in step.get("env", {}).items()}}
+        script = expression(step["run"], ctx)
+        done = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+            cwd=cwd, env=step_env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, f"step {name!r} failed:\n{done.stdout}\n{done.stderr}"
+        ran.append(name)
+    return ran
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """This repository's push files, as actions/checkout would leave them."""
+    repo = tmp_path / "checkout"
+    repo.mkdir()
+    for name in PUSH_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, repo / name)
+        else:
+            shutil.copy(source, repo / name)
+    return repo
+
+
+@pytest.fixture
+def services() -> Iterator[tuple[Emulator, FakeGitHubServer]]:
+    with Emulator(credentials={AKID: SECRET}) as emulator, FakeGitHubServer() as github:
+        yield emulator, github
+
+
+def runner_env(tmp_path: Path, emulator: Emulator, github: FakeGitHubServer) -> dict[str, str]:
+    """What the Actions runner sets for every step, plus the emulator's endpoints."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("PUSHOPS_", "GITHUB_"))}
+    return {
+        **keep,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": REPOSITORY,
+        "GITHUB_API_URL": github.url,
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "step-summary.md"),
+        "GITHUB_OUTPUT": str(tmp_path / "step-output.txt"),
+        "PUSHOPS_EMAS_ENDPOINT": emulator.url,
+        "PUSHOPS_MPAAS_ENDPOINT": emulator.url,
+        "PUSHOPS_NOW": "",
+    }
+
+
+def event_file(tmp_path: Path, name: str, event: dict[str, Any]) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(event), encoding="utf-8")
+    return str(path)
+
+
+def test_the_plan_then_apply_workflows_comment_summarise_and_send_exactly_the_plan(
+    tmp_path: Path, checkout: Path, services: tuple[Emulator, FakeGitHubServer]
+) -> None:
+    emulator, github = services
+    env = runner_env(tmp_path, emulator, github)
+    ledger = str(tmp_path / "shared-ledger.db")  # the shared ledger (see the module docstring)
+    pull = {"number": PULL, "head": {"repo": {"full_name": REPOSITORY}},
+            "base": {"repo": {"full_name": REPOSITORY}}}  # fmt: skip
+    pr_env = {**env, "GITHUB_EVENT_PATH": event_file(tmp_path, "pr.json", {"pull_request": pull})}
+    pr_ctx = {
+        "github.event.pull_request.number": str(PULL),
+        "github.event.pull_request.head.repo.full_name": REPOSITORY,
+        "github.repository": REPOSITORY,
+        "github.token": github.fake.token,
+        "secrets.PUSHOPS_STATE_DSN_READONLY": ledger,
+    }
+
+    ran = run_job(load("pushops-plan.yml"), "plan", checkout, pr_env, pr_ctx)
+
+    assert ran == ["Validate", "Plan against the shared ledger (read-only)"]
+    (comment,) = github.fake.comments[PULL]
+    assert comment["body"].startswith("<!-- pushops-plan -->")
+    assert "pushops plan" in comment["body"] and "| send |" in comment["body"]
+    summary = Path(env["GITHUB_STEP_SUMMARY"])
+    assert "production/black-friday/r1/android" in summary.read_text(encoding="utf-8")
+    planned = json.loads((checkout / "pushops.plan").read_text(encoding="utf-8"))["plan"]
+    assert planned["calls"] and emulator.deliveries() == []  # planning sent nothing
+
+    summary.write_text("", encoding="utf-8")  # a new job, a new summary
+    push_env = {**env, "GITHUB_EVENT_PATH": event_file(tmp_path, "push.json", {"ref": "main"})}
+    push_ctx = {
+        "secrets.PUSHOPS_STATE_DSN": ledger,
+        "secrets.ALIBABA_CLOUD_ACCESS_KEY_ID": AKID,
+        "secrets.ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET,
+    }
+    ran = run_job(load("pushops-apply.yml"), "apply", checkout, push_env, push_ctx)
+
+    assert ran == ["Refuse to run without the shared ledger", "Validate", "Plan", "Apply",
+                   "Summary"]  # fmt: skip
+    text = summary.read_text(encoding="utf-8")
+    assert "<!-- pushops-plan -->" in text and "## pushops apply" in text
+    assert "Apply complete" in text
+    # Exactly the plan: one provider message per planned PushTask or broadcast (deliveries
+    # merged into one task share it), and every planned send recorded as sent (or scheduled).
+    messages = sum(len({d[5] for d in call["deliveries"]}) for call in planned["calls"])
+    assert len(emulator.deliveries()) == messages
+    with open_ledger(ledger) as opened:
+        status = {d.key: d.status for d in opened.current_deliveries(with_request=False)}
+    assert sorted(a[0] for a in planned["actions"] if a[1] == "send") == sorted(
+        k for k, v in status.items() if v in ("sent", "scheduled")
+    )
+    assert len(github.fake.comments[PULL]) == 1  # apply posts no comment
+
+
+def test_the_plan_workflow_of_a_fork_pull_request_writes_only_the_summary(
+    tmp_path: Path, checkout: Path, services: tuple[Emulator, FakeGitHubServer]
+) -> None:
+    emulator, github = services
+    env = runner_env(tmp_path, emulator, github)
+    fork = "stranger/push-campaigns"
+    pull = {"number": PULL, "head": {"repo": {"full_name": fork}},
+            "base": {"repo": {"full_name": REPOSITORY}}}  # fmt: skip
+    pr_env = {**env, "GITHUB_EVENT_PATH": event_file(tmp_path, "pr.json", {"pull_request": pull})}
+    ctx = {  # a fork gets no secrets and a read-only token
+        "github.event.pull_request.number": str(PULL),
+        "github.event.pull_request.head.repo.full_name": fork,
+        "github.repository": REPOSITORY,
+        "github.token": "",
+        "secrets.PUSHOPS_STATE_DSN_READONLY": "",
+    }
+
+    ran = run_job(load("pushops-plan.yml"), "plan", checkout, pr_env, ctx)
+
+    assert ran == ["Validate", "Plan without secrets (pull request from a fork)"]
+    assert github.fake.requests == []
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert "No plan comment was posted" in summary and "fork" in summary
+    assert "production/black-friday/r1/android" in summary
+    assert emulator.deliveries() == []
