@@ -28,6 +28,7 @@ from pushops.diagnostics import Diagnostic, PushopsError, Report
 from pushops.message_check import checker
 from pushops.params import coerce_all
 from pushops.render import Renderer
+from pushops.render.engine import LEGACY_MPAAS, RESERVED
 from pushops.rules import check_call, check_message
 from pushops.tables import load_table
 from pushops.yamlsource import format_path
@@ -167,22 +168,87 @@ class _Rendered:
             )
 
 
+_MISSING = object()
+
+
+def renders_alike(renderer: Renderer, campaign: Campaign, first: str, other: str) -> bool:
+    """Whether ``campaign`` renders to the same parameters in environment ``other`` as in
+    ``first``, so checking it there finds exactly what it found in ``first``.
+
+    True when every name its templates read has the same value in both contexts (names a
+    message's own vars set are equal in both), no variable uses a reserved name (that
+    problem is located in each environment's config), no templates folder problem, and no
+    app is on the legacy mPaaS API (its problems name the environment). What else differs
+    between environments, the environment in delivery keys and the app's key in the calls'
+    tokens, no check reads: the call rules look at task counts, targets and the token's form.
+    """
+    if renderer.templates_problem:
+        return False
+    apps = [renderer.applies(campaign, env) for env in (first, other)]
+    if any(app is None or app.api_version == LEGACY_MPAAS for app in apps):
+        return False
+    config = renderer.config
+    layers = [config.vars, campaign.vars, *(m.vars for m in campaign.messages)]
+    layers += [config.environments[env].vars for env in (first, other)]
+    if any(name in RESERVED for layer in layers for name in layer):
+        return False
+    bare = replace(campaign.messages[0], vars={}) if campaign.messages else None
+    if bare is None:
+        return True
+    contexts = [
+        renderer.context(campaign, bare, env, app)[0]  # type: ignore[arg-type]
+        for env, app in zip((first, other), apps, strict=True)
+    ]
+    differ = {
+        name
+        for name in contexts[0].keys() | contexts[1].keys()
+        if contexts[0].get(name, _MISSING) != contexts[1].get(name, _MISSING)
+    }
+    for message in campaign.messages:
+        reads = renderer.reads(message)
+        if reads is None or not reads.isdisjoint(differ - message.vars.keys()):
+            return False
+    return True
+
+
 def check_rendered(
     renderer: Renderer, campaign: Campaign, environments: list[str], now: datetime
 ) -> list[Diagnostic]:
-    """Render ``campaign`` in each environment and check what comes out."""
+    """Render ``campaign`` in each environment and check what comes out. An environment the
+    campaign renders alike in as in the first (:func:`renders_alike`) is not rendered again:
+    the first one's findings are recorded for it too."""
     report = Report()
     merged = _Rendered()
     messages = {m.id: m for m in campaign.messages}
     # A delivery rendered identically in several environments is checked once.
     memo: dict[tuple[str, str], list[tuple[Diagnostic, str]]] = {}
+    first = environments[0] if environments else None
+    found_first: list[tuple[Diagnostic, str]] = []
+    reported_first: list[Diagnostic] = []
+    failed_first = False
+
+    def add(diagnostic: Diagnostic, value: str, environment: str) -> None:
+        if environment == first:
+            found_first.append((diagnostic, value))
+        merged.add(diagnostic, value, environment)
+
     for environment in environments:
+        if (
+            environment != first
+            and not failed_first
+            and renders_alike(renderer, campaign, first, environment)  # type: ignore[arg-type]
+        ):
+            report.extend(reported_first)
+            for diagnostic, value in found_first:
+                merged.add(diagnostic, value, environment)
+            continue
+        reported = len(report.diagnostics)
         deliveries = _checked(
             renderer.render_campaign(campaign, environment, report),
             campaign,
             messages,
             now,
-            lambda diagnostic, value, env=environment: merged.add(diagnostic, value, env),
+            lambda diagnostic, value, env=environment: add(diagnostic, value, env),
             memo,
         )
         try:
@@ -190,7 +256,7 @@ def check_rendered(
                 message = messages[call.deliveries[0].message]
                 for finding in check_call(campaign.provider, call.request(), now):
                     full = message.path
-                    merged.add(
+                    add(
                         campaign.source.diagnostic(
                             full,
                             f"{'.'.join(map(str, finding.field))}: {finding.message}",
@@ -203,6 +269,9 @@ def check_rendered(
                     )
         except PushopsError as exc:  # the renderer has located the cause already
             report.extend(exc.diagnostics)
+            failed_first = failed_first or environment == first
+        if environment == first:
+            reported_first = report.diagnostics[reported:]
     return [*report.diagnostics, *merged.diagnostics()]
 
 

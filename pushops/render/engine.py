@@ -222,6 +222,7 @@ class Renderer:
                 folder = None
         self.sandbox = Sandbox(folder)
         self._parsed: dict[str, tuple[Template, bool]] = {}
+        self._reads: dict[str, frozenset[str] | None] = {}
 
     # -- templates --------------------------------------------------------------------------
 
@@ -239,6 +240,35 @@ class Renderer:
                 self._parsed.clear()
             self._parsed[source] = found
         return found
+
+    def reads(self, message: Message) -> frozenset[str] | None:
+        """The context names ``message``'s templates read (its parameters' and its fan-out
+        key's), or None when that cannot be told: a partial (it sees the whole context) or a
+        template that does not parse."""
+        sources = [source for _, source in _leaves(message.params, ())]
+        spec = message.fan_out
+        if isinstance(spec, dict) and isinstance(spec.get("key"), str):
+            sources.append(spec["key"])
+        names: set[str] = set()
+        for source in sources:
+            if source not in self._reads:
+                try:
+                    tree = self.sandbox.parse(source)
+                except Exception:  # reported by rendering; here it only means "cannot tell"
+                    found = None
+                else:
+                    partial = any(
+                        True for _ in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport))
+                    )
+                    found = None if partial else frozenset(meta.find_undeclared_variables(tree))
+                if len(self._reads) >= 4096:
+                    self._reads.clear()
+                self._reads[source] = found
+            read = self._reads[source]
+            if read is None:
+                return None
+            names |= read
+        return frozenset(names)
 
     def run(self, compiled: Compiled, context: dict[str, Any]) -> str:
         """Render with ``context`` as the whole namespace (shared, not copied: it is built
