@@ -236,7 +236,7 @@ class Apply:
         for line in stream:
             if marks_plan and self.planned_at is None:
                 self.planned_at = time.monotonic()
-            if len(into) < 200 or "rror" in line:
+            if len(into) < 200 or "rror" in line or "Traceback" in line:
                 into.append(line)
 
     def wait_for_plan(self, limit_s: float) -> bool:
@@ -266,6 +266,12 @@ class Apply:
     @property
     def done(self) -> bool:
         return any("No changes. Nothing to apply." in line for line in self.out)
+
+
+def traceback_check(run: Apply, result: SoakResult) -> None:
+    """A run that was not killed ends with a message, never a traceback."""
+    if any("Traceback" in line for line in run.err):
+        result.problems.append(f"run {result.runs} ended in a traceback: {run.err[-1].strip()}")
 
 
 def check_end_state(
@@ -374,7 +380,9 @@ def soak(
                         if run.proc.poll() is None:
                             result.pg_terminations += terminate_ledger_connection(run.proc.pid, rng)
                     code = run.finish(send_s * 20 + plan_s * 3 + 120)
-                    log(f"soak: run {result.runs} lost a ledger connection, exit {code}")
+                    last = run.err[-1].strip() if run.err else ""
+                    log(f"soak: run {result.runs} lost a ledger connection, exit {code}: {last}")
+                    traceback_check(run, result)
                     continue
                 if rng.random() < 0.25:  # while it plans (or recovers)
                     time.sleep(rng.uniform(0.0, plan_s * 1.2))
@@ -392,6 +400,7 @@ def soak(
                 result.runs += 1
                 code = run.finish(max(60.0, deadline - time.time()))
                 log(f"soak: finishing run {result.runs}: exit {code}")
+                traceback_check(run, result)
                 if run.done:
                     break
             else:
