@@ -1,61 +1,13 @@
-"""The HTTP request as the handlers see it, and a fast form/query decoder.
-
-The decoder runs over up to a few thousand ``PushTask.N.Prop`` fields per call, so it skips
-the unquoting work for the (common) pieces that have nothing to decode.
-"""
+"""The HTTP request as the handlers see it (form and query decoding live in form.py)."""
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from urllib.parse import unquote
 
-from pushops.providers.signing import percent_encode
+from pushops.emulator.form import decode_pairs
 
-_MEMO_MAX_KEY = 256
-_MEMO_MAX_ENTRIES = 65536
-_memo: dict[str, tuple[str, str]] = {}
-
-
-def _piece(raw: str) -> tuple[str, str]:
-    """One form-encoded key or value: (decoded, RFC 3986 re-encoded for the v1 signature).
-
-    Memoised on the raw text, because most pieces repeat from call to call (keys such as
-    ``PushTask.7.DeviceType`` and many values); one lookup then serves both the decoder and
-    the signature check.
-    """
-    hit = _memo.get(raw)
-    if hit is not None:
-        return hit
-    decoded = raw.replace("+", " ") if "+" in raw else raw
-    if "%" in decoded:
-        decoded = unquote(decoded)
-    out = (decoded, percent_encode(decoded))
-    if len(raw) <= _MEMO_MAX_KEY:
-        if len(_memo) >= _MEMO_MAX_ENTRIES:
-            _memo.clear()  # unique values would grow it without bound
-        _memo[raw] = out
-    return out
-
-
-def decode_pairs(text: str) -> tuple[dict[str, str], dict[str, str]]:
-    """``application/x-www-form-urlencoded`` to (decoded, re-encoded) dicts.
-
-    ``+`` is a space; a repeated key keeps its last value.
-    """
-    decoded: dict[str, str] = {}
-    encoded: dict[str, str] = {}
-    if not text:
-        return decoded, encoded
-    for pair in text.split("&"):
-        if not pair:
-            continue
-        raw_key, _, raw_value = pair.partition("=")
-        key, key_enc = _piece(raw_key)
-        value, value_enc = _piece(raw_value)
-        decoded[key] = value
-        encoded[key_enc] = value_enc
-    return decoded, encoded
+__all__ = ["COMMON_PARAMS", "Call", "Request", "Response", "decode_form", "decode_pairs"]
 
 
 def decode_form(text: str) -> dict[str, str]:

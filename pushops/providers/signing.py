@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from typing import NamedTuple
 from urllib.parse import quote
 
@@ -54,6 +55,105 @@ def percent_encode(s: str) -> str:
             _cache.clear()
         _cache[s] = out
     return out
+
+
+# --- many pieces at once ----------------------------------------------------------------------
+#
+# A 100-task MassPush has ~1,400 keys and values. Encoding them one call at a time costs a
+# Python-level call (and usually a cache miss: titles, bodies and device ids are unique) per
+# piece; joined with NULs they are encoded by a few whole-buffer C operations instead: one
+# ``bytes.translate`` finds which bytes need escaping, then one ``bytes.replace`` per distinct
+# such byte (a handful in real text: space, comma, quote...).
+
+SEPARATOR = "\0"  # never unreserved, so it never appears escaped-as-itself in an encoding
+_KEEP = (_UNRESERVED + SEPARATOR).encode()
+_BYTE_ESCAPES = {b: f"%{b:02X}".encode() for b in range(256)}
+_MAX_DISTINCT = 24  # beyond this (CJK text), one quote() per piece is cheaper than N passes
+
+
+def encode_joined(text: str) -> str | None:
+    """``percent_encode`` of ``text`` with every NUL left as it is (the pieces' separator).
+
+    None when the whole-buffer route does not pay (many distinct bytes to escape) or cannot
+    be taken (text that is not valid Unicode); the caller then encodes piece by piece.
+    """
+    return _encode_keeping(text, _KEEP)
+
+
+def _encode_keeping(text: str, keep: bytes) -> str | None:
+    try:
+        raw = text.encode()
+    except UnicodeEncodeError:
+        return None
+    specials = set(raw.translate(None, keep))
+    if not specials:
+        return text
+    if len(specials) > _MAX_DISTINCT:
+        return None
+    if 0x25 in specials:
+        # '%' first: the escapes added below contain '%', which must not be escaped again.
+        raw = raw.replace(b"%", b"%25")
+        specials.discard(0x25)
+    for byte in specials:
+        # Escapes add only '%', digits and A-F: none of them is a byte still to replace.
+        raw = raw.replace(bytes((byte,)), _BYTE_ESCAPES[byte])
+    return raw.decode("ascii")
+
+
+def percent_encode_all(pieces: list[str]) -> list[str]:
+    """``[percent_encode(p) for p in pieces]``, mostly in whole-buffer operations."""
+    joined = SEPARATOR.join(pieces)
+    encoded = None
+    if joined.count(SEPARATOR) == len(pieces) - 1:  # no piece holds a NUL of its own
+        encoded = encode_joined(joined)
+    if encoded is None:
+        return [percent_encode(p) for p in pieces]
+    return encoded.split(SEPARATOR)
+
+
+_KEEP_STRUCTURE = (_UNRESERVED + "&=").encode()
+
+
+def encode_form(params: Mapping[str, str]) -> str:
+    """``k=v&...`` in the given order, keys and values RFC 3986-encoded.
+
+    When no key or value holds ``&`` or ``=`` of its own, the pairs are joined first and the
+    whole text encoded with ``&`` and ``=`` kept, so a 700-field form costs a few whole-buffer
+    operations rather than 1,400 encodings and 700 string formats.
+    """
+    if not params:
+        return ""
+    text = "&".join(map("=".join, params.items()))
+    if text.count("&") == len(params) - 1 and text.count("=") == len(params):
+        encoded = _encode_keeping(text, _KEEP_STRUCTURE)
+        if encoded is not None:
+            return encoded
+    return "&".join([f"{k}={v}" for k, v in zip(*_split_encoded(params), strict=True)])
+
+
+def _split_encoded(params: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    pieces = percent_encode_all(list(chain.from_iterable(params.items())))
+    return pieces[0::2], pieces[1::2]
+
+
+# The key/value separator of sortable items: below every character of an encoded key, so
+# sorting "key\1value" strings orders them by key even when one key is a prefix of another
+# ("a=..." would sort after "a.b=...", since "=" > ".").
+KV = "\1"
+
+
+def sortable_items(encoded_form: str) -> list[str]:
+    """The pairs of an encoded ``k=v&...`` text as ``key\1value`` items (see KV)."""
+    return encoded_form.replace("=", KV).split("&") if encoded_form else []
+
+
+def rpc_v1_string_to_sign_from_items(method: str, items: list[str]) -> str:
+    """The v1 string to sign of encoded ``key\1value`` items with unique keys, any order."""
+    canonical = "&".join(sorted(items))
+    # Encoding the canonical string again, with "=" still written as KV (see
+    # rpc_v1_string_to_sign_from_canonical): '%' first, as the other two add '%'.
+    twice = canonical.replace("%", "%25").replace(KV, "%3D").replace("&", "%26")
+    return f"{method.upper()}&%2F&{twice}"
 
 
 def canonical_query(params: Mapping[str, str]) -> str:

@@ -419,3 +419,33 @@ def test_tea_sdk_mpaas_push_broadcast_signature_is_identical(algorithm: str | No
             "0dc253c2bf3dd3ae0aa4aec8455882d90c11a4c82d7e8935a1136d947056c12a"
         )
         _assert_acs3_matches(c)
+
+
+# --- whole-buffer encoding (the client's fast path) against the per-piece reference ------------
+
+fields = st.dictionaries(st.text(min_size=1), st.text(), max_size=10)
+
+
+@given(fields)
+def test_encode_form_matches_encoding_each_piece(params: dict[str, str]) -> None:
+    enc = signing.percent_encode
+    assert signing.encode_form(params) == "&".join(f"{enc(k)}={enc(v)}" for k, v in params.items())
+
+
+@given(fields, fields)
+def test_string_to_sign_from_sorted_items_matches_the_reference(
+    query: dict[str, str], form: dict[str, str]
+) -> None:
+    form = {k: v for k, v in form.items() if k not in query}
+    items = signing.sortable_items(signing.encode_form(query)) + signing.sortable_items(
+        signing.encode_form(form)
+    )
+    expected = signing.rpc_v1_string_to_sign("POST", {**query, **form})
+    assert signing.rpc_v1_string_to_sign_from_items("POST", items) == expected
+
+
+def test_items_sort_by_key_when_one_key_is_a_prefix_of_another() -> None:
+    params = {"a.b": "1", "a": "2", "a-": "3", "a%": "4"}
+    items = signing.sortable_items(signing.encode_form(params))
+    expected = signing.rpc_v1_string_to_sign("POST", params)
+    assert signing.rpc_v1_string_to_sign_from_items("POST", items) == expected

@@ -78,3 +78,19 @@ def test_security_token_travels_as_security_token_in_both_schemes() -> None:
     v3 = sign(CALL, "https://h", creds, scheme=ACS3, nonce="n", timestamp=WHEN, user_agent="u")
     assert v3.headers["x-acs-security-token"] == "the-sts-token"
     assert "x-acs-security-token" in v3.headers["authorization"]
+
+
+def test_a_form_field_named_like_a_query_parameter_signs_the_form_value() -> None:
+    # The slow path of _sign_v1: the two cannot be merged as pre-sorted items.
+    tasks = {f"PushTask.{n}.Title": f"t {n}" for n in range(1, 30)}
+    call = Call("MassPush", "2016-08-01", {"AppKey": "1"}, {**tasks, "AppKey": "2"})
+    moment = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    creds = Credentials.of("ak", "sk")
+    request = sign(
+        call, "http://h", creds, scheme="v1", nonce="n", timestamp=moment, user_agent="u"
+    )
+    query = dict(parse_qsl(request.url.split("?", 1)[1]))
+    signature = query.pop("Signature")
+    params = {**query, **dict(parse_qsl(request.body.decode()))}
+    assert params["AppKey"] == "2"
+    assert signing.rpc_v1_signature("POST", params, "sk") == signature
