@@ -6,12 +6,18 @@ channels...), so each field's value is checked by jsonschema against that field'
 once and the outcome memoised; a table condition is evaluated only when its trigger field is
 present (its ``if`` requires the trigger, so this changes no outcome). Unknown and missing
 fields are set operations. The verdicts are jsonschema's; only the bookkeeping is ours.
+
+Values seen once (titles, bodies, targets, URLs) cannot use the memo. For a field whose schema
+uses only simple keywords (type, enum of strings, lengths, bounds, pattern, anyOf of such),
+:func:`surely_valid` decides "valid" directly, with jsonschema's own comparisons; whenever it
+is not sure (or the value is invalid) jsonschema checks the value and explains what is wrong.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -31,6 +37,55 @@ def _memo_key(value: Any) -> Any:
         return ("json", json.dumps(value, sort_keys=True, ensure_ascii=False))
     except (TypeError, ValueError):
         return None
+
+
+# Keywords that assert nothing (jsonschema here has no format checker).
+_ANNOTATIONS = frozenset(
+    {"description", "examples", "default", "deprecated", "title", "$comment", "format"}
+)
+_TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: type(v) is str,
+    "integer": lambda v: type(v) is int,
+    "number": lambda v: type(v) is int or type(v) is float,
+    "boolean": lambda v: type(v) is bool,
+    "object": lambda v: type(v) is dict,
+    "array": lambda v: type(v) is list,
+}
+
+
+def surely_valid(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
+    """A predicate that is True only for values ``schema`` accepts (False: not sure), or None
+    when the schema uses a keyword this does not know."""
+    if "anyOf" in schema:
+        rest = {k: v for k, v in schema.items() if k != "anyOf"}
+        branches = [surely_valid(b) for b in schema["anyOf"]]
+        outer = surely_valid(rest)
+        if outer is None or any(b is None for b in branches):
+            return None
+        known = [b for b in branches if b is not None]
+        return lambda v: outer(v) and any(b(v) for b in known)
+    checks: list[Callable[[Any], bool]] = []
+    for key, arg in schema.items():
+        if key in _ANNOTATIONS or key.startswith("x-"):
+            continue
+        if key == "type" and isinstance(arg, str) and arg in _TYPES:
+            checks.append(_TYPES[arg])
+        elif key == "enum" and all(type(e) is str for e in arg):
+            options = frozenset(arg)
+            checks.append(lambda v, o=options: type(v) is str and v in o)
+        elif key == "minLength":
+            checks.append(lambda v, n=arg: type(v) is not str or not len(v) < n)
+        elif key == "maxLength":
+            checks.append(lambda v, n=arg: type(v) is not str or not len(v) > n)
+        elif key == "minimum":
+            checks.append(lambda v, n=arg: type(v) in (int, float) and not v < n)
+        elif key == "maximum":
+            checks.append(lambda v, n=arg: type(v) in (int, float) and not v > n)
+        elif key == "pattern":
+            checks.append(lambda v, p=arg: type(v) is not str or re.search(p, v) is not None)
+        else:
+            return None
+    return lambda v: all(check(v) for check in checks)
 
 
 def _then_fields(then: dict[str, Any]) -> set[str]:
@@ -55,6 +110,11 @@ class MessageChecker:
         self.fields = {
             name: jsonschema.Draft202012Validator(sub) for name, sub in schema["properties"].items()
         }
+        self.quick = {
+            name: check
+            for name, sub in schema["properties"].items()
+            if (check := surely_valid(sub)) is not None
+        }
         self.conditions = [
             (
                 cond["if"]["required"][0],
@@ -66,6 +126,9 @@ class MessageChecker:
         self.memo: dict[tuple[str, Any], tuple[Explained, ...]] = {}
 
     def _field(self, name: str, value: Any) -> tuple[Explained, ...]:
+        quick = self.quick.get(name)
+        if quick is not None and quick(value):
+            return ()
         key = _memo_key(value)
         if key is not None and (name, key) in self.memo:
             return self.memo[(name, key)]
