@@ -14,6 +14,7 @@ from typing import Any
 from pushops.emulator.clock import iso_utc, parse_iso_utc
 from pushops.emulator.errors import ApiError, invalid, missing
 from pushops.emulator.store import Delivery, Store
+from pushops.emulator.tasks import Layout, layout
 from pushops.emulator.validation import Validator, unflatten
 from pushops.emulator.wire import Call
 from pushops.tables import load_table
@@ -41,43 +42,6 @@ def _app_key(params: dict[str, str]) -> str:
     if not app_key.isdigit():
         raise invalid("AppKey")
     return app_key
-
-
-_split_memo: dict[str, tuple[str, str] | None] = {}
-
-
-def _split_key(key: str) -> tuple[str, str] | None:
-    """``PushTask.12.Title`` -> ("12", "Title"); memoised, the same keys come in every call."""
-    if key in _split_memo:
-        return _split_memo[key]
-    index, _, name = key[9:].partition(".")
-    split = (index, name) if index.isdigit() and index[0] != "0" and name else None
-    if len(_split_memo) < 65536:
-        _split_memo[key] = split
-    return split
-
-
-def _tasks(params: dict[str, str], max_items: int) -> list[dict[str, str]]:
-    by_index: dict[int, dict[str, str]] = {}
-    for key, value in params.items():
-        if not key.startswith("PushTask."):
-            continue
-        split = _split_key(key)
-        if split is None:
-            raise invalid("PushTask", detail=f"{key} is not PushTask.N.Name.")
-        index, name = split
-        task = by_index.get(index)  # keyed by the digits: int() per field costs more
-        if task is None:
-            task = by_index[index] = {}
-        task[name] = value
-    if not by_index:
-        raise missing("PushTask")
-    indexes = sorted(int(i) for i in by_index)
-    if len(indexes) > max_items or indexes[-1] > max_items:
-        raise invalid("PushTask", "LengthExceed", f"MassPush takes 1 to {max_items} PushTasks.")
-    if indexes != list(range(1, len(indexes) + 1)) or len(indexes) != len(by_index):
-        raise invalid("PushTask", detail="PushTask indexes must run 1, 2, 3 ... without gaps.")
-    return [by_index[str(i)] for i in indexes]
 
 
 def _check_task(n: int, task: dict[str, str], validator: Validator, now: float) -> float | None:
@@ -108,6 +72,34 @@ def _check_task(n: int, task: dict[str, str], validator: Validator, now: float) 
     return push_at
 
 
+def _batch_check(
+    plan: Layout, values: list[str], n: int, validator: Validator, now: float
+) -> list[float | None] | None:
+    """The tasks' PushTimes when every task surely passes :func:`_check_task`, each distinct
+    value checked once; None sends the call to the task-by-task checks (which give the
+    errors), as do the rarer shapes: flattened maps, ExpireTime, PushTime on some tasks."""
+    counts = {name: count for name, (count, _) in plan.columns.items()}
+    if "ExpireTime" in counts or any("." in name for name in counts):
+        return None
+
+    def column(name: str) -> tuple[str, ...]:
+        return plan.column(name, values)
+
+    if "Target" in counts and not UNSUPPORTED_TARGETS.isdisjoint(column("Target")):
+        return None
+    if not validator.all_clear(n, counts, column):
+        return None
+    if "PushTime" not in counts:
+        return [None] * n
+    if counts["PushTime"] != n:
+        return None
+    times = column("PushTime")
+    parsed = {t: parse_iso_utc(t) if t else None for t in set(times)}
+    if any(at is not None and at > now + MAX_PUSH_AHEAD for at in parsed.values()):
+        return None
+    return [parsed[t] for t in times]
+
+
 def mass_push(call: Call, store: Store) -> dict[str, Any]:
     params = call.params
     app_key = _app_key(params)
@@ -122,8 +114,13 @@ def mass_push(call: Call, store: Store) -> dict[str, Any]:
             # The first successful result again; nothing is pushed (api-facts §2.1).
             return {**first, "RequestId": call.request_id}
     validator, max_items = _table()
-    tasks = [unflatten(t, validator.params) for t in _tasks(params, max_items)]
-    push_times = [_check_task(n, t, validator, call.now) for n, t in enumerate(tasks, 1)]
+    plan = layout(list(params), max_items)
+    values = list(params.values())
+    tasks = plan.split(values)
+    push_times = _batch_check(plan, values, len(tasks), validator, call.now)
+    if push_times is None:  # something to report, or to work out task by task
+        tasks = [unflatten(t, validator.params) for t in tasks]
+        push_times = [_check_task(n, t, validator, call.now) for n, t in enumerate(tasks, 1)]
     ids = store.new_message_ids(len(tasks))
     deliveries = []
     for message_id, task, push_at in zip(ids, tasks, push_times, strict=True):

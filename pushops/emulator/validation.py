@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,6 +217,56 @@ class Validator:
             if problem is not None:
                 return problem
         return None
+
+    def all_clear(
+        self, n: int, counts: Mapping[str, int], column: Callable[[str], Sequence[str]]
+    ) -> bool:
+        """True only when :meth:`problems` finds nothing in any of ``n`` messages, given per
+        field how many messages have it (``counts``) and their values (``column``).
+
+        Each distinct value is checked once for the whole batch (a 100-task call repeats most
+        of them). Conservative: False means "look message by message", which may then find
+        nothing after all; the errors themselves always come from :meth:`problems`.
+        """
+        for name in self.required:
+            if counts.get(name) != n or "" in column(name):
+                return False
+        checks = self.checks
+        for name in self.checked.intersection(counts):
+            check = checks[name]
+            for value in set(column(name)):
+                if value != "" and check(value) is not None:
+                    return False
+        for field, triggered, cond in self.conditions:
+            count = counts.get(field, 0)
+            # As in problems(): absent fields fire only "present: false" conditions.
+            fires = count < n and not cond.when.get("present", True)
+            if not fires and count:
+                fires = any(triggered(value) for value in set(column(field)))
+            if fires and not self._met_by_all(n, counts, column, cond):
+                return False
+        return True
+
+    @staticmethod
+    def _met_by_all(
+        n: int,
+        counts: Mapping[str, int],
+        column: Callable[[str], Sequence[str]],
+        cond: Condition,
+    ) -> bool:
+        """Whether every message, triggered or not, meets ``cond``'s demands (stricter than
+        needed, which only sends the batch to the per-message check)."""
+
+        def all_set(name: str) -> bool:
+            return counts.get(name) == n and "" not in column(name)
+
+        then = cond.then
+        if not all(all_set(name) for name in then.get("require", ())):
+            return False
+        any_of = then.get("require_any", ())
+        if any_of and not any(all_set(name) for name in any_of):
+            return False
+        return all(not counts.get(name) or not any(column(name)) for name in then.get("forbid", ()))
 
 
 def _unmet(cond: Condition, values: Mapping[str, str]) -> Problem | None:
