@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import PULL, REPO
 
 from pushops.github import COMMENT_LIMIT, MARKER, CommentError, publish, utf16_len
+from tests.github.conftest import PULL, REPO
 
 PLAN = f"{MARKER}\n## pushops plan: staging\n\n| action | count |\n|---|---|\n| send | 2 |\n"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import PULL
 from fake_github import FakeGitHubServer
 
 from pushops.cli import cli
 from pushops.github import COMMENT_LIMIT, MARKER, utf16_len
+from tests.github.conftest import PULL
 from tests.plan.support import CONFIG, emas_campaign, fanout_campaign
 
 
