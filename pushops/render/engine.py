@@ -35,7 +35,13 @@ from jinja2 import Template, TemplateNotFound, TemplateSyntaxError, UndefinedErr
 from jinja2.exceptions import SecurityError
 
 from pushops.campaign import Campaign, Message, discover, load_campaign
-from pushops.compile.model import Delivery, Position, fingerprint
+from pushops.compile.model import (
+    Delivery,
+    PartialFingerprint,
+    Position,
+    fingerprint,
+    make_delivery,
+)
 from pushops.config import App, Config
 from pushops.diagnostics import Diagnostic, LocatedError, Report
 from pushops.params import coerce
@@ -403,24 +409,25 @@ class Renderer:
             key: str | None,
             row: tuple[str, int] | None,
             group: str | None = None,
+            printed: str | None = None,
         ) -> Delivery:
             due_at, expires_at = due_times(campaign.provider, params)
-            return Delivery(
-                key=f"{prefix}/{key}" if key is not None else prefix,
-                environment=environment,
-                campaign=campaign.id,
-                revision=campaign.revision,
-                message=message.id,
-                fan_out_key=key,
-                provider=campaign.provider,
-                app=app.name,
-                params=params,
-                fingerprint=fingerprint(params),
-                due_at=due_at,
-                expires_at=expires_at,
-                source=source,
-                row=row,
-                merge_key=group,
+            return make_delivery(
+                f"{prefix}/{key}" if key is not None else prefix,
+                environment,
+                campaign.id,
+                campaign.revision,
+                message.id,
+                key,
+                campaign.provider,
+                app.name,
+                params,
+                printed if printed is not None else fingerprint(params),
+                due_at,
+                expires_at,
+                source,
+                row,
+                group,
             )
 
         if not message.fan_out:
@@ -476,6 +483,9 @@ class Renderer:
         # Row leaves other than TargetValue decide which rows merge (compile's hint).
         grouping = [i for i, leaf in enumerate(row_leaves) if leaf.path != ("TargetValue",)]
         typed = [(leaf, table.get(str(leaf.path[0])), len(leaf.path) == 1) for leaf in row_leaves]
+        # Rows change only the fields their leaves are in: the rest is encoded once.
+        partial = PartialFingerprint(skeleton, {str(leaf.path[0]) for leaf in row_leaves})
+        printing = partial if partial.usable else fingerprint
         run = self.run
         while errors < MAX_ROW_ERRORS:
             try:
@@ -520,7 +530,7 @@ class Renderer:
                 errors += 1
                 continue
             group = repr([values[i] for i in grouping])
-            yield delivery(params, key, (relative, row.line), group)
+            yield delivery(params, key, (relative, row.line), group, printing(params))
         report.add(
             located(
                 ("fan_out",),
