@@ -32,7 +32,7 @@ from pushops.providers.errors import (
     error_from_http,
     parse_json_body,
 )
-from pushops.providers.pool import KeepAlivePool
+from pushops.providers.pool import KeepAlivePool, Timeouts
 from pushops.providers.ratelimit import RateLimiter, RateLimits
 from pushops.providers.retry import RetryPolicy
 from pushops.providers.rpc import V1, Call, sign
@@ -123,6 +123,7 @@ class Transport:
         self._halted: ProviderError | None = None
         self._halt = asyncio.Event()
         self._client: httpx.AsyncClient | None = None
+        self._pool: KeepAlivePool | None = None
         # Per-code counts of failed attempts (e.g. "Throttling.User": 3), for reports.
         self.failures: collections.Counter[str] = collections.Counter()
         self.attempts = 0
@@ -140,6 +141,8 @@ class Transport:
     def _open(self) -> httpx.AsyncClient:
         if self._client is None:
             o = self.options
+            self._pool = KeepAlivePool(o.max_in_flight)
+            self._timeouts = Timeouts(o.connect_timeout, o.read_timeout, o.write_timeout)
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(
                     connect=o.connect_timeout,
@@ -148,7 +151,7 @@ class Transport:
                     pool=None,  # waiting for a connection is bounded by max_in_flight
                 ),
                 # One connection per call in flight, kept alive between calls (see pool.py).
-                transport=KeepAlivePool(o.max_in_flight),
+                transport=self._pool,
                 trust_env=False,  # endpoints come from config only; no proxy surprises
             )
         return self._client
@@ -284,8 +287,12 @@ class Transport:
             self.attempts += 1
             started = time.perf_counter()
             try:
-                response = await self._open().post(
-                    request.url, content=request.body, headers=request.headers
+                self._open()
+                assert self._pool is not None
+                # Straight to the pool: the same connections and errors as through the httpx
+                # client, without its request/response models (see pool.py).
+                response = await self._pool.send(
+                    request.url, request.headers, request.body, self._timeouts
                 )
             except httpx.HTTPError as exc:
                 error = _transport_error(exc, call.action)
