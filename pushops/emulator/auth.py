@@ -49,6 +49,24 @@ class NonceBook:
             self._order.clear()
 
 
+def _v1_string_to_sign(request: Request) -> str:
+    """What the v1 signature of ``request`` signs: the query (without Signature) and the form
+    fields, RFC 3986-encoded, sorted by key; a form field wins over a query one of its name."""
+    form = request.decoded_form
+    query = request.query_encoded
+    if form.canonical is not None and request.query.keys().isdisjoint(form.fields):
+        # The body is already in canonical form: its raw pairs are the encoded ones.
+        kv = signing.KV
+        items = [f"{k}{kv}{v}" for k, v in query.items() if k != "Signature"]
+        items += signing.sortable_items(form.canonical)
+        return signing.rpc_v1_string_to_sign_from_items(request.method, items)
+    encoded = dict(query)
+    del encoded["Signature"]  # unreserved name: encoded as itself
+    encoded.update(form.encoded)
+    canonical = signing.canonical_from_encoded(encoded)
+    return signing.rpc_v1_string_to_sign_from_canonical(request.method, canonical)
+
+
 class Authenticator:
     def __init__(self, credentials: Mapping[str, str], clock: Clock) -> None:
         self.credentials = dict(credentials)
@@ -101,11 +119,7 @@ class Authenticator:
         self._check_time(query.get("Timestamp"), "Timestamp")
         access_key_id = query.get("AccessKeyId") or ""
         secret = self._secret(access_key_id)
-        encoded = dict(request.query_encoded)
-        del encoded["Signature"]  # unreserved name: encoded as itself
-        encoded.update(request.form_encoded)
-        canonical = signing.canonical_from_encoded(encoded)
-        sts = signing.rpc_v1_string_to_sign_from_canonical(request.method, canonical)
+        sts = _v1_string_to_sign(request)
         expected = signing.rpc_v1_sign(sts, secret)
         if not hmac.compare_digest(expected, signature):
             # The suffix lets the legacy SDK compare our string to sign with its own and

@@ -96,23 +96,55 @@ def _pairs(pieces: list[str]) -> dict[str, str]:
     return dict(zip(it, it, strict=True))
 
 
-def decode_pairs(text: str) -> Pairs:
-    """``application/x-www-form-urlencoded`` to (decoded, re-encoded) dicts."""
+class Decoded:
+    """A decoded form: its fields, and what the v1 signature needs of it.
+
+    ``canonical`` is the raw text itself when it is exactly the RFC 3986 encoding of its
+    fields with no key repeated: then the signature is built from the raw pairs directly, and
+    the re-encoded dict (``encoded``) is only made if someone asks for it.
+    """
+
+    __slots__ = ("_encoded", "canonical", "fields")
+
+    def __init__(
+        self, fields: dict[str, str], encoded: dict[str, str] | None, canonical: str | None
+    ) -> None:
+        self.fields = fields
+        self._encoded = encoded
+        self.canonical = canonical
+
+    @property
+    def encoded(self) -> dict[str, str]:
+        if self._encoded is None:
+            assert self.canonical is not None
+            self._encoded = _pairs(self.canonical.replace("&", "=").split("="))
+        return self._encoded
+
+
+def decode(text: str) -> Decoded:
+    """``application/x-www-form-urlencoded`` text, decoded (see the module docstring)."""
     if not text:
-        return {}, {}
+        return Decoded({}, {}, None)
     if not _well_formed(text):
-        return decode_piecewise(text)
+        return Decoded(*decode_piecewise(text), None)
     raw_joined = text.replace("&", SEPARATOR).replace("=", SEPARATOR)
     joined = raw_joined.replace("+", " ") if "+" in raw_joined else raw_joined
     unquoted = _unquote_joined(joined)
     if unquoted is None:
-        return decode_piecewise(text)
+        return Decoded(*decode_piecewise(text), None)
     decoded_joined, valid_utf8 = unquoted
     decoded = decoded_joined.split(SEPARATOR)
+    fields = _pairs(decoded)
     # Canonical when re-encoding the decoded pieces gives back exactly the raw ones ('+',
     # lower-case or needless escapes, raw reserved characters all make it differ).
     if valid_utf8 and encode_joined(decoded_joined) == raw_joined:
-        encoded = raw_joined.split(SEPARATOR)
-    else:
-        encoded = [percent_encode(p) for p in decoded]
-    return _pairs(decoded), _pairs(encoded)
+        if 2 * len(fields) == len(decoded):  # no repeated key
+            return Decoded(fields, None, text)
+        return Decoded(fields, _pairs(raw_joined.split(SEPARATOR)), None)
+    return Decoded(fields, _pairs([percent_encode(p) for p in decoded]), None)
+
+
+def decode_pairs(text: str) -> Pairs:
+    """(decoded, RFC 3986 re-encoded) dicts of a form or query text."""
+    form = decode(text)
+    return form.fields, form.encoded

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-from pushops.emulator.form import decode_pairs
+from pushops.emulator.form import Decoded, decode, decode_pairs
 
 __all__ = ["COMMON_PARAMS", "Call", "Request", "Response", "decode_form", "decode_pairs"]
 
@@ -23,33 +23,33 @@ class Request:
     path: str = field(init=False)
     query: dict[str, str] = field(init=False)
     query_encoded: dict[str, str] = field(init=False, repr=False)
-    _form: tuple[dict[str, str], dict[str, str]] | None = field(
-        default=None, init=False, repr=False
-    )
+    _form: Decoded | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         path, _, raw_query = self.target.partition("?")
         self.path = path or "/"
         self.query, self.query_encoded = decode_pairs(raw_query)
 
-    def _decoded_form(self) -> tuple[dict[str, str], dict[str, str]]:
+    @property
+    def decoded_form(self) -> Decoded:
+        """The form body decoded; empty unless the body is form-encoded."""
         if self._form is None:
             ctype = self.headers.get("content-type", "")
-            self._form = {}, {}
+            self._form = Decoded({}, {}, None)
             if self.body and (not ctype or ctype.startswith("application/x-www-form-urlencoded")):
                 with contextlib.suppress(UnicodeDecodeError):
-                    self._form = decode_pairs(self.body.decode("utf-8"))
+                    self._form = decode(self.body.decode("utf-8"))
         return self._form
 
     @property
     def form(self) -> dict[str, str]:
         """The decoded form body; empty unless the body is form-encoded."""
-        return self._decoded_form()[0]
+        return self.decoded_form.fields
 
     @property
     def form_encoded(self) -> dict[str, str]:
         """The form fields RFC 3986-encoded, as the v1 signature wants them."""
-        return self._decoded_form()[1]
+        return self.decoded_form.encoded
 
 
 @dataclass
