@@ -54,7 +54,8 @@ def _v1_string_to_sign(request: Request) -> str:
     fields, RFC 3986-encoded, sorted by key; a form field wins over a query one of its name."""
     form = request.decoded_form
     query = request.query_encoded
-    if form.canonical is not None and request.query.keys().isdisjoint(form.fields):
+    # (isdisjoint iterates its argument: the dozen query keys, not the ~700 form ones)
+    if form.canonical is not None and form.fields.keys().isdisjoint(request.query):
         # The body is already in canonical form: its raw pairs are the encoded ones.
         kv = signing.KV
         items = [f"{k}{kv}{v}" for k, v in query.items() if k != "Signature"]

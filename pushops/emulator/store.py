@@ -19,7 +19,7 @@ IDEMPOTENCY_SECONDS = 15 * 60
 FIRST_MESSAGE_ID = 600_000_000_001  # MessageIds are longs; these look like the real ones
 
 
-@dataclass
+@dataclass(slots=True)  # 300,000 of them in a 100-task benchmark: no per-object __dict__
 class Delivery:
     """One accepted message: an EMAS PushTask or one mPaaS broadcast."""
 
