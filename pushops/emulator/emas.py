@@ -100,6 +100,34 @@ def _batch_check(
     return [parsed[t] for t in times]
 
 
+def _deliveries(
+    app_key: str,
+    token: str | None,
+    ids: list[str],
+    tasks: list[dict[str, str]],
+    push_times: list[float | None],
+    now: float,
+) -> list[Delivery]:
+    deliveries = []
+    for message_id, task, push_at in zip(ids, tasks, push_times, strict=True):
+        later = push_at is not None and push_at > now
+        deliveries.append(
+            Delivery(
+                PRODUCT,
+                "MassPush",
+                app_key,
+                message_id,
+                token,
+                None,
+                task,
+                now,
+                "scheduled" if later else "sent",
+                due=push_at if later else None,
+            )
+        )
+    return deliveries
+
+
 def mass_push(call: Call, store: Store) -> dict[str, Any]:
     params = call.params
     app_key = _app_key(params)
@@ -122,23 +150,13 @@ def mass_push(call: Call, store: Store) -> dict[str, Any]:
         tasks = [unflatten(t, validator.params) for t in tasks]
         push_times = [_check_task(n, t, validator, call.now) for n, t in enumerate(tasks, 1)]
     ids = store.new_message_ids(len(tasks))
-    deliveries = []
-    for message_id, task, push_at in zip(ids, tasks, push_times, strict=True):
-        later = push_at is not None and push_at > call.now
-        deliveries.append(
-            Delivery(
-                PRODUCT,
-                "MassPush",
-                app_key,
-                message_id,
-                token,
-                None,
-                task,
-                call.now,
-                "scheduled" if later else "sent",
-                due=push_at if later else None,
-            )
-        )
+    if not any(push_times):  # nothing scheduled (the common case): one comprehension
+        deliveries = [
+            Delivery(PRODUCT, "MassPush", app_key, mid, token, None, task, call.now, "sent")
+            for mid, task in zip(ids, tasks, strict=True)
+        ]
+    else:
+        deliveries = _deliveries(app_key, token, ids, tasks, push_times, call.now)
     store.add(deliveries)
     response = {"RequestId": call.request_id, "MessageIds": {"MessageId": ids}}
     if token_key is not None:
