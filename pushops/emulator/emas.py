@@ -162,7 +162,10 @@ def mass_push(call: Call, store: Store) -> dict[str, Any]:
     if token_key is not None:
         # Remembered when the answer goes out, not on arrival: calls that overlap in flight
         # are all pushed, as documented ("protects against retries, not concurrent calls").
-        call.on_complete.append(lambda: store.remember_token(token_key, call.now, response))
+        # (Closes over ``now``, not ``call``: a call holding a closure that holds the call is
+        # a reference cycle, left to the cyclic collector instead of freed at once.)
+        now = call.now
+        call.on_complete.append(lambda: store.remember_token(token_key, now, response))
     return response
 
 
