@@ -13,10 +13,15 @@ from __future__ import annotations
 import re
 
 from pushops.emulator.wire import Request, Response
-from pushops.providers.http1 import HEADER_LINE, TOKEN
 
 MAX_HEAD = 64 * 1024  # h11's max_incomplete_event_size in the server
-_REQUEST_LINE = re.compile(rb"(" + TOKEN + rb") ([\x21-\x7e]+) HTTP/1\.1")
+_TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_VCHAR = rb"[\x21-\x7e\x80-\xff]"  # a field value's first and last character
+_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([\x21-\x7e]+) HTTP/1\.1")
+_HEADER = re.compile(
+    rb"(" + _TOKEN + rb"):[ \t]*((?:" + _VCHAR + rb"(?:[\x20-\x7e\x80-\xff\t]*" + _VCHAR
+    + rb")?)?)[ \t]*"
+)  # fmt: skip
 _TO_H11 = frozenset({"transfer-encoding", "expect", "upgrade"})
 _METHODS = frozenset({b"GET", b"POST"})  # HEAD and the rest: h11
 
@@ -39,7 +44,7 @@ def parse(buffer: bytearray, max_body: int) -> tuple[Request, bool, int] | None:
         raise Unusual
     headers: dict[str, str] = {}
     for line in lines[1:]:
-        match = HEADER_LINE.fullmatch(line)
+        match = _HEADER.fullmatch(line)
         if match is None:
             raise Unusual
         key = match[1].decode("ascii").lower()

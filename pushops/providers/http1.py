@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 
-TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # a header name or method (RFC 9110 token)
+_TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _VCHAR = rb"[\x21-\x7e\x80-\xff]"
 _STATUS_LINE = re.compile(rb"HTTP/1\.1 ([2-5][0-9][0-9])(?: [\x09\x20-\x7e\x80-\xff]*)?")
-# ``name: value`` with optional whitespace around the value; shared with the emulator's server.
-HEADER_LINE = re.compile(
-    rb"(" + TOKEN + rb"):[ \t]*((?:" + _VCHAR + rb"(?:[\x20-\x7e\x80-\xff\t]*" + _VCHAR
+_HEADER = re.compile(
+    rb"(" + _TOKEN + rb"):[ \t]*((?:" + _VCHAR + rb"(?:[\x20-\x7e\x80-\xff\t]*" + _VCHAR
     + rb")?)?)[ \t]*"
 )  # fmt: skip
 _PLAIN_VALUE = re.compile(r"[\x20-\x7e]*")
@@ -54,7 +53,7 @@ def parse_response(buffer: bytearray) -> tuple[int, Headers, bytes, bool, int] |
     length = None
     keep_alive = True
     for line in lines[1:]:
-        match = HEADER_LINE.fullmatch(line)
+        match = _HEADER.fullmatch(line)
         if match is None:
             raise Unusual
         name, value = match[1].lower(), match[2]
