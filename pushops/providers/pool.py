@@ -30,8 +30,6 @@ from urllib.parse import urlsplit
 import h11
 import httpx
 
-from pushops.providers import http1
-
 READ_SIZE = 64 * 1024
 Origin = tuple[str, str, int]
 
@@ -147,7 +145,7 @@ class KeepAlivePool(httpx.AsyncBaseTransport):
         reusable = False
         try:
             status, received, content, reusable = await self._exchange(
-                conn, method, target, headers, body, timeouts
+                conn, h11.Request(method=method, target=target, headers=headers), body, timeouts
             )
             return status, received, content
         finally:
@@ -201,55 +199,12 @@ class KeepAlivePool(httpx.AsyncBaseTransport):
             self._freed.notify()
 
     async def _exchange(
-        self,
-        conn: _Connection,
-        method: bytes,
-        target: bytes,
-        headers: list[tuple[bytes, bytes]],
-        body: bytes,
-        timeouts: Timeouts,
+        self, conn: _Connection, head: h11.Request, body: bytes, timeouts: Timeouts
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
         """(status, headers, body, whether the connection can be reused)."""
-        try:
-            if method != b"POST":
-                raise http1.Unusual
-            data = http1.request_bytes(target, headers, body)
-        except http1.Unusual:
-            head = h11.Request(method=method, target=target, headers=headers)
-            return await self._exchange_h11(conn, head, body, timeouts)
-        await self._write(conn, data, timeouts)
-        buffer = bytearray()
-        try:
-            while True:
-                try:
-                    parsed = http1.parse_response(buffer)
-                except http1.Unusual:
-                    parsed = None
-                    break
-                if parsed is not None:
-                    break
-                received = await _within(conn.reader.read(READ_SIZE), timeouts.read)
-                if not received:
-                    break  # h11 words the error (nothing, or part of an answer, came)
-                buffer += received
-        except asyncio.TimeoutError as exc:
-            raise httpx.ReadTimeout("waiting for the answer timed out") from exc
-        except OSError as exc:
-            raise httpx.ReadError(f"reading the answer failed: {exc}") from exc
-        if parsed is None:
-            # Not the plain kind: h11 reads it, as if it had sent the request itself.
-            conn.h11 = h11.Connection(h11.CLIENT)
-            for event in (h11.Request(method=method, target=target, headers=headers),
-                          h11.Data(data=body), h11.EndOfMessage()):  # fmt: skip
-                conn.h11.send(event)
-            conn.h11.receive_data(bytes(buffer))
-            status, received_headers, content, _ = await self._read_h11(conn, timeouts)
-            return status, received_headers, content, False
-        status, received_headers, content, keep_alive, used = parsed
-        return status, received_headers, content, keep_alive and used == len(buffer)
-
-    @staticmethod
-    async def _write(conn: _Connection, data: bytes, timeouts: Timeouts) -> None:
+        data = b"".join(
+            conn.h11.send(event) or b"" for event in (head, h11.Data(data=body), h11.EndOfMessage())
+        )
         try:
             conn.writer.write(data)
             await _within(conn.writer.drain(), timeouts.write)
@@ -257,20 +212,6 @@ class KeepAlivePool(httpx.AsyncBaseTransport):
             raise httpx.WriteTimeout("sending the request timed out") from exc
         except OSError as exc:
             raise httpx.WriteError(f"sending the request failed: {exc}") from exc
-
-    async def _exchange_h11(
-        self, conn: _Connection, head: h11.Request, body: bytes, timeouts: Timeouts
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
-        data = b"".join(
-            conn.h11.send(event) or b"" for event in (head, h11.Data(data=body), h11.EndOfMessage())
-        )
-        await self._write(conn, data, timeouts)
-        return await self._read_h11(conn, timeouts)
-
-    @staticmethod
-    async def _read_h11(
-        conn: _Connection, timeouts: Timeouts
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
         status, headers, chunks = 0, [], []
         try:
             while True:

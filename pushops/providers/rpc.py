@@ -135,7 +135,7 @@ def _sign_v1(d: _Draft) -> SignedRequest:
     # v1 signs the query and the form fields together; the form is already encoded for the
     # body, so the canonical string reuses it instead of encoding ~1,400 strings again.
     encoded_query = encode_each(query)
-    if d.call.form.keys().isdisjoint(query):  # iterates the dozen query keys
+    if query.keys().isdisjoint(d.call.form):
         kv = signing.KV
         items = [f"{k}{kv}{v}" for k, v in encoded_query.items()] + d.call.form_items
         string_to_sign = signing.rpc_v1_string_to_sign_from_items("POST", items)
