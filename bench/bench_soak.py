@@ -366,17 +366,20 @@ def soak(
             send_s = max(1.0, rows / 100 / 200)  # calls at a few hundred per second
             log(f"soak: {rows:,} rows planned in {plan_s:.1f}s on {result.backend}")
             throttler.start()
-            terminate_at = rng.randrange(kills) if postgres and kills else -1
-            for round_ in range(kills):
+            # One run loses a ledger connection: a seeded one, or the next if it ended first.
+            terminate_from = rng.randrange(max(1, kills // 2)) if postgres and kills else kills
+            for round_ in range(kills * 2):  # runs that end before their kill do not count
+                if result.kills >= kills and (result.pg_terminations or not postgres):
+                    break
                 if time.time() > deadline:
                     result.problems.append("time limit reached while killing")
                     break
                 run = Apply(root, env)
                 result.runs += 1
-                if round_ == terminate_at:
+                if round_ >= terminate_from and not result.pg_terminations:
                     # This run loses a ledger connection mid-send, then runs on (or fails).
                     if run.wait_for_plan(plan_s * 3 + 60):
-                        time.sleep(rng.uniform(0.1, min(2.0, send_s)))
+                        time.sleep(rng.uniform(0.02, min(0.5, send_s)))
                         if run.proc.poll() is None:
                             result.pg_terminations += terminate_ledger_connection(run.proc.pid, rng)
                     code = run.finish(send_s * 20 + plan_s * 3 + 120)
