@@ -366,8 +366,9 @@ def soak(
             send_s = max(1.0, rows / 100 / 200)  # calls at a few hundred per second
             log(f"soak: {rows:,} rows planned in {plan_s:.1f}s on {result.backend}")
             throttler.start()
-            # One run loses a ledger connection: a seeded one, or the next if it ended first.
-            terminate_from = rng.randrange(max(1, kills // 2)) if postgres and kills else kills
+            # The first run, which has everything to send, loses a ledger connection (or the
+            # next one if it ended first).
+            terminate_from = 0 if postgres and kills else kills
             for round_ in range(kills * 2):  # runs that end before their kill do not count
                 if result.kills >= kills and (result.pg_terminations or not postgres):
                     break
@@ -379,7 +380,7 @@ def soak(
                 if round_ >= terminate_from and not result.pg_terminations:
                     # This run loses a ledger connection mid-send, then runs on (or fails).
                     if run.wait_for_plan(plan_s * 3 + 60):
-                        time.sleep(rng.uniform(0.02, min(0.5, send_s)))
+                        time.sleep(rng.uniform(0.02, min(0.3, send_s)))
                         if run.proc.poll() is None:
                             result.pg_terminations += terminate_ledger_connection(run.proc.pid, rng)
                     code = run.finish(send_s * 20 + plan_s * 3 + 120)
