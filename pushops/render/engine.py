@@ -260,13 +260,14 @@ class Renderer:
             if source not in self._reads:
                 try:
                     tree = self.sandbox.parse(source)
-                except Exception:  # reported by rendering; here it only means "cannot tell"
-                    found = None
-                else:
                     partial = any(
                         True for _ in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport))
                     )
+                    # Jinja checks filter and test names while finding the variables: an unknown
+                    # filter raises here, not at parse time.
                     found = None if partial else frozenset(meta.find_undeclared_variables(tree))
+                except Exception:  # reported by rendering; here it only means "cannot tell"
+                    found = None
                 if len(self._reads) >= 4096:
                     self._reads.clear()
                 self._reads[source] = found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -78,6 +79,44 @@ def push_within_7_days(params: dict[str, Any], ctx: RuleContext) -> Iterator[Fin
             "more than 7 days ahead; EMAS schedules at most 7 days out",
             "emas.push-within-7-days",
         )
+
+
+# The EMAS product limits: what counts towards one message's 1800 bytes, by platform and type.
+CONTENT_LIMIT_BYTES = 1800
+CONTENT_FIELDS = {
+    ("ANDROID", "MESSAGE"): ("Title", "Body"),
+    ("ANDROID", "NOTICE"): ("Title", "Body", "AndroidMusic", "AndroidOpenType", "AndroidActivity",
+                            "AndroidOpenUrl", "AndroidExtParameters"),
+    ("iOS", "MESSAGE"): ("Title", "Body"),
+    ("iOS", "NOTICE"): ("Body", "iOSMusic", "iOSBadge", "iOSExtParameters"),
+}  # fmt: skip
+
+
+def _content_bytes(value: Any) -> int:
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return len(str(value).encode("utf-8"))
+
+
+@rule("emas.content-bytes", "emas", "a message's content at most 1800 bytes (EMAS product limits)")
+def content_bytes(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    # ALL reaches both platforms, so both limits apply; HarmonyOS has no documented figure.
+    device = params.get("DeviceType")
+    platforms = ("ANDROID", "iOS") if device == "ALL" else (device,)
+    for platform in platforms:
+        fields = CONTENT_FIELDS.get((platform, params.get("PushType")))
+        if fields is None:
+            continue
+        size = sum(_content_bytes(params[f]) for f in fields if params.get(f) is not None)
+        if size > CONTENT_LIMIT_BYTES:
+            yield Finding(
+                ("Body",) if "Body" in params else (fields[0],),
+                f"{size} bytes of {platform} {params['PushType']} content "
+                f"({' + '.join(f for f in fields if f in params)}); "
+                f"the limit is {CONTENT_LIMIT_BYTES} UTF-8 bytes",
+                "emas.content-bytes",
+            )
+            return
 
 
 @rule("emas.tasks-per-call", "emas", "1 to 100 PushTasks per MassPush call", scope="call")

@@ -100,6 +100,12 @@ EXAMPLES: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
         {"HarmonyInboxContent": ["a", "b", "c", "d"]},
         {"HarmonyInboxContent": '["a","b","c"]'},
     ),
+    "emas.content-bytes": (
+        "emas",
+        "message",
+        {"DeviceType": "ANDROID", "PushType": "MESSAGE", "Title": "标题", "Body": "文" * 599},
+        {"DeviceType": "ANDROID", "PushType": "MESSAGE", "Title": "标题", "Body": "文" * 597},
+    ),
     "emas.deprecated": ("emas", "message", {"SendSpeed": 3}, {"Title": "t"}),
     "emas.expire-after-push": (
         "emas",
@@ -218,6 +224,18 @@ def test_rule_fails_on_its_failing_example(rule_id: str) -> None:
 @pytest.mark.parametrize("rule_id", sorted(EXAMPLES))
 def test_rule_passes_its_passing_example(rule_id: str) -> None:
     assert findings(rule_id, EXAMPLES[rule_id][3]) == []
+
+
+def test_content_bytes_counts_the_notice_fields_of_the_platform() -> None:
+    notice = {
+        "DeviceType": "iOS",
+        "PushType": "NOTICE",
+        "Body": "b" * 1700,
+        "iOSExtParameters": {"url": "u" * 100},
+    }
+    (finding,) = findings("emas.content-bytes", notice)
+    assert "Body + iOSExtParameters" in finding.message
+    assert not findings("emas.content-bytes", {**notice, "DeviceType": "HARMONY"})
 
 
 def test_deprecated_parameters_are_warnings_not_errors() -> None:
