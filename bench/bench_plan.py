@@ -24,6 +24,11 @@ import tempfile
 import uuid
 from pathlib import Path
 
+try:
+    from bench._child import PEAK_RSS
+except ImportError:  # run as a script: bench/ is on sys.path
+    from _child import PEAK_RSS
+
 Figure = dict[str, object]
 PG_DSN = os.environ.get("PUSHOPS_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 SECONDS_TARGET = 10.0
@@ -82,17 +87,10 @@ with open_ledger(target, root=root, schema=schema) as ledger:
 print(sum(len(c.deliveries) for c in plan.calls))
 """
 
-CHILD = r"""
+CHILD = (
+    PEAK_RSS
+    + r"""
 import contextlib, io, json, os, resource, sys, time
-
-def peak_rss_mb():
-    # VmHWM resets at exec; ru_maxrss keeps the parent's high-water mark across fork+exec,
-    # so under `python -m bench` it reported the runner's size, not this child's.
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 start = time.perf_counter()
 os.chdir(sys.argv[1])
@@ -111,6 +109,7 @@ rss = peak_rss_mb()
 print(json.dumps({"seconds": elapsed, "exit": code, "rss_mb": rss,
                   "summary": summary[-1] if summary else text[-500:]}))
 """
+)
 
 
 def write_csv(path: Path, rows: int) -> None:

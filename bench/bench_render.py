@@ -24,6 +24,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+try:
+    from bench._child import PEAK_RSS
+except ImportError:  # run as a script: bench/ is on sys.path
+    from _child import PEAK_RSS
+
 Figure = dict[str, object]
 REPO = Path(__file__).resolve().parents[1]
 TASKS_PER_SECOND_TARGET = 20_000.0
@@ -52,19 +57,12 @@ tasks:
       source: push
 """
 
-CHILD = r"""
+CHILD = (
+    PEAK_RSS
+    + r"""
 import json, os, resource, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
-
-def peak_rss_mb():
-    # VmHWM resets at exec; ru_maxrss keeps the parent's high-water mark across fork+exec,
-    # so under `python -m bench` it reported the runner's size, not this child's.
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 start = time.perf_counter()
 from pushops.compile import compile_calls
@@ -88,6 +86,7 @@ print(json.dumps({"seconds": elapsed, "calls": calls, "tasks": tasks, "deliverie
                   "errors": [d.format() for d in report.errors[:3]],
                   "rss_mb": peak_rss_mb()}))
 """
+)
 
 TIERS = ("gold", "silver", "platinum", "bronze")
 

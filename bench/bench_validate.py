@@ -20,25 +20,23 @@ import sys
 import tempfile
 from pathlib import Path
 
+try:
+    from bench._child import PEAK_RSS
+except ImportError:  # run as a script: bench/ is on sys.path
+    from _child import PEAK_RSS
+
 Figure = dict[str, object]
 REPO = Path(__file__).resolve().parents[1]
 TASKS_PER_SECOND_TARGET = 5_000.0
 LINEARITY_TARGET = 1.5
 NOW = "2026-11-22T09:00:00Z"
 
-CHILD = r"""
+CHILD = (
+    PEAK_RSS
+    + r"""
 import json, resource, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
-
-def peak_rss_mb():
-    # VmHWM resets at exec; ru_maxrss keeps the parent's high-water mark across fork+exec,
-    # so under `python -m bench` it reported the runner's size, not this child's.
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 start = time.perf_counter()
 from pushops.config import load_config
@@ -50,6 +48,7 @@ errors = [d.format() for d in result.report.errors]
 print(json.dumps({"seconds": elapsed, "errors": errors[:3], "error_count": len(errors),
                   "rss_mb": peak_rss_mb()}))
 """
+)
 
 
 def task_yaml(i: int) -> str:
