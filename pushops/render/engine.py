@@ -48,6 +48,7 @@ from pushops.params import coerce
 from pushops.render.fanout import Row, data_format, read_rows, resolve_data_path
 from pushops.render.fastpath import shortcut
 from pushops.render.filters import FilterError
+from pushops.render.keyindex import KeyIndex
 from pushops.render.sandbox import MAX_OUTPUT_BYTES, BudgetError, Sandbox
 from pushops.rules.timeutil import MPAAS_DAY_ZONE, from_epoch_ms, parse_api_time
 from pushops.tables import Param, load_table
@@ -478,7 +479,7 @@ class Renderer:
                 report.add(located(("fan_out", "key"), exc.rule, exc.message))
                 return
         errors = 0
-        seen: set[int] = set()
+        seen = KeyIndex()
         rows = read_rows(path, relative, fmt)
         context = dict(context)
         # Row leaves other than TargetValue decide which rows merge (compile's hint).
@@ -516,15 +517,12 @@ class Renderer:
                     problem = _bad_key(key)
                     if problem:
                         raise RenderError("fan-out.key", problem)
-                if self.check_keys:
-                    digest = hash(key)
-                    if digest in seen:
-                        raise RenderError(
-                            "fan-out.duplicate-key",
-                            f"key {key!r} is also the key of an earlier row; "
-                            "each row needs its own key",
-                        )
-                    seen.add(digest)
+                if self.check_keys and not seen.add(key):
+                    raise RenderError(
+                        "fan-out.duplicate-key",
+                        f"key {key!r} is also the key of an earlier row; "
+                        "each row needs its own key",
+                    )
             except RenderError as exc:
                 where = f"row {row.number} ({relative}:{row.line})"
                 report.add(located(at, exc.rule, f"{exc.message} in {where}"))
