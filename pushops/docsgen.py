@@ -168,17 +168,7 @@ def _range(param: Param) -> str:
 
 def _limits(param: Param) -> list[str]:
     limits = param.limits
-    out = []
-    if "max_bytes" in limits:
-        out.append(f"at most {limits['max_bytes']} UTF-8 bytes")
-    if "max_chars" in limits:
-        out.append(f"at most {limits['max_chars']} characters")
-    if "max_entries" in limits:
-        out.append(f"at most {limits['max_entries']} comma-separated entries")
-    if "max_items" in limits:
-        out.append(f"at most {limits['max_items']} elements")
-    if "max_keys" in limits:
-        out.append(f"at most {limits['max_keys']} keys")
+    out = param.limit_phrases()
     if "minimum" in limits or "maximum" in limits:
         out.append(_range(param))
     return out

@@ -75,17 +75,7 @@ def _describe(param: Param) -> str:
                 f"{v.value} = {v.meaning}" if v.meaning else str(v.value) for v in param.values
             )
         )
-    limits = param.limits
-    if "max_bytes" in limits:
-        extras.append(f"At most {limits['max_bytes']} UTF-8 bytes.")
-    if "max_chars" in limits:
-        extras.append(f"At most {limits['max_chars']} characters.")
-    if "max_entries" in limits:
-        extras.append(f"At most {limits['max_entries']} comma-separated entries.")
-    if "max_items" in limits:
-        extras.append(f"A JSON array of at most {limits['max_items']} elements.")
-    if "max_keys" in limits:
-        extras.append(f"At most {limits['max_keys']} keys.")
+    extras.extend(f"{phrase[0].upper()}{phrase[1:]}." for phrase in param.limit_phrases())
     if param.format in FORMAT_HELP:
         extras.append(f"Format: {FORMAT_HELP[param.format]}.")
     if param.default is not None:

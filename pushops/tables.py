@@ -68,6 +68,17 @@ class Param:
     def allowed(self) -> tuple[Any, ...]:
         return tuple(v.value for v in self.values)
 
+    def limit_phrases(self) -> list[str]:
+        """The size limits in words ("at most 200 UTF-8 bytes"), for help text and docs."""
+        units = (
+            ("max_bytes", "UTF-8 bytes"),
+            ("max_chars", "characters"),
+            ("max_entries", "comma-separated entries"),
+            ("max_items", "JSON array elements"),
+            ("max_keys", "keys"),
+        )
+        return [f"at most {self.limits[k]} {unit}" for k, unit in units if k in self.limits]
+
     def __hash__(self) -> int:  # limits is a dict; rows are identified by name
         return hash(self.name)
 
