@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 
 from pushops.diagnostics import Diagnostic, LocatedError
+from pushops.message_check import surely_valid
 from pushops.schema_errors import iter_explained
 from pushops.schemabuild import MANAGED_FIELDS, MESSAGE_LIST, MESSAGE_META, campaign_schema
 from pushops.tables import PROVIDERS, load_table
@@ -36,6 +37,37 @@ CAMPAIGN_KEYS = (
 )
 
 
+TEMPLATE_MARKERS = ("{{", "{%", "{#")
+LeafPath = tuple[str | int, ...]
+
+
+def is_template(value: Any) -> bool:
+    """Whether ``value`` is a string Jinja would treat as a template."""
+    # Most values hold no brace at all, and one scan for "{" says so.
+    return isinstance(value, str) and "{" in value and any(m in value for m in TEMPLATE_MARKERS)
+
+
+def template_leaves(value: Any) -> list[tuple[LeafPath, str]]:
+    """Every template string inside ``value`` with its path, in document order."""
+    if is_template(value):
+        return [((), value)]
+    found: list[tuple[LeafPath, str]] = []
+
+    def walk(node: dict[Any, Any] | list[Any], path: LeafPath) -> None:
+        # Paths are built only for templates and containers: most leaves are neither.
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, item in items:
+            if type(item) is str:
+                if "{" in item and any(m in item for m in TEMPLATE_MARKERS):
+                    found.append(((*path, key), item))
+            elif isinstance(item, (dict, list)):
+                walk(item, (*path, key))
+
+    if isinstance(value, (dict, list)):
+        walk(value, ())
+    return found
+
+
 @dataclass
 class Message:
     """One message as authored: an EMAS PushTask or one mPaaS broadcast."""
@@ -46,6 +78,14 @@ class Message:
     vars: dict[str, Any] = field(default_factory=dict)
     fan_out: dict[str, Any] | None = None
     path: tuple[str | int, ...] = ()  # where it sits in the source document
+
+    # Found once (params are not changed after loading): validate reads them per environment.
+    templates: tuple[tuple[LeafPath, str], ...] = field(init=False, repr=False, compare=False)
+    templated_fields: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.templates = tuple(template_leaves(self.params))
+        self.templated_fields = frozenset(str(path[0]) for path, _ in self.templates)
 
 
 @dataclass
@@ -108,11 +148,21 @@ def _meta_validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
+@cache
+def _skeleton_surely_valid() -> Callable[[Any], bool]:
+    check = surely_valid(_skeleton_validator().schema)
+    return check if check is not None else lambda data: False
+
+
 def _check(doc: SourceDocument) -> list[Diagnostic]:
     problems: list[Diagnostic] = []
-    for path, message, rule, key in iter_explained(
-        _skeleton_validator(), doc.data, "campaign", CAMPAIGN_KEYS
-    ):
+    # Most files are well formed: jsonschema (and its explanations) only for the rest.
+    verdicts = (
+        ()
+        if _skeleton_surely_valid()(doc.data)
+        else iter_explained(_skeleton_validator(), doc.data, "campaign", CAMPAIGN_KEYS)
+    )
+    for path, message, rule, key in verdicts:
         if rule == "campaign.structure":
             message = (
                 "a campaign has either `tasks` (EMAS MassPush) or `broadcasts` (mPaaS), "

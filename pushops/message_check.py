@@ -42,6 +42,7 @@ def _memo_key(value: Any) -> Any:
 # Keywords that assert nothing (jsonschema here has no format checker).
 _ANNOTATIONS = frozenset(
     {"description", "examples", "default", "deprecated", "title", "$comment", "format"}
+    | {"$schema", "$id", "$defs"}  # "$defs" only matters through "$ref", which is not known
 )
 _TYPES: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: type(v) is str,
@@ -51,6 +52,22 @@ _TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: type(v) is dict,
     "array": lambda v: type(v) is list,
 }
+
+
+def _all_of(checks: list[Callable[[Any], bool]]) -> Callable[[Any], bool]:
+    """``checks`` joined with ``and``: chained closures, not a generator per value."""
+    if not checks:
+        return lambda v: True
+    joined = checks[0]
+    for check in checks[1:]:
+        joined = (lambda a, b: lambda v: a(v) and b(v))(joined, check)
+    return joined
+
+
+def _required_only(branch: Any) -> list[str] | None:
+    if isinstance(branch, dict) and set(branch) == {"required"}:
+        return list(branch["required"])
+    return None
 
 
 def surely_valid(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
@@ -83,9 +100,41 @@ def surely_valid(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
             checks.append(lambda v, n=arg: type(v) in (int, float) and not v > n)
         elif key == "pattern":
             checks.append(lambda v, p=arg: type(v) is not str or re.search(p, v) is not None)
+        elif key == "minItems":
+            checks.append(lambda v, n=arg: type(v) is not list or not len(v) < n)
+        elif key == "maxItems":
+            checks.append(lambda v, n=arg: type(v) is not list or not len(v) > n)
+        elif key == "required":
+            names = tuple(arg)
+            checks.append(lambda v, r=names: type(v) is not dict or all(k in v for k in r))
+        elif key == "additionalProperties" and arg is False:
+            allowed = frozenset(schema.get("properties", {}))
+            checks.append(lambda v, a=allowed: type(v) is not dict or a.issuperset(v))
+        elif key == "properties":
+            subs = {name: surely_valid(sub) for name, sub in arg.items()}
+            if any(sub is None for sub in subs.values()):
+                return None
+            checks.append(
+                lambda v, s=subs: (
+                    type(v) is not dict or all(s[k](item) for k, item in v.items() if k in s)
+                )  # type: ignore[misc]
+            )
+        elif key == "items" and isinstance(arg, dict):
+            sub = surely_valid(arg)
+            if sub is None:
+                return None
+            checks.append(lambda v, s=sub: type(v) is not list or all(s(item) for item in v))
+        elif key == "oneOf" and all(_required_only(b) is not None for b in arg):
+            # Exactly one branch holds; "required" holds trivially for a non-object.
+            wanted = [tuple(_required_only(b) or ()) for b in arg]
+            checks.append(
+                lambda v, w=wanted: (
+                    sum(all(k in v for k in r) for r in w) == 1 if type(v) is dict else len(w) == 1
+                )
+            )
         else:
             return None
-    return lambda v: all(check(v) for check in checks)
+    return _all_of(checks)
 
 
 def _then_fields(then: dict[str, Any]) -> set[str]:

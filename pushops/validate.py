@@ -40,40 +40,33 @@ class ValidationResult:
     campaigns: list[Campaign] = field(default_factory=list)
 
 
-def has_template(value: Any) -> bool:
-    if isinstance(value, str):
-        return "{{" in value or "{%" in value
-    if isinstance(value, dict):
-        return any(has_template(v) for v in value.values())
-    if isinstance(value, list):
-        return any(has_template(v) for v in value)
-    return False
-
-
 def check_params(
     campaign: Campaign,
     message: Message,
     params: dict[str, Any],
     now: datetime,
     unchecked: Iterable[str] = (),
+    *,
+    typed: bool = False,
 ) -> list[Diagnostic]:
     """Provider schema and rules over one message's concrete parameters.
 
     ``unchecked`` names fields whose values are not concrete yet (still templates): problems
-    located at them are not reported.
+    located at them are not reported. ``typed``: the values already have the tables' types
+    (rendered deliveries do), so they are not coerced again.
     """
     skip = set(unchecked)
-    table = load_table(campaign.provider)
-    typed = coerce_all(params, table.message_params)
+    if not typed:
+        params = coerce_all(params, load_table(campaign.provider).message_params)
     doc = campaign.source
     problems: list[Diagnostic] = []
     scope = campaign.provider
-    for path, text, rule, key in checker(scope).errors(typed):
+    for path, text, rule, key in checker(scope).errors(params):
         if path and path[0] in skip:
             continue
         full = (*message.path, *path)
         problems.append(doc.diagnostic(full, text, rule, key=key, display_path=format_path(full)))
-    concrete = {k: v for k, v in typed.items() if k not in skip}
+    concrete = {k: v for k, v in params.items() if k not in skip} if skip else params
     for finding in check_message(scope, concrete, now):
         full = (*message.path, *finding.field)
         problems.append(
@@ -305,10 +298,10 @@ def _annotated(
     it (and the data row, for a fan-out)."""
     templated = {
         format_path((*message.path, name)): name
-        for name, value in message.params.items()
-        if has_template(value)
+        for name in message.params
+        if name in message.templated_fields
     }
-    for diagnostic in check_params(campaign, message, delivery.params, now):
+    for diagnostic in check_params(campaign, message, delivery.params, now, typed=True):
         name = next(
             (
                 field_name
@@ -360,7 +353,8 @@ def validate(
             report.extend(check_rendered(renderer, campaign, environments, now))
             continue
         for message in campaign.messages:
-            templated = [k for k, v in message.params.items() if has_template(v)]
-            report.extend(check_params(campaign, message, message.params, now, templated))
+            report.extend(
+                check_params(campaign, message, message.params, now, message.templated_fields)
+            )
     report.extend(duplicate_ids(campaigns))
     return ValidationResult(report, campaigns)

@@ -34,7 +34,13 @@ from typing import Any
 from jinja2 import Template, TemplateNotFound, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
 
-from pushops.campaign import Campaign, Message, discover, load_campaign
+from pushops.campaign import (
+    Campaign,
+    LeafPath,
+    Message,
+    discover,
+    load_campaign,
+)
 from pushops.compile.model import (
     Delivery,
     PartialFingerprint,
@@ -58,13 +64,6 @@ RESERVED = ("campaign", "environment", "app", "now", "row")
 MAX_ROW_ERRORS = 20  # per message: a broken template fails every row the same way
 MAX_KEY_LENGTH = 200
 LEGACY_MPAAS = "2019-08-21"
-_MARKERS = ("{{", "{%", "{#")
-
-LeafPath = tuple[str | int, ...]
-
-
-def is_template(value: Any) -> bool:
-    return isinstance(value, str) and any(m in value for m in _MARKERS)
 
 
 class RenderError(Exception):
@@ -147,17 +146,6 @@ def _set(tree: dict[str, Any], path: LeafPath, value: Any) -> None:
         node[part] = child
         node = child
     node[path[-1]] = value
-
-
-def _leaves(value: Any, path: LeafPath) -> Iterator[tuple[LeafPath, str]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _leaves(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _leaves(item, (*path, index))
-    elif is_template(value):
-        yield path, value
 
 
 # Fan-out rows mostly share their times: parse each distinct text once.
@@ -252,7 +240,7 @@ class Renderer:
         """The context names ``message``'s templates read (its parameters' and its fan-out
         key's), or None when that cannot be told: a partial (it sees the whole context) or a
         template that does not parse."""
-        sources = [source for _, source in _leaves(message.params, ())]
+        sources = [source for _, source in message.templates]
         spec = message.fan_out
         if isinstance(spec, dict) and isinstance(spec.get("key"), str):
             sources.append(spec["key"])
@@ -387,7 +375,7 @@ class Renderer:
         # Compile every template, then render the ones that do not read the row once.
         skeleton = dict(message.params)
         row_leaves: list[Leaf] = []
-        for path, source in _leaves(message.params, ()):
+        for path, source in message.templates:
             try:
                 compiled = self.compile(source)
                 if compiled.uses_row and message.fan_out:

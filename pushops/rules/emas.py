@@ -18,7 +18,12 @@ CALL_SIZE_LIMIT = 10_000
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-@rule("emas.expire-after-push", "emas", "ExpireTime must be later than PushTime + 3 s")
+@rule(
+    "emas.expire-after-push",
+    "emas",
+    "ExpireTime must be later than PushTime + 3 s",
+    reads=("ExpireTime",),
+)
 def expire_after_push(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     # Against now, a past ExpireTime is the expire-time-past warning instead.
     expire = parse_api_time(params.get("ExpireTime", ""))
@@ -31,7 +36,12 @@ def expire_after_push(params: dict[str, Any], ctx: RuleContext) -> Iterator[Find
         )
 
 
-@rule("emas.expire-within-72h", "emas", "ExpireTime at most 72 h after the send time")
+@rule(
+    "emas.expire-within-72h",
+    "emas",
+    "ExpireTime at most 72 h after the send time",
+    reads=("ExpireTime",),
+)
 def expire_within_72h(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     # Offline messages are kept at most 72 h from when they go out: the send time is PushTime
     # for a scheduled push and now for an immediate one.
@@ -45,7 +55,12 @@ def expire_within_72h(params: dict[str, Any], ctx: RuleContext) -> Iterator[Find
         )
 
 
-@rule("emas.expire-time-past", "emas", "ExpireTime already past: the delivery will be skipped")
+@rule(
+    "emas.expire-time-past",
+    "emas",
+    "ExpireTime already past: the delivery will be skipped",
+    reads=("ExpireTime",),
+)
 def expire_time_past(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     # A warning, not an error: a campaign that went out last week stays valid in git; plan skips it.
     expire = parse_api_time(params.get("ExpireTime", ""))
@@ -58,7 +73,12 @@ def expire_time_past(params: dict[str, Any], ctx: RuleContext) -> Iterator[Findi
         )
 
 
-@rule("emas.push-time-past", "emas", "PushTime already past: the delivery will be skipped")
+@rule(
+    "emas.push-time-past",
+    "emas",
+    "PushTime already past: the delivery will be skipped",
+    reads=("PushTime",),
+)
 def push_time_past(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     push = parse_api_time(params.get("PushTime", ""))
     if push is not None and push <= ctx.now:
@@ -70,7 +90,12 @@ def push_time_past(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding
         )
 
 
-@rule("emas.push-within-7-days", "emas", "PushTime at most 7 days ahead")
+@rule(
+    "emas.push-within-7-days",
+    "emas",
+    "PushTime at most 7 days ahead",
+    reads=("PushTime",),
+)
 def push_within_7_days(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     push = parse_api_time(params.get("PushTime", ""))
     if push is not None and push - ctx.now > PUSH_MAX_AHEAD:
@@ -98,7 +123,12 @@ def _content_bytes(value: Any) -> int:
     return len(str(value).encode("utf-8"))
 
 
-@rule("emas.content-bytes", "emas", "a message's content at most 1800 bytes (EMAS product limits)")
+@rule(
+    "emas.content-bytes",
+    "emas",
+    "a message's content at most 1800 bytes (EMAS product limits)",
+    reads=("DeviceType",),
+)
 def content_bytes(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     # ALL reaches both platforms, so both limits apply; HarmonyOS has no documented figure.
     device = params.get("DeviceType")

@@ -27,6 +27,7 @@ def _register_bytes(provider: str, param: Param) -> None:
         f"{provider}.{kebab(param.name)}-bytes",
         provider,
         f"{param.name}: at most {limit} UTF-8 bytes",
+        reads=(param.name,),
     )
     def check(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
         value = params.get(param.name)
@@ -44,7 +45,7 @@ def _register_chars(provider: str, param: Param) -> None:
     limit = param.limits["max_chars"]
     rule_id = f"{provider}.{kebab(param.name)}-chars"
 
-    @rule(rule_id, provider, f"{param.name}: at most {limit} characters")
+    @rule(rule_id, provider, f"{param.name}: at most {limit} characters", reads=(param.name,))
     def check(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
         value = params.get(param.name)
         if isinstance(value, str) and len(value) > limit:
@@ -57,7 +58,12 @@ def _register_entries(provider: str, param: Param) -> None:
     limit = param.limits["max_entries"]
     rule_id = f"{provider}.{kebab(param.name)}-entries"
 
-    @rule(rule_id, provider, f"{param.name}: at most {limit} comma-separated entries")
+    @rule(
+        rule_id,
+        provider,
+        f"{param.name}: at most {limit} comma-separated entries",
+        reads=(param.name,),
+    )
     def check(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
         value = params.get(param.name)
         if isinstance(value, str):
@@ -78,7 +84,7 @@ def _register_json(provider: str, param: Param) -> None:
     rule_id = f"{provider}.{kebab(param.name)}-json"
     limit = param.limits.get("max_items") if kind == "array" else param.limits.get("max_keys")
 
-    @rule(rule_id, provider, f"{param.name}: a JSON {kind}")
+    @rule(rule_id, provider, f"{param.name}: a JSON {kind}", reads=(param.name,))
     def check(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
         value = params.get(param.name)
         if isinstance(value, str):
@@ -102,8 +108,9 @@ def _register_json(provider: str, param: Param) -> None:
 
 def _register_deprecated(provider: str) -> None:
     rule_id = f"{provider}.deprecated"
+    names = tuple(p.name for p in load_table(provider).message_params.values() if p.deprecated)
 
-    @rule(rule_id, provider, "deprecated parameters still work but should be replaced")
+    @rule(rule_id, provider, "deprecated parameters still work but should be replaced", reads=names)
     def check(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
         for name in params:
             param = ctx.table.message_params.get(name)

@@ -31,7 +31,12 @@ def _ms(content: dict[str, Any], name: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-@rule("mpaas.strategy-content", "mpaas", "StrategyContent holds the fields its StrategyType needs")
+@rule(
+    "mpaas.strategy-content",
+    "mpaas",
+    "StrategyContent holds the fields its StrategyType needs",
+    reads=("StrategyType",),
+)
 def strategy_content(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     kind, content = _strategy(params)
     if kind not in NEEDS or "StrategyContent" not in params:
@@ -59,6 +64,7 @@ def strategy_content(params: dict[str, Any], ctx: RuleContext) -> Iterator[Findi
     "mpaas.loop-window",
     "mpaas",
     "loop start/end not before today 00:00, end after start, within 180 days",
+    reads=("StrategyType",),
 )
 def loop_window(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     kind, content = _strategy(params)
@@ -85,7 +91,12 @@ def loop_window(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
         )
 
 
-@rule("mpaas.circle-value", "mpaas", "circleValue fits circleType (weekly 1-7, monthly 1-31)")
+@rule(
+    "mpaas.circle-value",
+    "mpaas",
+    "circleValue fits circleType (weekly 1-7, monthly 1-31)",
+    reads=("StrategyType",),
+)
 def circle_value(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     kind, content = _strategy(params)
     if kind != 2 or content is None:
@@ -127,7 +138,12 @@ def circle_value(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@rule("mpaas.fixed-time-past", "mpaas", "a scheduled push whose fixedTime is past will be skipped")
+@rule(
+    "mpaas.fixed-time-past",
+    "mpaas",
+    "a scheduled push whose fixedTime is past will be skipped",
+    reads=("StrategyType",),
+)
 def fixed_time_past(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     kind, content = _strategy(params)
     fixed = _ms(content, "fixedTime") if kind == 1 and content is not None else None

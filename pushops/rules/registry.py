@@ -37,31 +37,69 @@ class Rule:
     scope: str  # "message" or "call"
     summary: str
     fn: RuleFn = field(compare=False)
+    # The fields the rule looks at: it runs only when one of them is present (None: always).
+    # A rule that reads a field only alongside one of these need not name it.
+    reads: tuple[str, ...] | None = None
 
 
 REGISTRY: dict[str, Rule] = {}
 
 
 def rule(
-    rule_id: str, provider: str, summary: str, scope: str = "message"
+    rule_id: str,
+    provider: str,
+    summary: str,
+    scope: str = "message",
+    reads: tuple[str, ...] | None = None,
 ) -> Callable[[RuleFn], RuleFn]:
     def register(fn: RuleFn) -> RuleFn:
         if rule_id in REGISTRY:
             raise ValueError(f"rule {rule_id} registered twice")
-        REGISTRY[rule_id] = Rule(rule_id, provider, scope, summary, fn)
+        REGISTRY[rule_id] = Rule(rule_id, provider, scope, summary, fn, reads)
         return fn
 
     return register
 
 
+@dataclass(frozen=True)
+class _Dispatch:
+    """Which rules a request's fields call for: most messages set a dozen of the hundred
+    fields, and most rules look at one field."""
+
+    always: tuple[tuple[int, Rule], ...]
+    by_field: dict[str, tuple[tuple[int, Rule], ...]]
+
+    def select(self, data: dict[str, Any]) -> list[Rule]:
+        by_field = self.by_field
+        chosen = {*self.always}
+        for name in data:
+            found = by_field.get(name)
+            if found is not None:
+                chosen.update(found)
+        # Registry order, so findings come out in the same order as before dispatch.
+        return [r for _, r in sorted(chosen, key=lambda entry: entry[0])]
+
+
 @cache
-def _rules_for(provider: str, scope: str) -> tuple[Rule, ...]:
-    return tuple(r for r in REGISTRY.values() if r.provider == provider and r.scope == scope)
+def _dispatch(provider: str, scope: str) -> _Dispatch:
+    ranked = [
+        (i, r)
+        for i, r in enumerate(REGISTRY.values())
+        if r.provider == provider and r.scope == scope
+    ]
+    by_field: dict[str, list[tuple[int, Rule]]] = {}
+    for entry in ranked:
+        for name in entry[1].reads or ():
+            by_field.setdefault(name, []).append(entry)
+    return _Dispatch(
+        always=tuple(e for e in ranked if e[1].reads is None),
+        by_field={name: tuple(entries) for name, entries in by_field.items()},
+    )
 
 
 def _run(provider: str, scope: str, data: dict[str, Any], now: datetime) -> Iterator[Finding]:
     ctx = RuleContext(now=now, table=load_table(provider))
-    for registered in _rules_for(provider, scope):
+    for registered in _dispatch(provider, scope).select(data):
         yield from registered.fn(data, ctx)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pushops.rules import REGISTRY, check_call, check_message
+from pushops.rules import REGISTRY, RuleContext, check_call, check_message
 from pushops.rules.limits import kebab
 from pushops.tables import load_table
 
@@ -280,3 +280,31 @@ def test_time_rules_read_the_clock_they_are_given() -> None:
     data = {"PushTime": "2026-11-22T12:00:00Z"}
     assert not [f for f in check_message("emas", data, NOW) if f.rule == "emas.push-time-past"]
     assert [f for f in check_message("emas", data, later) if f.rule == "emas.push-time-past"]
+
+
+def _every_rule(provider: str, scope: str, data: dict[str, Any]) -> list[Any]:
+    """What the registry finds without dispatch: every rule of the provider and scope."""
+    ctx = RuleContext(now=NOW, table=load_table(provider))
+    return [
+        finding
+        for rule in REGISTRY.values()
+        if rule.provider == provider and rule.scope == scope
+        for finding in rule.fn(data, ctx)
+    ]
+
+
+@pytest.mark.parametrize("rule_id", sorted(EXAMPLES))
+def test_dispatch_by_field_finds_what_running_every_rule_finds(rule_id: str) -> None:
+    provider, scope, failing, passing = EXAMPLES[rule_id]
+    run = check_message if scope == "message" else check_call
+    for data in (failing, passing):
+        assert run(provider, data, NOW) == _every_rule(provider, scope, data)
+
+
+@pytest.mark.parametrize("rule_id", sorted(r for r in REGISTRY if REGISTRY[r].reads))
+def test_a_rule_finds_nothing_when_none_of_the_fields_it_reads_is_there(rule_id: str) -> None:
+    rule = REGISTRY[rule_id]
+    failing = EXAMPLES[rule_id][2]
+    without = {k: v for k, v in failing.items() if k not in (rule.reads or ())}
+    ctx = RuleContext(now=NOW, table=load_table(rule.provider))
+    assert list(rule.fn(without, ctx)) == []
