@@ -40,7 +40,7 @@ def test_the_key_check_keeps_at_most_its_limit_of_keys_in_memory() -> None:
             check.add(f"device-{n}", n + 1, n + 2)
         assert len(check._index) == 1024
         assert len(check._index._slots) == 2048
-        assert check.spilled == 10_000 - 1024 - len(check._batch)
+        assert check.spilled == 10_000 - 1024 - len(check._keys)
 
 
 def test_a_repeat_of_a_spilled_key_names_both_rows_and_lines() -> None:
