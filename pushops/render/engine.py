@@ -54,7 +54,7 @@ from pushops.params import coerce
 from pushops.render.fanout import Row, data_format, read_rows, resolve_data_path
 from pushops.render.fastpath import shortcut
 from pushops.render.filters import FilterError
-from pushops.render.keyindex import KeyIndex
+from pushops.render.keyindex import KeyCheck
 from pushops.render.sandbox import MAX_OUTPUT_BYTES, BudgetError, Sandbox
 from pushops.rules.timeutil import MPAAS_DAY_ZONE, from_epoch_ms, parse_api_time
 from pushops.tables import Param, load_table
@@ -467,7 +467,6 @@ class Renderer:
                 report.add(located(("fan_out", "key"), exc.rule, exc.message))
                 return
         errors = 0
-        seen = KeyIndex()
         rows = read_rows(path, relative, fmt)
         context = dict(context)
         # Row leaves other than TargetValue decide which rows merge (compile's hint).
@@ -477,54 +476,84 @@ class Renderer:
         partial = PartialFingerprint(skeleton, {str(leaf.path[0]) for leaf in row_leaves})
         printing = partial if partial.usable else fingerprint
         run = self.run
-        while errors < MAX_ROW_ERRORS:
-            try:
-                row: Row | None = next(rows, None)
-            except LocatedError as exc:
-                report.add(exc.diagnostic)
-                return
-            if row is None:
-                return
-            context["row"] = row.values
-            params = dict(skeleton)
-            values = []
-            try:
-                for leaf, param, top in typed:
-                    at = leaf.path
-                    value = run(leaf.compiled, context)
-                    if top:
-                        value = params[at[0]] = coerce(param, value)  # type: ignore[index]
-                    else:
-                        value = _coerce_nested(param, at, value)
-                        _set(params, at, value)
-                    values.append(value)
-                at = ("fan_out", "key")
-                key = str(row.number)
-                if key_template is not None:
-                    key = run(key_template, context).strip()
-                    problem = _bad_key(key)
-                    if problem:
-                        raise RenderError("fan-out.key", problem)
-                if self.check_keys and not seen.add(key):
-                    raise RenderError(
-                        "fan-out.duplicate-key",
-                        f"key {key!r} is also the key of an earlier row; "
-                        "each row needs its own key",
+        # Closed however the stream ends: read to the end, stopped, or dropped by the consumer.
+        keys = KeyCheck() if self.check_keys else None
+        try:
+            while True:
+                if errors >= MAX_ROW_ERRORS:
+                    report.add(
+                        located(
+                            ("fan_out",),
+                            "fan-out.too-many-errors",
+                            f"stopped after {MAX_ROW_ERRORS} bad rows of {relative}",
+                        )
                     )
-            except RenderError as exc:
-                where = f"row {row.number} ({relative}:{row.line})"
-                report.add(located(at, exc.rule, f"{exc.message} in {where}"))
-                errors += 1
-                continue
-            group = repr([values[i] for i in grouping])
-            yield delivery(params, key, (relative, row.line), group, printing(params))
-        report.add(
-            located(
-                ("fan_out",),
-                "fan-out.too-many-errors",
-                f"stopped after {MAX_ROW_ERRORS} bad rows of {relative}",
-            )
-        )
+                    return
+                try:
+                    row: Row | None = next(rows, None)
+                except LocatedError as exc:
+                    report.add(exc.diagnostic)
+                    break
+                if row is None:
+                    break
+                context["row"] = row.values
+                params = dict(skeleton)
+                values = []
+                try:
+                    for leaf, param, top in typed:
+                        at = leaf.path
+                        value = run(leaf.compiled, context)
+                        if top:
+                            value = params[at[0]] = coerce(param, value)  # type: ignore[index]
+                        else:
+                            value = _coerce_nested(param, at, value)
+                            _set(params, at, value)
+                        values.append(value)
+                    at = ("fan_out", "key")
+                    key = str(row.number)
+                    if key_template is not None:
+                        key = run(key_template, context).strip()
+                        problem = _bad_key(key)
+                        if problem:
+                            raise RenderError("fan-out.key", problem)
+                    if keys is not None and not keys.add(key, row.number, row.line):
+                        raise RenderError(
+                            "fan-out.duplicate-key",
+                            f"key {key!r} is also the key of an earlier row; "
+                            "each row needs its own key",
+                        )
+                except RenderError as exc:
+                    where = f"row {row.number} ({relative}:{row.line})"
+                    report.add(located(at, exc.rule, f"{exc.message} in {where}"))
+                    errors += 1
+                    continue
+                group = repr([values[i] for i in grouping])
+                yield delivery(params, key, (relative, row.line), group, printing(params))
+            # Every row read has been checked against the keys in memory; the rest is on disk.
+            if keys is not None:
+                found, total = keys.repeats(MAX_ROW_ERRORS - errors)
+                for repeat in found:
+                    report.add(
+                        located(
+                            ("fan_out", "key"),
+                            "fan-out.duplicate-key",
+                            f"key {repeat.key!r} of row {repeat.row} ({relative}:{repeat.line}) "
+                            f"is also the key of row {repeat.first_row} "
+                            f"({relative}:{repeat.first_line}); each row needs its own key",
+                        )
+                    )
+                if total > len(found):
+                    report.add(
+                        located(
+                            ("fan_out", "key"),
+                            "fan-out.duplicate-key",
+                            f"{total - len(found):,} more rows of {relative} repeat an earlier "
+                            "row's key",
+                        )
+                    )
+        finally:
+            if keys is not None:
+                keys.close()
 
 
 def _bad_key(key: str) -> str | None:
@@ -549,7 +578,11 @@ def render_deliveries(
     """Every delivery of ``campaigns`` in ``environment``, streamed in campaign, message and
     row order. Problems go to ``report`` (located); a message with a problem yields no
     deliveries (a fan-out message stops after :data:`MAX_ROW_ERRORS` bad rows), so check
-    ``report.ok`` after consuming the stream before acting on it."""
+    ``report.ok`` after consuming the stream before acting on it. That is not only a matter
+    of order: some duplicate fan-out keys (a row past the first
+    :data:`~pushops.render.keyindex.IN_MEMORY_KEYS` keys repeating another such row, see
+    :mod:`pushops.render.keyindex`) are found only once the data file has been read, after
+    both rows' deliveries have been yielded."""
     config.environment(environment)  # an unknown environment is a PushopsError
     renderer = Renderer(config, now, check_keys=check_keys)
     for campaign in campaigns:
