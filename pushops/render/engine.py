@@ -54,7 +54,7 @@ from pushops.params import coerce
 from pushops.render.fanout import Row, data_format, read_rows, resolve_data_path
 from pushops.render.fastpath import shortcut
 from pushops.render.filters import FilterError
-from pushops.render.keyindex import KeyCheck
+from pushops.render.keyindex import KeyCheck, KeyCheckError
 from pushops.render.sandbox import MAX_OUTPUT_BYTES, BudgetError, Sandbox
 from pushops.rules.timeutil import MPAAS_DAY_ZONE, from_epoch_ms, parse_api_time
 from pushops.tables import Param, load_table
@@ -522,6 +522,9 @@ class Renderer:
                             f"key {key!r} is also the key of an earlier row; "
                             "each row needs its own key",
                         )
+                except KeyCheckError as exc:
+                    report.add(located(("fan_out", "key"), "fan-out.duplicate-key", str(exc)))
+                    return
                 except RenderError as exc:
                     where = f"row {row.number} ({relative}:{row.line})"
                     report.add(located(at, exc.rule, f"{exc.message} in {where}"))
@@ -531,7 +534,11 @@ class Renderer:
                 yield delivery(params, key, (relative, row.line), group, printing(params))
             # Every row read has been checked against the keys in memory; the rest is on disk.
             if keys is not None:
-                found, total = keys.repeats(MAX_ROW_ERRORS - errors)
+                try:
+                    found, total = keys.repeats(MAX_ROW_ERRORS - errors)
+                except KeyCheckError as exc:
+                    report.add(located(("fan_out", "key"), "fan-out.duplicate-key", str(exc)))
+                    return
                 for repeat in found:
                     report.add(
                         located(

@@ -88,6 +88,11 @@ class KeyIndex:
                 slots[i] = digest
 
 
+class KeyCheckError(Exception):
+    """The temporary database of spilled keys could not be written or read (a full or
+    unwritable temporary directory): the keys cannot be checked, so nothing may be sent."""
+
+
 @dataclass(frozen=True)
 class Repeat:
     """A row whose key an earlier row already had."""
@@ -138,6 +143,12 @@ class KeyCheck:
         return True
 
     def _flush(self) -> None:
+        try:
+            self._write()
+        except sqlite3.Error as exc:
+            raise KeyCheckError(_explain(exc)) from None
+
+    def _write(self) -> None:
         if not self._keys:
             return
         db = self._db
@@ -170,6 +181,12 @@ class KeyCheck:
         """The first ``limit`` rows (in row order) whose key an earlier spilled row had, each
         with that first row, and how many such rows there are in all."""
         self._flush()
+        try:
+            return self._repeats(limit)
+        except sqlite3.Error as exc:
+            raise KeyCheckError(_explain(exc)) from None
+
+    def _repeats(self, limit: int) -> tuple[list[Repeat], int]:
         db = self._db
         if db is None:
             return [], 0
@@ -196,3 +213,10 @@ class KeyCheck:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def _explain(exc: sqlite3.Error) -> str:
+    return (
+        f"could not check the keys for repeats in a temporary file ({exc}); "
+        "make room in the temporary directory (TMPDIR) or point TMPDIR elsewhere"
+    )

@@ -197,3 +197,38 @@ def test_validate_and_render_fail_on_a_repeat_found_after_the_file_is_read(
     assert "campaigns/c.yaml:1:" in rendered.stderr
     assert message in rendered.stderr
     assert "1 error(s); nothing rendered" in rendered.stderr
+
+
+def _refuse_temporary_database(*args: object, **kwargs: object) -> sqlite3.Connection:
+    raise sqlite3.OperationalError("unable to open database file")
+
+
+def test_a_temporary_directory_that_cannot_be_written_is_a_located_error_not_a_traceback(
+    repo: PushRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keyindex.sqlite3, "connect", _refuse_temporary_database)
+    write_devices(repo, [f"d{n}" for n in range(1, 12)])
+    repo.campaign("c", emas(**PERSONAL))
+    validated = repo.validate()
+    assert validated.exit_code == 1
+    assert "Traceback" not in validated.output
+    assert (
+        "tasks[0].fan_out.key: could not check the keys for repeats in a temporary file "
+        "(unable to open database file)" in validated.output
+    )
+    assert "[fan-out.duplicate-key]" in validated.output
+
+
+def test_a_disk_filling_up_while_repeats_are_read_refuses_the_plan(
+    repo: PushRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(self: keyindex.KeyCheck, limit: int) -> object:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(keyindex.KeyCheck, "_repeats", full)
+    write_devices(repo, [f"d{n}" for n in range(1, 12)])
+    repo.campaign("c", emas(**PERSONAL))
+    planned = repo.cli("plan", "--now", NOW_TEXT)
+    assert planned.exit_code == 1
+    assert "database or disk is full" in planned.output + planned.stderr
+    assert "Traceback" not in planned.output + planned.stderr
