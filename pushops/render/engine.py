@@ -272,7 +272,7 @@ class Renderer:
         if compiled.fast is not None:
             text = compiled.fast(context)
             if text is not None:
-                return text
+                return _sendable(text)
         template = compiled.template
         budget = self.sandbox.budget
         budget.reset()
@@ -288,6 +288,7 @@ class Renderer:
             text = "".join(parts)
         except Exception as exc:  # every template failure becomes a located diagnostic
             raise explain(exc) from None
+        _sendable(text)
         if total > MAX_OUTPUT_BYTES // 4 and len(text.encode("utf-8")) > MAX_OUTPUT_BYTES:
             raise RenderError("template.too-large", f"the output is over {MAX_OUTPUT_BYTES} bytes")
         return text
@@ -561,6 +562,22 @@ class Renderer:
         finally:
             if keys is not None:
                 keys.close()
+
+
+def _sendable(text: str) -> str:
+    """``text``, if it is text at all: a JSON Lines row (``"\\ud800"``) or a Jinja string
+    literal can hold half of a UTF-16 surrogate pair, which no UTF-8 request, hash or ledger
+    row can carry."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise RenderError(
+                "template.invalid-text",
+                f"the output holds {text[exc.start]!r}, half of a UTF-16 surrogate pair: "
+                "not text, so it cannot be sent",
+            ) from None
+    return text
 
 
 def _bad_key(key: str) -> str | None:
