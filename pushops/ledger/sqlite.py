@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,13 +60,31 @@ class SqliteLedger(Ledger):
                 # (record_pending_many) the fsync is paid once per batch: measured 310 vs 330
                 # calls/s (FULL vs NORMAL, batches of 50 calls of 100 deliveries) - no
                 # reason to trade the guarantee away.
-                conn.execute("PRAGMA journal_mode = WAL")
+                self._use_wal(conn)
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("PRAGMA foreign_keys = ON")
                 self._prepare()
             except BaseException:
                 self.close()
                 raise
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        # Switching to WAL needs the file to itself, and SQLite answers "database is locked"
+        # at once, not through the busy timeout, while another process is creating the same
+        # new ledger (two applies started together on a fresh checkout): wait for it here,
+        # within the same timeout. The mode is kept in the file, so this is a no-op later.
+        deadline = time.monotonic() + self._busy_timeout_s
+        pause = 0.005
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(2 * pause, 0.1)
 
     def close(self) -> None:
         self._file_lock.release()
