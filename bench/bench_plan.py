@@ -68,7 +68,7 @@ from pushops.config import load_config
 from pushops.diagnostics import Report
 from pushops.ledger import SentResult, open_ledger
 from pushops.plan.engine import build_plan
-from pushops.render import load_campaigns
+from pushops.campaign import load_campaigns
 root, target, schema = Path(sys.argv[1]), sys.argv[2], sys.argv[3] or None
 config = load_config(root)
 report = Report()

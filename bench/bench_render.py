@@ -68,7 +68,8 @@ start = time.perf_counter()
 from pushops.compile import compile_calls
 from pushops.config import load_config
 from pushops.diagnostics import Report
-from pushops.render import load_campaigns, render_deliveries
+from pushops.campaign import load_campaigns
+from pushops.render import render_deliveries
 root = Path(sys.argv[1])
 report = Report()
 config = load_config(root)

@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 
-from pushops.diagnostics import Diagnostic, LocatedError
+from pushops.diagnostics import Diagnostic, LocatedError, Report
 from pushops.message_check import surely_valid
 from pushops.schema_errors import iter_explained
 from pushops.schemabuild import MANAGED_FIELDS, MESSAGE_LIST, MESSAGE_META, campaign_schema
@@ -289,3 +289,15 @@ def duplicate_ids(campaigns: list[Campaign]) -> Iterator[Diagnostic]:
             )
         else:
             first[campaign.id] = campaign
+
+
+def load_campaigns(paths: Iterable[Path], root: Path, report: Report) -> list[Campaign]:
+    """The campaigns under ``paths`` (default ``campaigns/``), in file order; problems go to
+    ``report``."""
+    out = []
+    for path in discover(paths, root):
+        campaign, problems = load_campaign(path)
+        report.extend(problems)
+        if campaign is not None:
+            out.append(campaign)
+    return out

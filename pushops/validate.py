@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pushops.campaign import Campaign, Message, discover, duplicate_ids, load_campaign
+from pushops.campaign import Campaign, Message, duplicate_ids, load_campaigns
 from pushops.compile import Delivery, compile_calls
 from pushops.config import Config
 from pushops.diagnostics import Diagnostic, PushopsError, Report
@@ -46,18 +46,14 @@ def check_params(
     params: dict[str, Any],
     now: datetime,
     unchecked: Iterable[str] = (),
-    *,
-    typed: bool = False,
 ) -> list[Diagnostic]:
-    """Provider schema and rules over one message's concrete parameters.
+    """Provider schema and rules over one message's concrete parameters, typed as the tables
+    say (rendered deliveries are; :func:`validate` types a campaign it cannot render).
 
     ``unchecked`` names fields whose values are not concrete yet (still templates): problems
-    located at them are not reported. ``typed``: the values already have the tables' types
-    (rendered deliveries do), so they are not coerced again.
+    located at them are not reported.
     """
     skip = set(unchecked)
-    if not typed:
-        params = coerce_all(params, load_table(campaign.provider).message_params)
     doc = campaign.source
     problems: list[Diagnostic] = []
     scope = campaign.provider
@@ -301,7 +297,7 @@ def _annotated(
         for name in message.params
         if name in message.templated_fields
     }
-    for diagnostic in check_params(campaign, message, delivery.params, now, typed=True):
+    for diagnostic in check_params(campaign, message, delivery.params, now):
         name = next(
             (
                 field_name
@@ -334,27 +330,32 @@ def rendering_environments(campaign: Campaign, config: Config | None) -> list[st
     return chosen
 
 
+def load_checked(
+    paths: Iterable[Path], root: Path, config: Config | None, report: Report
+) -> list[Campaign]:
+    """The campaigns under ``paths`` (default ``campaigns/``); their file-level problems (YAML,
+    structure, unknown app or environment, an id used twice) go to ``report``."""
+    campaigns = load_campaigns(paths, root, report)
+    for campaign in campaigns:
+        report.extend(check_app(campaign, config))
+        report.extend(check_environments(campaign, config))
+    report.extend(duplicate_ids(campaigns))
+    return campaigns
+
+
 def validate(
     paths: Iterable[Path], root: Path, config: Config | None, now: datetime
 ) -> ValidationResult:
     report = Report()
-    campaigns: list[Campaign] = []
+    campaigns = load_checked(paths, root, config, report)
     renderer = Renderer(config, now) if config is not None else None
-    for path in discover(paths, root):
-        campaign, problems = load_campaign(path)
-        report.extend(problems)
-        if campaign is None:
-            continue
-        campaigns.append(campaign)
-        report.extend(check_app(campaign, config))
-        report.extend(check_environments(campaign, config))
+    for campaign in campaigns:
         environments = rendering_environments(campaign, config)
         if renderer is not None and environments:
             report.extend(check_rendered(renderer, campaign, environments, now))
             continue
+        table = load_table(campaign.provider).message_params
         for message in campaign.messages:
-            report.extend(
-                check_params(campaign, message, message.params, now, message.templated_fields)
-            )
-    report.extend(duplicate_ids(campaigns))
+            typed = coerce_all(message.params, table)
+            report.extend(check_params(campaign, message, typed, now, message.templated_fields))
     return ValidationResult(report, campaigns)

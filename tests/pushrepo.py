@@ -12,11 +12,12 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
+from pushops.campaign import load_campaigns
 from pushops.cli import cli
 from pushops.compile import Call, Delivery, compile_calls
 from pushops.config import load_config
 from pushops.diagnostics import Diagnostic, Report
-from pushops.render import load_campaigns, render_deliveries
+from pushops.render import render_deliveries
 
 REPO = Path(__file__).resolve().parents[1]
 NOW_TEXT = "2026-11-22T09:00:00Z"

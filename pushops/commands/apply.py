@@ -27,13 +27,14 @@ from pushops.config import Config, load_config
 from pushops.diagnostics import PushopsError, Report
 from pushops.ledger import Ledger
 from pushops.ledger.locking import default_holder
-from pushops.plan.checks import DeliveryChecker, load_checked
+from pushops.plan.checks import DeliveryChecker
 from pushops.plan.engine import build_plan
 from pushops.plan.mask import mask, secret_values
 from pushops.plan.model import Plan
 from pushops.plan.planfile import check_usable, read_plan
 from pushops.plan.session import git_commit, open_state, parse_duration
 from pushops.plan.text import render_text
+from pushops.validate import load_checked
 
 INTERRUPTED = 130
 
@@ -52,7 +53,7 @@ def _credentials(config: Config, environment: str) -> Any:
 def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_s: float,
                 sandbox: bool) -> Plan:  # fmt: skip
     report = Report()
-    campaigns = load_checked(config.root, config, report)
+    campaigns = load_checked((), config.root, config, report)
     plan = None
     if report.ok:
         checker = DeliveryChecker(now)

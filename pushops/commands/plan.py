@@ -14,7 +14,7 @@ import click
 from pushops.commands._common import now_option, parse_now, project_root
 from pushops.config import load_config
 from pushops.diagnostics import Report
-from pushops.plan.checks import DeliveryChecker, load_checked
+from pushops.plan.checks import DeliveryChecker
 from pushops.plan.engine import build_plan
 from pushops.plan.jsonview import plan_json
 from pushops.plan.markdown import render_markdown
@@ -22,6 +22,7 @@ from pushops.plan.mask import mask, secret_values
 from pushops.plan.planfile import write_plan
 from pushops.plan.session import git_commit, open_state, parse_duration
 from pushops.plan.text import render_text
+from pushops.validate import load_checked
 
 MARGIN_HELP = (
     "Replace or cancel a scheduled push only until this long before it is due "
@@ -107,7 +108,7 @@ def command(
     clock = parse_now(now)
     margin_s = parse_duration(margin, "--margin").total_seconds()
     report = Report()
-    campaigns = load_checked(root, config, report)
+    campaigns = load_checked((), root, config, report)
     if report.ok:
         checker = DeliveryChecker(clock)
         with open_state(config, state, sandbox) as ledger:

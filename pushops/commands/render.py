@@ -15,11 +15,12 @@ from typing import Any
 import click
 import yaml
 
+from pushops.campaign import load_campaigns
 from pushops.commands._common import now_option, parse_now, project_root
 from pushops.compile import Call, compile_calls
 from pushops.config import load_config
 from pushops.diagnostics import Report
-from pushops.render import load_campaigns, render_deliveries
+from pushops.render import render_deliveries
 
 FORMAT_VERSION = 1
 

@@ -11,30 +11,13 @@ apps, environments, duplicate ids) and every render error is still reported, loc
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
-from pushops.campaign import Campaign, discover, duplicate_ids, load_campaign
+from pushops.campaign import Campaign
 from pushops.compile import Call, Delivery
-from pushops.config import Config
-from pushops.diagnostics import Diagnostic, Report
+from pushops.diagnostics import Diagnostic
 from pushops.rules import check_call
-from pushops.validate import check_app, check_environments, check_params
+from pushops.validate import check_params
 from pushops.yamlsource import format_path
-
-
-def load_checked(root: Path, config: Config, report: Report) -> list[Campaign]:
-    """The campaigns under ``campaigns/``; file-level problems go to ``report``."""
-    campaigns: list[Campaign] = []
-    for path in discover((), root):
-        campaign, problems = load_campaign(path)
-        report.extend(problems)
-        if campaign is None:
-            continue
-        campaigns.append(campaign)
-        report.extend(check_app(campaign, config))
-        report.extend(check_environments(campaign, config))
-    report.extend(duplicate_ids(campaigns))
-    return campaigns
 
 
 class DeliveryChecker:

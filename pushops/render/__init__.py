@@ -4,7 +4,6 @@ Public API::
 
     render_deliveries(campaigns, config, environment, now, report, *, check_keys=True)
         -> Iterator[Delivery]
-    load_campaigns(paths, root, report) -> list[Campaign]
     Renderer(config, now).render_campaign(campaign, environment, report) -> Iterator[Delivery]
 
 Modules: ``filters`` (the filters), ``sandbox`` (the bounded environment and the partials
@@ -15,8 +14,7 @@ from pushops.render.engine import (
     RESERVED,
     Renderer,
     RenderError,
-    load_campaigns,
     render_deliveries,
 )
 
-__all__ = ["RESERVED", "RenderError", "Renderer", "load_campaigns", "render_deliveries"]
+__all__ = ["RESERVED", "RenderError", "Renderer", "render_deliveries"]

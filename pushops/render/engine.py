@@ -28,19 +28,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Template, TemplateNotFound, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
 
-from pushops.campaign import (
-    Campaign,
-    LeafPath,
-    Message,
-    discover,
-    load_campaign,
-)
+from pushops.campaign import Campaign, LeafPath, Message
 from pushops.compile.model import (
     Delivery,
     PartialFingerprint,
@@ -523,9 +516,6 @@ class Renderer:
                             f"key {key!r} is also the key of an earlier row; "
                             "each row needs its own key",
                         )
-                except KeyCheckError as exc:
-                    report.add(located(("fan_out", "key"), "fan-out.duplicate-key", str(exc)))
-                    return
                 except RenderError as exc:
                     where = f"row {row.number} ({relative}:{row.line})"
                     report.add(located(at, exc.rule, f"{exc.message} in {where}"))
@@ -535,11 +525,7 @@ class Renderer:
                 yield delivery(params, key, (relative, row.line), group, printing(params))
             # Every row read has been checked against the keys in memory; the rest is on disk.
             if keys is not None:
-                try:
-                    found, total = keys.repeats(MAX_ROW_ERRORS - errors)
-                except KeyCheckError as exc:
-                    report.add(located(("fan_out", "key"), "fan-out.duplicate-key", str(exc)))
-                    return
+                found, total = keys.repeats(MAX_ROW_ERRORS - errors)
                 for repeat in found:
                     report.add(
                         located(
@@ -559,6 +545,8 @@ class Renderer:
                             "row's key",
                         )
                     )
+        except KeyCheckError as exc:  # its temporary file failed: the keys are unchecked
+            report.add(located(("fan_out", "key"), "fan-out.duplicate-key", str(exc)))
         finally:
             if keys is not None:
                 keys.close()
@@ -611,15 +599,3 @@ def render_deliveries(
     renderer = Renderer(config, now, check_keys=check_keys)
     for campaign in campaigns:
         yield from renderer.render_campaign(campaign, environment, report)
-
-
-def load_campaigns(paths: Iterable[Path], root: Path, report: Report) -> list[Campaign]:
-    """The campaigns under ``paths`` (default ``campaigns/``), in file order; problems go to
-    ``report``."""
-    out = []
-    for path in discover(paths, root):
-        campaign, problems = load_campaign(path)
-        report.extend(problems)
-        if campaign is not None:
-            out.append(campaign)
-    return out

@@ -11,10 +11,11 @@ from typing import ClassVar
 
 import pytest
 
+from pushops.campaign import load_campaigns
 from pushops.compile import Delivery
 from pushops.config import load_config
 from pushops.diagnostics import Report
-from pushops.render import engine, keyindex, load_campaigns, render_deliveries
+from pushops.render import engine, keyindex, render_deliveries
 from tests.render.conftest import NOW, NOW_TEXT, PushRepo, emas
 
 LIMIT = 4
