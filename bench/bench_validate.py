@@ -40,7 +40,7 @@ from pathlib import Path
 
 start = time.perf_counter()
 from pushops.config import load_config
-from pushops.validate import validate
+from pushops.check.validate import validate
 root = Path(sys.argv[1])
 result = validate([], root, load_config(root), datetime(2026, 11, 22, 9, tzinfo=timezone.utc))
 elapsed = time.perf_counter() - start

@@ -1,4 +1,5 @@
-"""Campaign files: find them, read them, and check their structure against the authoring schema.
+"""Campaign files: find them, read them into Campaigns (their structure checked on the way by
+pushops.check.structure against the authoring schema).
 
 A campaign is plain data with its source document kept alongside, so every later stage can
 point back at the line and column a value came from.
@@ -7,34 +8,18 @@ point back at the line and column a value came from.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
+from pushops.check.structure import check_structure, duplicate_message_ids
 from pushops.diagnostics import Diagnostic, LocatedError, Report
-from pushops.message_check import surely_valid
-from pushops.schema_errors import iter_explained
-from pushops.schemabuild import MANAGED_FIELDS, MESSAGE_LIST, MESSAGE_META, campaign_schema
-from pushops.tables import PROVIDERS, load_table
+from pushops.schemas import MANAGED_FIELDS, MESSAGE_LIST, MESSAGE_META
 from pushops.yamlsource import SourceDocument, load_file
 
 CAMPAIGN_DIR = "campaigns"
-_ID = re.compile(MESSAGE_META["id"]["pattern"])
 SUFFIXES = (".yaml", ".yml")
-CAMPAIGN_KEYS = (
-    "id",
-    "revision",
-    "app",
-    "description",
-    "environments",
-    "vars",
-    *MESSAGE_LIST.values(),
-)
 
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
@@ -126,85 +111,6 @@ def discover(paths: Iterable[Path], root: Path) -> list[Path]:
     return sorted(set(found))
 
 
-@cache
-def _skeleton_validator() -> jsonschema.Draft202012Validator:
-    """The campaign schema with messages checked only for being mappings: their fields are
-    checked per provider (after rendering), so each problem is reported once."""
-    schema = campaign_schema({p: load_table(p) for p in PROVIDERS})
-    for provider, key in MESSAGE_LIST.items():
-        schema["properties"][key]["items"] = {"type": "object"}
-        del schema["$defs"][f"{provider}Message"]
-    return jsonschema.Draft202012Validator(schema)
-
-
-@cache
-def _meta_validator() -> jsonschema.Draft202012Validator:
-    schema = {
-        "type": "object",
-        "required": ["id"],
-        "properties": MESSAGE_META,
-        "$defs": {"fanOut": campaign_schema({})["$defs"]["fanOut"]},
-    }
-    return jsonschema.Draft202012Validator(schema)
-
-
-@cache
-def _skeleton_surely_valid() -> Callable[[Any], bool]:
-    check = surely_valid(_skeleton_validator().schema)
-    return check if check is not None else lambda data: False
-
-
-def _check(doc: SourceDocument) -> list[Diagnostic]:
-    problems: list[Diagnostic] = []
-    # Most files are well formed: jsonschema (and its explanations) only for the rest.
-    verdicts = (
-        ()
-        if _skeleton_surely_valid()(doc.data)
-        else iter_explained(_skeleton_validator(), doc.data, "campaign", CAMPAIGN_KEYS)
-    )
-    for path, message, rule, key in verdicts:
-        if rule == "campaign.structure":
-            message = (
-                "a campaign has either `tasks` (EMAS MassPush) or `broadcasts` (mPaaS), "
-                "not both or neither"
-            )
-        problems.append(doc.diagnostic(path, message, rule, key=key))
-    for key in MESSAGE_LIST.values():
-        items = doc.data.get(key)
-        for index, item in enumerate(items if isinstance(items, list) else []):
-            if not isinstance(item, dict):
-                continue
-            meta = {k: v for k, v in item.items() if k in MESSAGE_META}
-            if len(meta) == 1 and isinstance(meta.get("id"), str) and _ID.match(meta["id"]):
-                continue  # the common case, decided without jsonschema's per-call overhead
-            for path, message, rule, is_key in iter_explained(
-                _meta_validator(), meta, "campaign", MESSAGE_META
-            ):
-                problems.append(doc.diagnostic((key, index, *path), message, rule, key=is_key))
-    return problems
-
-
-def _message_ids(doc: SourceDocument, key: str, items: list[Any]) -> list[Diagnostic]:
-    seen: dict[str, int] = {}
-    problems = []
-    for index, item in enumerate(items):
-        ident = item.get("id") if isinstance(item, dict) else None
-        if not isinstance(ident, str):
-            continue
-        if ident in seen:
-            first = doc.position((key, seen[ident], "id"))[0]
-            problems.append(
-                doc.diagnostic(
-                    (key, index, "id"),
-                    f"message id {ident!r} is used twice in this campaign (first at line {first})",
-                    "campaign.duplicate-message-id",
-                )
-            )
-        else:
-            seen[ident] = index
-    return problems
-
-
 def load_campaign(path: Path) -> tuple[Campaign | None, list[Diagnostic]]:
     """Read one campaign file. Structural problems come back as diagnostics; the campaign is
     None when it is too broken to go further."""
@@ -219,7 +125,7 @@ def load_campaign(path: Path) -> tuple[Campaign | None, list[Diagnostic]]:
                 (), "a campaign file must be a mapping (id, app, tasks ...)", "campaign.structure"
             )
         ]
-    problems = _check(doc)
+    problems = check_structure(doc)
     data = doc.data
     provider = next((p for p, key in MESSAGE_LIST.items() if key in data), None)
     if provider is None or any(
@@ -232,7 +138,7 @@ def load_campaign(path: Path) -> tuple[Campaign | None, list[Diagnostic]]:
     items = data.get(list_key)
     if not isinstance(items, list):
         return None, problems
-    problems.extend(_message_ids(doc, list_key, items))
+    problems.extend(duplicate_message_ids(doc, list_key, items))
     managed = MANAGED_FIELDS[provider]
     messages = []
     for index, item in enumerate(items):

@@ -16,6 +16,11 @@ import yaml
 PROVIDERS = ("emas", "mpaas")
 TABLE_FILES = {"emas": "emas-masspush.yaml", "mpaas": "mpaas-pushbroadcast.yaml"}
 
+# MassPush: PushTasks a call may carry, and the ceiling on tasks x the widest TargetValue list
+# ("parent x child <= 10000"; read as the stricter of its two readings).
+MASS_PUSH_MAX_TASKS = 100
+CALL_SIZE_LIMIT = 10_000
+
 
 def schemas_dir() -> Path:
     """The ``schemas/`` folder: the repository's in a checkout, the packaged copy in a wheel."""

@@ -27,7 +27,7 @@ from pushops.apply.gateway import FAILED, INTERRUPTED, SENT, Gateway, Outcome, p
 from pushops.ledger import Call, Ledger
 from pushops.ledger import Delivery as Record
 from pushops.providers.errors import ProviderError
-from pushops.rules.timeutil import parse_api_time
+from pushops.timeutil import parse_api_time
 
 IDEMPOTENCY_WINDOW = timedelta(minutes=15)
 SKEW = timedelta(minutes=1)

@@ -21,6 +21,7 @@ from pushops.apply.engine import Applier, Summary
 from pushops.apply.gateway import Gateway
 from pushops.apply.progress import Progress
 from pushops.apply.recovery import Recoverer
+from pushops.check.validate import load_checked
 from pushops.commands._common import parse_now, project_root
 from pushops.commands.plan import print_diagnostics, shared_options
 from pushops.config import Config, load_config
@@ -34,7 +35,6 @@ from pushops.plan.model import Plan
 from pushops.plan.planfile import check_usable, read_plan
 from pushops.plan.session import git_commit, open_state, parse_duration
 from pushops.plan.text import render_text
-from pushops.validate import load_checked
 
 INTERRUPTED = 130
 

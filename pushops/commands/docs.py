@@ -24,7 +24,7 @@ def command() -> None:
 )
 def build(check: bool, docs_dir: Path | None) -> int:
     """Regenerate docs/reference/*.md and the generated tables of docs/errors.md."""
-    from pushops import docsgen  # imports the rules and tables: only when asked
+    from pushops.build import docs as docsgen  # imports the rules and tables: only when asked
 
     return build_generated(
         check,

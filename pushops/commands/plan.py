@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from pushops.check.validate import load_checked
 from pushops.commands._common import now_option, parse_now, project_root
 from pushops.config import load_config
 from pushops.diagnostics import Report
@@ -22,7 +23,6 @@ from pushops.plan.mask import mask, secret_values
 from pushops.plan.planfile import write_plan
 from pushops.plan.session import git_commit, open_state, parse_duration
 from pushops.plan.text import render_text
-from pushops.validate import load_checked
 
 MARGIN_HELP = (
     "Replace or cancel a scheduled push only until this long before it is due "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pushops import schemabuild
+from pushops.build import schemas as schema_files
 from pushops.commands._common import build_generated
 
 
@@ -29,6 +29,6 @@ def build(check: bool, schemas_dir: Path | None) -> int:
         check,
         "schemas",
         "the parameter tables",
-        lambda: schemabuild.drift(schemas_dir),
-        lambda: schemabuild.write_all(schemas_dir),
+        lambda: schema_files.drift(schemas_dir),
+        lambda: schema_files.write_all(schemas_dir),
     )

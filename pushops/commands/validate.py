@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from pushops.check.validate import validate
 from pushops.commands._common import (
     emit_json,
     format_option,
@@ -14,7 +15,6 @@ from pushops.commands._common import (
     parse_now,
     project_root,
 )
-from pushops.validate import validate
 
 
 @click.command("validate")

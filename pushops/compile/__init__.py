@@ -46,8 +46,7 @@ from pushops.compile.model import (
 from pushops.compile.wire import serialise_params
 from pushops.config import App, Config
 from pushops.diagnostics import PushopsError
-from pushops.rules.emas import CALL_SIZE_LIMIT
-from pushops.tables import load_table
+from pushops.tables import CALL_SIZE_LIMIT, MASS_PUSH_MAX_TASKS, load_table
 
 __all__ = [
     "MAX_OPEN_GROUPS",
@@ -65,7 +64,7 @@ __all__ = [
 ]
 
 MAX_TARGETS = 1000  # TargetValue entries per PushTask
-MAX_TASKS = 100  # PushTasks per MassPush call
+MAX_TASKS = MASS_PUSH_MAX_TASKS  # PushTasks per MassPush call
 MAX_OPEN_GROUPS = 10_000
 MSGKEY_LENGTH = 32
 LEGACY_MPAAS = "2019-08-21"

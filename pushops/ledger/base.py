@@ -59,6 +59,7 @@ from pushops.ledger.records import (
     LockInfo,
     SentResult,
 )
+from pushops.ledger.storage import Tx, chunks
 
 log = logging.getLogger("pushops.ledger")
 
@@ -68,38 +69,6 @@ STREAM_BATCH = 2000
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class Tx:
-    """A cursor inside one transaction that speaks ``?`` placeholders on every backend."""
-
-    __slots__ = ("_cur", "_fix")
-
-    def __init__(self, cursor: Any, fix: Callable[[str], str]) -> None:
-        self._cur = cursor
-        self._fix = fix
-
-    def execute(self, query: str, params: Sequence[Any] = ()) -> int:
-        self._cur.execute(self._fix(query), params)
-        return int(self._cur.rowcount)
-
-    def executemany(self, query: str, rows: Iterable[Sequence[Any]]) -> None:
-        rows = list(rows)
-        if rows:
-            self._cur.executemany(self._fix(query), rows)
-
-    def one(self, query: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        self._cur.execute(self._fix(query), params)
-        row: tuple[Any, ...] | None = self._cur.fetchone()
-        return row
-
-    def all(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self._cur.execute(self._fix(query), params)
-        return list(self._cur.fetchall())
-
-    @property
-    def raw(self) -> Any:
-        return self._cur
 
 
 class Ledger(ABC):
@@ -130,7 +99,7 @@ class Ledger(ABC):
         """A clear ledger error for a driver error, or None to let it through."""
 
     @abstractmethod
-    def _stream(self, tx: Tx, query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    def stream_rows(self, tx: Tx, query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         """Rows of ``query`` inside ``tx``, fetched in batches rather than all at once."""
 
     @abstractmethod
@@ -159,7 +128,7 @@ class Ledger(ABC):
     def _revoke(self, info: LockInfo) -> None:
         """Take the lock away from a live holder, as far as the backend can."""
 
-    def _insert(
+    def insert_rows(
         self, tx: Tx, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
     ) -> None:
         """Insert many rows; a backend may have a faster bulk path (PostgreSQL: COPY)."""
@@ -168,20 +137,20 @@ class Ledger(ABC):
             flat = [value for row in chunk for value in row]
             tx.execute(sql.insert_rows(table, columns, len(chunk)), flat)
 
-    def _member(self, values: Sequence[Any]) -> Iterator[tuple[str, Sequence[Any]]]:
+    def member_tests(self, values: Sequence[Any]) -> Iterator[tuple[str, Sequence[Any]]]:
         """Membership tests over ``values``, as (``IN (?, ...)``, its parameters) per chunk.
 
         PostgreSQL has a faster way (one array parameter); see its override.
         """
-        for chunk in batch.chunks(values, sql.KEYS_CHUNK):
+        for chunk in chunks(values, sql.KEYS_CHUNK):
             yield sql.member(len(chunk)), chunk
 
-    def _current_of_keys(self, keys: Sequence[str]) -> Iterator[tuple[str, Sequence[Any]]]:
+    def current_of_keys(self, keys: Sequence[str]) -> Iterator[tuple[str, Sequence[Any]]]:
         """Queries (with their parameters) for the current (key, generation, status) of keys."""
-        for test, params in self._member(keys):
+        for test, params in self.member_tests(keys):
             yield sql.CURRENT_OF_KEYS.format(test), params
 
-    def _set_message_ids(
+    def set_message_ids(
         self, tx: Tx, rows: Sequence[tuple[str, int, str | None]], stamp: str | None
     ) -> None:
         """Mark the (call id, position, MessageId) ``rows`` sent, each with its MessageId.
@@ -262,6 +231,10 @@ class Ledger(ABC):
 
     def _read(self) -> Any:
         return self._transaction(self._BEGIN_READ)
+
+    def bulk_load(self) -> Any:
+        """A write transaction that leaves the serial alone: import keeps the export's."""
+        return self._transaction(self._BEGIN_WRITE)
 
     # ------------------------------------------------------------------ schema
 
@@ -371,7 +344,7 @@ class Ledger(ABC):
         return KeyHistory(key, [row_delivery(r) for r in rows]) if rows else None
 
     @contextmanager
-    def _snapshot(self) -> Iterator[Tx]:
+    def snapshot(self) -> Iterator[Tx]:
         """A read transaction held open while the caller consumes a stream from it."""
         with self._read() as tx:
             self._streams += 1
@@ -383,8 +356,8 @@ class Ledger(ABC):
     def _rows(
         self, query: str, params: Sequence[Any], decode: Callable[[tuple[Any, ...]], Any]
     ) -> Iterator[Any]:
-        with self._snapshot() as tx:
-            for row in self._stream(tx, query, params):
+        with self.snapshot() as tx:
+            for row in self.stream_rows(tx, query, params):
                 yield decode(row)
 
     # ------------------------------------------------------------------ export / import

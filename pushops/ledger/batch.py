@@ -10,10 +10,10 @@ writing anything, and any failure rolls the whole batch back, so a batch is all 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from pushops.ledger import sql
 from pushops.ledger.codec import (
@@ -37,18 +37,10 @@ from pushops.ledger.records import (
     FailedResult,
     SentResult,
 )
-
-if TYPE_CHECKING:
-    from pushops.ledger.base import Ledger, Tx
+from pushops.ledger.storage import Storage, Tx, chunks
 
 PendingItem = tuple[Call, Sequence[Delivery]]
-T = TypeVar("T")
 SHOWN = 5  # offending keys or calls named in a message; the count says how many in all
-
-
-def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _shown(names: list[str]) -> str:
@@ -90,15 +82,15 @@ def _unique_ids(call_ids: list[str], doing: str) -> None:
         raise ValueError(f"a call appears twice in one batch to {doing}")
 
 
-def _statuses(ledger: Ledger, tx: Tx, call_ids: Sequence[str]) -> dict[str, str]:
+def _statuses(ledger: Storage, tx: Tx, call_ids: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
-    for test, params in ledger._member(call_ids):
+    for test, params in ledger.member_tests(call_ids):
         for call_id, status in tx.all(sql.CALL_STATUSES_OF.format(test), params):
             found[call_id] = status
     return found
 
 
-def check_unsettled(ledger: Ledger, tx: Tx, call_ids: list[str], doing: str) -> None:
+def check_unsettled(ledger: Storage, tx: Tx, call_ids: list[str], doing: str) -> None:
     """Every call exists and may still be settled: pending, or unknown (recovery learnt)."""
     found = _statuses(ledger, tx, call_ids)
     missing = [c for c in call_ids if c not in found]
@@ -111,10 +103,10 @@ def check_unsettled(ledger: Ledger, tx: Tx, call_ids: list[str], doing: str) -> 
         )
 
 
-def current_generations(ledger: Ledger, tx: Tx, keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+def current_generations(ledger: Storage, tx: Tx, keys: Sequence[str]) -> dict[str, tuple[int, str]]:
     """The current generation and status of each key that has one."""
     found: dict[str, tuple[int, str]] = {}
-    for query, params in ledger._current_of_keys(keys):
+    for query, params in ledger.current_of_keys(keys):
         for key, generation, status in tx.all(query, params):
             found[key] = (int(generation), status)
     return found
@@ -123,7 +115,7 @@ def current_generations(ledger: Ledger, tx: Tx, keys: Sequence[str]) -> dict[str
 # ---------------------------------------------------------------- the writes
 
 
-def write_pending(ledger: Ledger, tx: Tx, items: Sequence[PendingItem], now: datetime) -> None:
+def write_pending(ledger: Storage, tx: Tx, items: Sequence[PendingItem], now: datetime) -> None:
     """Write calls and their deliveries ahead of sending them (see record_pending_many)."""
     call_ids = [c.call_id for c, _ in items]
     existing = _statuses(ledger, tx, call_ids)
@@ -151,11 +143,11 @@ def write_pending(ledger: Ledger, tx: Tx, items: Sequence[PendingItem], now: dat
         for index, d in enumerate(deliveries):
             generation = previous[d.key][0] + 1 if d.key in previous else 1
             delivery_rows.append(pending_delivery_row(d, call, index, stamp, generation))
-    ledger._insert(tx, "calls", CALL_COLUMNS, call_rows)
+    ledger.insert_rows(tx, "calls", CALL_COLUMNS, call_rows)
     if previous:
-        for test, params in ledger._member(list(previous)):
+        for test, params in ledger.member_tests(list(previous)):
             tx.execute(sql.RETIRE_CURRENT.format(test), params)
-    ledger._insert(tx, "deliveries", DELIVERY_COLUMNS, delivery_rows)
+    ledger.insert_rows(tx, "deliveries", DELIVERY_COLUMNS, delivery_rows)
 
 
 def _update_from(
@@ -167,14 +159,14 @@ def _update_from(
 
 
 def _settle_rest(
-    ledger: Ledger, tx: Tx, call_ids: list[str], status: str, params: Sequence[Any]
+    ledger: Storage, tx: Tx, call_ids: list[str], status: str, params: Sequence[Any]
 ) -> None:
-    for test, members in ledger._member(call_ids):
+    for test, members in ledger.member_tests(call_ids):
         query = sql.DELIVERIES_OF_CALLS.format(status=status, calls=test)
         tx.execute(query, [*params, *members])
 
 
-def write_sent(ledger: Ledger, tx: Tx, results: Sequence[SentResult], now: datetime) -> None:
+def write_sent(ledger: Storage, tx: Tx, results: Sequence[SentResult], now: datetime) -> None:
     """Settle calls as sent (see record_sent_many)."""
     call_ids = [r.call_id for r in results]
     _unique_ids(call_ids, "record as sent")
@@ -190,11 +182,11 @@ def write_sent(ledger: Ledger, tx: Tx, results: Sequence[SentResult], now: datet
         for r in results
         for position, message_id in sorted(r.message_ids.items())
     ]
-    ledger._set_message_ids(tx, ids, stamp)
+    ledger.set_message_ids(tx, ids, stamp)
     _settle_rest(ledger, tx, call_ids, sql.SENT_STATUS, (stamp,))
 
 
-def write_failed(ledger: Ledger, tx: Tx, results: Sequence[FailedResult], now: datetime) -> None:
+def write_failed(ledger: Storage, tx: Tx, results: Sequence[FailedResult], now: datetime) -> None:
     """Settle calls as failed (see record_failed_many)."""
     call_ids = [r.call_id for r in results]
     _unique_ids(call_ids, "record as failed")

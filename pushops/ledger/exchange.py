@@ -18,14 +18,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pushops.ledger import sql
 from pushops.ledger.codec import CALL_COLUMNS, DELIVERY_COLUMNS, json_text, text_json, time_text
 from pushops.ledger.errors import ImportFormatError, LedgerConflictError
-
-if TYPE_CHECKING:
-    from pushops.ledger.base import Ledger
+from pushops.ledger.storage import Storage
 
 FORMAT = "pushops-ledger"
 FORMAT_VERSION = 1
@@ -54,8 +52,8 @@ def _record(kind: str, fields: tuple[str, ...], row: tuple[Any, ...]) -> str:
     return _line(obj)
 
 
-def export_lines(ledger: Ledger) -> Iterator[str]:
-    with ledger._snapshot() as tx:
+def export_lines(ledger: Storage) -> Iterator[str]:
+    with ledger.snapshot() as tx:
         meta = tx.one(sql.META)
         version = tx.one(sql.SCHEMA_VERSION)
         assert meta is not None and version is not None
@@ -70,10 +68,10 @@ def export_lines(ledger: Ledger) -> Iterator[str]:
             }
         )
         counts = {"calls": 0, "deliveries": 0}
-        for row in ledger._stream(tx, sql.ALL_CALLS, ()):
+        for row in ledger.stream_rows(tx, sql.ALL_CALLS, ()):
             counts["calls"] += 1
             yield _record("call", _CALL_FIELDS, row)
-        for row in ledger._stream(tx, sql.ALL_DELIVERIES, ()):
+        for row in ledger.stream_rows(tx, sql.ALL_DELIVERIES, ()):
             counts["deliveries"] += 1
             yield _record("delivery", _DELIVERY_FIELDS, row)
         yield _line({"kind": "end", **counts})
@@ -116,7 +114,7 @@ def _parse(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, obj
 
 
-def import_lines(ledger: Ledger, lines: Iterable[str]) -> None:
+def import_lines(ledger: Storage, lines: Iterable[str]) -> None:
     records = _parse(lines)
     first = next(records, None)
     if first is None or first[1].get("kind") != FORMAT:
@@ -128,7 +126,7 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> None:
             f"{FORMAT_VERSION} this pushops reads"
         )
     # Lock rows and schema history are local to a store; lineage, serial and records move.
-    with ledger._transaction(ledger._BEGIN_WRITE) as tx:
+    with ledger.bulk_load() as tx:
         existing = tx.one(sql.COUNT_RECORDS)
         if existing is not None and existing[0]:
             raise LedgerConflictError(
@@ -151,13 +149,13 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> None:
             if kind not in tables:
                 raise ImportFormatError(f"line {number}: unknown record kind {kind!r}")
             if batch and (kind != batch_kind or len(batch) >= BATCH):
-                ledger._insert(tx, tables[batch_kind], _COLUMNS[batch_kind], batch)
+                ledger.insert_rows(tx, tables[batch_kind], _COLUMNS[batch_kind], batch)
                 batch = []
             batch_kind = kind
             batch.append(_row(number, obj, fields[kind]))
             counts[kind] += 1
         if batch:
-            ledger._insert(tx, tables[batch_kind], _COLUMNS[batch_kind], batch)
+            ledger.insert_rows(tx, tables[batch_kind], _COLUMNS[batch_kind], batch)
         if end is None:
             raise ImportFormatError("the export is truncated: no end line; nothing imported")
         said = (end[1].get("calls"), end[1].get("deliveries"))

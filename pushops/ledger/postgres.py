@@ -19,7 +19,7 @@ from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pushops.ledger import sql
-from pushops.ledger.base import STREAM_BATCH, Clock, Ledger, Tx
+from pushops.ledger.base import STREAM_BATCH, Clock, Ledger
 from pushops.ledger.errors import (
     LedgerConflictError,
     LedgerCorruptError,
@@ -27,6 +27,7 @@ from pushops.ledger.errors import (
     LedgerUnavailableError,
 )
 from pushops.ledger.records import LockInfo
+from pushops.ledger.storage import Tx
 
 DEFAULT_SCHEMA = "pushops"
 # SQLSTATE classes of a lost session: 08 connection exception, 57 operator intervention
@@ -174,7 +175,7 @@ class PostgresLedger(Ledger):
             )
         return LedgerError(f"PostgreSQL ledger {self.location}: {text}")
 
-    def _stream(self, tx: Tx, query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    def stream_rows(self, tx: Tx, query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         # A server-side cursor: rows arrive in batches, memory stays flat for any ledger size.
         assert self._conn is not None
         self._stream_count += 1
@@ -183,7 +184,7 @@ class PostgresLedger(Ledger):
             cursor.execute(_percent_s(query), params)
             yield from cursor
 
-    def _insert(
+    def insert_rows(
         self, tx: Tx, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
     ) -> None:
         # COPY: about four times faster than a multi-row INSERT for a call's 100 deliveries.
@@ -201,12 +202,12 @@ class PostgresLedger(Ledger):
         # about twice the size on disk. A ledger created before this keeps the default.
         tx.execute("ALTER TABLE deliveries SET (fillfactor = 50)")
 
-    def _member(self, values: Sequence[Any]) -> Iterator[tuple[str, Sequence[Any]]]:
+    def member_tests(self, values: Sequence[Any]) -> Iterator[tuple[str, Sequence[Any]]]:
         # One array parameter for any number of values: one statement per batch, and no
         # query text with thousands of placeholders for psycopg to split and the server to parse.
         yield "= ANY(?)", [list(values)]
 
-    def _current_of_keys(self, keys: Sequence[str]) -> Iterator[tuple[str, Sequence[Any]]]:
+    def current_of_keys(self, keys: Sequence[str]) -> Iterator[tuple[str, Sequence[Any]]]:
         # One index probe per key, whatever the statistics say: with ``key = ANY`` (or a
         # plain join) the planner, misled by a table that grew since its last ANALYZE,
         # scanned every current delivery instead (40 ms a batch of 5,000 keys, growing with
@@ -214,7 +215,7 @@ class PostgresLedger(Ledger):
         # such a join.
         yield _CURRENT_OF_KEYS, [list(keys)]
 
-    def _set_message_ids(
+    def set_message_ids(
         self, tx: Tx, rows: Sequence[tuple[str, int, str | None]], stamp: str | None
     ) -> None:
         if not rows:

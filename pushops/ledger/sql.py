@@ -66,7 +66,7 @@ CALL_UNKNOWN = "UPDATE calls SET status = 'unknown', updated_at = ? WHERE call_i
 CALL_ATTEMPT = "UPDATE calls SET attempts = attempts + 1, updated_at = ? WHERE call_id = ?"
 # Batched settling (record_sent_many, record_failed_many): one statement per chunk of calls,
 # each row's own values joined in from ``v`` (see with_values).
-# {}: a membership test from Ledger._member ("IN (?, ...)" or "= ANY(?)").
+# {}: a membership test from Ledger.member_tests ("IN (?, ...)" or "= ANY(?)").
 CALL_STATUSES_OF = "SELECT call_id, status FROM calls WHERE call_id {}"
 SENT_VALUES = ("call_id", "response", "request_id")
 CALLS_SENT_FROM = (
@@ -87,13 +87,13 @@ CALL_SETTLE = (
 # --- deliveries of a call, as the call settles (only those not settled one by one already)
 CALL_DELIVERIES = f"{DELIVERY_SELECT} WHERE call_id = ? AND is_current = 1 ORDER BY position"
 SENT_STATUS = "CASE WHEN due_at IS NULL THEN 'sent' ELSE 'scheduled' END"
-# The positions the provider answered for: status and MessageId (Ledger._set_message_ids) ...
+# The positions the provider answered for: status and MessageId (Ledger.set_message_ids) ...
 DELIVERY_SENT = (
     f"UPDATE deliveries SET status = {SENT_STATUS}, message_id = ?, updated_at = ?"
     f" WHERE call_id = ? AND position = ? AND is_current = 1 AND status IN {UNSETTLED_IN}"
 )
 # ... then whatever of the calls is still unsettled (positions without a MessageId).
-# {status}: SENT_STATUS or a placeholder; {calls}: a membership test from Ledger._member.
+# {status}: SENT_STATUS or a placeholder; {calls}: a membership test from Ledger.member_tests.
 DELIVERIES_OF_CALLS = (
     "UPDATE deliveries SET status = {status}, updated_at = ?"
     f" WHERE call_id {{calls}} AND is_current = 1 AND status IN {UNSETTLED_IN}"
@@ -112,7 +112,7 @@ CALL_DELIVERED = (
 )
 
 # --- deliveries by key
-# {}: a membership test from Ledger._member.
+# {}: a membership test from Ledger.member_tests.
 CURRENT_OF_KEYS = "SELECT key, generation, status FROM deliveries WHERE is_current = 1 AND key {}"
 RETIRE_CURRENT = "UPDATE deliveries SET is_current = 0 WHERE is_current = 1 AND key {}"
 CURRENT_BY_ENV = f"{DELIVERY_SELECT} WHERE environment = ? AND is_current = 1 ORDER BY key"

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pushops.ledger.base import STREAM_BATCH, Clock, Ledger, Tx
+from pushops.ledger.base import STREAM_BATCH, Clock, Ledger
 from pushops.ledger.errors import (
     LedgerBusyError,
     LedgerConflictError,
@@ -22,6 +22,7 @@ from pushops.ledger.errors import (
 )
 from pushops.ledger.locking import FileLock
 from pushops.ledger.records import LockInfo
+from pushops.ledger.storage import Tx
 
 _CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
@@ -121,7 +122,7 @@ class SqliteLedger(Ledger):
             )
         return LedgerError(f"SQLite ledger {self.location}: {text}")
 
-    def _stream(self, tx: Tx, query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    def stream_rows(self, tx: Tx, query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         cursor = tx.raw
         cursor.arraysize = STREAM_BATCH
         cursor.execute(query, params)

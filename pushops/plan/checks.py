@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from pushops.campaign import Campaign
+from pushops.check.rules import check_call
+from pushops.check.validate import check_params
 from pushops.compile import Call, Delivery
 from pushops.diagnostics import Diagnostic
-from pushops.rules import check_call
-from pushops.validate import check_params
 from pushops.yamlsource import format_path
 
 

@@ -52,7 +52,7 @@ from pushops.plan.model import (
     PlannedDelivery,
 )
 from pushops.render import render_deliveries
-from pushops.rules.timeutil import from_epoch_ms
+from pushops.timeutil import from_epoch_ms
 
 DEFAULT_MARGIN_S = 300.0  # replace/cancel a scheduled push only until 5 minutes before it
 MAX_DIFFS = 1000  # field-level diffs computed per plan (each reads one ledger record)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pushops.plan.findings import Finding
+
 SEND = "send"
 NOOP = "no-op"
 BLOCKED = "blocked"
@@ -103,6 +105,8 @@ class Plan:
     cancels: list[PlannedCancel] = field(default_factory=list)
     # Calls an interrupted run left pending: apply settles them before anything else.
     resolves: list[str] = field(default_factory=list)
+    # What the checks of the plan as a whole found (policies, vendor limits), every level.
+    findings: list[Finding] = field(default_factory=list)
 
     def counts(self) -> Counter[str]:
         return Counter(a.action for a in self.actions)

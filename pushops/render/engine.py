@@ -49,8 +49,8 @@ from pushops.render.fastpath import shortcut
 from pushops.render.filters import FilterError
 from pushops.render.keyindex import KeyCheck, KeyCheckError
 from pushops.render.sandbox import MAX_OUTPUT_BYTES, BudgetError, Sandbox
-from pushops.rules.timeutil import MPAAS_DAY_ZONE, from_epoch_ms, parse_api_time
 from pushops.tables import Param, load_table
+from pushops.timeutil import MPAAS_DAY_ZONE, from_epoch_ms, parse_api_time
 from pushops.yamlsource import format_path
 
 RESERVED = ("campaign", "environment", "app", "now", "row")

@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pushops.rules.timeutil import API_FORMAT, MPAAS_DAY_ZONE
+from pushops.timeutil import API_FORMAT, MPAAS_DAY_ZONE
 
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 # Arithmetic far outside any push's life is a mistake, and huge values would overflow datetime.

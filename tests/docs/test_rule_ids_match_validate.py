@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pushops import docsgen
+from pushops.build import docs as docsgen
 from pushops.cli import cli
 from pushops.tables import load_table
 

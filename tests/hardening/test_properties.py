@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plan.support import AKID, CONFIG, SECRET, Project, base_env
 
+from pushops.check.rules.emas import CALL_SIZE_LIMIT
+from pushops.check.validate import validate
 from pushops.compile import MAX_TARGETS, MAX_TASKS, Call, Delivery, compile_calls, fingerprint
 from pushops.config import load_config
 from pushops.emulator import Emulator
-from pushops.rules.emas import CALL_SIZE_LIMIT
-from pushops.validate import validate
 from tests.pushrepo import EMAS_TASK, MPAAS_BROADCAST, NOW, NOW_TEXT, REPO, PushRepo
 
 BOUNDED = settings(

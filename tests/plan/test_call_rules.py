@@ -1,4 +1,4 @@
-"""plan checks the calls it will send against the call-scope rules (pushops.rules.check_call),
+"""plan checks the calls it will send against the call-scope rules (pushops.check.rules.check_call),
 reporting each problem at the campaign's message, as validate does.
 
 The compiler is built to stay inside those rules, so the rules are plan's guard against the

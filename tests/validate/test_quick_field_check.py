@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pushops.campaign import _skeleton_validator
-from pushops.message_check import checker, surely_valid
+from pushops.check.schema import checker, surely_valid
+from pushops.check.structure import _skeleton_validator
 
 PROVIDERS = ("emas", "mpaas")
 SCALARS = st.one_of(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import pushops.validate as validate_module
+import pushops.check.validate as validate_module
 from pushops.config import load_config
 from pushops.render import Renderer
 from tests.pushrepo import EMAS_TASK, MPAAS_BROADCAST, PushRepo

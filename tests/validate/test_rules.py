@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from pushops.rules import REGISTRY, RuleContext, check_call, check_message
-from pushops.rules.limits import kebab
+from pushops.check.rules import REGISTRY, RuleContext, check_call, check_message
+from pushops.check.rules.limits import kebab
 from pushops.tables import load_table
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)

@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from pushops.cli import cli
-from pushops.schemabuild import MANAGED_FIELDS
+from pushops.schemas import MANAGED_FIELDS
 from pushops.tables import load_table, schemas_dir
 
 REPO = Path(__file__).resolve().parents[2]

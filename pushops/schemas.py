@@ -1,4 +1,4 @@
-"""Derive the JSON Schemas (draft 2020-12) in ``schemas/`` from the parameter tables.
+"""The JSON Schemas (draft 2020-12), derived from the parameter tables.
 
 Two shapes come from one table: the provider schema checks a rendered, typed request; the
 campaign (authoring) schema is what editors use, so every non-free-text field also accepts a
@@ -8,19 +8,12 @@ the rule a person can look up.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
-from pushops.config import CONFIG_SCHEMA
 from pushops.tables import (
-    PROVIDERS,
-    TABLE_FILES,
     Condition,
     Param,
     ParameterTable,
-    parse_table,
-    schemas_dir,
 )
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -308,42 +301,3 @@ def campaign_schema(tables: dict[str, ParameterTable]) -> dict[str, Any]:
         "oneOf": [{"required": [MESSAGE_LIST[p]]} for p in tables],
         "$defs": defs,
     }
-
-
-def build_all(folder: Path | None = None) -> dict[str, dict[str, Any]]:
-    """File name -> schema, for every schema generated from ``folder``/tables."""
-    folder = folder or schemas_dir()
-    tables = {p: parse_table(folder / "tables" / TABLE_FILES[p]) for p in PROVIDERS}
-    out = {
-        f"{t.provider}-{t.action.lower()}.schema.json": provider_schema(t) for t in tables.values()
-    }
-    out["campaign.schema.json"] = campaign_schema(tables)
-    out["pushops.schema.json"] = CONFIG_SCHEMA
-    return out
-
-
-def render_json(schema: dict[str, Any]) -> str:
-    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
-
-
-def drift(target: Path | None = None) -> list[str]:
-    """Names of generated files that differ from what the tables give."""
-    folder = target or schemas_dir()
-    changed = []
-    for name, schema in build_all(folder).items():
-        path = folder / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != render_json(schema):
-            changed.append(name)
-    return changed
-
-
-def write_all(target: Path | None = None) -> list[str]:
-    folder = target or schemas_dir()
-    written = []
-    for name, schema in build_all(folder).items():
-        path = folder / name
-        text = render_json(schema)
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            written.append(name)
-    return written

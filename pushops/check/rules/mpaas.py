@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from pushops.rules.registry import Finding, RuleContext, rule
-from pushops.rules.timeutil import from_epoch_ms, start_of_day
+from pushops.check.rules.registry import Finding, RuleContext, rule
+from pushops.timeutil import from_epoch_ms, start_of_day
 
 LOOP_MAX_DAYS = 180
 NEEDS = {1: ("fixedTime",), 2: ("startTime", "endTime", "circleType", "time")}

@@ -6,10 +6,10 @@ come from the parameter tables, so a table edit changes the rule too. Importing 
 registers every rule.
 """
 
-from pushops.rules import emas as _emas  # noqa: F401  (registers)
-from pushops.rules import limits as _limits  # noqa: F401  (registers)
-from pushops.rules import mpaas as _mpaas  # noqa: F401  (registers)
-from pushops.rules.registry import (
+from pushops.check.rules import emas as _emas  # noqa: F401  (registers)
+from pushops.check.rules import limits as _limits  # noqa: F401  (registers)
+from pushops.check.rules import mpaas as _mpaas  # noqa: F401  (registers)
+from pushops.check.rules.registry import (
     REGISTRY,
     Finding,
     Rule,

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pushops.rules.registry import Finding, RuleContext, rule
+from pushops.check.rules.registry import Finding, RuleContext, rule
 from pushops.tables import PROVIDERS, Param, load_table
 
 

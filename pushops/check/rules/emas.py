@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from pushops.rules.registry import Finding, RuleContext, rule
-from pushops.rules.timeutil import parse_api_time
+from pushops.check.rules.registry import Finding, RuleContext, rule
+from pushops.tables import CALL_SIZE_LIMIT
+from pushops.timeutil import parse_api_time
 
 EXPIRE_AFTER_PUSH = timedelta(seconds=3)
 EXPIRE_MAX_AHEAD = timedelta(hours=72)
 PUSH_MAX_AHEAD = timedelta(days=7)
-CALL_SIZE_LIMIT = 10_000
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 

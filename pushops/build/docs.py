@@ -22,9 +22,9 @@ import yaml
 from pushops.diagnostics import PushopsError
 from pushops.emulator.errors import GATEWAY_ERRORS, MPAAS_RESULTS
 from pushops.providers.errors import Severity, classify
-from pushops.rules import REGISTRY
-from pushops.rules.limits import kebab
-from pushops.schemabuild import FORMAT_HELP, MANAGED_FIELDS, PATTERNS
+from pushops.check.rules import REGISTRY
+from pushops.check.rules.limits import kebab
+from pushops.schemas import FORMAT_HELP, MANAGED_FIELDS, PATTERNS
 from pushops.tables import PROVIDERS, TABLE_FILES, Condition, Param, ParameterTable, load_table
 from pushops.tables import schemas_dir as _schemas_dir
 
@@ -67,7 +67,7 @@ class RuleRef:
 
 
 def _schema_rules(provider: str, param: Param, *, nested: bool = False) -> Iterator[RuleRef]:
-    """The rule ids the provider schema reports for ``param`` (see pushops/schema_errors.py)."""
+    """The rule ids the provider schema reports for ``param`` (see pushops/check/explain.py)."""
     slug = f"{provider}.{kebab(param.name)}"
     yield RuleRef(f"{slug}-type", f"{param.name} has the type {_type(param)}")
     if param.values and param.format != "csv" and param.type not in ("map",):

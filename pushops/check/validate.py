@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from pushops.campaign import Campaign, Message, duplicate_ids, load_campaigns
+from pushops.check.rules import check_call, check_message
+from pushops.check.schema import checker
 from pushops.compile import Delivery, compile_calls
 from pushops.config import Config
 from pushops.diagnostics import Diagnostic, PushopsError, Report
-from pushops.message_check import checker
 from pushops.params import coerce_all
 from pushops.render import Renderer
 from pushops.render.engine import LEGACY_MPAAS, RESERVED
-from pushops.rules import check_call, check_message
 from pushops.tables import load_table
 from pushops.yamlsource import format_path
 

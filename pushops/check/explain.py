@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from pushops.rules.limits import kebab
+from pushops.check.rules.limits import kebab
 
 TYPE_NAMES = {
     "string": "text",

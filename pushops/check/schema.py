@@ -23,8 +23,8 @@ from typing import Any
 
 import jsonschema
 
-from pushops.schema_errors import Explained, iter_explained, suggest
-from pushops.schemabuild import MANAGED_FIELDS, MESSAGE_META, message_schema
+from pushops.check.explain import Explained, iter_explained, suggest
+from pushops.schemas import MANAGED_FIELDS, MESSAGE_META, message_schema
 from pushops.tables import load_table
 
 MEMO_LIMIT = 200_000  # memoised field outcomes kept before the memo is cleared

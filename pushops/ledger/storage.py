@@ -1,0 +1,75 @@
+"""What the batched writes and export/import need from a ledger backend, and nothing more.
+
+:mod:`~pushops.ledger.batch` and :mod:`~pushops.ledger.exchange` work through this
+:class:`Storage` protocol, which :class:`~pushops.ledger.base.Ledger` implements, so they
+depend on these few primitives rather than on the ledger class that calls them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Tx:
+    """A cursor inside one transaction that speaks ``?`` placeholders on every backend."""
+
+    __slots__ = ("_cur", "_fix")
+
+    def __init__(self, cursor: Any, fix: Callable[[str], str]) -> None:
+        self._cur = cursor
+        self._fix = fix
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> int:
+        self._cur.execute(self._fix(query), params)
+        return int(self._cur.rowcount)
+
+    def executemany(self, query: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            self._cur.executemany(self._fix(query), rows)
+
+    def one(self, query: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        self._cur.execute(self._fix(query), params)
+        row: tuple[Any, ...] | None = self._cur.fetchone()
+        return row
+
+    def all(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._cur.execute(self._fix(query), params)
+        return list(self._cur.fetchall())
+
+    @property
+    def raw(self) -> Any:
+        return self._cur
+
+
+class Storage(Protocol):
+    """The backend primitives batched writes and export/import are written against."""
+
+    def insert_rows(
+        self, tx: Tx, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
+    ) -> None: ...
+
+    def member_tests(self, values: Sequence[Any]) -> Iterator[tuple[str, Sequence[Any]]]: ...
+
+    def current_of_keys(self, keys: Sequence[str]) -> Iterator[tuple[str, Sequence[Any]]]: ...
+
+    def set_message_ids(
+        self, tx: Tx, rows: Sequence[tuple[str, int, str | None]], stamp: str | None
+    ) -> None: ...
+
+    def stream_rows(
+        self, tx: Tx, query: str, params: Sequence[Any]
+    ) -> Iterator[tuple[Any, ...]]: ...
+
+    def snapshot(self) -> AbstractContextManager[Tx]: ...
+
+    def bulk_load(self) -> AbstractContextManager[Tx]: ...
