@@ -19,11 +19,11 @@ from typing import Any
 
 import yaml
 
+from pushops.check.rules import REGISTRY
+from pushops.check.rules.limits import kebab
 from pushops.diagnostics import PushopsError
 from pushops.emulator.errors import GATEWAY_ERRORS, MPAAS_RESULTS
 from pushops.providers.errors import Severity, classify
-from pushops.check.rules import REGISTRY
-from pushops.check.rules.limits import kebab
 from pushops.schemas import FORMAT_HELP, MANAGED_FIELDS, PATTERNS
 from pushops.tables import PROVIDERS, TABLE_FILES, Condition, Param, ParameterTable, load_table
 from pushops.tables import schemas_dir as _schemas_dir
