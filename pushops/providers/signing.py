@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from itertools import chain
 from typing import NamedTuple
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 ACS3_ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -147,9 +147,28 @@ def sortable_items(encoded_form: str) -> list[str]:
     return encoded_form.replace("=", KV).split("&") if encoded_form else []
 
 
+def raw_name(encoded_key: str) -> str:
+    """The name an RFC 3986-encoded key stands for: what the v1 canonical string sorts by."""
+    return unquote(encoded_key) if "%" in encoded_key else encoded_key
+
+
+def _raw_item_name(item: str) -> str:
+    return raw_name(item.partition(KV)[0])
+
+
+# A '%' inside a key of the joined items (between a pair's start and its KV): only such keys
+# can sort differently raw than encoded.
+_escaped_key = re.compile(r"(?:^|&)[^&\x01]*%").search
+
+
 def rpc_v1_string_to_sign_from_items(method: str, items: list[str]) -> str:
     """The v1 string to sign of encoded ``key\1value`` items with unique keys, any order."""
     canonical = "&".join(sorted(items))
+    if _escaped_key(canonical):
+        # Sorted by the raw names, as every official signer does (api-facts §3.1 step 4):
+        # raw, "a-b" comes before "a/b" ("-" < "/"), encoded after "a%2Fb" ("%" < "-"); a
+        # CJK name's escapes likewise sort unlike its characters.
+        canonical = "&".join(sorted(items, key=_raw_item_name))
     # Encoding the canonical string again, with "=" still written as KV (see
     # rpc_v1_string_to_sign_from_canonical): '%' first, as the other two add '%'.
     twice = canonical.replace("%", "%25").replace(KV, "%3D").replace("&", "%26")
@@ -157,16 +176,19 @@ def rpc_v1_string_to_sign_from_items(method: str, items: list[str]) -> str:
 
 
 def canonical_query(params: Mapping[str, str]) -> str:
-    """``k=v`` pairs, both RFC 3986-encoded, sorted by encoded key, joined with ``&``."""
+    """``k=v`` pairs sorted by their raw (decoded) keys, then both RFC 3986-encoded, joined
+    with ``&``: the order of the official signers (sort first, encode after)."""
     enc = percent_encode
-    return canonical_from_encoded({enc(k): enc(v) for k, v in params.items()})
+    return "&".join([f"{enc(k)}={enc(params[k])}" for k in sorted(params)])
 
 
 def canonical_from_encoded(encoded: Mapping[str, str]) -> str:
     """The canonical string of pairs already RFC 3986-encoded (a verifier that decodes and
-    encodes in one pass hands them over directly)."""
-    # Keys are unique, so sorting the keys alone gives the order of the pairs.
-    return "&".join([f"{k}={encoded[k]}" for k in sorted(encoded)])
+    encodes in one pass hands them over directly), in the order of their raw keys."""
+    # Keys are unique, so sorting the keys alone gives the order of the pairs. Only keys with
+    # an escape can sort differently raw than encoded; most calls have none.
+    keys = sorted(encoded, key=raw_name) if "%" in "".join(encoded) else sorted(encoded)
+    return "&".join([f"{k}={encoded[k]}" for k in keys])
 
 
 # --- RPC signature v1 (HMAC-SHA1) ------------------------------------------------------------

@@ -164,3 +164,33 @@ def test_tea_sdks_with_wrong_secret_get_signature_does_not_match(
         assert raised.value.code == "SignatureDoesNotMatch"
         assert raised.value.status_code == 400
     assert emu.deliveries() == []
+
+
+TRICKY_KEYS = {"a/b": "slash", "a-b": "dash", "名": "cjk"}
+
+
+@pytest.mark.parametrize("algorithm", ["v2", None], ids=["v1", "acs3"])
+def test_emulator_accepts_tea_requests_with_flattened_tricky_keys(
+    emu: Emulator, algorithm: str | None
+) -> None:
+    # v1 signs these names in raw order; an emulator sorting encoded names refused them.
+    from alibabacloud_mpaas20201028 import models as mpaas_models
+    from alibabacloud_mpaas20201028.client import Client as MpaasClient
+    from alibabacloud_push20160801 import models as push_models
+    from alibabacloud_push20160801.client import Client as PushClient
+
+    broadcast = mpaas_models.PushBroadcastRequest().from_map(
+        {**LEGACY_BROADCAST, "Msgkey": f"tricky-{algorithm}",
+         "TransparentMessagePayload": {"hms": dict(TRICKY_KEYS)}}
+    )  # fmt: skip
+    assert MpaasClient(_tea_config(emu, algorithm)).push_broadcast(broadcast).body.result_code == (
+        "100"
+    )
+    task = push_models.MassPushRequestPushTask().from_map(
+        {**TASK, "StoreOffline": True, "AndroidOppoPrivateContentParameters": dict(TRICKY_KEYS)}
+    )
+    request = push_models.MassPushRequest(app_key=23267207, push_task=[task])
+    PushClient(_tea_config(emu, algorithm)).mass_push(request)
+    sent_broadcast, sent_task = emu.deliveries()
+    assert json.loads(sent_broadcast["params"]["TransparentMessagePayload"]) == {"hms": TRICKY_KEYS}
+    assert json.loads(sent_task["params"]["AndroidOppoPrivateContentParameters"]) == TRICKY_KEYS

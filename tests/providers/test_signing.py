@@ -449,3 +449,80 @@ def test_items_sort_by_key_when_one_key_is_a_prefix_of_another() -> None:
     items = signing.sortable_items(signing.encode_form(params))
     expected = signing.rpc_v1_string_to_sign("POST", params)
     assert signing.rpc_v1_string_to_sign_from_items("POST", items) == expected
+
+
+# --- names whose order changes when encoded (api-facts §3.1 step 4, §5.1) ---------------------
+#
+# v1 sorts the raw names and encodes them afterwards. "a-b" sorts before "a/b" raw, but
+# "a%2Fb" before "a-b" encoded; a CJK name's "%E5..." escapes sort before letters but the name
+# itself after them. Users reach such names through flattened map fields.
+
+TRICKY_KEYS = {"a/b": "slash", "a-b": "dash", "名": "cjk", "z": "last", "A b": "space"}
+
+
+def test_the_canonical_string_sorts_raw_names_before_encoding_them() -> None:
+    params = {f"X.{k}": v for k, v in TRICKY_KEYS.items()}
+    assert signing.canonical_query(params) == (
+        "X.A%20b=space&X.a-b=dash&X.a%2Fb=slash&X.z=last&X.%E5%90%8D=cjk"
+    )
+
+
+def test_every_v1_path_sorts_tricky_names_like_the_reference() -> None:
+    params = {"Action": "MassPush", **{f"PushTask.1.X.{k}": v for k, v in TRICKY_KEYS.items()}}
+    expected = signing.rpc_v1_string_to_sign("POST", params)
+    items = signing.sortable_items(signing.encode_form(params))
+    assert signing.rpc_v1_string_to_sign_from_items("POST", items) == expected
+    encoded = {signing.percent_encode(k): signing.percent_encode(v) for k, v in params.items()}
+    canonical = signing.canonical_from_encoded(encoded)
+    assert signing.rpc_v1_string_to_sign_from_canonical("POST", canonical) == expected
+
+
+def _our_v1_signature_of(c: Captured) -> str:
+    """What our client-side fast path (pre-encoded, sorted items) signs for ``c``."""
+    query = {k: v for k, v in c.query.items() if k != "Signature"}
+    items = signing.sortable_items(signing.encode_form(query)) + signing.sortable_items(
+        signing.encode_form(c.form)
+    )
+    sts = signing.rpc_v1_string_to_sign_from_items(c.method, items)
+    return signing.rpc_v1_sign(sts, SECRET)
+
+
+def test_legacy_sdk_signature_on_tricky_names_is_identical() -> None:
+    from aliyunsdkpush.request.v20160801.MassPushRequest import MassPushRequest
+
+    request = MassPushRequest()
+    request.set_AppKey(23267207)
+    request.set_IdempotentToken(TOKEN)
+    request.set_PushTasks([TASKS[0]])
+    for key, value in TRICKY_KEYS.items():
+        request.add_body_params(f"PushTask.1.AndroidOppoPrivateContentParameters.{key}", value)
+    with capture_server(MASS_PUSH_REPLY) as (endpoint, captured), pinned_legacy():
+        _legacy_send(request, endpoint)
+    (c,) = captured
+    assert c.form["PushTask.1.AndroidOppoPrivateContentParameters.名"] == "cjk"
+    sent = _assert_v1_matches(c)
+    assert _our_v1_signature_of(c) == sent
+
+
+def test_tea_sdk_v1_signature_on_flattened_tricky_names_is_identical() -> None:
+    from alibabacloud_mpaas20201028.client import Client as MpaasClient
+    from alibabacloud_push20160801 import models
+    from alibabacloud_push20160801.client import Client as PushClient
+
+    broadcast = _tea_broadcast_request()
+    broadcast.transparent_message_payload = {"hms": dict(TRICKY_KEYS)}
+    task = models.MassPushRequestPushTask().from_map(
+        {**TASKS[1], "iOSBadge": 3, "AndroidOppoPrivateTitleParameters": dict(TRICKY_KEYS)}
+    )
+    mass_push = models.MassPushRequest(app_key=23267207, idempotent_token=TOKEN, push_task=[task])
+    with capture_server(BROADCAST_REPLY) as (endpoint, captured), pinned_tea():
+        MpaasClient(_tea_config(endpoint, "v2")).push_broadcast(broadcast)
+    with capture_server(MASS_PUSH_REPLY) as (endpoint, more), pinned_tea():
+        PushClient(_tea_config(endpoint, "v2")).mass_push(mass_push)
+    for c, key in (
+        (captured[0], "TransparentMessagePayload.hms.a/b"),
+        (more[0], "PushTask.1.AndroidOppoPrivateTitleParameters.a/b"),
+    ):
+        assert c.form[key] == "slash"  # flattened by the SDK, not JSON-encoded
+        sent = _assert_v1_matches(c)
+        assert _our_v1_signature_of(c) == sent
