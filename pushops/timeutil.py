@@ -1,9 +1,9 @@
-"""The API's time formats, parsed strictly."""
+"""The API's time formats, parsed strictly, and the one rule for local times around DST."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 API_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # mPaaS does not say which zone "today" is in; its service runs in China, so we assume Beijing
@@ -36,3 +36,44 @@ def from_epoch_ms(value: int) -> datetime:
 def start_of_day(moment: datetime, zone: timezone = MPAAS_DAY_ZONE) -> datetime:
     local = moment.astimezone(zone)
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# ---------------------------------------------------------------------------- local times
+#
+# The one rule for a wall-clock time in a zone with daylight saving time (RFC 5545's, which
+# is also what Python's ``fold=0`` and JavaScript Temporal's "compatible" choice do):
+#
+# - a time that does not exist (the clock jumps from 02:00 to 03:00, and 02:30 is asked for)
+#   is read with the offset in force just before the jump, so it lands as far after the jump
+#   as it was asked after its start: 02:30 becomes 03:30 of the new offset;
+# - a time that happens twice (the clock goes back from 02:00 to 01:00, and 01:30 is asked
+#   for) is the first of the two, before the clock goes back.
+#
+# Every filter and check that turns a local time into an instant goes through
+# :func:`local_to_utc`, so a push never silently moves by an hour one way in one place and
+# the other way in another.
+
+EXISTS = "exists"
+SKIPPED = "skipped"  # in the gap of a jump forward
+REPEATED = "repeated"  # in the overlap of a jump back
+
+
+def local_to_utc(wall: datetime, zone: tzinfo) -> datetime:
+    """The instant (aware, UTC) of the naive wall-clock time ``wall`` in ``zone``, by the
+    rule above. An aware ``wall`` is only converted."""
+    if wall.tzinfo is not None:
+        return wall.astimezone(timezone.utc)
+    return wall.replace(tzinfo=zone, fold=0).astimezone(timezone.utc)
+
+
+def local_time_kind(wall: datetime, zone: tzinfo) -> str:
+    """Whether the naive wall-clock time ``wall`` exists once in ``zone`` (:data:`EXISTS`),
+    not at all (:data:`SKIPPED`) or twice (:data:`REPEATED`)."""
+    naive = wall.replace(tzinfo=None)
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return EXISTS
+    # fold=0 and fold=1 disagree: a gap if the instant does not read back as the same wall time.
+    back = first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None)
+    return SKIPPED if back != naive else REPEATED

@@ -13,12 +13,16 @@ import json as _json
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pushops.timeutil import API_FORMAT, MPAAS_DAY_ZONE
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
+from pushops.timeutil import API_FORMAT, MPAAS_DAY_ZONE, local_to_utc
+
+_WALL = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?\s*$")
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 # Arithmetic far outside any push's life is a mistake, and huge values would overflow datetime.
 _MAX_SHIFT = 366 * 24
@@ -119,6 +123,43 @@ def start_of_day(value: Any, name: str | None = None) -> datetime | str:
     return _same_kind(value, midnight.astimezone(timezone.utc))
 
 
+@pass_context
+def next_local(context: Context, value: Any, name: Any) -> str:
+    """``{{ '09:00' | next_local(row.tz) }}``: the next time the clock shows 09:00 in the
+    recipient's zone, after ``now``, as the API's UTC time text (ready for ``PushTime``).
+
+    A time the clock skips that day (a jump forward) or shows twice (a jump back) follows
+    the one rule of :func:`pushops.timeutil.local_to_utc`: a skipped time is read with the
+    offset before the jump (02:30 becomes 03:30), a repeated one is the first of the two.
+    Recipients with the same zone get the same text, so their rows still share a PushTask.
+    """
+    now = context.get("now")
+    if not isinstance(now, datetime):
+        raise FilterError("next_local needs `now` (the plan's clock) in the template context")
+    if not isinstance(value, str):
+        raise FilterError(f"next_local takes a wall-clock time such as '09:00', got {value!r}")
+    if not isinstance(name, str):
+        raise FilterError(f"next_local takes a time zone name, got {name!r}")
+    return _next_local(value, name, now)
+
+
+@lru_cache(maxsize=4096)
+def _next_local(value: str, name: str, now: datetime) -> str:
+    match = _WALL.match(value)
+    if match is None:
+        raise FilterError(f"{value!r} is not a wall-clock time (expected e.g. 09:00 or 09:00:00)")
+    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    tz = zone(name.strip())
+    today = now.astimezone(tz).date()
+    for days in (0, 1, 2):  # a day with a skipped hour still has a next occurrence
+        day = today + timedelta(days=days)
+        wall = datetime(day.year, day.month, day.day, hours, minutes, seconds)
+        moment = local_to_utc(wall, tz)
+        if moment > now:
+            return format_api(moment)
+    raise FilterError(f"no next {value} in {name!r} after {format_api(now)}")  # unreachable
+
+
 def epoch_ms(value: Any) -> int:
     """``{{ now | epoch_ms }}``: milliseconds since 1970-01-01 UTC (mPaaS StrategyContent)."""
     moment = _to_datetime(value)
@@ -165,6 +206,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "add_days": add_days,
     "from_zone": from_zone,
     "start_of_day": start_of_day,
+    "next_local": next_local,
     "epoch_ms": epoch_ms,
     "truncate_bytes": truncate_bytes,
     "json": to_json,
