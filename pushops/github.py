@@ -3,12 +3,20 @@
 Everything comes from the environment the Actions runner sets: ``GITHUB_TOKEN`` (the only
 secret; it is sent in one header and never printed), ``GITHUB_REPOSITORY`` (``owner/name``),
 ``GITHUB_EVENT_PATH`` (the event JSON, which holds the pull-request number),
-``GITHUB_API_URL`` (the REST base; tests point it at a local fake) and
-``GITHUB_STEP_SUMMARY`` (a file whose Markdown becomes the job summary).
+``GITHUB_API_URL`` (the REST base; tests point it at a local fake), ``GITHUB_GRAPHQL_URL``
+and ``GITHUB_STEP_SUMMARY`` (a file whose Markdown becomes the job summary).
 
 One comment per pull request: the plan's Markdown carries a hidden marker
-(:data:`MARKER`); the earlier comment holding it is edited in place, otherwise a new one is
-created. A body longer than GitHub's limit is cut at a line, with a note saying what was cut.
+(:data:`MARKER`); the earlier comment holding it **and written by the token's own account**
+(``github-actions[bot]`` for the workflow's ``GITHUB_TOKEN``; asked of the API, never assumed
+from the marker) is edited in place, otherwise a new one is created. Anyone can post the
+marker: a marked comment by anyone else is never edited, and is reported (a notice, and a
+warning in the plan comment) because it may show reviewers a fake plan. A body longer than
+GitHub's limit is cut at a line, with a note saying what was cut.
+
+The token goes only to the origins of ``GITHUB_API_URL`` and ``GITHUB_GRAPHQL_URL``: a
+``Link: rel="next"`` pointing anywhere else is refused, not followed, and every answer must
+be JSON (a proxy's HTML login page answering 200 is an error, not a traceback).
 
 Pull requests from forks get no secrets and a read-only token, so nothing is posted: the plan
 goes to the job summary with a notice saying why there is no comment.
@@ -25,12 +33,14 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import click
 import httpx
+
+from pushops.workflowcmd import command as workflow_command
 
 MARKER = "<!-- pushops-plan -->"
 # GitHub refuses a comment body of 65,536 characters or more. It counts UTF-16 code units (an
@@ -39,6 +49,9 @@ COMMENT_LIMIT = 65_536
 # The job summary takes at most 1 MiB per step.
 SUMMARY_LIMIT_BYTES = 1024 * 1024
 DEFAULT_API_URL = "https://api.github.com"
+# Who the workflow's own GITHUB_TOKEN comments as (an installation token cannot ask GET /user).
+ACTIONS_BOT = "github-actions[bot]"
+VIEWER_QUERY = "query { viewer { login } }"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "pushops"
 
@@ -108,6 +121,7 @@ class Context:
     repository: str | None = None
     event: dict[str, Any] = field(default_factory=dict)
     api_url: str = DEFAULT_API_URL
+    graphql_url: str = DEFAULT_API_URL + "/graphql"
     step_summary: Path | None = None
     actions: bool = False  # running inside GitHub Actions (workflow commands are understood)
 
@@ -124,11 +138,16 @@ class Context:
             if isinstance(loaded, dict):
                 event = loaded
         summary = env.get("GITHUB_STEP_SUMMARY")
+        api_url = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
+        # The runner sets GITHUB_GRAPHQL_URL; without it, GitHub's own layout: api.github.com
+        # -> api.github.com/graphql, and an Enterprise server's /api/v3 -> /api/graphql.
+        graphql_url = env.get("GITHUB_GRAPHQL_URL") or api_url.removesuffix("/v3") + "/graphql"
         return cls(
             token=env.get("GITHUB_TOKEN") or None,
             repository=env.get("GITHUB_REPOSITORY") or None,
             event=event,
-            api_url=(env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
+            api_url=api_url,
+            graphql_url=graphql_url.rstrip("/"),
             step_summary=Path(summary) if summary else None,
             actions=env.get("GITHUB_ACTIONS") == "true",
         )
@@ -161,24 +180,54 @@ class Context:
 
 
 @dataclass(frozen=True)
+class Impostor:
+    """A comment holding the plan marker that this token's account did not write."""
+
+    login: str
+    url: str | None
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What :func:`publish` did: the comment (``created``, ``updated`` or ``skipped``), its
-    address, whether the summary was written, and the notice given when it skipped."""
+    address, whether the summary was written, the notices given (why it skipped, or that
+    marked comments by other accounts were left alone) and those comments."""
 
     comment: str
     url: str | None = None
     summary: bool = False
     notice: str | None = None
+    impostors: tuple[Impostor, ...] = ()
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
+class _TokenForOrigins(httpx.Auth):
+    """Adds the bearer token to requests for the origins the runner named, and to no other:
+    the last line of defence if a URL from an answer ever pointed elsewhere."""
+
+    def __init__(self, token: str, origins: set[tuple[str, str, int | None]]) -> None:
+        self.token = token
+        self.origins = origins
+
+    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+        if _origin(request.url) in self.origins:
+            request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
 
 
 class _Client:
     def __init__(self, ctx: Context, transport: httpx.BaseTransport | None = None) -> None:
         assert ctx.token and ctx.repository
         self.ctx = ctx
+        self.api = httpx.URL(ctx.api_url)
+        self.origins = {_origin(self.api), _origin(httpx.URL(ctx.graphql_url))}
         self.http = httpx.Client(
             base_url=ctx.api_url,
+            auth=_TokenForOrigins(ctx.token, self.origins),
             headers={
-                "Authorization": f"Bearer {ctx.token}",
                 "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": "2022-11-28",
                 "User-Agent": USER_AGENT,
@@ -194,7 +243,7 @@ class _Client:
     def __exit__(self, *exc: object) -> None:
         self.http.close()
 
-    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def _send(self, method: str, url: str, **kwargs: Any) -> tuple[str, httpx.Response]:
         what = f"{method} {self._path(url)}"
         try:
             response = self.http.request(method, url, **kwargs)
@@ -202,9 +251,31 @@ class _Client:
             raise CommentError(
                 self._redact(f"could not post the plan comment: {what} failed: {exc!r}")
             ) from None
+        return what, response
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> Any:
+        """The JSON answer of a request that must succeed."""
+        what, response = self._send(method, url, **kwargs)
         if response.status_code >= 300:
             raise CommentError(self._redact(self._explain(what, response)))
-        return response
+        return self._json(what, response)
+
+    def _json(self, what: str, response: httpx.Response) -> Any:
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        try:
+            if "json" not in kind:
+                raise ValueError(kind)
+            return response.json()
+        except ValueError:
+            said = f"{kind} ({len(response.content):,} bytes)" if kind else "no content type"
+            raise CommentError(
+                self._redact(
+                    f"could not post the plan comment: {what} answered HTTP "
+                    f"{response.status_code} with {said}, not GitHub's JSON: GITHUB_API_URL "
+                    f"({self.ctx.api_url}) is not answering as GitHub's REST API (a proxy's "
+                    "login page answers like this)"
+                )
+            ) from None
 
     def _path(self, url: str) -> str:
         return url.removeprefix(self.ctx.api_url)
@@ -228,35 +299,135 @@ class _Client:
         detail = f" ({detail})" if detail else ""
         return f"could not post the plan comment: {what} answered HTTP {status}{detail}: {hint}"
 
+    def whoami(self) -> str:
+        """The login of the account the token acts as: the GraphQL ``viewer`` (works for the
+        workflow's installation token and for personal tokens alike); failing that, REST
+        ``GET /user``, which an installation token may not ask (403) — in Actions that
+        token is the workflow's own, ``github-actions[bot]``."""
+        what, response = self._send("POST", self.ctx.graphql_url, json={"query": VIEWER_QUERY})
+        if response.status_code == 401:
+            raise CommentError(self._redact(self._explain(what, response)))
+        if response.status_code < 300:
+            answer = self._json(what, response)
+            login = ((answer.get("data") or {}).get("viewer") or {}).get("login")
+            if isinstance(login, str) and login:
+                return login
+        what, response = self._send("GET", "/user")
+        if response.status_code < 300:
+            login = self._json(what, response).get("login")
+            if isinstance(login, str) and login:
+                return login
+        if response.status_code == 403:
+            return ACTIONS_BOT
+        raise CommentError(
+            self._redact(
+                "could not post the plan comment: cannot tell which account GITHUB_TOKEN "
+                f"belongs to ({self._explain(what, response).split(': ', 1)[1]}), so no "
+                "comment can be recognised as pushops' own"
+            )
+        )
+
     def comments_url(self, number: int) -> str:
         return f"/repos/{self.ctx.repository}/issues/{number}/comments"
 
-    def find(self, number: int) -> dict[str, Any] | None:
-        """The first comment of the pull request holding the marker, over every page."""
+    def _next_page(self, response_links: dict[str, dict[str, str]]) -> str | None:
+        following = response_links.get("next", {}).get("url")
+        if not following:
+            return None
+        if _origin(httpx.URL(following)) != _origin(self.api):
+            raise CommentError(
+                "could not post the plan comment: GitHub's answer points the next page of "
+                f"comments at another origin ({httpx.URL(following).host}); it was not "
+                f"followed, GITHUB_TOKEN is only ever sent to {self.ctx.api_url}"
+            )
+        return following
+
+    def find(self, number: int, me: str) -> tuple[dict[str, Any] | None, list[Impostor]]:
+        """Over every page of the pull request's comments: the first one holding the marker
+        and written by ``me``, and the marked ones written by anyone else."""
+        ours: dict[str, Any] | None = None
+        impostors: list[Impostor] = []
         url: str | None = self.comments_url(number)
         params: dict[str, Any] | None = {"per_page": 100}
         while url:
-            response = self._request("GET", url, params=params)
-            for comment in response.json():
-                if isinstance(comment, dict) and MARKER in str(comment.get("body") or ""):
-                    return comment
-            following = response.links.get("next", {}).get("url")
-            url, params = (following, None) if following else (None, None)
-        return None
+            what, response = self._send("GET", url, params=params)
+            if response.status_code >= 300:
+                raise CommentError(self._redact(self._explain(what, response)))
+            page = self._json(what, response)
+            if not isinstance(page, list):
+                raise CommentError(f"could not post the plan comment: {what} is not a list")
+            for comment in page:
+                if not isinstance(comment, dict) or MARKER not in str(comment.get("body") or ""):
+                    continue
+                login = str((comment.get("user") or {}).get("login") or "")
+                if login == me:
+                    ours = ours or comment
+                else:
+                    impostors.append(Impostor(login or "(unknown)", comment.get("html_url")))
+            url, params = self._next_page(response.links), None
+        return ours, impostors
 
-    def upsert(self, number: int, body: str) -> tuple[str, str | None]:
-        earlier = self.find(number)
+    def upsert(self, number: int, markdown: str) -> Outcome:
+        """Edit our marked comment, or create it; the Outcome names the impostors."""
+        me = self.whoami()
+        earlier, impostors = self.find(number, me)
+        body = comment_body(markdown, me, impostors)
+        notice = impostor_notice(me, impostors) if impostors else None
         if earlier is not None:
             url = f"/repos/{self.ctx.repository}/issues/comments/{earlier['id']}"
             answer = self._request("PATCH", url, json={"body": body})
-            return "updated", answer.json().get("html_url")
+            return Outcome("updated", _html_url(answer), notice=notice, impostors=(*impostors,))
         answer = self._request("POST", self.comments_url(number), json={"body": body})
-        return "created", answer.json().get("html_url")
+        return Outcome("created", _html_url(answer), notice=notice, impostors=(*impostors,))
 
 
-def comment_body(markdown: str) -> str:
-    """The comment: the plan's Markdown with the marker (added when missing), cut to fit."""
+def _html_url(answer: Any) -> str | None:
+    url = answer.get("html_url") if isinstance(answer, dict) else None
+    return url if isinstance(url, str) else None
+
+
+def _code(text: str) -> str:
+    """``text`` as an inline code span that nothing in it can close or break."""
+    text = " ".join(text.split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _mention(impostor: Impostor) -> str:
+    """A Markdown reference to a marked comment: the login as code (never an @mention), and
+    its GitHub address as a link only when it looks like one."""
+    who = f"a comment by {_code(impostor.login)}"
+    url = impostor.url or ""
+    if re.fullmatch(r"https?://[^\s()<>\[\]]+", url):
+        return f"[{who}]({url})"
+    return who
+
+
+def impostor_notice(me: str, impostors: list[Impostor] | tuple[Impostor, ...]) -> str:
+    who = ", ".join(f"{i.login} ({i.url})" if i.url else i.login for i in impostors)
+    return (
+        f"{len(impostors)} other comment(s) on this pull request carry the pushops plan marker "
+        f"but were not written by {me}, which posts the plan: {who}. They were left alone; "
+        "they are not the plan and may show a fake one."
+    )
+
+
+def comment_body(
+    markdown: str, me: str | None = None, impostors: list[Impostor] | tuple[Impostor, ...] = ()
+) -> str:
+    """The comment: the plan's Markdown with the marker (added when missing), then a warning
+    naming marked comments by other accounts, cut to fit."""
     body = markdown if MARKER in markdown else f"{MARKER}\n{markdown}"
+    if impostors:
+        links = ", ".join(_mention(i) for i in impostors)
+        warning = (
+            f"\n\n> [!WARNING]\n> This is the plan, posted by {_code(me or ACTIONS_BOT)}. "
+            f"{links} on this pull request also carries the plan's hidden marker: it is not "
+            "from pushops and may show a different plan.\n"
+        )
+        # The warning goes first so that cutting a long plan never drops it.
+        body = body.replace(MARKER, MARKER + warning, 1)
     return fit(body)
 
 
@@ -271,6 +442,12 @@ def write_summary(ctx: Context, markdown: str, notice: str | None = None) -> boo
     return True
 
 
+def _notice(ctx: Context, text: str) -> str:
+    if ctx.actions:
+        return workflow_command("notice", text, {"title": "pushops plan"})
+    return f"notice: {text}"
+
+
 def publish(
     markdown: str,
     environ: Mapping[str, str] | None = None,
@@ -282,9 +459,10 @@ def publish(
     comment, and write it to the job summary when ``GITHUB_STEP_SUMMARY`` is set.
 
     Without a token, or for a pull request from a fork, only the summary is written, and a
-    notice says why (``echo`` receives it, as a workflow command inside Actions). Raises
-    :class:`CommentError` when GitHub refuses or cannot be reached; the summary has been
-    written by then.
+    notice says why (``echo`` receives it, as a workflow command inside Actions). Marked
+    comments by other accounts are left alone and reported the same way. Raises
+    :class:`CommentError` when GitHub refuses, cannot be reached or does not answer JSON;
+    the summary has been written by then.
     """
     ctx = Context.from_env(environ)
     say = echo or (lambda line: click.echo(line, err=True))
@@ -296,7 +474,7 @@ def publish(
     if reason is not None:
         notice = f"No plan comment was posted: {reason}. The plan is in this job summary."
         summary = write_summary(ctx, markdown, notice)
-        say(f"::notice title=pushops plan::{notice}" if ctx.actions else f"notice: {notice}")
+        say(_notice(ctx, notice))
         return Outcome("skipped", summary=summary, notice=notice)
     summary = write_summary(ctx, markdown)
     if not ctx.repository:
@@ -308,6 +486,12 @@ def publish(
             "request (run it on `pull_request`)"
         )
     with _Client(ctx, transport) as client:
-        action, url = client.upsert(number, comment_body(markdown))
-    say(f"plan comment {action}: {url}" if url else f"plan comment {action}")
-    return Outcome(action, url=url, summary=summary)
+        outcome = client.upsert(number, markdown)
+    if outcome.notice is not None:
+        say(_notice(ctx, outcome.notice))
+        if ctx.step_summary is not None:
+            with ctx.step_summary.open("a", encoding="utf-8") as fh:
+                fh.write(f"> [!WARNING]\n> {outcome.notice}\n\n")
+    url = outcome.url
+    say(f"plan comment {outcome.comment}: {url}" if url else f"plan comment {outcome.comment}")
+    return replace(outcome, summary=summary)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from pushops.github import COMMENT_LIMIT, MARKER, CommentError, publish, utf16_len
 from tests.github.conftest import PULL, REPO
+from tests.github.fake_github import ACTIONS_BOT, Account, FakeGitHubServer
 
 PLAN = f"{MARKER}\n## pushops plan: staging\n\n| action | count |\n|---|---|\n| send | 2 |\n"
 
@@ -40,13 +42,17 @@ def test_second_run_updates_the_same_comment(github, actions_env):
 def test_the_earlier_comment_is_found_on_a_later_page(github, actions_env):
     for n in range(250):
         github.fake.add_comment(PULL, f"review remark {n}")
-    earlier = github.fake.add_comment(PULL, PLAN, login="github-actions[bot]")
+    earlier = github.fake.add_comment(PULL, PLAN, login=ACTIONS_BOT)
 
     outcome = publish(PLAN + "\nupdated\n", actions_env(), echo=lambda line: None)
 
     assert outcome.comment == "updated"
     assert earlier["body"].endswith("updated\n")
-    pages = [r.query.get("page", ["1"])[0] for r in github.fake.requests if r.method == "GET"]
+    pages = [
+        r.query.get("page", ["1"])[0]
+        for r in github.fake.requests
+        if r.method == "GET" and r.path.endswith("/comments")
+    ]
     assert pages == ["1", "2", "3"]
 
 
@@ -117,6 +123,18 @@ def test_a_pull_request_from_a_fork_posts_nothing_even_with_a_token(
     assert len(said) == 1
 
 
+def test_a_token_that_may_only_read_is_an_exit_3_error_naming_the_permission(github, actions_env):
+    github.fake.tokens[github.fake.token] = Account(ACTIONS_BOT, pull_requests="read")
+
+    with pytest.raises(CommentError) as caught:
+        publish(PLAN, actions_env(), echo=lambda line: None)
+
+    assert caught.value.exit_code == 3
+    message = caught.value.format_message()
+    assert f"POST /repos/{REPO}/issues/{PULL}/comments answered HTTP 403" in message
+    assert "pull-requests: write" in message
+
+
 @pytest.mark.parametrize(
     ("status", "words"),
     [
@@ -125,7 +143,8 @@ def test_a_pull_request_from_a_fork_posts_nothing_even_with_a_token(
     ],
 )
 def test_a_refusal_is_an_exit_3_error_with_a_clear_message(github, actions_env, status, words):
-    github.fake.fail_next(status, "Resource not accessible by integration")
+    github.fake.fail_next(status, "Resource not accessible by integration", method="POST",
+                          path="/comments$")  # fmt: skip
 
     with pytest.raises(CommentError) as caught:
         publish(PLAN, actions_env(), echo=lambda line: None)
@@ -145,7 +164,7 @@ def test_an_unreachable_api_is_an_exit_3_error(actions_env):
         publish(PLAN, env, echo=lambda line: None)
 
     assert caught.value.exit_code == 3
-    assert caught.value.format_message().startswith("could not post the plan comment: GET")
+    assert caught.value.format_message().startswith("could not post the plan comment: POST")
     assert "ConnectError" in caught.value.format_message()
 
 
@@ -176,3 +195,111 @@ def test_an_event_that_is_not_a_pull_request_is_an_exit_3_error(github, actions_
 
     with pytest.raises(CommentError, match="not a pull request"):
         publish(PLAN, env, echo=lambda line: None)
+
+
+# Only the token's own account's marked comment is the plan: anyone can post the marker.
+
+
+def test_an_impostors_marked_comment_is_left_alone_and_reported(github, actions_env, tmp_path):
+    fake = github.fake.add_comment(PULL, f"{MARKER}\n## pushops plan\nNo changes.", "mallory")
+    said: list[str] = []
+
+    outcome = publish(PLAN, actions_env(), echo=said.append)
+
+    assert outcome.comment == "created"
+    assert fake["body"] == f"{MARKER}\n## pushops plan\nNo changes."
+    assert not [w for w in github.fake.writes if w.method == "PATCH"]  # never even tried
+    ours = github.fake.comments[PULL][-1]
+    assert ours["user"]["login"] == ACTIONS_BOT
+    assert "a comment by `mallory`" in ours["body"] and fake["html_url"] in ours["body"]
+    assert [i.login for i in outcome.impostors] == ["mallory"]
+    notice = next(line for line in said if line.startswith("::notice"))
+    assert "mallory" in notice and "not written by github-actions[bot]" in notice
+    assert "mallory" in (tmp_path / "summary.md").read_text(encoding="utf-8")
+
+
+def test_our_comment_on_a_later_page_is_edited_past_an_impostor_on_the_first(github, actions_env):
+    fake = github.fake.add_comment(PULL, f"{MARKER}\nfake plan", "mallory")
+    for n in range(150):
+        github.fake.add_comment(PULL, f"review remark {n}")
+    ours = github.fake.add_comment(PULL, PLAN, ACTIONS_BOT)
+
+    outcome = publish(PLAN + "\nsecond push\n", actions_env(), echo=lambda line: None)
+
+    assert outcome.comment == "updated"
+    assert ours["body"].endswith("second push\n") and fake["body"] == f"{MARKER}\nfake plan"
+    (patch,) = [w for w in github.fake.writes if w.method == "PATCH"]
+    assert patch.path.endswith(f"/comments/{ours['id']}")
+
+
+def test_a_personal_tokens_own_comment_is_ours_and_the_bots_is_not(github, actions_env):
+    github.fake.tokens[github.fake.token] = Account("release-manager", kind="User")
+    bots = github.fake.add_comment(PULL, PLAN, ACTIONS_BOT)
+    mine = github.fake.add_comment(PULL, PLAN, "release-manager")
+
+    outcome = publish(PLAN + "\nagain\n", actions_env(), echo=lambda line: None)
+
+    assert outcome.comment == "updated"
+    assert mine["body"].endswith("again\n") and bots["body"] == PLAN
+    assert [i.login for i in outcome.impostors] == [ACTIONS_BOT]
+
+
+def test_an_installation_token_without_graphql_is_the_actions_bot(github, actions_env):
+    github.fake.fail_next(404, "Not Found", method="POST", path="^/graphql$")
+    ours = github.fake.add_comment(PULL, PLAN, ACTIONS_BOT)
+
+    outcome = publish(PLAN + "\nagain\n", actions_env(), echo=lambda line: None)
+
+    assert outcome.comment == "updated" and ours["body"].endswith("again\n")
+    assert [r.path for r in github.fake.requests][:2] == ["/graphql", "/user"]
+
+
+def test_the_fake_refuses_to_edit_another_accounts_comment(github):
+    other = github.fake.add_comment(PULL, PLAN, "mallory")
+    url = f"{github.url}/repos/{REPO}/issues/comments/{other['id']}"
+
+    answer = httpx.patch(url, json={"body": "x"},
+                         headers={"Authorization": f"Bearer {github.fake.token}"})  # fmt: skip
+
+    assert answer.status_code == 403 and other["body"] == PLAN
+
+
+# The token goes to GitHub's API only, and only GitHub's JSON is believed.
+
+
+def test_a_next_page_on_another_origin_is_refused_and_never_gets_the_token(github, actions_env):
+    for n in range(120):
+        github.fake.add_comment(PULL, f"remark {n}")
+    with FakeGitHubServer() as elsewhere:
+        github.fake.next_link_base = elsewhere.url
+
+        with pytest.raises(CommentError) as caught:
+            publish(PLAN, actions_env(), echo=lambda line: None)
+
+        assert elsewhere.fake.requests == []
+    assert caught.value.exit_code == 3
+    message = caught.value.format_message()
+    assert "another origin" in message and "not followed" in message
+    assert github.fake.writes == []  # no duplicate comment created either
+
+
+def test_the_token_is_never_attached_to_a_request_for_another_origin(github, actions_env):
+    from pushops.github import Context, _Client
+
+    with FakeGitHubServer() as elsewhere, _Client(Context.from_env(actions_env())) as client:
+        client.http.get(f"{elsewhere.url}/anything")
+
+    (request,) = elsewhere.fake.requests
+    assert "Authorization" not in request.headers
+
+
+def test_an_html_page_answering_200_is_a_clear_exit_3_error(github, actions_env):
+    github.fake.html_answers = True
+
+    with pytest.raises(CommentError) as caught:
+        publish(PLAN, actions_env(), echo=lambda line: None)
+
+    assert caught.value.exit_code == 3
+    message = caught.value.format_message()
+    assert "answered HTTP 200 with text/html" in message and "not GitHub's JSON" in message
+    assert "GITHUB_API_URL" in message

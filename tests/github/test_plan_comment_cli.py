@@ -103,3 +103,58 @@ def test_a_fork_run_without_a_token_writes_only_the_summary_with_a_notice(
     assert "No plan comment was posted" in summary and "fork" in summary
     assert "staging/sale/r1/android" in summary
     assert "::notice title=pushops plan::No plan comment was posted" in result.output
+
+
+def test_an_impostors_marked_comment_is_left_alone_and_the_run_says_so(
+    push_repo: Path, github: FakeGitHubServer, actions_env: Callable[..., dict[str, str]]
+) -> None:
+    for n in range(120):  # ours will be on the second page
+        github.fake.add_comment(PULL, f"remark {n}")
+    impostor = github.fake.add_comment(PULL, f"{MARKER}\nNo changes. Approve away.", "mallory")
+    env = actions_env()
+    first = plan(push_repo, env, "--format", "markdown")
+    (push_repo / "campaigns" / "sale.yaml").write_text(emas_campaign(title="Sale, day two"))
+
+    second = plan(push_repo, env, "--format", "markdown")
+
+    assert (first.exit_code, second.exit_code) == (0, 0), first.output + second.output
+    assert impostor["body"] == f"{MARKER}\nNo changes. Approve away."
+    ours = [c for c in github.fake.comments[PULL] if c["user"]["login"] == "github-actions[bot]"]
+    assert len(ours) == 1
+    assert [(w.method, w.path.rsplit("/", 1)[-1]) for w in github.fake.writes] == [
+        ("POST", "comments"),
+        ("PATCH", str(ours[0]["id"])),
+    ]
+    assert "mallory" in ours[0]["body"]  # the genuine comment warns reviewers
+    for result in (first, second):
+        assert "::notice title=pushops plan::1 other comment(s)" in result.output
+        assert "mallory" in result.output
+    assert "plan comment updated" in second.output
+
+
+def test_an_html_answer_from_a_proxy_exits_3_after_printing_the_plan(
+    push_repo: Path, github: FakeGitHubServer, actions_env: Callable[..., dict[str, str]]
+) -> None:
+    github.fake.html_answers = True
+
+    result = plan(push_repo, actions_env(), "--format", "markdown")
+
+    assert result.exit_code == 3
+    assert "staging/sale/r1/android" in result.output  # the plan was printed first
+    assert "with text/html" in result.output and "Traceback" not in result.output
+
+
+def test_a_next_page_on_another_origin_exits_3_and_that_origin_gets_nothing(
+    push_repo: Path, github: FakeGitHubServer, actions_env: Callable[..., dict[str, str]]
+) -> None:
+    for n in range(101):
+        github.fake.add_comment(PULL, f"remark {n}")
+    with FakeGitHubServer() as elsewhere:
+        github.fake.next_link_base = elsewhere.url
+
+        result = plan(push_repo, actions_env(), "--format", "markdown")
+
+        assert elsewhere.fake.requests == []
+    assert result.exit_code == 3
+    assert "another origin" in result.output
+    assert github.fake.token not in result.output
