@@ -12,7 +12,7 @@ import sys
 import click
 
 from pushops import __version__
-from pushops.diagnostics import PushopsError
+from pushops.diagnostics import PushopsError, printable
 
 COMMANDS = {
     "init": "Scaffold a push repository: config, an example campaign, workflows.",
@@ -47,11 +47,16 @@ class LazyGroup(click.Group):
         except click.exceptions.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(1)
-        except click.ClickException as exc:
+        except click.UsageError as exc:
             exc.show()
-            sys.exit(1 if isinstance(exc, click.UsageError) else exc.exit_code)
+            sys.exit(1)
+        except click.ClickException as exc:
+            # One line whatever the message quotes (file names, answers from servers): a
+            # newline in it could start a line the Actions runner reads as a workflow command.
+            click.echo(f"Error: {printable(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
         except PushopsError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {printable(str(exc))}", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 

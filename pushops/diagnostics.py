@@ -2,15 +2,40 @@
 
 Every stage (load, check, render, compile) reports through :class:`Diagnostic` so the command
 line can sort, print and serialise them the same way whichever stage found them.
+
+A diagnostic is one line whatever it quotes: file names, keys and values come from the user
+(a campaign file may be named ``x\n::error file=README.md::…``), so control characters are
+printed as escapes. Otherwise the next line would be read by a terminal or by the GitHub Actions
+runner (which takes a line starting with ``::`` as a workflow command) as something pushops
+never said. :meth:`Diagnostic.annotation` is the same problem as a GitHub annotation.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
+from pushops.workflowcmd import command as workflow_command
+
 ERROR = "error"
 WARNING = "warning"
+# C0 and C1 controls (tab aside), DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r"}
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control characters as ``\\n``, ``\\r``, ``\\x1b``, ``\\u2028``."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        if char in _NAMED:
+            return _NAMED[char]
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _CONTROL.sub(escape, text)
 
 
 @dataclass(frozen=True, order=True)
@@ -26,10 +51,17 @@ class Diagnostic:
     severity: str = ERROR
 
     def format(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}"
+        where = f"{printable(self.file)}:{self.line}:{self.column}"
         what = f"{self.path}: {self.message}" if self.path else self.message
         prefix = "warning: " if self.severity == WARNING else ""
-        return f"{where}: {prefix}{what} [{self.rule}]"
+        return f"{where}: {prefix}{printable(what)} [{printable(self.rule)}]"
+
+    def annotation(self) -> str:
+        """The diagnostic as a GitHub Actions annotation on its file and line (shown on the
+        pull request's diff); the message keeps the whole located line for the log."""
+        kind = "warning" if self.severity == WARNING else "error"
+        where = {"file": self.file, "line": self.line, "col": self.column, "title": self.rule}
+        return workflow_command(kind, self.format(), where)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)

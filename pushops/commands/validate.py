@@ -9,7 +9,6 @@ import click
 from pushops.check.validate import validate
 from pushops.commands._common import (
     emit_json,
-    format_option,
     now_option,
     optional_config,
     parse_now,
@@ -20,7 +19,15 @@ from pushops.commands._common import (
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @now_option
-@format_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format; json has a versioned, deterministic shape; github prints GitHub "
+    "Actions annotations, shown on the pull request's changed lines.",
+)
 def command(paths: tuple[Path, ...], now: str | None, output_format: str) -> int:
     """Check campaigns (default: everything under campaigns/) and report every problem."""
     root = project_root()
@@ -33,7 +40,8 @@ def command(paths: tuple[Path, ...], now: str | None, output_format: str) -> int
         emit_json({"version": 1, "errors": [d.to_json() for d in diagnostics]})
     else:
         for diagnostic in diagnostics:
-            click.echo(diagnostic.format())
+            github = output_format == "github"
+            click.echo(diagnostic.annotation() if github else diagnostic.format())
         warnings = len(diagnostics) - errors
         files = len({d.file for d in diagnostics})
         summary = (

@@ -5,6 +5,7 @@ notice) for a pull request from a fork without a token."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -158,3 +159,17 @@ def test_a_next_page_on_another_origin_exits_3_and_that_origin_gets_nothing(
     assert result.exit_code == 3
     assert "another origin" in result.output
     assert github.fake.token not in result.output
+
+
+def test_an_error_message_from_the_server_cannot_start_a_workflow_command(
+    push_repo: Path, github: FakeGitHubServer, actions_env: Callable[..., dict[str, str]]
+) -> None:
+    github.fake.fail_next(500, "oops\n::error file=README.md::injected", method="POST",
+                          path="/comments$")  # fmt: skip
+
+    result = plan(push_repo, actions_env(), "--format", "markdown")
+
+    assert result.exit_code == 3
+    lines = re.split(r"[\r\n]", result.output)
+    assert [line for line in lines if line.lstrip().startswith("::")] == []
+    assert "oops\\n::error file=README.md::injected" in result.output
