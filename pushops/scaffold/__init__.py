@@ -3,28 +3,46 @@
 The templates live beside this module; a path component ``dot-x`` becomes ``.x`` (so the
 package holds no ``.gitignore`` or ``.github`` of its own). The JSON Schemas are copied from
 pushops' own ``schemas/`` so the editor settings and ``$schema`` lines resolve in the new repo.
+
+Two kinds of file: the team's own (``pushops.yaml`` and ``campaigns/``), written once and never
+touched again, and generated ones (workflows, the hashed dependency lock, schemas, editor
+settings), which ``pushops init --upgrade`` rewrites for the running pushops. The workflows
+take two values: where pushops is installed from (:mod:`pushops.scaffold.source`) and the
+pushops environment they plan and apply, which an upgrade keeps.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pushops import __version__
+import yaml
+
 from pushops.tables import schemas_dir
 
 HERE = Path(__file__).resolve().parent
-REQUIREMENT_SLOT = "__PUSHOPS_REQUIREMENT__"
-# What the scaffolded workflows install: this very version, with the PostgreSQL driver the
-# shared ledger needs.
-REQUIREMENT = f"pushops[postgres]=={__version__}"
+SOURCE_SLOT = "__PUSHOPS_SOURCE__"
+ENVIRONMENT_SLOT = "__PUSHOPS_ENVIRONMENT__"
+DEFAULT_ENVIRONMENT = "production"
 GITIGNORE = ".gitignore"
+LOCK = ".github/pushops/requirements.txt"
+WORKFLOWS = ".github/workflows"
+# The team's files: init writes them once; --upgrade never touches them.
+OWN = ("pushops.yaml", "campaigns/")
+ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
 class File:
     path: PurePosixPath  # relative to the new repo
     text: str
+
+    @property
+    def generated(self) -> bool:
+        """Rewritten by ``init --upgrade`` (everything but the team's config and campaigns)."""
+        name = str(self.path)
+        return not any(name == own or name.startswith(own) for own in OWN)
 
 
 def _target(relative: PurePosixPath) -> PurePosixPath:
@@ -33,22 +51,53 @@ def _target(relative: PurePosixPath) -> PurePosixPath:
     )
 
 
-def files(requirement: str = REQUIREMENT) -> list[File]:
-    """Every file of the scaffold, sorted by path; workflows install ``requirement``."""
+def files(source: str | None = None, environment: str = DEFAULT_ENVIRONMENT) -> list[File]:
+    """Every file of the scaffold, sorted by path. The workflows install pushops from
+    ``source`` (None: their install step fails, saying how to set it) and plan and apply
+    ``environment``."""
+    if not ENVIRONMENT_NAME.fullmatch(environment):
+        raise ValueError(f"{environment!r} is not a pushops environment name")
     out = []
-    for source in sorted(HERE.rglob("*")):
+    for source_file in sorted(HERE.rglob("*")):
         if (
-            not source.is_file()
-            or source.suffix in (".py", ".pyc")
-            or "__pycache__" in source.parts
+            not source_file.is_file()
+            or source_file.suffix in (".py", ".pyc")
+            or "__pycache__" in source_file.parts
         ):
             continue
-        relative = PurePosixPath(source.relative_to(HERE).as_posix())
-        text = source.read_text(encoding="utf-8").replace(REQUIREMENT_SLOT, requirement)
+        relative = PurePosixPath(source_file.relative_to(HERE).as_posix())
+        text = source_file.read_text(encoding="utf-8")
+        text = text.replace(SOURCE_SLOT, source or "").replace(ENVIRONMENT_SLOT, environment)
         out.append(File(_target(relative), text))
     for schema in sorted(schemas_dir().glob("*.schema.json")):
         out.append(File(PurePosixPath("schemas", schema.name), schema.read_text(encoding="utf-8")))
     return sorted(out, key=lambda f: str(f.path))
+
+
+def workflow_settings(root: Path) -> tuple[str | None, str | None]:
+    """The pushops source and environment the repository's scaffolded workflows use now
+    (None where no workflow says), so an upgrade can keep them."""
+    sources: set[str] = set()
+    environments: set[str] = set()
+    for path in sorted((root / WORKFLOWS).glob("pushops-*.yml")):
+        try:
+            workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(workflow, dict):
+            continue
+        value = (workflow.get("env") or {}).get("PUSHOPS_ENVIRONMENT")
+        if isinstance(value, str):
+            environments.add(value)
+        for job in (workflow.get("jobs") or {}).values():
+            for step in (job or {}).get("steps") or []:
+                found = ((step or {}).get("env") or {}).get("PUSHOPS_SOURCE")
+                if isinstance(found, str) and found:
+                    sources.add(found)
+    return (
+        sources.pop() if len(sources) == 1 else None,
+        environments.pop() if len(environments) == 1 else None,
+    )
 
 
 def merge_gitignore(existing: str, wanted: str) -> str | None:

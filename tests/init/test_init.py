@@ -8,13 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
 from pushops.cli import cli
-from pushops.scaffold import REQUIREMENT
+from pushops.scaffold import source as sources
 
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+SOURCE = f"git+https://github.com/acme/pushops@{COMMIT}"
 EXPECTED = [
+    ".github/pushops/requirements.txt",
     ".github/workflows/pushops-apply.yml",
     ".github/workflows/pushops-plan.yml",
     ".gitignore",
@@ -151,10 +155,187 @@ def test_the_copied_schemas_are_pushops_own(tmp_path: Path):
         assert copied == (root / name).read_text(encoding="utf-8")
 
 
-def test_the_workflows_install_the_version_that_scaffolded_them(tmp_path: Path):
-    init(tmp_path)
+def install_source(directory: Path, name: str) -> str:
+    workflow = yaml.safe_load((directory / ".github/workflows" / name).read_text("utf-8"))
+    (job,) = workflow["jobs"].values()
+    step = next(s for s in job["steps"] if s.get("name") == "Install pushops")
+    return step["env"]["PUSHOPS_SOURCE"]
+
+
+def test_the_workflows_install_the_pinned_source_given(tmp_path: Path):
+    result = init(tmp_path, "--source", SOURCE)
+
+    assert result.exit_code == 0, result.output
+    for name in ("pushops-plan.yml", "pushops-apply.yml"):
+        assert install_source(tmp_path, name) == SOURCE
+        assert "__PUSHOPS" not in (tmp_path / ".github/workflows" / name).read_text("utf-8")
+    assert "warning" not in result.output
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "pushops[postgres]==0.1.0",  # a name on an index nobody published it to
+        "git+https://github.com/acme/pushops@main",  # a branch moves
+        "git+https://github.com/acme/pushops@v0.1.0",  # so can a tag
+        "https://example.com/pushops-0.1.0.tar.gz",  # no hash
+        'git+https://github.com/acme/pushops@0123456789abcdef0123456789abcdef01234567"\nx',
+    ],
+)
+def test_an_unpinned_source_is_refused_and_nothing_is_written(tmp_path: Path, source: str):
+    result = init(tmp_path / "push", "--source", source)
+
+    assert result.exit_code == 1
+    assert "is not a pinned source of pushops" in result.output
+    assert not (tmp_path / "push").exists()
+
+
+def test_without_a_known_source_init_warns_and_the_install_step_says_how_to_set_it(
+    tmp_path: Path,
+):
+    result = init(tmp_path)  # this pushops is an editable checkout: no pinned source
+
+    assert result.exit_code == 0, result.output
+    assert "warning: the workflows do not know where to install pushops from" in result.output
+    assert install_source(tmp_path, "pushops-plan.yml") == ""
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        (
+            {
+                "url": "https://github.com/acme/pushops",
+                "vcs_info": {"vcs": "git", "commit_id": COMMIT, "requested_revision": "v0.1.0"},
+            },
+            SOURCE,
+        ),
+        (
+            {
+                "url": "https://example.com/pushops-0.1.0.tar.gz",
+                "archive_info": {"hashes": {"sha256": "ab" * 32}},
+            },
+            "https://example.com/pushops-0.1.0.tar.gz#sha256=" + "ab" * 32,
+        ),
+        ({"url": "file:///home/me/pushops", "dir_info": {"editable": True}}, None),
+        ({"url": "file:///tmp/pushops-0.1.0-py3-none-any.whl", "archive_info": {}}, None),
+        (
+            {
+                "url": "https://github.com/acme/pushops",
+                "vcs_info": {"vcs": "hg", "commit_id": COMMIT},
+            },
+            None,
+        ),
+    ],
+)
+def test_the_source_is_read_from_how_this_pushops_was_installed(record, expected):
+    assert sources.from_direct_url(record) == expected
+
+
+def test_next_says_what_to_run_first_and_what_ci_needs(tmp_path: Path):
+    result = init(tmp_path / "push", "--source", SOURCE)
+
+    next_lines = result.output[result.output.index("Next:") :]
+    assert f"cd {tmp_path / 'push'} && pushops validate && pushops plan --sandbox" in next_lines
+    assert "docs/state.md" in next_lines and "docs/ci.md" in next_lines
+
+
+# --- pushops init --upgrade: generated files only ------------------------------------------
+
+
+def snapshot(directory: Path, *names: str) -> dict[str, bytes]:
+    return {name: (directory / name).read_bytes() for name in names}
+
+
+def test_upgrade_refreshes_generated_files_and_never_touches_config_or_campaigns(
+    tmp_path: Path,
+):
+    init(tmp_path, "--source", SOURCE)
+    (tmp_path / "pushops.yaml").write_text("version: 1  # the team's own\n", encoding="utf-8")
+    (tmp_path / "campaigns/welcome.yaml").write_text("id: edited\n", encoding="utf-8")
+    (tmp_path / "campaigns/sale.yaml").write_text("id: sale\n", encoding="utf-8")
+    (tmp_path / "schemas/campaign.schema.json").write_text("{}", encoding="utf-8")  # stale
+    (tmp_path / ".github/workflows/pushops-apply.yml").unlink()  # new in this version
+    (tmp_path / ".github/pushops/requirements.txt").write_text("old==1\n", encoding="utf-8")
+    own = snapshot(tmp_path, "pushops.yaml", "campaigns/welcome.yaml", "campaigns/sale.yaml")
+
+    result = init(tmp_path, "--upgrade", "--source", SOURCE)
+
+    assert result.exit_code == 0, result.output
+    assert snapshot(tmp_path, *own) == own
+    fresh = tmp_path / "fresh"
+    init(fresh, "--source", SOURCE)
+    for name in (
+        "schemas/campaign.schema.json",
+        ".github/workflows/pushops-apply.yml",
+        ".github/pushops/requirements.txt",
+    ):
+        assert (tmp_path / name).read_text("utf-8") == (fresh / name).read_text("utf-8"), name
+    assert "updated " in result.output and "created " in result.output
+    assert "3 generated file(s) changed; pushops.yaml and campaigns/ were not touched" in (
+        result.output
+    )
+
+
+def test_upgrade_twice_changes_nothing_the_second_time(tmp_path: Path):
+    init(tmp_path, "--source", SOURCE)
+    init(tmp_path, "--upgrade", "--source", SOURCE.replace("0123", "4567"))
+
+    result = init(tmp_path, "--upgrade", "--source", SOURCE.replace("0123", "4567"))
+
+    assert result.exit_code == 0, result.output
+    assert "0 generated file(s) changed" in result.output
+
+
+def test_upgrade_keeps_the_environment_the_workflows_plan_and_apply(tmp_path: Path):
+    init(tmp_path, "--source", SOURCE)
+    for name in ("pushops-plan.yml", "pushops-apply.yml"):
+        path = tmp_path / ".github/workflows" / name
+        text = path.read_text("utf-8").replace(
+            "PUSHOPS_ENVIRONMENT: production", "PUSHOPS_ENVIRONMENT: prod"
+        )
+        path.write_text(
+            text.replace("group: pushops-apply-production", "group: pushops-apply-prod")
+        )
+
+    result = init(tmp_path, "--upgrade", "--source", SOURCE)
+
+    assert result.exit_code == 0, result.output
+    apply = yaml.safe_load((tmp_path / ".github/workflows/pushops-apply.yml").read_text("utf-8"))
+    assert apply["env"] == {"PUSHOPS_ENVIRONMENT": "prod"}
+    assert apply["concurrency"]["group"] == "pushops-apply-prod"
+
+
+def test_upgrade_with_a_new_source_rewrites_it_everywhere(tmp_path: Path):
+    init(tmp_path, "--source", SOURCE)
+    newer = SOURCE.replace(COMMIT, "f" * 40)
+
+    init(tmp_path, "--upgrade", "--source", newer)
 
     for name in ("pushops-plan.yml", "pushops-apply.yml"):
-        text = (tmp_path / ".github/workflows" / name).read_text(encoding="utf-8")
-        assert f'python -m pip install --quiet "{REQUIREMENT}"' in text
-        assert "__PUSHOPS" not in text
+        assert install_source(tmp_path, name) == newer
+
+
+def test_upgrade_without_a_known_source_keeps_the_workflows_and_says_so(tmp_path: Path):
+    init(tmp_path, "--source", SOURCE)
+
+    result = init(tmp_path, "--upgrade")  # this pushops cannot tell its own source
+
+    assert result.exit_code == 0, result.output
+    assert f"kept the workflows' pushops source {SOURCE}" in result.output
+    assert install_source(tmp_path, "pushops-apply.yml") == SOURCE
+
+
+def test_upgrade_outside_a_push_repository_is_refused(tmp_path: Path):
+    result = init(tmp_path, "--upgrade", "--source", SOURCE)
+
+    assert result.exit_code == 1
+    assert "has no pushops.yaml" in result.output
+    assert written(tmp_path) == []
+
+
+def test_force_and_upgrade_are_not_taken_together(tmp_path: Path):
+    result = init(tmp_path, "--force", "--upgrade")
+
+    assert result.exit_code == 1
+    assert written(tmp_path) == []

@@ -6,7 +6,8 @@ What cannot run outside GitHub is replaced, explicitly:
 
 - the ``uses:`` steps (checkout, setup-python, upload-artifact) and the "Install pushops"
   step are skipped by name: the checkout is a copy of this repository's push files, and
-  pushops is already installed in the interpreter running the tests;
+  pushops is already installed in the interpreter running the tests (tests/workflows/
+  test_install.py runs that step, exactly as written, in a fresh virtualenv);
 - the secrets are provided by the test: the ledger DSN secrets name a throwaway SQLite file
   (the commands take a path as well as a PostgreSQL DSN; a PostgreSQL DSN would need a
   schema the workflow does not pass), and the send credentials are a throwaway key the
@@ -18,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -39,7 +39,6 @@ PULL = 7
 AKID, SECRET = "LTAIworkflowtest", "workflow-test-secret-0f9e"
 SKIPPED_ACTIONS = ("actions/checkout@", "actions/setup-python@", "actions/upload-artifact@")
 SKIPPED_RUNS = ("Install pushops",)
-PUSH_FILES = ("pushops.yaml", "campaigns", "data", "schemas")
 
 
 def load(name: str) -> dict[str, Any]:
@@ -71,14 +70,21 @@ def condition(text: str | None, context: Mapping[str, str]) -> bool:
     return (left == right) == (op == "==")
 
 
+class StepFailed(AssertionError):
+    def __init__(self, name: str, done: subprocess.CompletedProcess[str], ran: list[str]):
+        super().__init__(f"step {name!r} failed:\n{done.stdout}\n{done.stderr}")
+        self.name, self.done, self.ran = name, done, ran
+
+
 def run_job(
     workflow: dict[str, Any], job: str, cwd: Path, env: Mapping[str, str], ctx: Mapping[str, str]
 ) -> list[str]:
-    """Run the job's steps in order as Actions would (bash -eo pipefail); names of those run."""
+    """Run the job's steps in order as Actions would (bash -eo pipefail); names of those run.
+    A failing step raises StepFailed, and (as on GitHub) the later steps do not run."""
     spec = workflow["jobs"][job]
     base = {**env, **{k: expression(str(v), ctx) for k, v in workflow.get("env", {}).items()}}
     base.update({k: expression(str(v), ctx) for k, v in spec.get("env", {}).items()})
-    ran = []
+    ran: list[str] = []
     for step in spec["steps"]:
         name = step.get("name") or step.get("uses", "")
         if "uses" in step:
@@ -92,23 +98,10 @@ def run_job(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
             cwd=cwd, env=step_env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
-        assert done.returncode == 0, f"step {name!r} failed:\n{done.stdout}\n{done.stderr}"
+        if done.returncode != 0:
+            raise StepFailed(name, done, ran)
         ran.append(name)
     return ran
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    """This repository's push files, as actions/checkout would leave them."""
-    repo = tmp_path / "checkout"
-    repo.mkdir()
-    for name in PUSH_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, repo / name)
-        else:
-            shutil.copy(source, repo / name)
-    return repo
 
 
 @pytest.fixture
@@ -140,28 +133,38 @@ def event_file(tmp_path: Path, name: str, event: dict[str, Any]) -> str:
     return str(path)
 
 
+def pull_request(
+    tmp_path: Path, env: dict[str, str], head: str = REPOSITORY
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The runner's environment and the expression context of a pull_request run."""
+    pull = {"number": PULL, "head": {"repo": {"full_name": head}},
+            "base": {"repo": {"full_name": REPOSITORY}}}  # fmt: skip
+    pr_env = {**env, "GITHUB_EVENT_PATH": event_file(tmp_path, "pr.json", {"pull_request": pull})}
+    ctx = {
+        "github.event_name": "pull_request",
+        "github.event.pull_request.number": str(PULL),
+        "github.event.pull_request.head.repo.full_name": head,
+        "github.repository": REPOSITORY,
+        "github.actor": "octocat",
+    }
+    return pr_env, ctx
+
+
 def test_the_plan_then_apply_workflows_comment_summarise_and_send_exactly_the_plan(
     tmp_path: Path, checkout: Path, services: tuple[Emulator, FakeGitHubServer]
 ) -> None:
     emulator, github = services
     env = runner_env(tmp_path, emulator, github)
     ledger = str(tmp_path / "shared-ledger.db")  # the shared ledger (see the module docstring)
-    pull = {"number": PULL, "head": {"repo": {"full_name": REPOSITORY}},
-            "base": {"repo": {"full_name": REPOSITORY}}}  # fmt: skip
-    pr_env = {**env, "GITHUB_EVENT_PATH": event_file(tmp_path, "pr.json", {"pull_request": pull})}
-    pr_ctx = {
-        "github.event.pull_request.number": str(PULL),
-        "github.event.pull_request.head.repo.full_name": REPOSITORY,
-        "github.repository": REPOSITORY,
-        "github.token": github.fake.token,
-        "secrets.PUSHOPS_STATE_DSN_READONLY": ledger,
-    }
+    pr_env, pr_ctx = pull_request(tmp_path, env)
+    pr_ctx |= {"github.token": github.fake.token, "secrets.PUSHOPS_STATE_DSN_READONLY": ledger}
 
     ran = run_job(load("pushops-plan.yml"), "plan", checkout, pr_env, pr_ctx)
 
-    assert ran == ["Validate", "Plan against the shared ledger (read-only)"]
+    assert ran == ["Validate", "Plan"]
     (comment,) = github.fake.comments[PULL]
     assert comment["body"].startswith("<!-- pushops-plan -->")
+    assert comment["user"]["login"] == "github-actions[bot]"
     assert "pushops plan" in comment["body"] and "| send |" in comment["body"]
     summary = Path(env["GITHUB_STEP_SUMMARY"])
     assert "production/black-friday/r1/android" in summary.read_text(encoding="utf-8")
@@ -177,8 +180,7 @@ def test_the_plan_then_apply_workflows_comment_summarise_and_send_exactly_the_pl
     }
     ran = run_job(load("pushops-apply.yml"), "apply", checkout, push_env, push_ctx)
 
-    assert ran == ["Refuse to run without the shared ledger", "Validate", "Plan", "Apply",
-                   "Summary"]  # fmt: skip
+    assert ran == ["Validate", "Plan", "Apply", "Summary"]
     text = summary.read_text(encoding="utf-8")
     assert "<!-- pushops-plan -->" in text and "## pushops apply" in text
     assert "Apply complete" in text
@@ -194,28 +196,101 @@ def test_the_plan_then_apply_workflows_comment_summarise_and_send_exactly_the_pl
     assert len(github.fake.comments[PULL]) == 1  # apply posts no comment
 
 
-def test_the_plan_workflow_of_a_fork_pull_request_writes_only_the_summary(
+def test_a_fork_pull_request_is_planned_in_the_sandbox_into_the_summary_only(
     tmp_path: Path, checkout: Path, services: tuple[Emulator, FakeGitHubServer]
 ) -> None:
     emulator, github = services
     env = runner_env(tmp_path, emulator, github)
-    fork = "stranger/push-campaigns"
-    pull = {"number": PULL, "head": {"repo": {"full_name": fork}},
-            "base": {"repo": {"full_name": REPOSITORY}}}  # fmt: skip
-    pr_env = {**env, "GITHUB_EVENT_PATH": event_file(tmp_path, "pr.json", {"pull_request": pull})}
-    ctx = {  # a fork gets no secrets and a read-only token
-        "github.event.pull_request.number": str(PULL),
-        "github.event.pull_request.head.repo.full_name": fork,
-        "github.repository": REPOSITORY,
-        "github.token": "",
-        "secrets.PUSHOPS_STATE_DSN_READONLY": "",
-    }
+    pr_env, ctx = pull_request(tmp_path, env, head="stranger/push-campaigns")
+    # A fork gets no secrets and a read-only token.
+    ctx |= {"github.token": "ghs_readonly", "secrets.PUSHOPS_STATE_DSN_READONLY": ""}
 
     ran = run_job(load("pushops-plan.yml"), "plan", checkout, pr_env, ctx)
 
-    assert ran == ["Validate", "Plan without secrets (pull request from a fork)"]
+    assert ran == ["Validate", "Plan"]
     assert github.fake.requests == []
     summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
-    assert "No plan comment was posted" in summary and "fork" in summary
+    assert "comes from a fork, so it gets no secrets" in summary
     assert "production/black-friday/r1/android" in summary
+    assert emulator.deliveries() == []
+
+
+def test_dependabots_pull_request_without_the_secret_plans_in_the_sandbox_with_a_notice(
+    tmp_path: Path, checkout: Path, services: tuple[Emulator, FakeGitHubServer]
+) -> None:
+    emulator, github = services
+    env = runner_env(tmp_path, emulator, github)
+    pr_env, ctx = pull_request(tmp_path, env)  # a branch of this repository
+    ctx |= {"github.actor": "dependabot[bot]", "github.token": github.fake.token,
+            "secrets.PUSHOPS_STATE_DSN_READONLY": ""}  # fmt: skip
+
+    ran = run_job(load("pushops-plan.yml"), "plan", checkout, pr_env, ctx)
+
+    assert ran == ["Validate", "Plan"]
+    assert github.fake.requests == []  # a sandbox plan is never posted as the plan
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert "Dependabot's pull requests, so it gets no secrets" in summary
+    assert "(sandbox)" in summary and "production/black-friday/r1/android" in summary
+
+
+def test_a_pull_request_by_a_person_without_the_secret_fails_saying_which_secret(
+    tmp_path: Path, checkout: Path, services: tuple[Emulator, FakeGitHubServer]
+) -> None:
+    emulator, github = services
+    env = runner_env(tmp_path, emulator, github)
+    pr_env, ctx = pull_request(tmp_path, env)
+    ctx |= {"github.token": github.fake.token, "secrets.PUSHOPS_STATE_DSN_READONLY": ""}
+
+    with pytest.raises(StepFailed) as failed:
+        run_job(load("pushops-plan.yml"), "plan", checkout, pr_env, ctx)
+
+    assert failed.value.name == "Plan" and failed.value.ran == ["Validate"]
+    assert "::error title=pushops plan::Set the PUSHOPS_STATE_DSN_READONLY secret" in (
+        failed.value.done.stdout
+    )
+    assert github.fake.requests == []
+
+
+def test_a_merge_queue_group_is_planned_against_the_ledger_into_the_summary(
+    tmp_path: Path, checkout: Path, services: tuple[Emulator, FakeGitHubServer]
+) -> None:
+    emulator, github = services
+    env = runner_env(tmp_path, emulator, github)
+    group = {
+        "merge_group": {"head_sha": "0" * 40, "head_ref": "refs/heads/gh-readonly-queue/main/pr-7"}
+    }
+    mq_env = {**env, "GITHUB_EVENT_PATH": event_file(tmp_path, "mq.json", group)}
+    ctx = {
+        "github.event_name": "merge_group",
+        "github.event.pull_request.number": "",
+        "github.event.pull_request.head.repo.full_name": "",
+        "github.repository": REPOSITORY,
+        "github.actor": "octocat",
+        "github.token": github.fake.token,
+        "secrets.PUSHOPS_STATE_DSN_READONLY": str(tmp_path / "shared-ledger.db"),
+    }
+
+    ran = run_job(load("pushops-plan.yml"), "plan", checkout, mq_env, ctx)
+
+    assert ran == ["Validate", "Plan"]
+    assert github.fake.requests == []  # no pull request to comment on
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert "<!-- pushops-plan -->" in summary and "(sandbox)" not in summary
+    assert "production/black-friday/r1/android" in summary
+
+
+def test_apply_without_the_ledger_secret_fails_before_anything_is_sent(
+    tmp_path: Path, checkout: Path, services: tuple[Emulator, FakeGitHubServer]
+) -> None:
+    emulator, github = services
+    env = runner_env(tmp_path, emulator, github)
+    push_env = {**env, "GITHUB_EVENT_PATH": event_file(tmp_path, "push.json", {"ref": "main"})}
+    ctx = {"secrets.PUSHOPS_STATE_DSN": "", "secrets.ALIBABA_CLOUD_ACCESS_KEY_ID": AKID,
+           "secrets.ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET}  # fmt: skip
+
+    with pytest.raises(StepFailed) as failed:
+        run_job(load("pushops-apply.yml"), "apply", checkout, push_env, ctx)
+
+    assert failed.value.name == "Plan"
+    assert "Set the PUSHOPS_STATE_DSN secret" in failed.value.done.stdout
     assert emulator.deliveries() == []
