@@ -106,8 +106,9 @@ def command(directory: Path, source: str | None, force: bool, upgrade: bool) -> 
         f"\nNext: {where}pushops validate && pushops plan --sandbox   (try it: no account, "
         "no server)\n"
         "Then: put your apps' AppKeys in pushops.yaml; create the shared PostgreSQL ledger "
-        "and its two roles (docs/state.md); add the secrets and the `production` environment "
-        "the workflows read (docs/ci.md); commit, and open a pull request to see its plan."
+        "and its two roles, and the secrets and `production` environment the workflows read "
+        "(pushops' docs/state.md and docs/ci.md); commit, and open a pull request to see its "
+        "plan."
     )
     return 0
 

@@ -35,7 +35,7 @@ def check(source: str) -> str:
     if GIT.fullmatch(source) or ARCHIVE.fullmatch(source) or LOCAL.fullmatch(source):
         return source
     raise SourceError(
-        f"--source {source!r} is not a pinned source of pushops. Give a git commit "
+        f"{source!r} is not a pinned source of pushops. Give a git commit "
         f"({EXAMPLE}; a branch or tag can move), an archive URL with its hash "
         "(https://…/pushops-X.tar.gz#sha256=<64 hex>), or a path in the repository "
         "(./vendor/pushops-X-py3-none-any.whl)"
