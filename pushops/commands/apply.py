@@ -35,6 +35,7 @@ from pushops.plan.model import Plan
 from pushops.plan.planfile import check_usable, read_plan
 from pushops.plan.session import git_commit, open_state, parse_duration
 from pushops.plan.text import render_text
+from pushops.plan.vendorcheck import vendor_findings
 
 INTERRUPTED = 130
 
@@ -62,6 +63,7 @@ def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_
             git_commit=git_commit(config.root), sandbox=sandbox, check=checker,
             check_call=checker.call,
         )  # fmt: skip
+        plan.findings.extend(vendor_findings(plan, campaigns))
     if not report.ok or plan is None:
         print_diagnostics(report)
         raise PushopsError(f"{len(report.errors)} error(s) in the campaigns; nothing sent")

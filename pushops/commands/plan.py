@@ -1,7 +1,10 @@
-"""pushops plan [--env E] [--out FILE] [--detailed-exitcode] [--format text|json|markdown]
+"""pushops plan [--env E] [--out FILE] [--detailed-exitcode] [--format text|json|markdown|html]
+[--report FILE] [--comment]
 
 Compares what the campaigns want with what the ledger says was sent, and says what apply
-would do with every delivery. Reads the ledger, never writes it, and needs no credentials.
+would do with every delivery, grouped by the messages that go out. Reads the ledger, never
+writes it, and needs no credentials. ``--report FILE`` also writes the HTML report (the one
+``--format html`` prints), so one run can print, comment, save the plan and write the report.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from pushops.config import load_config
 from pushops.diagnostics import Report
 from pushops.plan.checks import DeliveryChecker
 from pushops.plan.engine import build_plan
+from pushops.plan.grouped import group_plan
+from pushops.plan.html import render_html
 from pushops.plan.jsonview import plan_json
-from pushops.plan.markdown import render_markdown
+from pushops.plan.markdown import render_markdown, report_link
 from pushops.plan.mask import mask, secret_values
 from pushops.plan.planfile import write_plan
 from pushops.plan.session import git_commit, open_state, parse_duration
 from pushops.plan.text import render_text
+from pushops.plan.vendorcheck import vendor_findings
 
 MARGIN_HELP = (
     "Replace or cancel a scheduled push only until this long before it is due "
@@ -82,10 +88,17 @@ def print_diagnostics(report: Report) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(["text", "json", "markdown", "html"]),
     default="text",
     show_default=True,
-    help="text for people, json for programs, markdown for pull requests.",
+    help="text for people, json for programs, markdown for pull requests, html for the "
+    "report with notification previews.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the HTML report with notification previews to this file.",
 )
 @click.option(
     "--comment", is_flag=True, help="Post the markdown plan to the pull request (GitHub Actions)."
@@ -99,9 +112,15 @@ def command(
     out: Path | None,
     detailed_exitcode: bool,
     output_format: str,
+    report_path: Path | None,
     comment: bool,
 ) -> int:
     """Say what apply would do with every delivery, and why."""
+    if out is not None and out.suffix.lower() in (".html", ".htm"):
+        raise click.UsageError(
+            f"--out saves the plan file for `pushops apply`, not a report: to write the HTML "
+            f"report, use --report {out} (or --format html > {out})"
+        )
     root = project_root()
     config = load_config(root)
     env = config.environment(environment).name
@@ -117,21 +136,33 @@ def command(
                 git_commit=git_commit(root), sandbox=sandbox, check=checker,
                 check_call=checker.call,
             )  # fmt: skip
+        plan.findings.extend(vendor_findings(plan, campaigns))
     if not report.ok:
         print_diagnostics(report)
         click.echo(f"{len(report.errors)} error(s); no plan was made", err=True)
         return 1
     print_diagnostics(report)  # warnings
     secrets = tuple(secret_values(config, env))
+    view = group_plan(plan, campaigns, config)  # one pass, shared by every format written
     # The comment is always the Markdown plan, whatever --format prints.
     wants_markdown = comment or output_format == "markdown"
-    markdown = mask(render_markdown(plan), secrets) if wants_markdown else ""
+    markdown = ""
+    if wants_markdown:
+        link = report_link(str(report_path) if report_path else None)
+        markdown = mask(render_markdown(plan, secrets=secrets, view=view, link=link), secrets)
+    if report_path is not None:
+        page = mask(render_html(plan, secrets=secrets, view=view), secrets)
+        report_path.write_text(page, encoding="utf-8")
+        click.echo(f"Wrote the HTML report to {report_path}.", err=True)
     if output_format == "json":
-        click.echo(json.dumps(plan_json(plan, secrets), indent=2, ensure_ascii=False))
+        data = plan_json(plan, secrets, view=view)
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif output_format == "markdown":
         click.echo(markdown, nl=False)
+    elif output_format == "html":
+        click.echo(mask(render_html(plan, secrets=secrets, view=view), secrets), nl=False)
     else:
-        click.echo(mask(render_text(plan), secrets), nl=False)
+        click.echo(mask(render_text(plan, secrets=secrets, view=view), secrets), nl=False)
     if comment:
         from pushops.github import publish
 

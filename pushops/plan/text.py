@@ -1,14 +1,26 @@
-"""The plan as Terraform-like text: one line per change, diffs under it, a count line.
+"""The plan for a terminal: what goes out, grouped by campaign and message, then a count line.
 
-Unchanged deliveries are counted, not listed (a fan-out of 100,000 unchanged rows is one
-number, not a screenful).
+Each message shows its distinct texts (or, personalised, three samples) with their fields,
+where devices cut them and which vendor channels refuse them; deliveries that need attention
+(blocked, replace, cancel, resolve, skip) are listed by key with the reason and the field
+diff, up to a bound per message. Sends and unchanged deliveries are counted: a fan-out of
+100,000 rows is a few lines, and ``--format json`` lists every key.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from pushops.campaign import Campaign
+from pushops.config import Config
+from pushops.plan.cards import Card, cards, summary
 from pushops.plan.diff import format_diff
 from pushops.plan.engine import iso
-from pushops.plan.model import NOOP, Plan, summary_line
+from pushops.plan.findings import Finding
+from pushops.plan.grouped import CampaignGroup, MessageGroup, PlanView, action_order, group_plan
+from pushops.plan.model import NOOP, SEND, Plan, summary_line
+from pushops.plan.words import JSON_HINT, counts_phrase, finding_scope, level_words, where
+from pushops.preview.text import one_line
 
 SYMBOLS = {
     "send": "+",
@@ -18,6 +30,8 @@ SYMBOLS = {
     "skip": "!",
     "blocked": "x",
 }
+WIDTH = max(len(a) for a in SYMBOLS)
+LABEL = 16  # field names are padded to this
 
 
 def header(plan: Plan) -> str:
@@ -29,25 +43,111 @@ def header(plan: Plan) -> str:
     )
 
 
-def render_text(plan: Plan) -> str:
-    lines = [header(plan), ""]
-    width = max((len(a) for a in SYMBOLS), default=7)
-    for action in plan.actions:
-        if action.action == NOOP:
+def _card(card: Card, indent: str, numbered: str) -> list[str]:
+    lines = [f"{indent}{numbered}{card.label}"] if numbered else []
+    inner = indent + ("  " if numbered else "")
+    for name, value in card.fields:
+        lines.append(f"{inner}{name:<{LABEL}}{one_line(value)}")
+    for note in card.cuts:
+        lines.append(f"{inner}{'Cut':<{LABEL}}{note}")
+    for refusal in card.refusals:
+        lines.append(f"{inner}{'Refused by':<{LABEL}}{refusal}")
+    return lines
+
+
+def _keys(group: MessageGroup, indent: str) -> list[str]:
+    lines = []
+    for action in sorted(group.counts, key=action_order):
+        total = group.counts[action]
+        kept = group.listed.get(action, [])
+        symbol = SYMBOLS.get(action, " ")
+        if action in (SEND, NOOP) and total > len(kept):
+            if action == SEND:
+                lines.append(f"{indent}{symbol} {action:<{WIDTH}}  {total:,} deliveries")
             continue
-        symbol = SYMBOLS.get(action.action, " ")
-        lines.append(f"  {symbol} {action.action:<{width}}  {action.key}")
-        lines.append(f"      {action.reason}")
-        if action.diff:
-            lines.extend(format_diff(action.diff, indent="        "))
-    if plan.resolves:
-        lines.append("")
+        if action == NOOP:
+            continue
+        for item in kept:
+            lines.append(f"{indent}{symbol} {action:<{WIDTH}}  {one_line(item.key)}")
+            if action != SEND:
+                lines.append(f"{indent}    {one_line(item.reason)}")
+            if item.diff:
+                lines.extend(format_diff(item.diff, indent=indent + "      "))
+        if total > len(kept):
+            lines.append(f"{indent}  … and {total - len(kept):,} more {action} ({JSON_HINT})")
+    return lines
+
+
+def _message(group: MessageGroup, camp: CampaignGroup, secrets: tuple[str, ...]) -> list[str]:
+    facts = summary(group, camp.zone)
+    head = f"  {group.message}: {counts_phrase(group.counts)}"
+    lines = [head]
+    if group.deliveries:
+        parts = [facts.what, facts.recipients, f"{facts.calls:,} call(s)", f"sends {facts.sends}"]
+        if facts.expires:
+            parts.append(f"expires {facts.expires}")
+        if facts.distinct:
+            parts.append(facts.distinct)
+        lines.append("    " + "; ".join(p for p in parts if p))
+        shown = cards(group, camp.zone, secrets)
+        for index, card in enumerate(shown, 1):
+            numbered = f"[{index}] " if len(shown) > 1 or group.personalised else ""
+            lines.extend(_card(card, "    ", numbered))
+    lines.extend(_keys(group, "    "))
+    return lines
+
+
+def _findings(findings: Iterable[Finding], indent: str) -> list[str]:
+    """``warning: campaigns/x.yaml:18:12: MESSAGE [source] (6 deliveries, e.g. KEY)``."""
+    lines = []
+    for f in findings:
+        place = where(f)
         lines.append(
-            f"  {len(plan.resolves)} pending call(s) from an interrupted run to settle first."
+            f"{indent}{level_words(f)}: {place + ': ' if place else ''}{one_line(f.message)} "
+            f"[{f.source}] ({one_line(finding_scope(f))})"
+        )
+    return lines
+
+
+def _campaign(camp: CampaignGroup, secrets: tuple[str, ...]) -> list[str]:
+    about = [camp.file or "", f"app {camp.app}" if camp.app else ""]
+    if camp.removed:
+        about.append("removed from the campaigns")
+    context = ", ".join(a for a in about if a)
+    lines = [
+        f"{camp.campaign}: {counts_phrase(camp.counts())}" + (f"  ({context})" if context else "")
+    ]
+    if camp.description:
+        lines.append(f"  {one_line(camp.description)}")
+    for group in camp.messages.values():
+        lines.extend(_message(group, camp, secrets))
+    lines.extend(_findings(camp.findings, "  "))
+    return lines
+
+
+def render_text(
+    plan: Plan,
+    campaigns: Iterable[Campaign] | None = None,
+    config: Config | None = None,
+    secrets: Iterable[str] = (),
+    view: PlanView | None = None,
+) -> str:
+    """The plan as text (mask the result too: reasons and keys are not masked here)."""
+    secrets = tuple(secrets)
+    view = view if view is not None else group_plan(plan, campaigns, config)
+    lines = [header(plan), ""]
+    for camp in view.campaigns:
+        lines.extend(_campaign(camp, secrets))
+        lines.append("")
+    if view.findings:
+        lines.extend(_findings(view.findings, ""))
+        lines.append("")
+    if plan.resolves:
+        lines.append(
+            f"{len(plan.resolves)} pending call(s) from an interrupted run to settle first."
         )
     if not plan.has_changes and not plan.blocked:
         lines.append("No changes. The ledger matches the campaigns.")
-    lines.append("")
     lines.append(summary_line(plan))
     if plan.refusals:
         lines.append(
@@ -60,4 +160,7 @@ def render_text(plan: Plan) -> str:
             f"Error: {held} delivery(ies) held until `pushops state resolve`; apply sends the "
             "rest without them."
         )
+    blocking = [f for f in plan.findings if f.blocks]
+    if blocking:
+        lines.append(f"Error: {len(blocking)} finding(s) block apply (see above).")
     return "\n".join(lines) + "\n"

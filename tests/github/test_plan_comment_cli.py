@@ -16,7 +16,7 @@ from fake_github import FakeGitHubServer
 from pushops.cli import cli
 from pushops.github import COMMENT_LIMIT, MARKER, utf16_len
 from tests.github.conftest import PULL
-from tests.plan.support import CONFIG, emas_campaign, fanout_campaign
+from tests.plan.support import CONFIG, emas_campaign
 
 
 @pytest.fixture
@@ -68,23 +68,23 @@ def test_comment_posts_the_markdown_plan_whatever_format_is_printed(
     assert result.exit_code == 0, result.output
     assert "+ send     staging/sale/r1/android" in result.output  # the text view
     (comment,) = github.fake.comments[PULL]
-    assert comment["body"].startswith(MARKER) and "| action |" in comment["body"]
+    assert comment["body"].startswith(MARKER) and "| campaign |" in comment["body"]
 
 
 def test_an_oversized_plan_comment_is_cut_with_a_note(
     push_repo: Path, github: FakeGitHubServer, actions_env: Callable[..., dict[str, str]]
 ) -> None:
-    campaign, csv = fanout_campaign("big", 3000, "data/big.csv")
-    (push_repo / "data").mkdir()
-    (push_repo / "data" / "big.csv").write_text(csv)
-    (push_repo / "campaigns" / "big.yaml").write_text(campaign)
+    # A fan-out is a few cards however many rows it has; many campaigns make a long comment.
+    for n in range(150):
+        title = f"Offer {n}: " + "a long title that goes on " * 6
+        (push_repo / "campaigns" / f"c{n:03d}.yaml").write_text(emas_campaign(f"c{n:03d}", title))
 
     result = plan(push_repo, actions_env(), "--format", "markdown")
 
     assert result.exit_code == 0, result.output
     body = github.fake.comments[PULL][0]["body"]
     assert utf16_len(body) < COMMENT_LIMIT
-    assert "Cut to stay under GitHub's 65,536-character comment limit" in body
+    assert "Shortened to stay under GitHub's 65,536-character comment limit" in body
     assert body.count("<details") == body.count("</details>")
 
 

@@ -1,0 +1,338 @@
+"""The plan grouped by what goes out: per campaign, per message, the distinct texts people get.
+
+A reviewer approves messages, not keys. :func:`group_plan` reads ``plan.calls`` once and
+``plan.actions`` once, as streams (they may later come from disk), and keeps, per (campaign,
+message), only counts and a bounded number of requests:
+
+- while a message renders at most :data:`MAX_VARIANTS` distinct contents (its rows merged on
+  everything but their targets), one :class:`Variant` per content with its delivery and
+  recipient counts;
+- past that it is personalised (every row its own text): no variants, but three samples chosen
+  to catch mistakes, the first row, the longest title and body, and a row picked by key hash;
+- the keys of deliveries that need attention (blocked, replace, cancel, resolve, skip, and any
+  action added later) up to :data:`MAX_LISTED` per message and action, with every count exact.
+
+Memory is O(messages × (variants + samples + listed)), whatever the number of rows. The views
+(text, Markdown, JSON, HTML) render from this, so they agree.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone, tzinfo
+from typing import Any
+
+from pushops.campaign import Campaign
+from pushops.compile.model import canonical_json
+from pushops.config import Config
+from pushops.plan.findings import Finding
+from pushops.plan.model import ACTIONS, BLOCKED, NOOP, SEND, Action, Plan
+from pushops.preview.notification import targets
+from pushops.preview.schedule import first_send
+from pushops.timeutil import MPAAS_DAY_ZONE
+
+MAX_VARIANTS = 5  # distinct contents a message shows as cards before it counts as personalised
+MAX_LISTED = 50  # keys kept per message and action needing attention (counts stay exact)
+MAX_ROUTINE = 5  # keys kept per message for sends and unchanged deliveries
+PER_ROW = frozenset({"TargetValue"})  # what differs between rows merged into one push
+
+FIRST, LONGEST, PICKED = "first row", "longest title and body", "picked by key hash"
+
+
+def parse_key(key: str) -> tuple[str, str]:
+    """(campaign, message) of ``{env}/{campaign}/r{rev}/{message}[/{row}]``; ids hold no
+    ``/``. A key of another shape is grouped under its own name."""
+    parts = key.split("/", 4)
+    if len(parts) >= 4 and parts[2][:1] == "r" and parts[2][1:].isdigit():
+        return parts[1], parts[3]
+    return "(other)", key
+
+
+@dataclass
+class Sample:
+    key: str
+    request: dict[str, Any]
+    why: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Variant:
+    """One distinct content of a message: what its deliveries share but their targets."""
+
+    key: str  # the first delivery's key
+    request: dict[str, Any]  # the first delivery's request
+    deliveries: int = 0
+    recipients: int = 0
+
+
+@dataclass
+class MessageGroup:
+    campaign: str
+    message: str
+    provider: str | None = None
+    app: str | None = None
+    counts: Counter[str] = field(default_factory=Counter)
+    deliveries: int = 0  # deliveries the plan's calls send (sends and replaces)
+    recipients: int = 0  # targets those deliveries name (EMAS; an mPaaS broadcast has none)
+    broadcasts: int = 0  # mPaaS broadcasts among them
+    calls: int = 0
+    variants: dict[str, Variant] | None = field(default_factory=dict)
+    first: Sample | None = None
+    longest: Sample | None = None
+    longest_size: int = -1
+    picked: Sample | None = None
+    picked_hash: int = 1 << 33
+    first_send: datetime | None = None
+    last_send: datetime | None = None
+    at_apply: int = 0  # deliveries that go out when apply sends them (no send time)
+    listed: dict[str, list[Action]] = field(default_factory=dict)
+    position: tuple[str, int, int] | None = None  # where the message is written
+
+    @property
+    def personalised(self) -> bool:
+        return self.variants is None
+
+    def samples(self) -> list[Sample]:
+        """The samples of a personalised message, one per distinct key, reasons merged."""
+        out: dict[str, Sample] = {}
+        for reason, sample in ((FIRST, self.first), (LONGEST, self.longest), (PICKED, self.picked)):
+            if sample is None:
+                continue
+            chosen = out.setdefault(sample.key, Sample(sample.key, sample.request))
+            chosen.why.append(reason)
+        return list(out.values())
+
+    def shown(self) -> list[tuple[Variant | Sample, str]]:
+        """What a view shows as cards: the variants, or the samples of a personalised one."""
+        if self.variants is not None:
+            return [(v, "") for v in self.variants.values()]
+        return [(s, ", ".join(s.why)) for s in self.samples()]
+
+    @property
+    def attention(self) -> int:
+        """Deliveries a reviewer must look at (every action but send and no-op)."""
+        return sum(n for action, n in self.counts.items() if action not in (SEND, NOOP))
+
+    # -------------------------------------------------------------- accumulation
+
+    def add_sent(
+        self, key: str, request: dict[str, Any], content: str | None, due: datetime | None
+    ) -> None:
+        self.deliveries += 1
+        if self.provider == "mpaas":
+            self.broadcasts += 1
+        else:
+            self.recipients += targets(request.get("TargetValue"))
+        if self.provider == "mpaas":  # its due time is the loop's start, not a send
+            moment = first_send(request, "mpaas")
+        else:
+            moment = due if due is not None else first_send(request, "emas")
+        if moment is None:
+            self.at_apply += 1
+        else:
+            if self.first_send is None or moment < self.first_send:
+                self.first_send = moment
+            if self.last_send is None or moment > self.last_send:
+                self.last_send = moment
+        if self.variants is not None and content is not None:
+            variant = self.variants.get(content)
+            if variant is None:
+                if len(self.variants) >= MAX_VARIANTS:
+                    self.variants = None  # personalised: samples from here on
+                else:
+                    variant = self.variants[content] = Variant(key, request)
+            if variant is not None:
+                variant.deliveries += 1
+                if self.provider != "mpaas":
+                    variant.recipients += targets(request.get("TargetValue"))
+        if self.first is None:
+            self.first = Sample(key, request)
+        size = len(str(request.get("Title") or "")) + len(str(request.get("Body") or ""))
+        if size > self.longest_size:
+            self.longest, self.longest_size = Sample(key, request), size
+        picked = zlib.crc32(key.encode("utf-8", "surrogatepass"))
+        if picked < self.picked_hash:
+            self.picked, self.picked_hash = Sample(key, request), picked
+
+    def add_action(self, action: Action) -> None:
+        self.counts[action.action] += 1
+        cap = MAX_ROUTINE if action.action in (SEND, NOOP) else MAX_LISTED
+        kept = self.listed.setdefault(action.action, [])
+        if len(kept) < cap:
+            kept.append(action)
+
+
+@dataclass
+class CampaignGroup:
+    campaign: str
+    messages: dict[str, MessageGroup] = field(default_factory=dict)
+    file: str | None = None
+    description: str = ""
+    app: str | None = None
+    provider: str | None = None
+    zone: tzinfo | None = None
+    removed: bool = False  # no campaign file defines it any more
+    findings: list[Finding] = field(default_factory=list)
+
+    def counts(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for m in self.messages.values():
+            total.update(m.counts)
+        return total
+
+    @property
+    def recipients(self) -> int:
+        return sum(m.recipients for m in self.messages.values())
+
+    @property
+    def broadcasts(self) -> int:
+        return sum(m.broadcasts for m in self.messages.values())
+
+    @property
+    def calls(self) -> int:
+        return sum(m.calls for m in self.messages.values())
+
+    @property
+    def first_send(self) -> datetime | None:
+        times = [m.first_send for m in self.messages.values() if m.first_send is not None]
+        return min(times) if times else None
+
+    @property
+    def at_apply(self) -> bool:
+        return any(m.at_apply for m in self.messages.values())
+
+    @property
+    def attention(self) -> int:
+        return sum(m.attention for m in self.messages.values())
+
+    @property
+    def blocked(self) -> int:
+        return sum(m.counts[BLOCKED] for m in self.messages.values())
+
+
+@dataclass
+class PlanView:
+    """The grouped plan the views render."""
+
+    campaigns: list[CampaignGroup]  # by campaign id
+    findings: list[Finding]  # findings of no campaign (the plan as a whole)
+
+    def by_attention(self) -> list[CampaignGroup]:
+        """Campaigns in the order a reviewer should read them: blocked first, then those with
+        anything else to look at, then the rest; by id within each."""
+        return sorted(
+            self.campaigns, key=lambda c: (-min(c.blocked, 1), -min(c.attention, 1), c.campaign)
+        )
+
+
+def _content(request: dict[str, Any]) -> str:
+    return canonical_json({k: v for k, v in request.items() if k not in PER_ROW})
+
+
+def default_zone(provider: str | None) -> tzinfo | None:
+    """mPaaS schedules in Beijing time; EMAS times are UTC."""
+    return MPAAS_DAY_ZONE if provider == "mpaas" else None
+
+
+def group_plan(
+    plan: Plan, campaigns: Iterable[Campaign] | None = None, config: Config | None = None
+) -> PlanView:
+    """Group ``plan`` by campaign and message (see the module docstring). ``campaigns`` (all
+    the plan was made from) and ``config`` add what the plan does not carry: files,
+    descriptions, apps, time zones, and which campaigns were removed."""
+    complete = campaigns is not None
+    known = {c.id: c for c in campaigns or ()}
+    groups: dict[str, CampaignGroup] = {}
+
+    def message(campaign_id: str, message_id: str) -> MessageGroup:
+        camp = groups.get(campaign_id)
+        if camp is None:
+            camp = groups[campaign_id] = _campaign_group(
+                campaign_id, known.get(campaign_id), config, complete
+            )
+        group = camp.messages.get(message_id)
+        if group is None:
+            group = camp.messages[message_id] = MessageGroup(
+                campaign_id, message_id, camp.provider, camp.app
+            )
+            source = known.get(campaign_id)
+            if source is not None:
+                for m in source.messages:
+                    if m.id == message_id:
+                        line, column = source.source.position(m.path)
+                        group.position = (source.file, line, column)
+        return group
+
+    for call in plan.calls:
+        touched: set[int] = set()
+        contents: dict[tuple[int, int], str] = {}  # one wire task: one content
+        for d in call.deliveries:
+            group = message(d.campaign, d.message)
+            if id(group) not in touched:
+                touched.add(id(group))
+                group.calls += 1
+                group.provider, group.app = call.provider, call.app
+            content = None
+            if group.variants is not None:
+                slot = (id(group), d.position) if call.provider == "emas" else None
+                content = contents.get(slot) if slot is not None else None
+                if content is None:
+                    content = _content(d.request)
+                    if slot is not None:
+                        contents[slot] = content
+            group.add_sent(d.key, d.request, content, d.due_at)
+    for action in plan.actions:
+        message(*parse_key(action.key)).add_action(action)
+    for finding in plan.findings:
+        if finding.campaign is not None:
+            camp = groups.get(finding.campaign)
+            if camp is None:
+                camp = groups[finding.campaign] = _campaign_group(
+                    finding.campaign, known.get(finding.campaign), config, complete
+                )
+            camp.findings.append(finding)
+    for camp in groups.values():
+        source = known.get(camp.campaign)
+        order = {m.id: i for i, m in enumerate(source.messages)} if source else {}
+        camp.messages = dict(
+            sorted(camp.messages.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+        )
+        if camp.provider is None:
+            camp.provider = next((m.provider for m in camp.messages.values() if m.provider), None)
+            camp.zone = camp.zone or default_zone(camp.provider)
+    return PlanView(
+        sorted(groups.values(), key=lambda c: c.campaign),
+        [f for f in plan.findings if f.campaign is None],
+    )
+
+
+def _campaign_group(
+    campaign_id: str, campaign: Campaign | None, config: Config | None, complete: bool
+) -> CampaignGroup:
+    if campaign is None:
+        return CampaignGroup(campaign_id, removed=complete)
+    return CampaignGroup(
+        campaign_id,
+        file=campaign.file,
+        description=campaign.description,
+        app=campaign.app,
+        provider=campaign.provider,
+        zone=campaign_zone(campaign, config),
+    )
+
+
+def campaign_zone(campaign: Campaign, config: Config | None) -> tzinfo | None:
+    """The zone a campaign's times are shown in besides UTC."""
+    return default_zone(campaign.provider)
+
+
+def action_order(name: str) -> int:
+    """Where an action sorts in the views (ACTIONS order; any later addition after them)."""
+    return ACTIONS.index(name) if name in ACTIONS else len(ACTIONS)
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(timezone.utc) if moment is not None else None
