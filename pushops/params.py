@@ -24,6 +24,9 @@ def coerce(param: Param | None, value: Any) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
         return value
+    if kind == "integer" and type(value) is float and value.is_integer():
+        # YAML ``iOSBadge: 3.0`` means 3; on the wire "3.0" is not an integer.
+        return int(value)
     if isinstance(value, str):
         text = value.strip()
         if kind == "integer" and _INT.match(text):

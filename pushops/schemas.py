@@ -30,6 +30,7 @@ FORMAT_HELP = {
     "time": "time of day as HH:mm:ss",
     "csv": "comma-separated list",
     "epoch-ms": "milliseconds since 1970-01-01 UTC",
+    "int64": "a 64-bit integer (a Long in the API metadata)",
 }
 TEMPLATE = {
     "type": "string",
@@ -110,8 +111,14 @@ def _value_schema(param: Param, *, authoring: bool) -> dict[str, Any]:
             schema["pattern"] = f"^({alt})(,({alt}))*$"
         if param.required:
             schema["minLength"] = 1
-    elif param.type in ("integer", "number"):
-        schema = {"type": param.type}
+    elif param.type == "integer":
+        schema = {"type": "integer"}
+        if allowed:
+            schema["enum"] = allowed
+        # Always bounded: the API's int32 (or int64) refuses a larger value.
+        schema["minimum"], schema["maximum"] = param.integer_bounds()
+    elif param.type == "number":
+        schema = {"type": "number"}
         if allowed:
             schema["enum"] = allowed
         if "minimum" in limits:
@@ -174,6 +181,10 @@ def condition_schema(condition: Condition) -> dict[str, Any]:
         test = {"properties": {field: {"enum": list(when["in"])}}, "required": [field]}
     else:
         test = {"required": [field]}
+    if condition.on_default:
+        # Without "required", "properties" holds for a message that leaves the field out: the
+        # provider applies its default, which meets the condition.
+        del test["required"]
     then: dict[str, Any] = {}
     if condition.then.get("require"):
         then["required"] = list(condition.then["require"])
@@ -181,7 +192,14 @@ def condition_schema(condition: Condition) -> dict[str, Any]:
         then["anyOf"] = [{"required": [f]} for f in condition.then["require_any"]]
     if condition.then.get("forbid"):
         then["not"] = {"anyOf": [{"required": [f]} for f in condition.then["forbid"]]}
-    return {"if": test, "then": then, "x-rule": condition.id, "x-message": condition.message}
+    return {
+        "if": test,
+        "then": then,
+        "x-rule": condition.id,
+        "x-message": condition.message,
+        "x-field": field,
+        "x-when-absent": condition.on_default,
+    }
 
 
 def message_schema(table: ParameterTable, *, authoring: bool) -> dict[str, Any]:

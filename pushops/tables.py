@@ -21,6 +21,12 @@ TABLE_FILES = {"emas": "emas-masspush.yaml", "mpaas": "mpaas-pushbroadcast.yaml"
 MASS_PUSH_MAX_TASKS = 100
 CALL_SIZE_LIMIT = 10_000
 
+# The API metadata types integers as int32 (Java Integer) unless a field is a Long, which the
+# tables mark ``format: int64`` (epoch milliseconds are always Longs).
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+INT64_FORMATS = frozenset({"int64", "epoch-ms"})
+
 
 def schemas_dir() -> Path:
     """The ``schemas/`` folder: the repository's in a checkout, the packaged copy in a wheel."""
@@ -84,6 +90,14 @@ class Param:
         )
         return [f"at most {self.limits[k]} {unit}" for k, unit in units if k in self.limits]
 
+    def integer_bounds(self) -> tuple[int, int]:
+        """The least and greatest value of an integer field: its own limits, inside the API's
+        integer width (int32, or int64 for a Long)."""
+        low, high = INT64 if self.format in INT64_FORMATS else INT32
+        return max(low, self.limits.get("minimum", low)), min(
+            high, self.limits.get("maximum", high)
+        )
+
     def __hash__(self) -> int:  # limits is a dict; rows are identified by name
         return hash(self.name)
 
@@ -94,6 +108,13 @@ class Condition:
     when: dict[str, Any]
     then: dict[str, tuple[str, ...]]
     message: str
+    # The field's documented default meets ``when``: the provider applies the condition to a
+    # message that leaves the field out (mPaaS PushStatus defaults to 0, which needs BindPeriod).
+    on_default: bool = False
+
+    @property
+    def fires_when_absent(self) -> bool:
+        return self.on_default or self.when.get("present", True) is False
 
 
 @dataclass(frozen=True)
@@ -157,14 +178,32 @@ def _param(row: dict[str, Any]) -> Param:
     )
 
 
-def _condition(row: dict[str, Any]) -> Condition:
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b  # 0 is not False, "1" is not 1
+
+
+def _meets(when: dict[str, Any], value: Any) -> bool:
+    if "equals" in when:
+        return _same(when["equals"], value)
+    return "in" in when and any(_same(option, value) for option in when["in"])
+
+
+def _condition(row: dict[str, Any], params: dict[str, Param]) -> Condition:
     then = {k: tuple(v) for k, v in (row.get("then") or {}).items()}
-    return Condition(row["id"], dict(row["when"]), then, row.get("message", ""))
+    when = dict(row["when"])
+    field_param = params.get(when.get("field", ""))
+    default = field_param.default if field_param is not None else None
+    on_default = default is not None and _meets(when, default)
+    return Condition(row["id"], when, then, row.get("message", ""), on_default)
 
 
 def parse_table(path: Path) -> ParameterTable:
     with path.open("rb") as fh:
         doc = yaml.load(fh, Loader=yaml.CSafeLoader)
+    parameters = tuple(_param(r) for r in doc.get("parameters") or ())
+    item_parameters = tuple(_param(r) for r in doc.get("item_parameters") or ())
+    # Conditions speak of one message's fields: a PushTask's, or an mPaaS request's.
+    message_params = {p.name: p for p in (item_parameters if doc.get("item") else parameters)}
     return ParameterTable(
         provider=doc["provider"],
         product=doc["product"],
@@ -173,9 +212,9 @@ def parse_table(path: Path) -> ParameterTable:
         versions=tuple(str(v) for v in doc.get("versions") or (doc["version"],)),
         item=doc.get("item"),
         max_items=doc.get("max_items"),
-        parameters=tuple(_param(r) for r in doc.get("parameters") or ()),
-        item_parameters=tuple(_param(r) for r in doc.get("item_parameters") or ()),
-        conditions=tuple(_condition(c) for c in doc.get("conditions") or ()),
+        parameters=parameters,
+        item_parameters=item_parameters,
+        conditions=tuple(_condition(c, message_params) for c in doc.get("conditions") or ()),
         path=path,
     )
 

@@ -39,6 +39,7 @@ MPAAS_BROADCAST: dict[str, Any] = {
     "DeliveryType": 1,
     "TemplateName": "tpl",
     "ExpiredSeconds": 300,
+    "BindPeriod": 4,  # PushStatus defaults to 0 (bound users), which needs it
 }
 
 

@@ -148,8 +148,14 @@ class Gateway:
             try:
                 broadcast = await self.mpaas(app).push_broadcast(form)
             except DuplicateMsgkey as duplicate:
-                # The Msgkey went out before (an earlier attempt of this very call).
-                return Outcome(SENT, {0: duplicate.existing}, duplicate.request_id)
+                # Something used this Msgkey before; whether that sent it, no document says
+                # (api-facts §5.11): left pending for recovery to ask the query APIs.
+                return Outcome(
+                    PENDING,
+                    request_id=duplicate.request_id,
+                    code="DuplicateMsgkey",
+                    message=duplicate.message,
+                )
             return Outcome(SENT, {0: broadcast.data}, broadcast.request_id)
         except ProviderError as error:
             return Outcome.from_error(error)
@@ -183,15 +189,15 @@ class Gateway:
             page += 1
 
     async def schedules(self, app: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
-        """Every QueryPushSchedulerList entry of an mPaaS app in a window (all pages)."""
+        """Every QueryPushSchedulerList entry of an mPaaS app whose trigger time is in the
+        window (all pages)."""
         settings = self.app(app)
         client = self.mpaas(app)
         found: list[dict[str, Any]] = []
         page = 1
         while True:
             reply = await client.query_push_scheduler_list(
-                str(settings.app_id), str(settings.workspace_id),
-                StartTime=str(start_ms), EndTime=str(end_ms),
+                str(settings.app_id), str(settings.workspace_id), start_ms, end_ms,
                 PageNumber=str(page), PageSize="100",
             )  # fmt: skip
             content = reply.content if isinstance(reply.content, dict) else {}
@@ -202,3 +208,23 @@ class Gateway:
             if not entries or len(found) >= total or page >= 1000:
                 return found
             page += 1
+
+    async def push_tasks(self, app: str, start_ms: int, task_name: str) -> list[dict[str, Any]]:
+        """Every QueryPushAnalysisTaskList entry of an mPaaS app named ``task_name`` created
+        since ``start_ms`` (all pages; the model gives no total, so until a short page)."""
+        settings = self.app(app)
+        client = self.mpaas(app)
+        found: list[dict[str, Any]] = []
+        size = 100
+        for page in range(1, 1001):
+            reply = await client.query_push_analysis_task_list(
+                str(settings.app_id), str(settings.workspace_id), start_ms,
+                TaskName=task_name, PageNumber=str(page), PageSize=str(size),
+            )  # fmt: skip
+            content = reply.content if isinstance(reply.content, dict) else {}
+            data = content.get("Data")
+            entries = [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
+            found.extend(entries)
+            if len(entries) < size:
+                break
+        return found

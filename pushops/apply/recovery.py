@@ -1,22 +1,28 @@
 """Settle the calls an interrupted run left pending, before anything new is sent.
 
-Never a blind resend:
+Never a blind resend, and never one resting on a provider behaviour no document confirms
+(docs/plan-and-apply.md lists the facts each path relies on):
 
-- inside the provider's idempotency window (EMAS dedupes an IdempotentToken for 15 minutes;
-  we count from when the call was written ahead, which is before the provider first saw it,
-  and keep a minute for clock skew) the call is sent again with the same token: if it went
-  out the first time, the provider answers with the first result and pushes nothing;
-- beyond it, EMAS is asked (QueryPushRecords: every task of the call matched by its content
-  and time, each to exactly one record no other key of the ledger owns), mPaaS scheduled
-  broadcasts are looked up in QueryPushSchedulerList by TaskName and time, and an mPaaS
-  broadcast still in time is sent again with the same Msgkey, which mPaaS refuses as a
-  duplicate (naming the first task) if it went out;
-- where the provider cannot tell, the call is marked unknown: its keys stay blocked until a
-  person runs ``pushops state resolve``.
+- EMAS, inside the idempotency window (an IdempotentToken is deduplicated for 15 minutes,
+  documented; we count from when the call was written ahead, which is before the provider
+  first saw it, and keep a minute for clock skew): the call is sent again with the same
+  token; if it went out the first time, the provider answers with the first result;
+- EMAS beyond it: QueryPushRecords, every task of the call matched by its content and time,
+  each to exactly one record no other key of the ledger owns;
+- mPaaS, at any age: never the same Msgkey again before a query API has said the broadcast
+  was not made (the documents say only that a Msgkey must be unique, not what a repeat gets;
+  it may be sent twice). A scheduled or loop broadcast is looked up in QueryPushSchedulerList
+  (the documented list of every scheduled task created), an immediate one in
+  QueryPushAnalysisTaskList (the 2020-10-28 official model) by TaskName, TemplateName and
+  creation time: found once, it is settled as sent; found nowhere, as not sent (as EMAS's
+  records settle it), so the next plan may send it;
+- where the provider cannot tell (several candidates, a query refused), the call is marked
+  unknown: its keys stay blocked until a person runs ``pushops state resolve``.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +37,9 @@ from pushops.timeutil import parse_api_time
 
 IDEMPOTENCY_WINDOW = timedelta(minutes=15)
 SKEW = timedelta(minutes=1)
-QUERY_MAX = timedelta(days=7)  # QueryPushRecords looks at most 7 days wide
+# How old a call may be for QueryPushRecords' silence to mean "not sent". No window limit or
+# record retention is documented: this is our caution, not the provider's limit.
+QUERY_MAX = timedelta(days=7)
 MATCHED = ("Title", "Body", "DeviceType", "PushType", "Target")
 
 
@@ -77,12 +85,12 @@ class Recoverer:
             deliveries = self.ledger.call_deliveries(call.call_id)
             now = self.clock()
             created = call.created_at or now
-            if now - created < self.window:
-                await self.resend(call, result)
-            elif call.provider == "emas":
-                await self.ask_emas(call, deliveries, now, result)
-            else:
+            if call.provider != "emas":
                 await self.ask_mpaas(call, deliveries, now, result)
+            elif now - created < self.window:
+                await self.resend(call, result)
+            else:
+                await self.ask_emas(call, deliveries, now, result)
         return result
 
     def settle(self, call: Call, outcome: Outcome, result: Recovery, *, counted: str) -> None:
@@ -171,38 +179,81 @@ class Recoverer:
     ) -> None:
         request = call.request if isinstance(call.request, dict) else {}
         form: dict[str, str] = request.get("form") or {}
-        due = next((d.due_at for d in deliveries if d.due_at), None)
-        if due is not None:
-            created = call.created_at or now
-            start_ms = int((created - SKEW).timestamp() * 1000)
-            end_ms = int((max(due, now) + SKEW).timestamp() * 1000)
-            try:
-                entries = await self.gateway.schedules(call.app, 0, end_ms)
-            except ProviderError:
-                entries = None
-            if entries is not None:
-                name = form.get("TaskName")
-                hits = [
-                    e
-                    for e in entries
-                    if e.get("PushTitle") == name
-                    and int(e.get("GmtCreate") or 0) >= start_ms
-                    and str(e.get("UniqueId")) not in self.owned()
-                ]
-                if len(hits) == 1:
-                    ids = {0: str(hits[0].get("UniqueId"))}
-                    self.settle(call, Outcome(SENT, ids), result, counted="found")
-                    return
-        # The Msgkey answer: a repeat is refused as a duplicate if the first one went out.
-        # Only while the broadcast is still in time: if it did not go out, this sends it.
-        late = any(
-            (d.expires_at and d.expires_at <= now) or (d.due_at and d.due_at <= now)
-            for d in deliveries
-        )
-        if late:
+        created = call.created_at or now
+        made = (_ms(created - SKEW), _ms(now + SKEW))  # when the broadcast can have been made
+        try:
+            if form.get("StrategyType", "0") in ("1", "2"):
+                ids = await self.scheduled_broadcasts(call.app, form, made)
+            else:
+                ids = await self.immediate_broadcasts(call.app, form, made)
+        except ProviderError:
             self.unknown(call, result)
             return
-        await self.resend(call, result)
+        if len(ids) == 1:
+            (found,) = ids
+            self.settle(call, Outcome(SENT, {0: found}), result, counted="found")
+            self._owned = None if self._owned is None else self._owned | ids
+        elif not ids:
+            outcome = Outcome(
+                FAILED,
+                code="NotSent",
+                message="the provider's task lists have no broadcast of this call",
+            )
+            self.settle(call, outcome, result, counted="found")
+        else:
+            self.unknown(call, result)
+
+    async def scheduled_broadcasts(
+        self, app: str, form: dict[str, str], made: tuple[int, int]
+    ) -> set[str]:
+        """Ids of the scheduled (or loop) tasks that can be this broadcast: its trigger time,
+        strategy and platform, made while the call was pending, not owned by another key."""
+        try:
+            content = json.loads(form.get("StrategyContent") or "{}")
+        except ValueError:
+            content = {}
+        if not isinstance(content, dict):
+            content = {}
+        loop = form.get("StrategyType") == "2"
+        if loop:  # occurrences fall on the loop's days, at its time of day
+            start_ms = int(content.get("startTime", 0)) - DAY_MS
+            end_ms = int(content.get("endTime", 0)) + DAY_MS
+        else:
+            start_ms = end_ms = int(content.get("fixedTime", 0))
+        entries = await self.gateway.schedules(app, start_ms, end_ms)
+        ids = set()
+        for entry in entries:
+            if (
+                str(entry.get("StrategyType")) != form.get("StrategyType")
+                or str(entry.get("DeliveryType")) != form.get("DeliveryType")
+                or not made[0] <= int(entry.get("GmtCreate") or 0) <= made[1]
+                or (not loop and int(entry.get("PushTime") or 0) != start_ms)
+            ):
+                continue
+            # A loop's occurrences share their parent, the id PushBroadcast answered with.
+            ids.add(str((loop and entry.get("ParentId")) or entry.get("UniqueId")))
+        return ids - self.owned()
+
+    async def immediate_broadcasts(
+        self, app: str, form: dict[str, str], made: tuple[int, int]
+    ) -> set[str]:
+        """Ids of the push tasks that can be this broadcast: its TaskName and TemplateName,
+        made while the call was pending, not owned by another key."""
+        entries = await self.gateway.push_tasks(app, made[0], form.get("TaskName", ""))
+        return {
+            str(entry.get("TaskId"))
+            for entry in entries
+            if entry.get("TaskName") == form.get("TaskName")
+            and entry.get("TemplateName") == form.get("TemplateName")
+            and made[0] <= int(entry.get("GmtCreate") or 0) <= made[1]
+        } - self.owned()
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+DAY_MS = 86_400_000
 
 
 def _signature(task: dict[str, Any]) -> tuple[str, ...]:

@@ -74,7 +74,7 @@ def _schema_rules(provider: str, param: Param, *, nested: bool = False) -> Itera
         yield RuleRef(f"{slug}-values", f"{param.name} is one of the allowed values")
     if param.format in PATTERNS or (param.format == "csv" and param.values):
         yield RuleRef(f"{slug}-format", f"{param.name} has the format {_format(param)}")
-    if "minimum" in param.limits or "maximum" in param.limits:
+    if param.type == "integer" or "minimum" in param.limits or "maximum" in param.limits:
         yield RuleRef(f"{slug}-range", f"{param.name} is within {_range(param)}")
     if param.json == "object" and "max_keys" in param.limits:
         yield RuleRef(f"{slug}-size", f"{param.name} has at most {param.limits['max_keys']} keys")
@@ -161,6 +161,8 @@ def _format(param: Param) -> str:
 
 def _range(param: Param) -> str:
     low, high = param.limits.get("minimum"), param.limits.get("maximum")
+    if param.type == "integer":
+        low, high = param.integer_bounds()
     if low is not None and high is not None:
         return f"{low} to {high}"
     return f"at least {low}" if low is not None else f"at most {high}"
@@ -169,7 +171,7 @@ def _range(param: Param) -> str:
 def _limits(param: Param) -> list[str]:
     limits = param.limits
     out = param.limit_phrases()
-    if "minimum" in limits or "maximum" in limits:
+    if param.type == "integer" or "minimum" in limits or "maximum" in limits:
         out.append(_range(param))
     return out
 

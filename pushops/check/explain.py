@@ -107,7 +107,7 @@ def explain(
     condition = _condition_of(error, root)
     if condition is not None and error.validator in ("required", "anyOf", "not"):
         # Point at the field whose value switched the condition on.
-        trigger = condition["if"]["required"][0]
+        trigger = condition["x-field"]
         return (*path, trigger), condition["x-message"], condition["x-rule"], True
     validator, value = error.validator, error.validator_value
     if validator == "additionalProperties":

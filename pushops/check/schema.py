@@ -28,6 +28,7 @@ from pushops.schemas import MANAGED_FIELDS, MESSAGE_META, message_schema
 from pushops.tables import load_table
 
 MEMO_LIMIT = 200_000  # memoised field outcomes kept before the memo is cleared
+_ABSENT = ("absent",)  # the memo key of a condition's trigger field left out (no type is named so)
 
 
 def _memo_key(value: Any) -> Any:
@@ -166,7 +167,8 @@ class MessageChecker:
         }
         self.conditions = [
             (
-                cond["if"]["required"][0],
+                cond["x-field"],
+                bool(cond["x-when-absent"]),
                 sorted(_then_fields(cond["then"])),
                 jsonschema.Draft202012Validator({"allOf": [cond]}),
             )
@@ -202,11 +204,11 @@ class MessageChecker:
         for name, value in params.items():
             if name in self.fields:
                 yield from self._field(name, value)
-        for index, (trigger, needs, validator) in enumerate(self.conditions):
-            if trigger not in params:
+        for index, (trigger, when_absent, needs, validator) in enumerate(self.conditions):
+            if trigger not in params and not when_absent:
                 continue
             # A condition reads its trigger's value and only the presence of the others.
-            value_key = _memo_key(params[trigger])
+            value_key = _memo_key(params[trigger]) if trigger in params else _ABSENT
             memo = (f"#{index}", (value_key, tuple(n in params for n in needs)))
             if value_key is not None and memo in self.memo:
                 yield from self.memo[memo]

@@ -43,7 +43,7 @@ from pushops.compile.model import (
     canonical_json,
     fingerprint,
 )
-from pushops.compile.wire import serialise_params
+from pushops.compile.wire import WireError, serialise_params
 from pushops.config import App, Config
 from pushops.diagnostics import PushopsError
 from pushops.tables import CALL_SIZE_LIMIT, MASS_PUSH_MAX_TASKS, load_table
@@ -126,7 +126,10 @@ class _CallBuilder:
         table = load_table("emas").item_params
         form: dict[str, str] = {}
         for index, task in enumerate(self.tasks, 1):
-            serialise_params(task.params, table, f"PushTask.{index}.", form)
+            try:
+                serialise_params(task.params, table, f"PushTask.{index}.", form)
+            except WireError as exc:
+                raise CompileError(f"{task.deliveries[0].key}: {exc}") from None
         positions: tuple[Position, ...] = tuple(t.deliveries[0].source for t in self.tasks)
         return Call(
             call_id=f"{self.environment}/{self.app.name}/{token}",
@@ -216,7 +219,10 @@ class _Compiler:
                 )
         key = msgkey(delivery)
         form = {"AppId": str(app.app_id), "WorkspaceId": str(app.workspace_id), "Msgkey": key}
-        serialise_params(delivery.params, table, "", form)
+        try:
+            serialise_params(delivery.params, table, "", form)
+        except WireError as exc:
+            raise CompileError(f"{delivery.key}: {exc}") from None
         return Call(
             call_id=f"{delivery.environment}/{app.name}/{key}",
             environment=delivery.environment,

@@ -38,6 +38,14 @@ def _json(status: int, payload: Any) -> Response:
     return Response(status, json.dumps(payload, ensure_ascii=False).encode())
 
 
+def _with_retry_after(response: Response, millis: int | None) -> Response:
+    """``x-acs-retry-after``: how long a throttled caller should wait, in milliseconds (the
+    header the Tea SDK reads into ThrottlingException.retry_after)."""
+    if millis is not None:
+        response.headers.append(("x-acs-retry-after", str(millis)))
+    return response
+
+
 class EmulatorApp:
     def __init__(
         self,
@@ -78,7 +86,7 @@ class EmulatorApp:
         try:
             access_key_id = self.auth.verify(request)
             if self.faults.over_quota(access_key_id):
-                raise ApiError("Throttling.User")
+                return self._throttled(request_id, host_id)
             if self.faults.random_error():
                 raise ApiError("InternalError")
             call = Call(
@@ -100,6 +108,11 @@ class EmulatorApp:
         response.delay = self.faults.delay()
         return response
 
+    def _throttled(self, request_id: str, host_id: str) -> Response:
+        settings = self.faults.settings
+        error = ApiError("Throttling.User", status=settings.throttle_status)
+        return _with_retry_after(self._error(request_id, host_id, error), settings.retry_after_ms)
+
     def _fault(self, request_id: str, host_id: str, fault: Fault) -> Response:
         if fault.result_code is not None:
             error = MpaasError(fault.result_code, fault.message)
@@ -109,7 +122,8 @@ class EmulatorApp:
         code = fault.code or {500: "InternalError", 429: "Throttling.User"}.get(
             fault.status or 503, "ServiceUnavailable"
         )
-        return self._error(request_id, host_id, ApiError(code, fault.message, fault.status))
+        response = self._error(request_id, host_id, ApiError(code, fault.message, fault.status))
+        return _with_retry_after(response, fault.retry_after_ms)
 
     # --- the emulator's own controls --------------------------------------------------------
 

@@ -12,12 +12,12 @@ from functools import cache
 from typing import Any
 
 from pushops.emulator.clock import iso_utc, parse_iso_utc
-from pushops.emulator.errors import ApiError, invalid, missing
+from pushops.emulator.errors import ApiError, invalid, invalid_parameter, missing
 from pushops.emulator.store import Delivery, Store
 from pushops.emulator.tasks import Layout, layout
 from pushops.emulator.validation import Validator, unflatten
 from pushops.emulator.wire import Call
-from pushops.tables import load_table
+from pushops.tables import CALL_SIZE_LIMIT, load_table
 
 PRODUCT = "emas"
 HOST_ID = "cloudpush.aliyuncs.com"
@@ -25,8 +25,7 @@ VERSION = "2016-08-01"
 MAX_PUSH_AHEAD = 7 * 24 * 3600  # PushTime at most 7 days ahead (api-facts §2.2)
 MAX_OFFLINE = 72 * 3600  # ExpireTime at most 72 h after the push
 MIN_EXPIRE_GAP = 3  # ExpireTime must be more than PushTime + 3 s
-UNSUPPORTED_TARGETS = frozenset({"TAG", "ALL", "TBD"})  # valid for Push, not for MassPush
-QUERY_MAX_DAYS = 7
+UNSUPPORTED_TARGETS = frozenset({"TAG", "ALL", "TBD", "FILE"})  # valid for Push, not MassPush
 
 
 @cache
@@ -47,29 +46,37 @@ def _app_key(params: dict[str, str]) -> str:
 def _check_task(n: int, task: dict[str, str], validator: Validator, now: float) -> float | None:
     """Raise the task's first error; return its PushTime (epoch seconds) when one is set."""
     if task.get("Target") in UNSUPPORTED_TARGETS:
-        raise ApiError(
-            "TargetNotSupported",
-            f"PushTask.{n}.Target {task['Target']} is not supported by MassPush; "
-            "use DEVICE, ACCOUNT or ALIAS.",
-        )
+        raise ApiError("TargetNotSupported")
     problem = validator.problems(task)
     if problem is not None:
         name, kind, detail = problem
         where = f"PushTask.{n}.{name}"
         if kind == "Missing":
-            raise ApiError(f"Missing{name}", f"{where} is mandatory for this action. {detail}")
-        raise invalid(name, kind, f"({where}) {detail}".strip())
+            raise ApiError(f"Missing{name}", f"{where} is mandatory for this action.")
+        raise invalid(name, kind, detail, where)
     push_at = parse_iso_utc(task["PushTime"]) if task.get("PushTime") else None
-    if push_at is not None and push_at > now + MAX_PUSH_AHEAD:
-        raise invalid("PushTime", detail=f"PushTask.{n}.PushTime is more than 7 days ahead.")
+    if push_at is not None and push_at > now + MAX_PUSH_AHEAD:  # more than 7 days ahead
+        raise invalid("PushTime", where=f"PushTask.{n}.PushTime")
     if task.get("ExpireTime"):
         expire_at = parse_iso_utc(task["ExpireTime"]) or 0.0
         start = max(now, push_at or now)
-        if expire_at <= now or (push_at and expire_at <= push_at + MIN_EXPIRE_GAP):
-            raise invalid("ExpireTime", detail=f"PushTask.{n}.ExpireTime must be after PushTime.")
-        if expire_at > start + MAX_OFFLINE:
-            raise invalid("ExpireTime", detail=f"PushTask.{n}.ExpireTime is beyond 72 hours.")
+        # Not after now and PushTime + 3 s, or more than 72 h after the push.
+        too_soon = expire_at <= now or (push_at and expire_at <= push_at + MIN_EXPIRE_GAP)
+        if too_soon or expire_at > start + MAX_OFFLINE:
+            raise invalid("ExpireTime", where=f"PushTask.{n}.ExpireTime")
     return push_at
+
+
+def _check_call_size(plan: Layout, values: list[str], n: int) -> None:
+    """ "The product of parent and child nodes may not exceed 10000" (the MassPush document),
+    read as tasks x the widest TargetValue, as validate reads it (rule emas.call-size)."""
+    if "TargetValue" not in plan.columns:
+        return
+    widest = max(v.count(",") + 1 for v in plan.column("TargetValue", values))
+    if n * widest > CALL_SIZE_LIMIT:
+        raise invalid_parameter(
+            f"{n} PushTasks x {widest} TargetValue entries exceeds {CALL_SIZE_LIMIT}"
+        )
 
 
 def _batch_check(
@@ -135,7 +142,7 @@ def mass_push(call: Call, store: Store) -> dict[str, Any]:
     token_key = None
     if token is not None:
         if not re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", token):
-            raise invalid("IdempotentToken", detail="Expected a UUID.")
+            raise invalid("IdempotentToken")  # not a UUID
         token_key = f"emas:{app_key}:{token.lower()}"
         first = store.token_result(token_key, call.now)
         if first is not None:
@@ -145,6 +152,7 @@ def mass_push(call: Call, store: Store) -> dict[str, Any]:
     plan = layout(list(params), max_items)
     values = list(params.values())
     tasks = plan.split(values)
+    _check_call_size(plan, values, len(tasks))
     push_times = _batch_check(plan, values, len(tasks), validator, call.now)
     if push_times is None:  # something to report, or to work out task by task
         tasks = [unflatten(t, validator.params) for t in tasks]
@@ -193,7 +201,7 @@ def _int_param(params: dict[str, str], name: str, default: int, low: int, high: 
     if not raw:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise invalid(name, detail=f"Expected {low} to {high}.")
+        raise invalid(name)  # outside low..high
     return int(raw)
 
 
@@ -203,7 +211,7 @@ def _time_param(params: dict[str, str], name: str) -> float:
         raise missing(name)
     ts = parse_iso_utc(raw)
     if ts is None:
-        raise invalid(name, detail="Expected YYYY-MM-DDThh:mm:ssZ.")
+        raise invalid(name)  # not YYYY-MM-DDThh:mm:ssZ
     return ts
 
 
@@ -211,11 +219,9 @@ def query_push_records(call: Call, store: Store) -> dict[str, Any]:
     params = call.params
     app_key = _app_key(params)
     start, end = _time_param(params, "StartTime"), _time_param(params, "EndTime")
-    if end < start or end - start > QUERY_MAX_DAYS * 86400:
-        raise ApiError(
-            "InvalidPeriod.ExceedDays",
-            f"The period between specified EndTime and StartTime exceeds {QUERY_MAX_DAYS} days.",
-        )
+    # No limit on the window's width is documented (the official example spans 14 days).
+    if end < start:
+        raise invalid_parameter("EndTime is before StartTime")
     page = _int_param(params, "Page", 1, 1, 10_000)
     size = _int_param(params, "PageSize", 20, 1, 100)
     filters: list[Callable[[Delivery], bool]] = []

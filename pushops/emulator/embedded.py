@@ -155,6 +155,7 @@ class Emulator:
         status: int | None = None,
         message: str | None = None,
         drop: bool = False,
+        retry_after_ms: int | None = None,
     ) -> None:
         self.app.faults.enqueue(
             Fault.from_dict(
@@ -167,6 +168,7 @@ class Emulator:
                         "status": status,
                         "message": message,
                         "drop": drop,
+                        "retry_after_ms": retry_after_ms,
                     }.items()
                     if v not in (None, False)
                 }

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-# Codes whose status and message are documented (api-facts §2.5), plus the few we emit where
-# the docs are silent (marked "our reading" in pushops/emulator/README.md).
+# Codes whose status and message are documented (api-facts §2.5, §5.2, §5.3), plus the few we
+# emit where the docs are silent (marked "our reading" in pushops/emulator/README.md).
 GATEWAY_ERRORS: dict[str, tuple[int, str]] = {
     "InvalidApi.NotFound": (404, "Specified api is not found, please check your url and method."),
     "InvalidAccessKeyId.NotFound": (400, "Specified access key is not found."),
@@ -25,14 +25,20 @@ GATEWAY_ERRORS: dict[str, tuple[int, str]] = {
     "IncompleteSignature": (400, "The request signature does not conform to Aliyun standards."),
     "InvalidSignatureMethod": (400, "Specified signature method is not supported."),
     "Throttling.User": (400, "Request was denied due to user flow control."),
-    "InternalError": (500, "The request processing has failed due to some unknown error."),
+    "Throttling.Api": (400, "Request was denied due to api flow control."),
+    "InternalError": (
+        500,
+        "The request processing has failed due to some unknown error. Please try again. "
+        "If the error still exists, submit a ticket.",
+    ),
+    "Timeout": (500, "The request processing is timeout."),
     "ServiceUnavailable": (503, "The request has failed due to a temporary failure of the server."),
     "InvalidMessageId.NotFound": (404, "The specified MessageId is not found."),
     "InvalidMessageId.NotCancellable": (400, "The specified push has already been sent."),
-    "InvalidPeriod.ExceedDays": (400, "The period between EndTime and StartTime exceeds 7 days."),
     "PermissionDenied": (400, "The specified AppKey is not authorized."),
     "AccountDisabled": (400, "Your account is not enabled."),
-    "TargetNotSupported": (400, "MassPush supports only the DEVICE, ACCOUNT and ALIAS targets."),
+    "TargetNotSupported": (400, "Target is not supported for batch push."),
+    "Invalid.Parameter": (400, "The specified parameter is invalid: %s."),
 }
 
 # mPaaS ResultCodes (api-facts §1.4): code -> name.
@@ -70,15 +76,23 @@ def missing(name: str) -> ApiError:
     return ApiError(f"Missing{name}", f"{name} is mandatory for this action.")
 
 
-def invalid(name: str, kind: str = "Format", detail: str = "") -> ApiError:
-    """``Invalid{Name}.{Format|LengthExceed|BytesExceed|Empty}``."""
+def invalid(name: str, kind: str = "Format", limit: str = "", where: str | None = None) -> ApiError:
+    """``Invalid{Name}.{Format|LengthExceed|BytesExceed|Empty}`` with the documented message
+    (api-facts §5.3); ``where`` (``PushTask.3.Title``) fills its ``%s`` instead of the bare
+    name, ``limit`` the limit of the Exceed ones."""
+    shown = where or name
     message = {
-        "Format": f"The specified {name} format is invalid.",
-        "LengthExceed": f"The specified {name} is too long.",
-        "BytesExceed": f"The specified {name} exceeds the size limit in bytes.",
-        "Empty": f"The specified {name} is empty.",
-    }.get(kind, f"The specified {name} is invalid.")
-    return ApiError(f"Invalid{name}.{kind}", f"{message} {detail}".strip())
+        "Format": f"The specified {shown} format is invalid.",
+        "LengthExceed": f"The specified {shown} length cannot be greater than {limit}.",
+        "BytesExceed": f"The specified {shown} exceeds the {limit} bytes limit.",
+        "Empty": f"The specified {shown} cannot be empty.",
+    }[kind]
+    return ApiError(f"Invalid{name}.{kind}", message)
+
+
+def invalid_parameter(what: str) -> ApiError:
+    """``Invalid.Parameter``: "The specified parameter is invalid: %s." (api-facts §5.3)."""
+    return ApiError("Invalid.Parameter", f"The specified parameter is invalid: {what}.")
 
 
 class MpaasError(Exception):

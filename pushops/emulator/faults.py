@@ -23,10 +23,11 @@ class Fault:
     status: int | None = None  # HTTP status; alone, 503 ServiceUnavailable / 500 InternalError
     message: str | None = None
     drop: bool = False  # process and record, then close without answering
+    retry_after_ms: int | None = None  # sent as x-acs-retry-after (a throttling answer's wait)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Fault:
-        known = {"action", "code", "result_code", "status", "message", "drop"}
+        known = {"action", "code", "result_code", "status", "message", "drop", "retry_after_ms"}
         unknown = set(raw) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
@@ -43,6 +44,10 @@ class FaultSettings:
     error_rate: float = 0.0
     drop_rate: float = 0.0
     quota: int | None = None  # calls per second per access key; None = unlimited
+    # How a call over the quota is refused: 400 Throttling.User (what the documents give), or
+    # 429 (what the Tea SDK also handles); with x-acs-retry-after when set.
+    throttle_status: int = 400
+    retry_after_ms: int | None = None
 
     def validate(self) -> None:
         if self.latency_ms < 0 or self.jitter_ms < 0:
@@ -52,6 +57,10 @@ class FaultSettings:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.quota is not None and self.quota < 1:
             raise ValueError("quota must be at least 1 call per second (or None)")
+        if self.throttle_status not in (400, 429):
+            raise ValueError("throttle_status is 400 or 429")
+        if self.retry_after_ms is not None and self.retry_after_ms < 1:
+            raise ValueError("retry_after_ms must be a positive number of milliseconds")
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""mPaaS 2020-10-28 (and 2019-08-21): PushBroadcast, CancelPushScheduler, QueryPushSchedulerList.
+"""mPaaS 2020-10-28 (and 2019-08-21): PushBroadcast, CancelPushScheduler,
+QueryPushSchedulerList, QueryPushAnalysisTaskList.
 
-Business errors are HTTP 200 with a ResultCode other than 100. The scheduler APIs' request and
+Business errors are HTTP 200 with a ResultCode other than 100. The query APIs' request and
 response shapes follow the Tea SDK models; what they mean where the docs are silent (status
-words, ResultContent) is our reading, listed in pushops/emulator/README.md.
+values, ResultContent) is our reading, listed in pushops/emulator/README.md.
 """
 
 from __future__ import annotations
@@ -57,7 +58,10 @@ def _check(params: dict[str, str], validator: Validator) -> None:
         code = _MISSING_CODES.get(name, "3020" if name == "ExpiredSeconds" else "3028")
         raise MpaasError(code, f"{name} is required. {detail}".strip())
     if name == "ExtendedParams" and kind == "LengthExceed":
-        raise MpaasError("3035", "ExtendedParams has more than 20 keys.")
+        raise MpaasError("3035", f"ExtendedParams has more than {detail} keys.")
+    if kind in ("LengthExceed", "BytesExceed"):
+        unit = "bytes" if kind == "BytesExceed" else "characters, entries or keys"
+        raise MpaasError("3028", f"{name} is longer than {detail} {unit}.")
     raise MpaasError(_INVALID_CODES.get(name, "3028"), f"{name}: {detail}".strip())
 
 
@@ -122,8 +126,8 @@ def push_broadcast(call: Call, store: Store) -> dict[str, Any]:
     key = f"{params['AppId']}:{params['WorkspaceId']}:{msgkey}"
     owner = store.msgkey_owner(key)
     if owner is not None:
-        # Our reading of "Msgkey must be unique": rejected for ever, with the task that has it,
-        # so a client that lost the first answer can tell "already sent" from a real error.
+        # Our reading of "Msgkey must be unique": rejected for ever, naming the task that has
+        # it. Unconfirmed for the live service, so pushops's client never relies on it.
         raise MpaasError("3028", f"DUPLICATE_MSGKEY: Msgkey {msgkey} was already used.", owner)
     (task_id,) = store.new_message_ids(1)
     store.claim_msgkey(key, task_id)
@@ -170,7 +174,11 @@ def cancel_push_scheduler(call: Call, store: Store) -> dict[str, Any]:
     return _ok(call, ResultContent=",".join(cancelled))
 
 
-_EXECUTED = {"scheduled": "PENDING", "sent": "EXECUTED", "cancelled": "CANCELLED"}
+# executedStatus: 0 not executed, 1 executed (the scheduled-task page); 2 for a cancelled one
+# is our reading (the page's list is cut off after 1).
+_EXECUTED = {"scheduled": 0, "sent": 1, "cancelled": 2}
+BROADCAST_TYPE = 3  # "type": 3 is a group (broadcast) push on the scheduled-task page
+DEFAULT_PAGE_SIZE = 500  # the scheduled-task page's default
 
 
 def _int(params: dict[str, str], name: str, default: int) -> int:
@@ -182,11 +190,23 @@ def _int(params: dict[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def _required_int(params: dict[str, str], name: str) -> int:
+    if not params.get(name):
+        raise MpaasError("3028", f"{name} is required.")
+    return _int(params, name, 0)
+
+
+def _page(params: dict[str, str]) -> tuple[int, int]:
+    page = max(1, _int(params, "PageNumber", 1))
+    return page, max(1, _int(params, "PageSize", DEFAULT_PAGE_SIZE))
+
+
 def query_push_scheduler_list(call: Call, store: Store) -> dict[str, Any]:
+    """Scheduled and loop pushes whose trigger time (not creation time) is in the window."""
     params = call.params
     app = _app(params)
-    start_ms, end_ms = _int(params, "StartTime", 0), _int(params, "EndTime", 2**62)
-    page, size = max(1, _int(params, "PageNumber", 1)), max(1, _int(params, "PageSize", 10))
+    start_ms, end_ms = _required_int(params, "StartTime"), _required_int(params, "EndTime")
+    page, size = _page(params)
     unique_id = params.get("UniqueId")
     matched = [
         d
@@ -214,10 +234,44 @@ def _entry(d: Delivery) -> dict[str, Any]:
         "PushContent": p.get("TemplateKeyValue", ""),
         "DeliveryType": int(p.get("DeliveryType", "0")),
         "StrategyType": int(p.get("StrategyType", "0")),
-        "Type": 0,
+        "Type": BROADCAST_TYPE,
         "CreateType": 1,
         "ExecutedStatus": _EXECUTED[d.status],
         "GmtCreate": int(d.received_at * 1000),
+    }
+
+
+def query_push_analysis_task_list(call: Call, store: Store) -> dict[str, Any]:
+    """Push tasks created since StartTime (epoch ms), newest first, immediate and scheduled
+    alike (our reading: the model gives the fields, no document the meaning)."""
+    params = call.params
+    app = _app(params)
+    start_ms = _required_int(params, "StartTime")
+    page, size = _page(params)
+    name, task_id = params.get("TaskName"), params.get("TaskId")
+    matched = [
+        d
+        for d in store.all(call.now)
+        if d.product == PRODUCT
+        and d.app == app
+        and d.received_at * 1000 >= start_ms
+        and (not name or d.params.get("TaskName") == name)
+        and (not task_id or d.message_id == task_id)
+    ]
+    matched.sort(key=lambda d: d.received_at, reverse=True)
+    chunk = matched[(page - 1) * size : page * size]
+    return _ok(call, ResultContent={"Data": [_task(d) for d in chunk]})
+
+
+def _task(d: Delivery) -> dict[str, Any]:
+    return {
+        "TaskId": d.message_id,
+        "TaskName": d.params.get("TaskName", ""),
+        "TemplateName": d.params.get("TemplateName", ""),
+        "TemplateId": "",
+        "Type": BROADCAST_TYPE,
+        "GmtCreate": int(d.received_at * 1000),
+        "List": [],
     }
 
 
@@ -225,4 +279,5 @@ ACTIONS: dict[str, Callable[[Call, Store], dict[str, Any]]] = {
     "PushBroadcast": push_broadcast,
     "CancelPushScheduler": cancel_push_scheduler,
     "QueryPushSchedulerList": query_push_scheduler_list,
+    "QueryPushAnalysisTaskList": query_push_analysis_task_list,
 }

@@ -56,7 +56,7 @@ def _plan(keys: Sequence[str], max_items: int) -> Layout:
             continue
         split = _split_key(key)
         if split is None:
-            raise invalid("PushTask", detail=f"{key} is not PushTask.N.Name.")
+            raise invalid("PushTask", where=key)  # not PushTask.N.Name
         index, name = split
         names, positions = by_index.setdefault(index, ([], []))
         names.append(name)
@@ -65,9 +65,9 @@ def _plan(keys: Sequence[str], max_items: int) -> Layout:
         raise missing("PushTask")
     indexes = sorted(int(i) for i in by_index)
     if len(indexes) > max_items or indexes[-1] > max_items:
-        raise invalid("PushTask", "LengthExceed", f"MassPush takes 1 to {max_items} PushTasks.")
+        raise invalid("PushTask", "LengthExceed", str(max_items))
     if indexes != list(range(1, len(indexes) + 1)) or len(indexes) != len(by_index):
-        raise invalid("PushTask", detail="PushTask indexes must run 1, 2, 3 ... without gaps.")
+        raise invalid("PushTask")  # indexes must run 1, 2, 3 ... without gaps
     tasks = []
     by_name: dict[str, list[int]] = {}
     for i in indexes:

@@ -3,8 +3,10 @@
 Each row with something to check (a type other than string, allowed values, a format, JSON,
 limits) becomes one small closure; rows without constraints cost nothing per call. A failed
 check is reported as ``(name, kind, detail)``, kind one of Format, LengthExceed, BytesExceed,
-Empty, Missing; the product handlers turn that into their own error (EMAS ``Invalid{Name}.*``
-codes, mPaaS ResultCodes).
+Empty, Missing (for LengthExceed and BytesExceed the detail is the limit itself, which the
+documented messages quote); the product handlers turn that into their own error (EMAS
+``Invalid{Name}.*`` codes, mPaaS ResultCodes). Integers are bounded by the API's width (int32,
+or int64 for Longs) and JSON never holds NaN or Infinity, as the tables say.
 """
 
 from __future__ import annotations
@@ -47,6 +49,16 @@ def _typed(kind: str, value: str) -> Any:
 _BOOLEANS = frozenset({"true", "false"})
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json(value: str) -> Any:
+    """The JSON document ``value`` holds; ValueError for invalid JSON, NaN and Infinity
+    included (Python's json reads them, JSON does not)."""
+    return json.loads(value, parse_constant=_refuse_constant)
+
+
 def _fast_check(
     kind: str, allowed: set[str], limits: dict[str, Any], fmt: str | None, json_kind: str | None
 ) -> Check | None:
@@ -68,15 +80,11 @@ def _fast_check(
     ):
         most = limits["max_bytes"]
         return lambda v: (
-            None
-            if len(v) * 4 <= most or len(v.encode()) <= most
-            else ("BytesExceed", f"at most {most} bytes")
+            None if len(v) * 4 <= most or len(v.encode()) <= most else ("BytesExceed", str(most))
         )
     if kind == "string" and fmt == "csv" and not allowed and set(limits) == {"max_entries"}:
         most = limits["max_entries"]
-        return lambda v: (
-            None if v.count(",") < most else ("LengthExceed", f"at most {most} entries")
-        )
+        return lambda v: None if v.count(",") < most else ("LengthExceed", str(most))
     return None
 
 
@@ -90,6 +98,9 @@ def _compile(param: Param) -> Check | None:
         json_kind = "object"  # when sent as one field rather than flattened (api-facts §4.6)
     if kind == "string" and not allowed and not limits and not fmt and not json_kind:
         return None
+    if kind == "integer":
+        low, high = param.integer_bounds()
+        limits = {**limits, "minimum": low, "maximum": high}
     fast = _fast_check(kind, allowed, limits, fmt, json_kind)
     if fast is not None:
         return fast
@@ -111,7 +122,7 @@ def _compile(param: Param) -> Check | None:
             if allowed and any(e not in allowed for e in entries):
                 return "Format", f"{value!r} has an entry outside {sorted(allowed)}"
             if len(entries) > limits.get("max_entries", len(entries)):
-                return "LengthExceed", f"at most {limits['max_entries']} entries"
+                return "LengthExceed", str(limits["max_entries"])
         elif allowed and value not in allowed:
             return "Format", f"{value!r} is not one of {sorted(allowed)}"
         if fmt == "utc-datetime" and parse_iso_utc(value) is None:
@@ -123,18 +134,19 @@ def _compile(param: Param) -> Check | None:
         if fmt == "epoch-ms" and not _INT(value):
             return "Format", "expected epoch milliseconds"
         if "max_chars" in limits and len(value) > limits["max_chars"]:
-            return "LengthExceed", f"at most {limits['max_chars']} characters"
+            return "LengthExceed", str(limits["max_chars"])
         if "max_bytes" in limits and len(value.encode()) > limits["max_bytes"]:
-            return "BytesExceed", f"at most {limits['max_bytes']} bytes"
+            return "BytesExceed", str(limits["max_bytes"])
         if json_kind:
             try:
-                doc = json.loads(value)
+                doc = _json(value)
             except ValueError:
                 return "Format", f"expected a JSON {json_kind}"
             if not isinstance(doc, dict if json_kind == "object" else list):
                 return "Format", f"expected a JSON {json_kind}"
-            if len(doc) > limits.get("max_keys", limits.get("max_items", len(doc))):
-                return "LengthExceed", "too many keys or items"
+            most = limits.get("max_keys", limits.get("max_items"))
+            if most is not None and len(doc) > most:
+                return "LengthExceed", str(most)
         return None
 
     return check
@@ -166,18 +178,22 @@ class Validator:
     required: tuple[str, ...]
     conditions: tuple[tuple[str, Callable[[str], bool], Condition], ...]
     condition_fields: frozenset[str]
-    fire_on_absence: bool  # some condition is "present: false"
+    fire_on_absence: bool  # some condition fires on an absent field
 
     @classmethod
     def build(cls, params: Iterable[Param], conditions: Iterable[Condition]) -> Validator:
         rows = {p.name: p for p in params}
         checks = {name: c for name, p in rows.items() if (c := _compile(p)) is not None}
         required = tuple(name for name, p in rows.items() if p.required)
+        # A condition can only demand fields the API version has (2019-08-21 has no
+        # BindPeriod, which PushStatus 0 needs in 2020-10-28).
         known = tuple(
-            (c.when["field"], _trigger(c), c) for c in conditions if c.when.get("field") in rows
+            (c.when["field"], _trigger(c), c)
+            for c in conditions
+            if c.when.get("field") in rows and all(f in rows for v in c.then.values() for f in v)
         )
         fields = frozenset(f for f, _, _ in known)
-        on_absence = any(not c.when.get("present", True) for _, _, c in known)
+        on_absence = any(c.fires_when_absent for _, _, c in known)
         return cls(rows, checks, frozenset(checks), required, known, fields, on_absence)
 
     def problems(self, values: Mapping[str, str]) -> Problem | None:
@@ -199,7 +215,7 @@ class Validator:
                 if found is not None:
                     return name, found[0], found[1]
         if self.fire_on_absence:
-            candidates = self.conditions  # rare: a "present: false" condition needs them all
+            candidates = self.conditions  # a condition firing on absence needs them all
         else:
             fields = self.condition_fields.intersection(values)
             if not fields:
@@ -207,9 +223,10 @@ class Validator:
             candidates = tuple(c for c in self.conditions if c[0] in fields)
         for field, triggered, cond in candidates:
             value = values.get(field)
-            # "present: false" conditions fire on absence; the rest need the field.
+            # Absent fields fire only "present: false" conditions and those the field's
+            # default meets (the provider applies the default).
             if value is None:
-                if cond.when.get("present", True):
+                if not cond.fires_when_absent:
                     continue
             elif not triggered(value):
                 continue
@@ -239,8 +256,8 @@ class Validator:
                     return False
         for field, triggered, cond in self.conditions:
             count = counts.get(field, 0)
-            # As in problems(): absent fields fire only "present: false" conditions.
-            fires = count < n and not cond.when.get("present", True)
+            # As in problems(): absent fields fire only the conditions that fire on absence.
+            fires = count < n and cond.fires_when_absent
             if not fires and count:
                 fires = any(triggered(value) for value in set(column(field)))
             if fires and not self._met_by_all(n, counts, column, cond):

@@ -1,9 +1,14 @@
 """mPaaS push: PushBroadcast (2020-10-28, or 2019-08-21), CancelPushScheduler,
-QueryPushSchedulerList.
+QueryPushSchedulerList, QueryPushAnalysisTaskList.
 
 Every business parameter travels in the form body (api-facts §0.1). mPaaS reports business
 failures as HTTP 200 with a ResultCode other than "100"; those become errors here so they are
 classified and retried like any other.
+
+A PushBroadcast is never repeated after an attempt that may have executed (a lost answer, a
+timeout, 9000): the documents say only that a Msgkey "must be unique", not that the service
+refuses or deduplicates a repeat (api-facts §5.11). Such a call ends ``outcome_unknown``;
+apply's recovery asks the query APIs what happened.
 """
 
 from __future__ import annotations
@@ -52,13 +57,12 @@ class BroadcastResult:
     result_code: str
     data: str | None  # PushResult.Data: the provider's id for the push task
     attempts: int
-    # True when an earlier attempt of this call went unanswered and the retry was refused
-    # as a repeated Msgkey: the first attempt delivered it (``data`` names that task).
-    already_sent: bool = False
 
 
 class DuplicateMsgkey(RequestError):
-    """The Msgkey was used before this call: an earlier run (or another client) sent it."""
+    """Refused as a repeated Msgkey (the emulator's 3028 DUPLICATE_MSGKEY). Something used
+    the Msgkey before, but no document says what the live service answers to a repeat, so
+    this is never read as "sent": the caller finds out from a query API."""
 
     @property
     def existing(self) -> str | None:
@@ -72,7 +76,7 @@ def _push_data(body: Mapping[str, object]) -> str | None:
 
 def is_duplicate_msgkey(error: ProviderError) -> bool:
     # mPaaS documents only "Msgkey must be unique". The emulator refuses a repeat with 3028
-    # INVALID_PARAM naming the Msgkey (our reading); the live wording is unconfirmed.
+    # INVALID_PARAM naming the Msgkey (our reading); the live answer is unconfirmed.
     return error.code == "3028" and "msgkey" in error.message.lower()
 
 
@@ -134,16 +138,15 @@ class MpaasClient:
         call = Call("PushBroadcast", self.version, {}, dict(params))
         try:
             reply = await self.transport.call(
-                self.endpoint, call, limiter=self._broadcast_limiter, check=check_result_code
+                self.endpoint,
+                call,
+                limiter=self._broadcast_limiter,
+                check=check_result_code,
+                repeat_unknown=False,  # see the module docstring
             )
         except RequestError as error:
             if not is_duplicate_msgkey(error):
                 raise
-            if error.outcome_unknown:
-                # Our own lost attempt delivered it; the retry only proved so.
-                return BroadcastResult(
-                    error.request_id, error.code, _push_data(error.body), error.attempts, True
-                )
             duplicate = DuplicateMsgkey(
                 error.code, error.message, request_id=error.request_id,
                 http_status=error.http_status, action=error.action,
@@ -169,17 +172,28 @@ class MpaasClient:
         return await self._scheduler_call("CancelPushScheduler", form, extra)
 
     async def query_push_scheduler_list(
-        self, app_id: str, workspace_id: str, **filters: str
+        self, app_id: str, workspace_id: str, start_ms: int, end_ms: int, **filters: str
     ) -> MpaasResult:
-        """``filters``: StartTime, EndTime, PageNumber, PageSize, Type, UniqueId, TenantId."""
-        form = {"AppId": app_id, "WorkspaceId": workspace_id}
+        """Scheduled and loop pushes whose trigger time (not creation time) falls between
+        ``start_ms`` and ``end_ms`` (epoch ms; both required in the official model);
+        ``filters``: PageNumber, PageSize, Type, UniqueId, TenantId."""
+        form = {"AppId": app_id, "WorkspaceId": workspace_id,
+                "StartTime": str(start_ms), "EndTime": str(end_ms)}  # fmt: skip
         return await self._scheduler_call("QueryPushSchedulerList", form, filters)
+
+    async def query_push_analysis_task_list(
+        self, app_id: str, workspace_id: str, start_ms: int, **filters: str
+    ) -> MpaasResult:
+        """Push tasks created since ``start_ms`` (epoch ms), immediate ones included; ``filters``:
+        TaskName, TaskId, PageNumber, PageSize, TenantId (the 2020-10-28 official model)."""
+        form = {"AppId": app_id, "WorkspaceId": workspace_id, "StartTime": str(start_ms)}
+        return await self._scheduler_call("QueryPushAnalysisTaskList", form, filters)
 
     async def _scheduler_call(
         self, action: str, form: dict[str, str], extra: Mapping[str, object]
     ) -> MpaasResult:
         form.update({k: str(v) for k, v in extra.items()})
-        # The scheduler APIs exist only in 2020-10-28, whatever version broadcasts use.
+        # The query APIs exist only in 2020-10-28, whatever version broadcasts use.
         call = Call(action, VERSION, {}, form)
         reply = await self.transport.call(self.endpoint, call, check=check_result_code)
         return MpaasResult(

@@ -224,8 +224,14 @@ class Transport:
         *,
         limiter: RateLimiter | None = None,
         check: BodyCheck | None = None,
+        repeat_unknown: bool = True,
     ) -> Reply:
-        """Send ``call`` until it succeeds, fails for good, or the retry budget is spent."""
+        """Send ``call`` until it succeeds, fails for good, or the retry budget is spent.
+
+        ``repeat_unknown`` False: an attempt that may have executed unanswered (a lost answer,
+        a timeout, a 5xx) is not repeated; the error says ``outcome_unknown`` and the caller
+        finds out another way. For an API whose repeats no document says are deduplicated
+        (mPaaS PushBroadcast and its Msgkey), repeating could send twice."""
         policy = self.options.retry
         unknown = False  # did any attempt possibly execute without us hearing back?
         attempt = 0
@@ -247,6 +253,8 @@ class Transport:
                     log.error("run stopped: %s", error)
                 raise error
             if error.severity is Severity.FATAL_REQUEST or attempt >= policy.max_attempts:
+                raise error
+            if unknown and not repeat_unknown:
                 raise error
             if limiter is not None and (
                 error.code.startswith("Throttling") or error.code == "8011"

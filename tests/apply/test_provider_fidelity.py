@@ -94,3 +94,62 @@ def test_flattened_map_keys_with_slash_and_cjk_apply_against_the_emulator(
     for request in sends:  # signed exactly as the official signer signs the same request
         assert request.query["Signature"] == official_v1_signature(request)
     assert sqlite_project.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+WIRE_SHAPES = """\
+id: shapes
+app: shop
+tasks:
+  - id: ios
+    DeviceType: iOS
+    PushType: NOTICE
+    Target: DEVICE
+    TargetValue: dev1
+    Body: Three new offers.
+    iOSBadge: 3.0
+    iOSRelevanceScore: 0.5
+"""
+
+VENDOR_MAPS = """\
+id: vendor
+app: wallet
+broadcasts:
+  - id: android
+    TaskName: Statement
+    DeliveryType: 1
+    TemplateName: statement
+    ExpiredSeconds: 3600
+    BindPeriod: 4
+    ThirdChannelCategory: {hms: 9, vivo: 1}
+    NotifyLevel: {hms: "2"}
+"""
+
+
+def test_values_reach_the_wire_in_the_shapes_the_sdks_send(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    sqlite_project.write("shapes.yaml", WIRE_SHAPES)
+    sqlite_project.write("vendor.yaml", VENDOR_MAPS)
+    result = sqlite_project.run("apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    by_product = {d["product"]: d["params"] for d in emulator.deliveries()}
+    # An integer field never carries "3.0"; a vendor map's values are strings ({"hms":"9"}).
+    assert by_product["emas"]["iOSBadge"] == "3"
+    assert by_product["emas"]["iOSRelevanceScore"] == "0.5"
+    assert by_product["mpaas"]["ThirdChannelCategory"] == '{"hms":"9","vivo":"1"}'
+    assert by_product["mpaas"]["NotifyLevel"] == '{"hms":"2"}'
+    assert "PushStatus" not in by_product["mpaas"]  # the default 0, with its BindPeriod
+
+
+def test_nan_in_a_json_field_is_refused_before_anything_is_sent(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    # It used to pass validate and crash apply with a traceback recorded in the ledger.
+    sqlite_project.write(
+        "nan.yaml", WIRE_SHAPES.replace("iOSBadge: 3.0", "AndroidExtParameters: {x: .nan}")
+    )
+    result = sqlite_project.run("apply", "--auto-approve")
+    assert result.exit_code == 1
+    assert "tasks[0].AndroidExtParameters.x" in result.output
+    assert "[emas.json-number]" in result.output and "Traceback" not in result.output
+    assert emulator.deliveries() == []

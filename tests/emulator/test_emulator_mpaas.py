@@ -143,14 +143,37 @@ def test_query_push_scheduler_list_answers_from_what_it_holds(call: Caller) -> N
     first = _scheduled(call)
     _scheduled(call, fixed_in=7200)
     call.mpaas("PushBroadcast", broadcast())  # immediate: not a scheduler entry
-    form = {"AppId": "ONEX570DA89211721", "WorkspaceId": "default"}
+    form = {"AppId": "ONEX570DA89211721", "WorkspaceId": "default",
+            "StartTime": "0", "EndTime": str(2**53)}  # fmt: skip
     body = call.mpaas("QueryPushSchedulerList", form).json()
     data = body["ResultContent"]["Data"]
     assert body["ResultCode"] == "100" and data["TotalCount"] == 2
     assert data["List"][0]["UniqueId"] == first
-    assert data["List"][0]["ExecutedStatus"] == "PENDING"
+    assert data["List"][0]["ExecutedStatus"] == 0  # not executed (the scheduled-task page)
+    assert data["List"][0]["Type"] == 3  # a group (broadcast) push
     one = call.mpaas("QueryPushSchedulerList", {**form, "UniqueId": first}).json()
     assert one["ResultContent"]["Data"]["TotalCount"] == 1
+    # The window is of trigger times, and both ends are required (the official model).
+    later = call.mpaas("QueryPushSchedulerList", {**form, "EndTime": str(2**40)}).json()
+    assert later["ResultContent"]["Data"]["TotalCount"] == 0
+    assert result_code(call.mpaas("QueryPushSchedulerList", {**form, "StartTime": ""})) == "3028"
+
+
+def test_query_push_analysis_task_list_finds_immediate_broadcasts_by_name(call: Caller) -> None:
+    call.mpaas("PushBroadcast", broadcast(TaskName="Weekly digest"))
+    _scheduled(call)
+    form = {"AppId": "ONEX570DA89211721", "WorkspaceId": "default", "StartTime": "0"}
+    every = call.mpaas("QueryPushAnalysisTaskList", form).json()["ResultContent"]["Data"]
+    assert len(every) == 2
+    named = call.mpaas("QueryPushAnalysisTaskList", {**form, "TaskName": "Weekly digest"})
+    (task,) = named.json()["ResultContent"]["Data"]
+    assert task["TaskName"] == "Weekly digest" and task["TemplateName"] == "tmpl"
+    assert task["TaskId"] and task["GmtCreate"] > 0
+    since = {**form, "StartTime": str(task["GmtCreate"] + 60_000)}
+    assert call.mpaas("QueryPushAnalysisTaskList", since).json()["ResultContent"]["Data"] == []
+    assert result_code(call.mpaas("QueryPushAnalysisTaskList", {**form, "StartTime": ""})) == (
+        "3028"
+    )
 
 
 def test_scheduler_apis_need_app_and_workspace(call: Caller) -> None:

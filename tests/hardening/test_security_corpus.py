@@ -237,7 +237,7 @@ def collect(project: Project, capture: Capture) -> dict[str, str]:
         "w.yaml",
         json.dumps({"id": "w", "app": "wallet", "broadcasts": [
             {"id": "b", "TaskName": "T", "DeliveryType": 1, "TemplateName": "tpl",
-             "ExpiredSeconds": 300}]}),
+             "ExpiredSeconds": 300, "BindPeriod": 4}]}),
     )  # fmt: skip
     out: dict[str, str] = {}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -18,7 +19,7 @@ from pushops.providers.errors import (
     RunStopped,
 )
 from pushops.providers.mpaas import DuplicateMsgkey
-from pushops.providers.retry import NO_RETRY
+from pushops.providers.retry import NO_RETRY, RetryPolicy
 
 GATEWAY_RETRYABLE = ["Throttling.User", "InternalError", "ServiceUnavailable", "SignatureNonceUsed"]
 GATEWAY_FATAL_REQUEST = [
@@ -138,9 +139,10 @@ def test_retryable_errors_are_retried_with_the_same_token_until_success(emulator
 
 
 def test_mpaas_flow_control_is_retried_with_the_same_msgkey(emulator, caplog) -> None:
+    # 8011 refused the call (nothing executed): repeating it cannot send twice.
     caplog.set_level(logging.DEBUG, logger="pushops.providers")
     emulator.enqueue_fault(result_code="8011")
-    emulator.enqueue_fault(result_code="9000")
+    emulator.enqueue_fault(code="Throttling.User")
     params = broadcast()
     result = _broadcast(emulator, params)
     assert result.attempts == 3
@@ -148,32 +150,27 @@ def test_mpaas_flow_control_is_retried_with_the_same_msgkey(emulator, caplog) ->
     assert len(deliveries(emulator)) == 1
 
 
-def test_dropped_response_retried_yields_exactly_one_delivery(emulator) -> None:
-    emulator.enqueue_fault(drop=True)
-    the_token = token()
-
-    async def go():
-        async with providers() as p:
-            return await p.emas(APP_KEY, endpoint=emulator.url).mass_push(
-                [task(1), task(2)], the_token
-            )
-
-    result = asyncio.run(go())
-    assert result.attempts == 2
-    assert len(result.message_ids) == 2
-    sent = deliveries(emulator)
-    assert len(sent) == 2
-    assert {d["idempotent_token"] for d in sent} == {the_token}
+@pytest.mark.parametrize(
+    "fault",
+    [{"drop": True}, {"result_code": "9000"}, {"code": "InternalError"}, {"status": 503}],
+    ids=["answer-lost", "9000", "InternalError", "503"],
+)
+def test_a_broadcast_that_may_have_executed_is_never_repeated(emulator, fault) -> None:
+    # No document says what mPaaS answers to a repeated Msgkey: it may send it again.
+    emulator.enqueue_fault(action="PushBroadcast", **fault)
+    emulator.enqueue_fault(action="PushBroadcast", code="InternalError")  # a repeat's answer
+    with pytest.raises(RetryableError) as caught:
+        _broadcast(emulator, broadcast())
+    assert caught.value.outcome_unknown and caught.value.attempts == 1
+    assert len(emulator.app.faults.queue) == 1  # the second fault was never reached
+    assert len(deliveries(emulator)) == (1 if fault.get("drop") else 0)
 
 
-def test_dropped_broadcast_retried_yields_exactly_one_delivery(emulator) -> None:
-    emulator.enqueue_fault(drop=True)
-    params = broadcast()
-    result = _broadcast(emulator, params)
-    assert result.attempts == 2
-    assert result.already_sent
-    [sent] = deliveries(emulator)
-    assert result.data == sent["message_id"]
+def test_a_mass_push_whose_answer_was_lost_is_repeated_with_its_token(emulator) -> None:
+    # EMAS documents the 15-minute IdempotentToken dedup: a repeat is safe and settles it.
+    emulator.enqueue_fault(drop=True, action="MassPush")
+    result = _mass_push(emulator)
+    assert result.attempts == 2 and len(deliveries(emulator)) == 1
 
 
 def test_msgkey_used_by_an_earlier_run_is_reported_with_the_existing_task(emulator) -> None:
@@ -254,3 +251,29 @@ def test_read_timeout_is_retryable_and_may_have_executed(emulator) -> None:
     assert caught.value.outcome_unknown
     # It did execute: the provider got the call even though the answer never came in time.
     assert len(deliveries(emulator)) == 1
+
+
+def test_a_429_with_retry_after_is_waited_out_then_retried(emulator) -> None:
+    # x-acs-retry-after is milliseconds; the wait is at least that, whatever the backoff says.
+    emulator.enqueue_fault(status=429, retry_after_ms=400, action="MassPush")
+    started = time.monotonic()
+    result = _mass_push(emulator)
+    waited = time.monotonic() - started
+    assert result.attempts == 2 and len(deliveries(emulator)) == 1
+    assert waited >= 0.4
+
+
+def test_the_quota_answering_429_with_retry_after_paces_the_client(emulator) -> None:
+    emulator.configure(quota=2, throttle_status=429, retry_after_ms=300)
+
+    async def go():
+        # 4 calls need 2 one-second windows; each retry waits >= 0.3 s: 12 attempts is ample.
+        async with providers(retry=RetryPolicy(max_attempts=12, base_delay=0.01)) as p:
+            emas = p.emas(APP_KEY, endpoint=emulator.url, mass_push_rate=None)
+            results = await asyncio.gather(*(emas.mass_push([task(i)], token()) for i in range(4)))
+            return results, p.transport
+
+    results, transport = asyncio.run(go())
+    assert all(r.message_ids for r in results)
+    assert transport.failures["Throttling.User"] > 0  # it was throttled, and recovered
+    assert len(deliveries(emulator)) == 4

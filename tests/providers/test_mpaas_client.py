@@ -65,7 +65,9 @@ def test_scheduled_broadcast_is_listed_and_cancelled(emulator) -> None:
     async def go(p):
         mpaas = p.mpaas(endpoint=emulator.url)
         pushed = await mpaas.push_broadcast(params)
-        listed = await mpaas.query_push_scheduler_list(params["AppId"], params["WorkspaceId"])
+        listed = await mpaas.query_push_scheduler_list(
+            params["AppId"], params["WorkspaceId"], fixed - 60_000, fixed + 60_000
+        )
         cancelled = await mpaas.cancel_push_scheduler(
             params["AppId"], params["WorkspaceId"], [str(pushed.data)]
         )

@@ -158,7 +158,7 @@ MPAAS_REQUIRED = {
     "TemplateName",
     "TaskName",
 }
-EMAS_ITEM_REQUIRED = {"DeviceType", "PushType", "Target", "TargetValue"}
+EMAS_ITEM_REQUIRED = {"DeviceType", "PushType", "Target", "TargetValue", "Body"}
 
 
 def wire(doc_name: str) -> str:
@@ -354,7 +354,7 @@ def test_every_row_has_a_source(emas: ParameterTable, mpaas: ParameterTable) -> 
 
 TYPES = {"string", "integer", "number", "boolean", "map"}
 FIELD_TYPES = TYPES | {"array"}
-FORMATS = {"utc-datetime", "uuid", "csv", "time", "epoch-ms"}
+FORMATS = {"utc-datetime", "uuid", "csv", "time", "epoch-ms", "int64"}
 LIMITS = {
     "max_bytes",
     "max_chars",
@@ -416,7 +416,7 @@ def _check_row(row: Param, *, nested: bool = False) -> None:
         assert row.wire is not None, f"{where}: a map needs a wire form"
     if row.format is not None:
         assert row.format in FORMATS, f"{where}: bad format {row.format!r}"
-        expected = "integer" if row.format == "epoch-ms" else "string"
+        expected = "integer" if row.format in ("epoch-ms", "int64") else "string"
         assert row.type == expected, f"{where}: format {row.format} on {row.type}"
     if row.type == "array":
         assert row.items in TYPES - {"map"}, f"{where}: array without an element type"
@@ -500,8 +500,9 @@ def test_emas_specific_rows(emas: ParameterTable) -> None:
     assert rows["Title"].limits == {"max_bytes": 200}
     assert rows["AndroidBigTitle"].limits == {"max_bytes": 200}
     assert rows["AndroidBigBody"].limits == {"max_bytes": 1000}
-    assert rows["AndroidPopupTitle"].limits == {"max_chars": 30}
-    assert rows["AndroidPopupBody"].limits == {"max_chars": 128}
+    # The Tea SDK model's figures (api-facts §5.4), not the older document's 30 and 128.
+    assert rows["AndroidPopupTitle"].limits == {"max_chars": 50}
+    assert rows["AndroidPopupBody"].limits == {"max_chars": 200}
     assert rows["AndroidPopupTitle"].uncertain and rows["AndroidPopupBody"].uncertain
     assert rows["TargetValue"].limits == {"max_entries": 1000}
     assert rows["AndroidInboxBody"].json == "array"
@@ -634,8 +635,18 @@ def test_emas_required_conditions(emas: ParameterTable) -> None:
                 {"field": "iOSLiveActivityEvent", "equals": "start"},
                 {"require": ["iOSLiveActivityAttributes", "iOSLiveActivityAttributesType"]},
             ),
+            ({"field": "DeviceType", "in": ["ANDROID", "HARMONY", "ALL"]}, {"require": ["Title"]}),
+            ({"field": "PushType", "equals": "MESSAGE"}, {"require": ["Title"]}),
         ],
     )
+
+
+def test_a_condition_met_by_the_fields_default_applies_when_the_field_is_left_out(
+    mpaas: ParameterTable, emas: ParameterTable
+) -> None:
+    # PushStatus defaults to 0 (api-facts §5.9): no PushStatus needs BindPeriod too.
+    on_default = {c.id for t in (mpaas, emas) for c in t.conditions if c.fires_when_absent}
+    assert on_default == {"mpaas.bind-period"}
 
 
 def test_mpaas_required_conditions(mpaas: ParameterTable) -> None:

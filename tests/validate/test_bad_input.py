@@ -93,7 +93,7 @@ def test_two_documents_in_one_file_are_an_error(repo: PushRepo) -> None:
 def test_wrong_types_are_located_at_the_value(repo: PushRepo) -> None:
     repo.write(
         "campaigns/x.yaml",
-        "id: x\napp: shop\nrevision: two\ntasks:\n  - {id: a, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b}\n",
+        "id: x\napp: shop\nrevision: two\ntasks:\n  - {id: a, DeviceType: iOS, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b}\n",
     )
     error = only_error(repo)
     assert (error["line"], error["column"], error["path"]) == (3, 11, "revision")
@@ -103,7 +103,7 @@ def test_wrong_types_are_located_at_the_value(repo: PushRepo) -> None:
 def test_an_unknown_key_suggests_the_close_one(repo: PushRepo) -> None:
     repo.write(
         "campaigns/x.yaml",
-        "id: x\napp: shop\ntasks:\n  - {id: a, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b, Titel: t}\n",
+        "id: x\napp: shop\ntasks:\n  - {id: a, DeviceType: iOS, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b, Titel: t}\n",
     )
     error = only_error(repo)
     assert error["message"] == "unknown field 'Titel'; did you mean 'Title'?"
@@ -112,7 +112,7 @@ def test_an_unknown_key_suggests_the_close_one(repo: PushRepo) -> None:
 def test_an_unknown_key_in_the_wrong_case_suggests_the_right_case(repo: PushRepo) -> None:
     repo.write(
         "campaigns/x.yaml",
-        "id: x\napp: shop\ntasks:\n  - {id: a, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b, title: t}\n",
+        "id: x\napp: shop\ntasks:\n  - {id: a, DeviceType: iOS, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b, title: t}\n",
     )
     error = only_error(repo)
     assert error["message"] == "unknown field 'title'; did you mean 'Title'?"
@@ -121,7 +121,7 @@ def test_an_unknown_key_in_the_wrong_case_suggests_the_right_case(repo: PushRepo
 def test_an_unknown_campaign_key_suggests_the_close_one(repo: PushRepo) -> None:
     repo.write(
         "campaigns/x.yaml",
-        "id: x\napp: shop\nrevison: 2\ntasks:\n  - {id: a, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b}\n",
+        "id: x\napp: shop\nrevison: 2\ntasks:\n  - {id: a, DeviceType: iOS, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b}\n",
     )
     error = only_error(repo)
     assert error["message"] == "unknown field 'revison'; did you mean 'revision'?"

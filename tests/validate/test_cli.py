@@ -21,7 +21,7 @@ def test_a_clean_repo_exits_0_and_says_so(repo: PushRepo) -> None:
         id: ok
         app: shop
         tasks:
-          - {id: a, DeviceType: iOS, PushType: MESSAGE, Target: ACCOUNT, TargetValue: u1, Body: hi}
+          - {id: a, DeviceType: iOS, PushType: NOTICE, Target: ACCOUNT, TargetValue: u1, Body: hi}
     """,
     )
     result = repo.validate()
@@ -80,7 +80,7 @@ def test_warnings_alone_exit_0_with_severity_warning(repo: PushRepo) -> None:
         id: w
         app: shop
         tasks:
-          - {id: a, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b, SendSpeed: 10}
+          - {id: a, DeviceType: iOS, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b, SendSpeed: 10}
     """,
     )
     result = repo.validate("--format", "json")
@@ -93,7 +93,7 @@ def test_warnings_alone_exit_0_with_severity_warning(repo: PushRepo) -> None:
 def test_explicit_paths_limit_the_run(repo: PushRepo) -> None:
     repo.write(
         "campaigns/good.yaml",
-        "id: g\napp: shop\ntasks:\n  - {id: a, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b}\n",
+        "id: g\napp: shop\ntasks:\n  - {id: a, DeviceType: iOS, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b}\n",
     )
     repo.write("campaigns/bad.yaml", "id: b\napp: shop\ntasks: 3\n")
     assert repo.validate("campaigns/good.yaml").exit_code == 0
@@ -107,7 +107,7 @@ def test_a_missing_path_is_a_located_error(repo: PushRepo) -> None:
 
 
 def test_the_same_campaign_id_in_two_files_names_both(repo: PushRepo) -> None:
-    body = "app: shop\ntasks:\n  - {id: a, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b}\n"
+    body = "app: shop\ntasks:\n  - {id: a, DeviceType: iOS, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b}\n"
     repo.write("campaigns/one.yaml", "id: same\n" + body)
     repo.write("campaigns/two.yaml", "# second\nid: same\n" + body)
     errors = [e for e in repo.validate_json()["errors"] if e["rule"] == "campaign.duplicate-id"]
@@ -119,7 +119,7 @@ def test_the_same_campaign_id_in_two_files_names_both(repo: PushRepo) -> None:
 def test_a_campaign_naming_an_unknown_app_is_an_error(repo: PushRepo) -> None:
     repo.write(
         "campaigns/x.yaml",
-        "id: x\napp: nosuch\ntasks:\n  - {id: a, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b}\n",
+        "id: x\napp: nosuch\ntasks:\n  - {id: a, DeviceType: iOS, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b}\n",
     )
     (error,) = repo.validate_json()["errors"]
     assert error["rule"] == "campaign.unknown-app" and error["line"] == 2
@@ -128,7 +128,7 @@ def test_a_campaign_naming_an_unknown_app_is_an_error(repo: PushRepo) -> None:
 def test_emas_tasks_for_an_mpaas_app_is_an_error(repo: PushRepo) -> None:
     repo.write(
         "campaigns/x.yaml",
-        "id: x\napp: wallet\ntasks:\n  - {id: a, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b}\n",
+        "id: x\napp: wallet\ntasks:\n  - {id: a, DeviceType: iOS, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b}\n",
     )
     rules = {e["rule"] for e in repo.validate_json()["errors"]}
     assert "campaign.provider-mismatch" in rules
@@ -137,7 +137,7 @@ def test_emas_tasks_for_an_mpaas_app_is_an_error(repo: PushRepo) -> None:
 def test_fields_pushops_sets_itself_are_refused_in_a_campaign(repo: PushRepo) -> None:
     repo.write(
         "campaigns/x.yaml",
-        "id: x\napp: wallet\nbroadcasts:\n  - {id: a, TaskName: t, DeliveryType: 1, TemplateName: n, ExpiredSeconds: 9, Msgkey: k}\n",
+        "id: x\napp: wallet\nbroadcasts:\n  - {id: a, TaskName: t, DeliveryType: 1, TemplateName: n, ExpiredSeconds: 9, BindPeriod: 1, Msgkey: k}\n",
     )
     (error,) = repo.validate_json()["errors"]
     assert error["rule"] == "campaign.managed-field" and error["path"] == "broadcasts[0].Msgkey"
@@ -150,7 +150,7 @@ def test_a_campaign_with_both_tasks_and_broadcasts_is_an_error(repo: PushRepo) -
 
 
 def test_two_messages_with_one_id_is_an_error(repo: PushRepo) -> None:
-    msg = "{id: a, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b}"
+    msg = "{id: a, DeviceType: iOS, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b}"
     repo.write("campaigns/x.yaml", f"id: x\napp: shop\ntasks:\n  - {msg}\n  - {msg}\n")
     (error,) = repo.validate_json()["errors"]
     assert error["rule"] == "campaign.duplicate-message-id" and error["line"] == 5
@@ -184,7 +184,7 @@ def test_campaign_files_in_subfolders_are_found(repo: PushRepo) -> None:
 def test_a_schema_error_names_the_field_in_its_rule(repo: PushRepo) -> None:
     repo.write(
         "campaigns/x.yaml",
-        "id: x\napp: shop\ntasks:\n  - {id: a, DeviceType: IPHONE, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b, iOSBadge: x}\n",
+        "id: x\napp: shop\ntasks:\n  - {id: a, DeviceType: IPHONE, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b, iOSBadge: x}\n",
     )
     rules = sorted(e["rule"] for e in repo.validate_json()["errors"])
     assert rules == ["emas.device-type-values", "emas.ios-badge-type"]

@@ -60,8 +60,18 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"DeviceType": "HARMONY", "Title": None},
         {"DeviceType": "HARMONY"},
     ),
-    "mpaas.bind-period": ({"PushStatus": 0}, {"PushStatus": 0, "BindPeriod": 2}),
-    "mpaas.unbind-period": ({"PushStatus": 2}, {"PushStatus": 2, "UnBindPeriod": 4}),
+    "emas.title-message": (
+        {"DeviceType": "iOS", "PushType": "MESSAGE", "Title": None},
+        {"DeviceType": "iOS", "PushType": "MESSAGE"},
+    ),
+    "mpaas.bind-period": (
+        {"PushStatus": 0, "BindPeriod": None},
+        {"PushStatus": 0, "BindPeriod": 2},
+    ),
+    "mpaas.unbind-period": (
+        {"PushStatus": 2, "BindPeriod": None},
+        {"PushStatus": 2, "BindPeriod": None, "UnBindPeriod": 4},
+    ),
     "mpaas.strategy-content": ({"StrategyType": 1}, {"StrategyType": 0}),
     "mpaas.transparent-urgency-payload": (
         {"TransparentMessageUrgency": "HIGH"},
@@ -85,3 +95,12 @@ def test_condition_fails_when_unmet(check, condition: str) -> None:
 def test_condition_passes_when_met(check, condition: str) -> None:
     errors = check(CONDITIONS[condition], **EXAMPLES[condition][1])
     assert [e for e in errors if e["severity"] == "error"] == []
+
+
+def test_a_broadcast_without_push_status_needs_bind_period_as_push_status_0_does(check) -> None:
+    # PushStatus defaults to 0 (bound users), so leaving it out is no way around BindPeriod.
+    (error,) = check("mpaas", PushStatus=None, BindPeriod=None)
+    assert error["rule"] == "mpaas.bind-period"
+    # Named for the field left out, located at the broadcast that leaves it out.
+    assert error["path"] == "broadcasts[0].PushStatus" and error["line"] == 1
+    assert check("mpaas", PushStatus=None, BindPeriod=1) == []

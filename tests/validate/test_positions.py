@@ -23,17 +23,18 @@ def test_nested_block_mapping_value(repo: PushRepo) -> None:
             DeliveryType: 1
             TemplateName: n
             ExpiredSeconds: 60
+            BindPeriod: 1
             ThirdChannelCategory:
               hms: "99"
     """,
     )
     (error,) = errors(repo)
-    assert (error["line"], error["column"]) == (10, 12)
+    assert (error["line"], error["column"]) == (11, 12)
     assert error["path"] == "broadcasts[0].ThirdChannelCategory.hms"
 
 
 def test_flow_mapping_inside_a_flow_sequence(repo: PushRepo) -> None:
-    line = "tasks: [{id: a, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b, iOSBadge: lots}]"
+    line = "tasks: [{id: a, DeviceType: iOS, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b, iOSBadge: lots}]"
     repo.write("campaigns/x.yaml", f"id: x\napp: shop\n{line}\n")
     (error,) = errors(repo)
     assert (error["line"], error["column"]) == (3, line.index("lots") + 1)
@@ -43,10 +44,10 @@ def test_columns_after_chinese_text_count_characters(repo: PushRepo) -> None:
     # 标题 is two characters (six bytes): the column of iOSBadge's value counts characters.
     repo.write(
         "campaigns/x.yaml",
-        "id: x\napp: shop\ntasks:\n  - {id: a, Title: 标题, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b, iOSBadge: x}\n",
+        "id: x\napp: shop\ntasks:\n  - {id: a, Title: 标题, DeviceType: iOS, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b, iOSBadge: x}\n",
     )
     (error,) = errors(repo)
-    line = "  - {id: a, Title: 标题, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, TargetValue: d, Body: b, iOSBadge: x}"
+    line = "  - {id: a, Title: 标题, DeviceType: iOS, PushType: NOTICE, Target: DEVICE, TargetValue: d, Body: b, iOSBadge: x}"
     assert error["column"] == line.index("iOSBadge: x") + len("iOSBadge: ") + 1
 
 

@@ -55,14 +55,14 @@ EXAMPLES: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
     "emas.android-popup-title-chars": (
         "emas",
         "message",
-        {"AndroidPopupTitle": "弹" * 31},
-        {"AndroidPopupTitle": "弹" * 30},
+        {"AndroidPopupTitle": "弹" * 51},
+        {"AndroidPopupTitle": "弹" * 50},
     ),
     "emas.android-popup-body-chars": (
         "emas",
         "message",
-        {"AndroidPopupBody": "b" * 129},
-        {"AndroidPopupBody": "b" * 128},
+        {"AndroidPopupBody": "b" * 201},
+        {"AndroidPopupBody": "b" * 200},
     ),
     "emas.target-value-entries": (
         "emas",
@@ -193,6 +193,14 @@ EXAMPLES: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
         {"StrategyType": 1, "StrategyContent": {"fixedTime": int(NOW.timestamp() * 1000) + 1000}},
     ),
 }
+
+for _provider, _field in (("emas", "AndroidExtParameters"), ("mpaas", "ExtendedParams")):
+    EXAMPLES[f"{_provider}.json-number"] = (
+        _provider,
+        "message",
+        {_field: {"ratio": float("nan"), "list": [1, float("-inf")]}},
+        {_field: {"ratio": 0.5, "list": [1, 2]}},
+    )
 
 # Every other "string holding JSON" field gets the same pair: text that is not JSON of its kind.
 for _provider in ("emas", "mpaas"):

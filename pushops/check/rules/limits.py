@@ -6,6 +6,7 @@ One rule per limited field (``emas.title-bytes``), so an error names exactly wha
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -79,6 +80,10 @@ def _register_entries(provider: str, param: Param) -> None:
                 yield Finding((param.name,), "empty entry in the comma-separated list", rule_id)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _register_json(provider: str, param: Param) -> None:
     kind = param.json
     rule_id = f"{provider}.{kebab(param.name)}-json"
@@ -89,7 +94,8 @@ def _register_json(provider: str, param: Param) -> None:
         value = params.get(param.name)
         if isinstance(value, str):
             try:
-                value = json.loads(value)
+                # Python's json reads NaN and Infinity; JSON (and the provider) does not.
+                value = json.loads(value, parse_constant=_no_constant)
             except ValueError as exc:
                 yield Finding((param.name,), f"must hold a JSON {kind}: {exc}", rule_id)
                 return
@@ -104,6 +110,39 @@ def _register_json(provider: str, param: Param) -> None:
         if limit is not None and len(value) > limit:
             what = "elements" if kind == "array" else "keys"
             yield Finding((param.name,), f"{len(value)} {what}, the limit is {limit}", rule_id)
+
+
+def _non_finite(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+    if type(value) is float and not math.isfinite(value):
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, (*path, index))
+
+
+def _register_finite(provider: str) -> None:
+    rule_id = f"{provider}.json-number"
+    # Only these can hold a float: a number field, or a map or list written in YAML.
+    names = tuple(
+        p.name
+        for p in load_table(provider).message_params.values()
+        if p.type in ("number", "map") or p.json
+    )
+
+    @rule(rule_id, provider, "numbers are finite: NaN and Infinity are not JSON", reads=names)
+    def check(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+        for name in names:
+            if name in params:
+                for path in _non_finite(params[name], (name,)):
+                    yield Finding(
+                        path,
+                        "NaN and Infinity are not JSON numbers and no API takes them; "
+                        "write a number (or quote the text)",
+                        rule_id,
+                    )
 
 
 def _register_deprecated(provider: str) -> None:
@@ -130,6 +169,7 @@ def _register_all() -> None:
                 _register_entries(provider, param)
             if param.type == "string" and param.json in ("object", "array"):
                 _register_json(provider, param)
+        _register_finite(provider)
         if any(p.deprecated for p in load_table(provider).message_params.values()):
             _register_deprecated(provider)
 
