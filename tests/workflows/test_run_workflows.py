@@ -294,3 +294,21 @@ def test_apply_without_the_ledger_secret_fails_before_anything_is_sent(
     assert failed.value.name == "Plan"
     assert "Set the PUSHOPS_STATE_DSN secret" in failed.value.done.stdout
     assert emulator.deliveries() == []
+
+
+def test_the_apply_summary_keeps_the_log_in_one_code_block_whatever_it_holds(tmp_path: Path):
+    summary = tmp_path / "summary.md"
+    (tmp_path / "pushops-apply.txt").write_text("sent\n```\n<img src=x> @team\n````\n")
+    step = next(s for s in load("pushops-apply.yml")["jobs"]["apply"]["steps"]
+                if s.get("name") == "Summary")  # fmt: skip
+
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=tmp_path, env={**os.environ, "GITHUB_STEP_SUMMARY": str(summary)},
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    lines = summary.read_text().splitlines()
+    assert lines[2] == lines[-1] == "`````"  # longer than the longest run inside
+    assert lines[3:-1] == ["sent", "```", "<img src=x> @team", "````"]
