@@ -106,7 +106,10 @@ def test_apply_sends_exactly_its_plan_and_the_args_reach_that_plan(
     assert "Apply complete" in done.stdout + done.stderr
     messages = sum(len({d[5] for d in call["deliveries"]}) for call in planned["calls"])
     assert len(emulator.deliveries()) == messages
-    assert (tmp_path / "output.txt").read_text() == "plan-file=pushops.plan\n"
+    assert (tmp_path / "output.txt").read_text() == (
+        "plan-file=pushops.plan\nreport=pushops-plan.html\n"
+    )
+    assert "<html" in (checkout / "pushops-plan.html").read_text(encoding="utf-8").lower()
 
 
 def test_apply_in_the_sandbox_needs_no_ledger(tmp_path: Path, checkout: Path):

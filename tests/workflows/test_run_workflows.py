@@ -118,6 +118,8 @@ def runner_env(tmp_path: Path, emulator: Emulator, github: FakeGitHubServer) -> 
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "GITHUB_ACTIONS": "true",
         "GITHUB_REPOSITORY": REPOSITORY,
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_RUN_ID": "4242",
         "GITHUB_API_URL": github.url,
         "GITHUB_STEP_SUMMARY": str(tmp_path / "step-summary.md"),
         "GITHUB_OUTPUT": str(tmp_path / "step-output.txt"),
@@ -170,6 +172,12 @@ def test_the_plan_then_apply_workflows_comment_summarise_and_send_exactly_the_pl
     assert "production/black-friday/r1/android" in summary.read_text(encoding="utf-8")
     planned = json.loads((checkout / "pushops.plan").read_text(encoding="utf-8"))["plan"]
     assert planned["calls"] and emulator.deliveries() == []  # planning sent nothing
+    report = (checkout / "pushops-plan.html").read_text(encoding="utf-8")  # uploaded with it
+    assert "black-friday" in report
+    run = f"https://github.com/{REPOSITORY}/actions/runs/4242"
+    assert (
+        f"`pushops-plan.html` in the [artifacts of this workflow run]({run})" in (comment["body"])
+    )
 
     summary.write_text("", encoding="utf-8")  # a new job, a new summary
     push_env = {**env, "GITHUB_EVENT_PATH": event_file(tmp_path, "push.json", {"ref": "main"})}

@@ -203,6 +203,18 @@ def test_no_workflow_asks_for_a_queue_github_refuses(name: str, text: str):
         assert concurrency.get("cancel-in-progress") is False, name
 
 
+@pytest.mark.parametrize(
+    ("name", "job"), [("pushops-plan.yml", "plan"), ("pushops-apply.yml", "apply")]
+)
+def test_the_html_report_is_written_and_uploaded_with_the_plan(name: str, job: str):
+    workflow = parse(scaffolded()[name])
+    upload = next(s for s in steps(workflow, job) if "upload-artifact" in s.get("uses", ""))
+
+    assert "--report pushops-plan.html" in step(workflow, job, "Plan")["run"]
+    assert "pushops-plan.html" in upload["with"]["path"].split()
+    assert upload["if"] == "always()"
+
+
 def test_apply_plans_then_applies_exactly_that_plan_and_refuses_without_the_ledger():
     apply = parse(scaffolded()["pushops-apply.yml"])
     names = [s.get("name") for s in steps(apply, "apply")]
