@@ -16,11 +16,6 @@ import yaml
 PROVIDERS = ("emas", "mpaas")
 TABLE_FILES = {"emas": "emas-masspush.yaml", "mpaas": "mpaas-pushbroadcast.yaml"}
 
-# MassPush: PushTasks a call may carry, and the ceiling on tasks x the widest TargetValue list
-# ("parent x child <= 10000"; read as the stricter of its two readings).
-MASS_PUSH_MAX_TASKS = 100
-CALL_SIZE_LIMIT = 10_000
-
 # The API metadata types integers as int32 (Java Integer) unless a field is a Long, which the
 # tables mark ``format: int64`` (epoch milliseconds are always Longs).
 INT32 = (-(2**31), 2**31 - 1)
@@ -130,6 +125,9 @@ class ParameterTable:
     item_parameters: tuple[Param, ...]
     conditions: tuple[Condition, ...]
     path: Path
+    # Limits across fields or calls (time windows, call size): the one place rules, the
+    # emulator and compile read them from.
+    limits: dict[str, Any] = field(default_factory=dict)
 
     # Cached: rules and coercion look these up for every message.
     @cached_property
@@ -216,7 +214,19 @@ def parse_table(path: Path) -> ParameterTable:
         item_parameters=item_parameters,
         conditions=tuple(_condition(c, message_params) for c in doc.get("conditions") or ()),
         path=path,
+        limits=dict(doc.get("limits") or {}),
     )
+
+
+def __getattr__(name: str) -> int:
+    """``MASS_PUSH_MAX_TASKS`` (PushTasks per call) and ``CALL_SIZE_LIMIT`` (tasks x the widest
+    TargetValue list, "parent x child <= 10000", read as the stricter of its two readings),
+    from the EMAS table, for code that wants them as constants."""
+    if name == "MASS_PUSH_MAX_TASKS":
+        return int(load_table("emas").max_items or 0)
+    if name == "CALL_SIZE_LIMIT":
+        return int(load_table("emas").limits["call_size"])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @cache

@@ -17,14 +17,17 @@ from pushops.emulator.store import Delivery, Store
 from pushops.emulator.tasks import Layout, layout
 from pushops.emulator.validation import Validator, unflatten
 from pushops.emulator.wire import Call
-from pushops.tables import CALL_SIZE_LIMIT, load_table
+from pushops.tables import load_table
 
 PRODUCT = "emas"
 HOST_ID = "cloudpush.aliyuncs.com"
 VERSION = "2016-08-01"
-MAX_PUSH_AHEAD = 7 * 24 * 3600  # PushTime at most 7 days ahead (api-facts §2.2)
-MAX_OFFLINE = 72 * 3600  # ExpireTime at most 72 h after the push
-MIN_EXPIRE_GAP = 3  # ExpireTime must be more than PushTime + 3 s
+# The table's limits across fields and calls (schemas/tables/emas-masspush.yaml), in seconds.
+_LIMITS = load_table("emas").limits
+MAX_PUSH_AHEAD = _LIMITS["push_ahead_days"] * 86400  # PushTime at most this far ahead
+MAX_OFFLINE = _LIMITS["offline_hours"] * 3600  # ExpireTime at most this long after the push
+MIN_EXPIRE_GAP = _LIMITS["expire_gap_seconds"]  # ExpireTime more than PushTime + this
+CALL_SIZE_LIMIT = _LIMITS["call_size"]  # tasks x the widest TargetValue list
 UNSUPPORTED_TARGETS = frozenset({"TAG", "ALL", "TBD", "FILE"})  # valid for Push, not MassPush
 
 
@@ -55,12 +58,12 @@ def _check_task(n: int, task: dict[str, str], validator: Validator, now: float) 
             raise ApiError(f"Missing{name}", f"{where} is mandatory for this action.")
         raise invalid(name, kind, detail, where)
     push_at = parse_iso_utc(task["PushTime"]) if task.get("PushTime") else None
-    if push_at is not None and push_at > now + MAX_PUSH_AHEAD:  # more than 7 days ahead
+    if push_at is not None and push_at > now + MAX_PUSH_AHEAD:
         raise invalid("PushTime", where=f"PushTask.{n}.PushTime")
     if task.get("ExpireTime"):
         expire_at = parse_iso_utc(task["ExpireTime"]) or 0.0
         start = max(now, push_at or now)
-        # Not after now and PushTime + 3 s, or more than 72 h after the push.
+        # Not after now and PushTime + the gap, or longer than offline storage after the push.
         too_soon = expire_at <= now or (push_at and expire_at <= push_at + MIN_EXPIRE_GAP)
         if too_soon or expire_at > start + MAX_OFFLINE:
             raise invalid("ExpireTime", where=f"PushTask.{n}.ExpireTime")

@@ -25,8 +25,9 @@ PRODUCT = "mpaas"
 HOST_ID = "mpaas.aliyuncs.com"
 VERSIONS = ("2020-10-28", "2019-08-21")
 MAX_EXPIRED_SECONDS = 72 * 3600  # our reading: the same 72 h cap as EMAS offline storage
-MAX_LOOP_DAYS = 180
-MAX_PENDING_SCHEDULES = 100
+# The table's limits across fields (schemas/tables/mpaas-pushbroadcast.yaml).
+MAX_LOOP_DAYS = load_table("mpaas").limits["loop_days"]
+MAX_PENDING_SCHEDULES = load_table("mpaas").limits["waiting_schedules"]
 
 # Which ResultCode a problem with a field gives (api-facts §1.4); everything else is 3028.
 _MISSING_CODES = {
@@ -93,8 +94,12 @@ def _strategy(params: dict[str, str], now: float) -> tuple[float | None, float |
         raise MpaasError("3028", "StrategyContent startTime and endTime may not be before today.")
     if end < start:
         raise MpaasError("3028", "StrategyContent.endTime is before startTime.")
-    if end > (today + timedelta(days=MAX_LOOP_DAYS)).timestamp():
-        raise MpaasError("3028", "StrategyContent.endTime is more than 180 days ahead.")
+    # The end *day* may be MAX_LOOP_DAYS after today (a loop runs to 24:00 of its end day), as
+    # validate's rule mpaas.loop-window reads it.
+    if end > (today + timedelta(days=MAX_LOOP_DAYS + 1)).timestamp():
+        raise MpaasError(
+            "3028", f"StrategyContent.endTime is more than {MAX_LOOP_DAYS} days ahead."
+        )
     if content.get("circleType") not in (1, 2, 3):
         raise MpaasError("3028", "StrategyContent.circleType must be 1, 2 or 3.")
     high = {1: None, 2: 7, 3: 31}[content["circleType"]]
@@ -121,7 +126,10 @@ def push_broadcast(call: Call, store: Store) -> dict[str, Any]:
         raise MpaasError("3026", f"ExpiredSeconds may be at most {MAX_EXPIRED_SECONDS}.")
     due, until = _strategy(params, call.now)
     if due is not None and store.scheduled_count(call.now, PRODUCT) >= MAX_PENDING_SCHEDULES:
-        raise MpaasError("3028", "At most 100 scheduled or loop pushes may wait at one time.")
+        raise MpaasError(
+            "3028",
+            f"At most {MAX_PENDING_SCHEDULES} scheduled or loop pushes may wait at one time.",
+        )
     msgkey = params["Msgkey"]
     key = f"{params['AppId']}:{params['WorkspaceId']}:{msgkey}"
     owner = store.msgkey_owner(key)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pushops.providers.endpoints import DEFAULT_ENDPOINTS, EMAS
 from pushops.providers.rpc import Call
 from pushops.providers.transport import Transport
+from pushops.tables import MASS_PUSH_MAX_TASKS
 
 VERSION = "2016-08-01"
-MAX_TASKS = 100
+MAX_TASKS = MASS_PUSH_MAX_TASKS
 # The per-account MassPush quota the provider documents (calls per second).
 MASS_PUSH_QUOTA = 500.0
 # We pace at 98% of a quota: the provider counts calls in its own windows, on its own clock,

@@ -9,29 +9,37 @@ from datetime import timedelta
 from typing import Any
 
 from pushops.check.rules.registry import Finding, RuleContext, rule
-from pushops.tables import CALL_SIZE_LIMIT
+from pushops.tables import load_table
 from pushops.timeutil import parse_api_time
 
-EXPIRE_AFTER_PUSH = timedelta(seconds=3)
-EXPIRE_MAX_AHEAD = timedelta(hours=72)
-PUSH_MAX_AHEAD = timedelta(days=7)
+# The table's limits across fields and calls (schemas/tables/emas-masspush.yaml).
+LIMITS = load_table("emas").limits
+EXPIRE_GAP_S = LIMITS["expire_gap_seconds"]
+OFFLINE_H = LIMITS["offline_hours"]
+PUSH_AHEAD_D = LIMITS["push_ahead_days"]
+CALL_SIZE_LIMIT = LIMITS["call_size"]
+CONTENT_LIMIT_BYTES = LIMITS["content_bytes"]
+# What counts towards one message's content bytes, by platform and type.
+CONTENT_FIELDS = {
+    tuple(kind.split()): tuple(fields) for kind, fields in LIMITS["content_fields"].items()
+}
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @rule(
     "emas.expire-after-push",
     "emas",
-    "ExpireTime must be later than PushTime + 3 s",
+    f"ExpireTime must be later than PushTime + {EXPIRE_GAP_S} s",
     reads=("ExpireTime",),
 )
 def expire_after_push(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     # Against now, a past ExpireTime is the expire-time-past warning instead.
     expire = parse_api_time(params.get("ExpireTime", ""))
     push = parse_api_time(params.get("PushTime", ""))
-    if expire is not None and push is not None and expire <= push + EXPIRE_AFTER_PUSH:
+    if expire is not None and push is not None and expire <= push + timedelta(seconds=EXPIRE_GAP_S):
         yield Finding(
             ("ExpireTime",),
-            f"must be more than 3 s after PushTime ({params['PushTime']})",
+            f"must be more than {EXPIRE_GAP_S} s after PushTime ({params['PushTime']})",
             "emas.expire-after-push",
         )
 
@@ -39,7 +47,7 @@ def expire_after_push(params: dict[str, Any], ctx: RuleContext) -> Iterator[Find
 @rule(
     "emas.expire-within-72h",
     "emas",
-    "ExpireTime at most 72 h after the send time",
+    f"ExpireTime at most {OFFLINE_H} h after the send time",
     reads=("ExpireTime",),
 )
 def expire_within_72h(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
@@ -47,10 +55,11 @@ def expire_within_72h(params: dict[str, Any], ctx: RuleContext) -> Iterator[Find
     # for a scheduled push and now for an immediate one.
     expire = parse_api_time(params.get("ExpireTime", ""))
     push = parse_api_time(params.get("PushTime", "")) or ctx.now
-    if expire is not None and expire - push > EXPIRE_MAX_AHEAD:
+    if expire is not None and expire - push > timedelta(hours=OFFLINE_H):
+        hours = (expire - push) / timedelta(hours=1)
         yield Finding(
             ("ExpireTime",),
-            f"{(expire - push) / timedelta(hours=1):.1f} h after the send time; at most 72 h",
+            f"{hours:.1f} h after the send time; at most {OFFLINE_H} h",
             "emas.expire-within-72h",
         )
 
@@ -93,28 +102,17 @@ def push_time_past(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding
 @rule(
     "emas.push-within-7-days",
     "emas",
-    "PushTime at most 7 days ahead",
+    f"PushTime at most {PUSH_AHEAD_D} days ahead",
     reads=("PushTime",),
 )
 def push_within_7_days(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     push = parse_api_time(params.get("PushTime", ""))
-    if push is not None and push - ctx.now > PUSH_MAX_AHEAD:
+    if push is not None and push - ctx.now > timedelta(days=PUSH_AHEAD_D):
         yield Finding(
             ("PushTime",),
-            "more than 7 days ahead; EMAS schedules at most 7 days out",
+            f"more than {PUSH_AHEAD_D} days ahead; EMAS schedules at most {PUSH_AHEAD_D} days out",
             "emas.push-within-7-days",
         )
-
-
-# The EMAS product limits: what counts towards one message's 1800 bytes, by platform and type.
-CONTENT_LIMIT_BYTES = 1800
-CONTENT_FIELDS = {
-    ("ANDROID", "MESSAGE"): ("Title", "Body"),
-    ("ANDROID", "NOTICE"): ("Title", "Body", "AndroidMusic", "AndroidOpenType", "AndroidActivity",
-                            "AndroidOpenUrl", "AndroidExtParameters"),
-    ("iOS", "MESSAGE"): ("Title", "Body"),
-    ("iOS", "NOTICE"): ("Body", "iOSMusic", "iOSBadge", "iOSExtParameters"),
-}  # fmt: skip
 
 
 def _content_bytes(value: Any) -> int:
@@ -126,7 +124,7 @@ def _content_bytes(value: Any) -> int:
 @rule(
     "emas.content-bytes",
     "emas",
-    "a message's content at most 1800 bytes (EMAS product limits)",
+    f"a message's content at most {CONTENT_LIMIT_BYTES} bytes (EMAS product limits)",
     reads=("DeviceType",),
 )
 def content_bytes(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
@@ -149,10 +147,15 @@ def content_bytes(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]
             return
 
 
-@rule("emas.tasks-per-call", "emas", "1 to 100 PushTasks per MassPush call", scope="call")
+@rule(
+    "emas.tasks-per-call",
+    "emas",
+    f"1 to {load_table('emas').max_items} PushTasks per MassPush call",
+    scope="call",
+)
 def tasks_per_call(request: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     tasks = request.get("PushTask") or []
-    limit = ctx.table.max_items or 100
+    limit = ctx.table.max_items or 0
     if not 1 <= len(tasks) <= limit:
         yield Finding(
             ("PushTask",),
@@ -161,7 +164,12 @@ def tasks_per_call(request: dict[str, Any], ctx: RuleContext) -> Iterator[Findin
         )
 
 
-@rule("emas.call-size", "emas", "PushTasks x targets per task at most 10000", scope="call")
+@rule(
+    "emas.call-size",
+    "emas",
+    f"PushTasks x targets per task at most {CALL_SIZE_LIMIT}",
+    scope="call",
+)
 def call_size(request: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     # The document: "the product of parent and child nodes may not exceed 10000". We read it as
     # tasks x the largest TargetValue count, the stricter of the two readings, so a call we

@@ -8,9 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from pushops.check.rules.registry import Finding, RuleContext, rule
+from pushops.tables import load_table
 from pushops.timeutil import from_epoch_ms, start_of_day
 
-LOOP_MAX_DAYS = 180
+LOOP_MAX_DAYS = load_table("mpaas").limits["loop_days"]  # schemas/tables/mpaas-pushbroadcast.yaml
 NEEDS = {1: ("fixedTime",), 2: ("startTime", "endTime", "circleType", "time")}
 CIRCLE_RANGE = {2: (1, 7), 3: (1, 31)}  # weekly: days of week; monthly: days of month
 
@@ -63,7 +64,7 @@ def strategy_content(params: dict[str, Any], ctx: RuleContext) -> Iterator[Findi
 @rule(
     "mpaas.loop-window",
     "mpaas",
-    "loop start/end not before today 00:00, end after start, within 180 days",
+    f"loop start/end not before today 00:00, end after start, within {LOOP_MAX_DAYS} days",
     reads=("StrategyType",),
 )
 def loop_window(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
