@@ -84,6 +84,7 @@ class Campaign:
     vars: dict[str, Any] = field(default_factory=dict)
     environments: list[str] | None = None
     description: str = ""
+    time_zone: str | None = None  # IANA name plan shows send times in (besides UTC)
 
     @property
     def file(self) -> str:
@@ -176,6 +177,7 @@ def load_campaign(path: Path) -> tuple[Campaign | None, list[Diagnostic]]:
         vars=dict(data.get("vars") or {}) if isinstance(data.get("vars"), dict) else {},
         environments=data.get("environments"),
         description=str(data.get("description", "")),
+        time_zone=data["time_zone"] if isinstance(data.get("time_zone"), str) else None,
     )
     return campaign, problems
 

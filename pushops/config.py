@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
 
@@ -36,6 +37,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "description": "Environment used when --env is not given (else the first one).",
         },
         "vars": {"type": "object", "description": "Variables shared by every campaign."},
+        "time_zone": {
+            "type": "string",
+            "description": "IANA time zone (e.g. Europe/Berlin) plan shows send times in besides "
+            "UTC; an app or a campaign may set its own (mPaaS apps default to Asia/Shanghai).",
+        },
         "templates": {
             "type": "string",
             "description": "Folder of shared Jinja partials and macros, inside the repo.",
@@ -94,6 +100,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 "endpoint": {"type": "string", "format": "uri"},
                 "rate_limit": {"type": "number", "exclusiveMinimum": 0},
                 "signature": {"enum": ["v1", "acs3"]},
+                "time_zone": {
+                    "type": "string",
+                    "description": "IANA time zone plan shows this app's send times in.",
+                },
             },
             "allOf": [
                 {
@@ -106,6 +116,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
                             "endpoint": True,
                             "rate_limit": True,
                             "signature": True,
+                            "time_zone": True,
                             "app_key": {"type": "integer", "minimum": 1},
                         },
                         "additionalProperties": False,
@@ -121,6 +132,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
                             "endpoint": True,
                             "rate_limit": True,
                             "signature": True,
+                            "time_zone": True,
                             "app_id": {"type": "string", "minLength": 1},
                             "workspace_id": {"type": "string", "minLength": 1},
                             "api_version": {"enum": ["2020-10-28", "2019-08-21"]},
@@ -146,6 +158,7 @@ class App:
     rate_limit: float | None = None
     signature: str = "v1"
     api_version: str | None = None
+    time_zone: str | None = None  # IANA name send times are shown in (besides UTC)
 
 
 @dataclass(frozen=True)
@@ -166,6 +179,7 @@ class Config:
     credentials: dict[str, str] = field(default_factory=dict)
     templates: str | None = None
     source: SourceDocument | None = None
+    time_zone: str | None = None  # IANA name send times are shown in (besides UTC)
 
     def environment(self, name: str | None) -> Environment:
         chosen = name or self.default_environment
@@ -222,6 +236,46 @@ def _secret_keys(data: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str 
     return found
 
 
+def known_zone(name: object) -> bool:
+    """Whether ``name`` is an IANA time zone this machine knows."""
+    if not isinstance(name, str) or not name or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _unknown_zones(doc: SourceDocument) -> list[Diagnostic]:
+    """``time_zone`` values that are no IANA zone (schema-valid strings only: the rest is the
+    schema's to report)."""
+    data = doc.data
+    found: list[tuple[str | int, ...]] = []
+    if isinstance(data.get("time_zone"), str):
+        found.append(("time_zone",))
+    for env_name, env in (data.get("environments") or {}).items():
+        apps = env.get("apps") if isinstance(env, dict) else None
+        for app_name, app in (apps or {}).items() if isinstance(apps, dict) else ():
+            if isinstance(app, dict) and isinstance(app.get("time_zone"), str):
+                found.append(("environments", env_name, "apps", app_name, "time_zone"))
+    problems = []
+    for path in found:
+        value = data
+        for part in path:
+            value = value[part]
+        if not known_zone(value):
+            problems.append(
+                doc.diagnostic(
+                    path,
+                    f"{value!r} is not a time zone: use an IANA name such as Asia/Shanghai or "
+                    "Europe/Berlin",
+                    "config.time-zone",
+                )
+            )
+    return problems
+
+
 def load_config(root: Path) -> Config:
     """Read ``pushops.yaml`` under ``root``; a located :class:`PushopsError` if it is wrong."""
     path = root / CONFIG_FILE
@@ -237,6 +291,7 @@ def load_config(root: Path) -> Config:
             problems.append(
                 doc.diagnostic(tuple(error.absolute_path), error.message, "config.schema")
             )
+        problems.extend(_unknown_zones(doc))
         for key_path in _secret_keys(doc.data):
             problems.append(
                 doc.diagnostic(
@@ -264,6 +319,7 @@ def load_config(root: Path) -> Config:
                 rate_limit=app.get("rate_limit"),
                 signature=app.get("signature", "v1"),
                 api_version=app.get("api_version"),
+                time_zone=app.get("time_zone"),
             )
             for name, app in env["apps"].items()
         }
@@ -285,4 +341,5 @@ def load_config(root: Path) -> Config:
         credentials=dict(data.get("credentials") or {}),
         templates=data.get("templates"),
         source=doc,
+        time_zone=data.get("time_zone"),
     )

@@ -295,6 +295,11 @@ def campaign_schema(tables: dict[str, ParameterTable]) -> dict[str, Any]:
             "description": "Only plan this campaign in these environments (default: all).",
         },
         "vars": {"type": "object", "description": "Variables for every message of the campaign."},
+        "time_zone": {
+            "type": "string",
+            "description": "IANA time zone (e.g. Europe/Berlin) plan shows this campaign's send "
+            "times in besides UTC (default: its app's, then pushops.yaml's).",
+        },
     }
     for provider, table in tables.items():
         key = MESSAGE_LIST[provider]

@@ -16,6 +16,7 @@ import jsonschema
 
 from pushops.check.explain import iter_explained
 from pushops.check.schema import surely_valid
+from pushops.config import known_zone
 from pushops.diagnostics import Diagnostic
 from pushops.schemas import MESSAGE_LIST, MESSAGE_META, campaign_schema
 from pushops.tables import PROVIDERS, load_table
@@ -29,6 +30,7 @@ CAMPAIGN_KEYS = (
     "description",
     "environments",
     "vars",
+    "time_zone",
     *MESSAGE_LIST.values(),
 )
 
@@ -76,6 +78,16 @@ def check_structure(doc: SourceDocument) -> list[Diagnostic]:
                 "not both or neither"
             )
         problems.append(doc.diagnostic(path, message, rule, key=key))
+    zone = doc.data.get("time_zone")
+    if isinstance(zone, str) and not known_zone(zone):
+        problems.append(
+            doc.diagnostic(
+                ("time_zone",),
+                f"{zone!r} is not a time zone: use an IANA name such as Asia/Shanghai or "
+                "Europe/Berlin",
+                "campaign.time-zone",
+            )
+        )
     for key in MESSAGE_LIST.values():
         items = doc.data.get(key)
         for index, item in enumerate(items if isinstance(items, list) else []):

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pushops.campaign import Campaign
 from pushops.compile.model import canonical_json
@@ -251,7 +252,7 @@ def group_plan(
         camp = groups.get(campaign_id)
         if camp is None:
             camp = groups[campaign_id] = _campaign_group(
-                campaign_id, known.get(campaign_id), config, complete
+                campaign_id, known.get(campaign_id), config, complete, plan.environment
             )
         group = camp.messages.get(message_id)
         if group is None:
@@ -291,7 +292,11 @@ def group_plan(
             camp = groups.get(finding.campaign)
             if camp is None:
                 camp = groups[finding.campaign] = _campaign_group(
-                    finding.campaign, known.get(finding.campaign), config, complete
+                    finding.campaign,
+                    known.get(finding.campaign),
+                    config,
+                    complete,
+                    plan.environment,
                 )
             camp.findings.append(finding)
     for camp in groups.values():
@@ -310,7 +315,11 @@ def group_plan(
 
 
 def _campaign_group(
-    campaign_id: str, campaign: Campaign | None, config: Config | None, complete: bool
+    campaign_id: str,
+    campaign: Campaign | None,
+    config: Config | None,
+    complete: bool,
+    environment: str | None = None,
 ) -> CampaignGroup:
     if campaign is None:
         return CampaignGroup(campaign_id, removed=complete)
@@ -320,12 +329,26 @@ def _campaign_group(
         description=campaign.description,
         app=campaign.app,
         provider=campaign.provider,
-        zone=campaign_zone(campaign, config),
+        zone=campaign_zone(campaign, config, environment),
     )
 
 
-def campaign_zone(campaign: Campaign, config: Config | None) -> tzinfo | None:
-    """The zone a campaign's times are shown in besides UTC."""
+def campaign_zone(
+    campaign: Campaign, config: Config | None, environment: str | None = None
+) -> tzinfo | None:
+    """The zone a campaign's times are shown in besides UTC: the campaign's ``time_zone``,
+    else its app's in ``pushops.yaml``, else the project's, else the provider's (mPaaS
+    schedules in Beijing time; EMAS times are UTC)."""
+    name = campaign.time_zone
+    if name is None and config is not None:
+        env = config.environments.get(environment or config.default_environment)
+        app = env.apps.get(campaign.app) if env is not None else None
+        name = (app.time_zone if app is not None else None) or config.time_zone
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass  # validate reports it; the plan shows UTC
     return default_zone(campaign.provider)
 
 
