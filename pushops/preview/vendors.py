@@ -62,24 +62,29 @@ def _limits() -> tuple[tuple[_Limit, ...], _Limit, int, int]:
         )
 
     android = tuple(limit(k, v) for k, v in data["vendors"].items())
-    # Texts this short are within every limit however they are counted (a character is at
-    # most 2 units): most messages are decided by two len() calls.
-    safe_title = min(v.title for v in android) // 2
-    safe_body = min(v.body for v in android) // 2
-    return android, limit("harmony", data["harmony"]), safe_title, safe_body
+    return (
+        android,
+        limit("harmony", data["harmony"]),
+        min(v.title for v in android),
+        min(v.body for v in android),
+    )
 
 
-def _measure(text: str, count: str) -> int:
-    return len(text) if count == "chars" else width(text)
+def _within(text: str, smallest: int) -> bool:
+    """Whether ``text`` is within a limit of ``smallest`` however it is counted (a character
+    is 1 or 2 units): most texts are decided here, without measuring their width."""
+    n = len(text)
+    return n * 2 <= smallest or (n <= smallest and text.isascii())
 
 
 def _check(limits: tuple[_Limit, ...], fields: tuple[tuple[str, str], ...]) -> list[Refusal]:
     out = []
-    for v in limits:
-        for name, text in fields:
-            is_title = name.endswith("Title")
+    for name, text in fields:
+        is_title = name.endswith("Title")
+        chars, units = len(text), width(text)
+        for v in limits:
             limit, count = (v.title, v.title_count) if is_title else (v.body, v.body_count)
-            length = _measure(text, count)
+            length = chars if count == "chars" else units
             if length > limit:
                 out.append(Refusal(v.vendor, v.name, name, length, limit, count))
     return out
@@ -97,14 +102,11 @@ def refusals(request: dict[str, Any]) -> list[Refusal]:
     with the field over each one's limit. Empty for a request no vendor channel carries."""
     device = request.get("DeviceType")
     notice = request.get("PushType") == "NOTICE"
-    android_limits, harmony, safe_title, safe_body = _limits()
-    channels = _channels(request)
-    out: list[Refusal] = []
+    android_limits, harmony, smallest_title, smallest_body = _limits()
     if device in ("ANDROID", "ALL"):
-        popup = bool(request.get("AndroidPopupActivity")) or (
+        if request.get("AndroidPopupActivity") or (
             not notice and request.get("AndroidRemind") is True
-        )
-        if popup:
+        ):
             fields = (
                 ("AndroidPopupTitle", request.get("AndroidPopupTitle")),
                 ("AndroidPopupBody", request.get("AndroidPopupBody")),
@@ -112,13 +114,23 @@ def refusals(request: dict[str, Any]) -> list[Refusal]:
         elif notice:
             fields = (("Title", request.get("Title")), ("Body", request.get("Body")))
         else:
-            fields = ()
-        texts = tuple((k, v) for k, v in fields if isinstance(v, str) and v)
-        long = any(len(v) > (safe_title if k.endswith("Title") else safe_body) for k, v in texts)
-        if long:
-            chosen = tuple(v for v in android_limits if channels is None or v.channel in channels)
-            out.extend(_check(chosen, texts))
-    if device == "HARMONY" and (channels is None or harmony.channel in channels):
+            return []
+        # Only texts some vendor could refuse are measured (a plan checks every row).
+        texts = tuple(
+            (k, v)
+            for k, v in fields
+            if isinstance(v, str)
+            and not _within(v, smallest_title if k.endswith("Title") else smallest_body)
+        )
+        if not texts:
+            return []
+        channels = _channels(request)
+        chosen = tuple(v for v in android_limits if channels is None or v.channel in channels)
+        return _check(chosen, texts)
+    if device == "HARMONY":
+        channels = _channels(request)
+        if channels is not None and harmony.channel not in channels:
+            return []
         if notice:
             fields = (("Title", request.get("Title")), ("Body", request.get("Body")))
         elif request.get("HarmonyRemind") is True:
@@ -127,7 +139,6 @@ def refusals(request: dict[str, Any]) -> list[Refusal]:
                 ("HarmonyRemindBody", request.get("HarmonyRemindBody")),
             )
         else:
-            fields = ()
-        texts = tuple((k, v) for k, v in fields if isinstance(v, str) and v)
-        out.extend(_check((harmony,), texts))
-    return out
+            return []
+        return _check((harmony,), tuple((k, v) for k, v in fields if isinstance(v, str) and v))
+    return []
