@@ -354,6 +354,10 @@ def soak(
         throttler = Throttler(emulator, random.Random(seed + 1), deadline)
         try:
             result.planned = rows  # one delivery per row; the plan below confirms it
+            subprocess.run(  # the ledger, created once as a team does (docs/state.md)
+                [sys.executable, "-m", "pushops", "state", "init"],
+                cwd=root, env=env, capture_output=True, check=True, timeout=60,
+            )  # fmt: skip
             plan = subprocess.run(
                 [sys.executable, "-m", "pushops", "plan", "--format", "json"],
                 cwd=root, env=env, capture_output=True, text=True, timeout=time_limit_s,

@@ -6,7 +6,6 @@ looks like it holds a secret is refused.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from pushops.diagnostics import Diagnostic, PushopsError
 from pushops.yamlsource import SourceDocument, load_file
 
 CONFIG_FILE = "pushops.yaml"
-DEFAULT_STATE_PATH = ".pushops/state.db"
 SECRET_HINTS = ("secret", "password", "token")
 
 _NAME = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -187,21 +185,6 @@ class Config:
             known = ", ".join(self.environments)
             raise PushopsError(f"unknown environment {chosen!r} (pushops.yaml defines: {known})")
         return self.environments[chosen]
-
-    def state_location(self) -> str:
-        """The ledger: ``PUSHOPS_STATE_DSN`` wins, then the config, then the SQLite default."""
-        env_dsn = os.environ.get("PUSHOPS_STATE_DSN")
-        if env_dsn:
-            return env_dsn
-        if self.state.get("backend") == "postgres":
-            var = self.state.get("dsn_env", "PUSHOPS_STATE_DSN")
-            dsn = os.environ.get(var)
-            if not dsn:
-                raise PushopsError(
-                    f"pushops.yaml selects the postgres state backend; set {var} to its DSN"
-                )
-            return dsn
-        return str(self.root / self.state.get("path", DEFAULT_STATE_PATH))
 
     def credential_vars(self, environment: str | None = None) -> dict[str, str]:
         names = {

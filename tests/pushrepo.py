@@ -69,6 +69,13 @@ class PushRepo:
     def cli(self, *args: str) -> Result:
         return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
+    def init_ledger(self) -> Result:
+        """Create the ledger and bind every environment to it (`pushops state init`)."""
+        envs = [arg for name in load_config(self.root).environments for arg in ("--env", name)]
+        result = self.cli("state", "init", *envs)
+        assert result.exit_code == 0, result.output
+        return result
+
     def validate(self, *args: str) -> Result:
         return self.cli("validate", "--now", NOW_TEXT, *args)
 

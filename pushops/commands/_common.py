@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+import os
+import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from pushops.config import CONFIG_FILE, Config, find_root, load_config
 from pushops.diagnostics import Diagnostic, PushopsError
+from pushops.plan.session import LedgerChoice, parse_duration
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def parse_now(value: str | None) -> datetime:
@@ -42,6 +50,121 @@ format_option = click.option(
     show_default=True,
     help="Output format; json has a versioned, deterministic shape.",
 )
+
+
+def in_ci() -> bool:
+    """Whether we run in CI (GitHub Actions sets both; most other CI systems set ``CI``)."""
+    return any(
+        os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+        for name in ("CI", "GITHUB_ACTIONS")
+    )
+
+
+def interactive() -> bool:
+    """A person at a terminal: stdin is one, and this is not a CI job."""
+    try:
+        return sys.stdin.isatty() and not in_ci()
+    except (AttributeError, ValueError):  # stdin closed or replaced
+        return False
+
+
+class Duration(click.ParamType):
+    """``300``, ``300s``, ``5m``, ``1h``, ``2d``, up to ten years; a timedelta."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_duration(str(value), "")
+        except PushopsError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DURATION = Duration()
+
+
+def lock_timeout_option(fn: F) -> F:
+    return click.option(
+        "--lock-timeout",
+        type=DURATION,
+        default="0s",
+        show_default=True,
+        metavar="DURATION",
+        help="Wait this long for another run's ledger lock before failing with its holder's "
+        "details (e.g. 30s, 5m).",
+    )(fn)
+
+
+SANDBOX_HELP = (
+    "Use the built-in emulator and a separate sandbox ledger (.pushops/sandbox.db): nothing "
+    "reaches a real provider, and sandbox sends never mark real deliveries as sent."
+)
+
+
+ACCEPT_HELP = (
+    "Use a ledger of this lineage although pushops.ledgers.yaml binds the environment to "
+    "another one ('new': a ledger this run creates); see docs/state.md."
+)
+
+
+def ledger_options(
+    *,
+    accept: bool = False,
+    sandbox: bool = True,
+    sandbox_help: str = SANDBOX_HELP,
+    accept_help: str = ACCEPT_HELP,
+) -> Callable[[F], F]:
+    """``--state``, ``--schema`` and ``--sandbox`` (and ``--accept-lineage``), the same on
+    every command that opens the ledger; the command receives them as one ``choice`` (and
+    ``sandbox`` too, if it has that parameter)."""
+
+    def decorate(fn: F) -> F:
+        wants_sandbox = "sandbox" in inspect.signature(fn).parameters
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            ctx = click.get_current_context()
+            source = ctx.get_parameter_source("state")
+            kwargs["choice"] = LedgerChoice(
+                state=kwargs.pop("state"),
+                origin="PUSHOPS_STATE_DSN" if source == ParameterSource.ENVIRONMENT else "--state",
+                schema=kwargs.pop("schema") or None,
+                sandbox=kwargs.get("sandbox", False),
+                accept_lineage=kwargs.pop("accept_lineage", None),
+            )
+            if not wants_sandbox:
+                kwargs.pop("sandbox", None)
+            return fn(*args, **kwargs)
+
+        options = [
+            click.option(
+                "--state",
+                metavar="URL_OR_PATH",
+                envvar="PUSHOPS_STATE_DSN",
+                help="The ledger: a PostgreSQL DSN or a SQLite file ending in .db "
+                "(default: PUSHOPS_STATE_DSN, else pushops.yaml's state).",
+            ),
+            click.option(
+                "--schema",
+                envvar="PUSHOPS_STATE_SCHEMA",
+                metavar="NAME",
+                help="PostgreSQL schema of the ledger (default: pushops).",
+            ),
+        ]
+        if sandbox:
+            options.append(click.option("--sandbox", is_flag=True, help=sandbox_help))
+        if accept:
+            options.append(
+                click.option("--accept-lineage", metavar="LINEAGE|new", help=accept_help)
+            )
+        decorated: Any = wrapper
+        for option in reversed(options):
+            decorated = option(decorated)
+        return decorated  # type: ignore[no-any-return]
+
+    return decorate
 
 
 def project_root() -> Path:

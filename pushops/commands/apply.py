@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,14 @@ from pushops.apply.gateway import Gateway
 from pushops.apply.progress import Progress
 from pushops.apply.recovery import Recoverer
 from pushops.check.validate import load_checked
-from pushops.commands._common import parse_now, project_root
-from pushops.commands.plan import print_diagnostics, shared_options
+from pushops.commands._common import (
+    DURATION,
+    interactive,
+    lock_timeout_option,
+    parse_now,
+    project_root,
+)
+from pushops.commands.plan import print_diagnostics, shared_options, warn
 from pushops.config import Config, load_config
 from pushops.diagnostics import PushopsError, Report
 from pushops.ledger import Ledger
@@ -33,7 +39,7 @@ from pushops.plan.engine import build_plan
 from pushops.plan.mask import mask, secret_values
 from pushops.plan.model import Plan
 from pushops.plan.planfile import check_usable, read_plan
-from pushops.plan.session import git_commit, open_state, parse_duration
+from pushops.plan.session import LedgerChoice, git_commit, open_state
 from pushops.plan.text import render_text
 from pushops.plan.vendorcheck import vendor_findings
 
@@ -117,14 +123,10 @@ def _print_summary(summary: Summary) -> None:
 @click.argument("planfile", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @shared_options
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
-@click.option(
-    "--lock-timeout",
-    default="0s",
-    show_default=True,
-    help="Wait this long for another run's ledger lock (e.g. 30s, 5m).",
-)
+@lock_timeout_option
 @click.option(
     "--max-plan-age",
+    type=DURATION,
     default="1h",
     show_default=True,
     envvar="PUSHOPS_MAX_PLAN_AGE",
@@ -134,12 +136,12 @@ def command(
     planfile: Path | None,
     environment: str | None,
     sandbox: bool,
-    state: str | None,
-    margin: str,
+    choice: LedgerChoice,
+    margin: timedelta,
     now: str | None,
     auto_approve: bool,
-    lock_timeout: str,
-    max_plan_age: str,
+    lock_timeout: timedelta,
+    max_plan_age: timedelta,
 ) -> int:
     """Send what the plan says, recording every call in the ledger before sending it.
 
@@ -151,9 +153,9 @@ def command(
     saved = read_plan(planfile) if planfile is not None else None
     env = config.environment(environment or (saved.environment if saved else None)).name
     clock = parse_now(now)
-    margin_s = parse_duration(margin, "--margin").total_seconds()
-    timeout_s = parse_duration(lock_timeout, "--lock-timeout").total_seconds()
-    max_age = parse_duration(max_plan_age, "--max-plan-age")
+    margin_s = margin.total_seconds()
+    timeout_s = lock_timeout.total_seconds()
+    max_age = max_plan_age
     if saved is None and not auto_approve and not sys.stdin.isatty():
         raise PushopsError(
             "apply asks for confirmation, but there is no terminal to ask on: pass "
@@ -169,7 +171,10 @@ def command(
         credentials = _credentials(config, env)
     actor = os.environ.get("GITHUB_ACTOR") or default_holder()
     try:
-        with open_state(config, state, sandbox) as ledger, ledger.lock("apply", actor, timeout_s):
+        opened = open_state(
+            config, choice, env, interactive=interactive(), command="apply", notice=warn
+        )
+        with opened as ledger, ledger.lock("apply", actor, timeout_s):
             if saved is not None and planfile is not None:
                 meta = ledger.meta()
                 check_usable(

@@ -10,12 +10,20 @@ writes it, and needs no credentials. ``--report FILE`` also writes the HTML repo
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import click
 
 from pushops.check.validate import load_checked
-from pushops.commands._common import now_option, parse_now, project_root
+from pushops.commands._common import (
+    DURATION,
+    interactive,
+    ledger_options,
+    now_option,
+    parse_now,
+    project_root,
+)
 from pushops.config import load_config
 from pushops.diagnostics import Report
 from pushops.plan.checks import DeliveryChecker
@@ -26,7 +34,7 @@ from pushops.plan.jsonview import plan_json
 from pushops.plan.markdown import render_markdown, report_link
 from pushops.plan.mask import mask, secret_values
 from pushops.plan.planfile import write_plan
-from pushops.plan.session import git_commit, open_state, parse_duration
+from pushops.plan.session import LedgerChoice, git_commit, open_state
 from pushops.plan.text import render_text
 from pushops.plan.vendorcheck import vendor_findings
 
@@ -43,21 +51,10 @@ def shared_options(func):  # type: ignore[no-untyped-def]
             click.option(
                 "--env", "environment", metavar="ENV", help="Environment (default: pushops.yaml's)."
             ),
-            click.option(
-                "--sandbox",
-                is_flag=True,
-                help="Use the built-in emulator and a separate sandbox ledger "
-                "(.pushops/sandbox.db): nothing reaches a real provider, and sandbox sends "
-                "never mark real deliveries as sent.",
-            ),
-            click.option(
-                "--state",
-                metavar="URL_OR_PATH",
-                envvar="PUSHOPS_STATE_DSN",
-                help="The ledger: a PostgreSQL DSN or a SQLite file (default: pushops.yaml's).",
-            ),
+            ledger_options(accept=True),
             click.option(
                 "--margin",
+                type=DURATION,
                 default="5m",
                 show_default=True,
                 envvar="PUSHOPS_SCHEDULE_MARGIN",
@@ -68,6 +65,10 @@ def shared_options(func):  # type: ignore[no-untyped-def]
     ):
         func = option(func)
     return func
+
+
+def warn(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def print_diagnostics(report: Report) -> None:
@@ -106,8 +107,8 @@ def print_diagnostics(report: Report) -> None:
 def command(
     environment: str | None,
     sandbox: bool,
-    state: str | None,
-    margin: str,
+    choice: LedgerChoice,
+    margin: timedelta,
     now: str | None,
     out: Path | None,
     detailed_exitcode: bool,
@@ -125,12 +126,15 @@ def command(
     config = load_config(root)
     env = config.environment(environment).name
     clock = parse_now(now)
-    margin_s = parse_duration(margin, "--margin").total_seconds()
+    margin_s = margin.total_seconds()
     report = Report()
     campaigns = load_checked((), root, config, report)
     if report.ok:
         checker = DeliveryChecker(clock)
-        with open_state(config, state, sandbox) as ledger:
+        opened = open_state(
+            config, choice, env, interactive=interactive(), command="plan", notice=warn
+        )
+        with opened as ledger:
             plan = build_plan(
                 config, env, ledger, campaigns, clock, report, margin_s=margin_s,
                 git_commit=git_commit(root), sandbox=sandbox, check=checker,

@@ -1,10 +1,12 @@
-"""pushops state list|show|lock|rm|import|export|resolve|unlock: inspect and repair the ledger.
+"""pushops state init|list|show|lock|rm|import|export|resolve|unlock: the ledger, by hand.
 
-The ledger is the one the project uses: ``--state URL_OR_PATH`` if given, else
-``PUSHOPS_STATE_DSN``, else ``pushops.yaml``'s ``state``, else ``.pushops/state.db`` under the
-repository root. Every subcommand that writes takes the ledger's lock first (``--lock-timeout``,
-default 0: fail at once, naming who holds it), so it never races an apply. Reporting
-subcommands take ``--format json`` with a versioned, deterministic shape.
+The ledger is the one the project uses: ``--state URL_OR_PATH`` (or ``PUSHOPS_STATE_DSN``),
+else ``pushops.yaml``'s ``state``, else ``.pushops/state.db`` under the repository root;
+``--sandbox`` is the sandbox's. Only ``init`` and ``import`` create a ledger; the others
+refuse a missing one rather than make an empty one. Every subcommand that writes takes the
+ledger's lock first (``--lock-timeout``, default 0: fail at once, naming who holds it), so it
+never races an apply. Reporting subcommands take ``--format json`` with a versioned,
+deterministic shape.
 """
 
 from __future__ import annotations
@@ -15,63 +17,64 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from pushops.commands import _state_view as view
-from pushops.commands._common import emit_json, format_option
-from pushops.config import CONFIG_FILE, find_root, load_config
+from pushops.commands._common import emit_json, format_option, ledger_options, lock_timeout_option
+from pushops.config import CONFIG_FILE, Config, find_root, load_config
 from pushops.diagnostics import PushopsError
-from pushops.ledger import Ledger, open_ledger
+from pushops.ledger import Ledger, LedgerMissingError, open_ledger
+from pushops.ledger.binding import BINDING_FILE, load_bindings
 from pushops.ledger.locking import default_holder
 from pushops.ledger.records import DELIVERY_STATUSES, UNSETTLED
+from pushops.ledger.roles import setup_sql
+from pushops.ledger.target import POSTGRESQL
+from pushops.plan.session import (
+    ACCEPT_NEW,
+    SCHEMA_ENV,
+    LedgerChoice,
+    LineageError,
+    check_accept,
+    describe,
+    state_target,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+SANDBOX_HELP = "The sandbox ledger (.pushops/sandbox.db) that plan and apply --sandbox use."
 
-def ledger_target(state: str | None) -> tuple[str | None, Path]:
-    """What ledger to open (None: the default under the root), and the repository root."""
+
+def _config() -> Config:
     root = find_root()
-    if state:
-        return state, root
     if (root / CONFIG_FILE).is_file():
-        return load_config(root).state_location(), root
-    return None, root  # open_ledger: PUSHOPS_STATE_DSN, else ROOT/.pushops/state.db
+        return load_config(root)
+    return Config(root=root, environments={}, default_environment="")
 
 
 @contextmanager
-def opened(state: str | None, schema: str | None) -> Iterator[Ledger]:
-    target, root = ledger_target(state)
-    with open_ledger(target, root=root, schema=schema) as ledger:
+def opened(choice: LedgerChoice, *, create: bool = False) -> Iterator[Ledger]:
+    """The ledger the options name; a missing one is an error unless ``create``."""
+    config = _config()
+    target = state_target(config, choice)
+    schema = choice.schema or os.environ.get(SCHEMA_ENV) or None
+    try:
+        ledger = open_ledger(target, root=config.root, schema=schema, create=create)
+    except LedgerMissingError:
+        raise LedgerMissingError(
+            f"no ledger at {describe(target, schema)}; nothing was created "
+            "(`pushops state init` creates one)"
+        ) from None
+    with ledger:
         yield ledger
 
 
-def ledger_options(fn: F) -> F:
-    """``--state`` and ``--schema`` on every subcommand, so they go after its name."""
-    fn = click.option(
-        "--schema",
-        envvar="PUSHOPS_STATE_SCHEMA",
-        metavar="NAME",
-        help="PostgreSQL schema of the ledger (default: pushops).",
-    )(fn)
-    return click.option(
-        "--state",
-        metavar="URL_OR_PATH",
-        help="The ledger: a postgresql:// DSN or a SQLite file (default: as pushops.yaml says).",
-    )(fn)
-
-
-def lock_options(fn: F) -> F:
-    return click.option(
-        "--lock-timeout",
-        type=click.FloatRange(min=0),
-        default=0.0,
-        show_default=True,
-        metavar="SECONDS",
-        help="Wait this long for the ledger lock before failing with its holder's details.",
-    )(fn)
+def state_options(fn: F) -> F:
+    """``--state``, ``--schema`` and ``--sandbox`` on every subcommand, after its name."""
+    return ledger_options(sandbox_help=SANDBOX_HELP)(fn)
 
 
 def file_errors(fn: F) -> F:
@@ -103,17 +106,16 @@ def command() -> None:
 )
 @click.option("--locks", is_flag=True, help="List the held ledger locks instead.")
 @format_option
-@ledger_options
+@state_options
 def list_(
     environment: str | None,
     status: str | None,
     locks: bool,
     output_format: str,
-    state: str | None,
-    schema: str | None,
+    choice: LedgerChoice,
 ) -> None:
     """One line per current delivery: key, status, fingerprint, message id, updated."""
-    with opened(state, schema) as ledger:
+    with opened(choice) as ledger:
         if locks:
             _show_locks(ledger, output_format)
             return
@@ -135,10 +137,10 @@ def list_(
 
 @command.command("lock")
 @format_option
-@ledger_options
-def lock_(output_format: str, state: str | None, schema: str | None) -> None:
+@state_options
+def lock_(output_format: str, choice: LedgerChoice) -> None:
     """Show who holds the ledger lock: id, holder, operation, start time."""
-    with opened(state, schema) as ledger:
+    with opened(choice) as ledger:
         _show_locks(ledger, output_format)
 
 
@@ -153,10 +155,10 @@ def _show_locks(ledger: Ledger, output_format: str) -> None:
 @command.command("show")
 @click.argument("key")
 @format_option
-@ledger_options
-def show(key: str, output_format: str, state: str | None, schema: str | None) -> None:
+@state_options
+def show(key: str, output_format: str, choice: LedgerChoice) -> None:
     """Every generation of KEY, the calls that carried it, and the requests as recorded."""
-    with opened(state, schema) as ledger:
+    with opened(choice) as ledger:
         history = ledger.get(key)
         if history is None:
             raise PushopsError(f"no key {key} in the ledger {ledger.location}")
@@ -178,11 +180,11 @@ def show(key: str, output_format: str, state: str | None, schema: str | None) ->
 
 @command.command("export")
 @click.argument("file", default="-", metavar="[FILE|-]")
-@ledger_options
+@state_options
 @file_errors
-def export(file: str, state: str | None, schema: str | None) -> None:
+def export(file: str, choice: LedgerChoice) -> None:
     """Write the whole ledger as versioned JSON Lines (to stdout by default)."""
-    with opened(state, schema) as ledger:
+    with opened(choice) as ledger:
         if file == "-":
             for line in ledger.export():
                 sys.stdout.write(line)
@@ -208,12 +210,13 @@ def export(file: str, state: str | None, schema: str | None) -> None:
 
 @command.command("import")
 @click.argument("file", metavar="FILE|-")
-@ledger_options
-@lock_options
+@state_options
+@lock_timeout_option
 @file_errors
-def import_(file: str, state: str | None, schema: str | None, lock_timeout: float) -> None:
+def import_(file: str, choice: LedgerChoice, lock_timeout: timedelta) -> None:
     """Load an export into this ledger, which must be empty (lineage and serial are kept)."""
-    with opened(state, schema) as ledger, ledger.lock("state import", timeout_s=lock_timeout):
+    timeout_s = lock_timeout.total_seconds()
+    with opened(choice, create=True) as ledger, ledger.lock("state import", timeout_s=timeout_s):
         if file == "-":
             meta = ledger.import_(sys.stdin)
         else:
@@ -225,11 +228,12 @@ def import_(file: str, state: str | None, schema: str | None, lock_timeout: floa
 @command.command("rm")
 @click.argument("key")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@ledger_options
-@lock_options
-def rm(key: str, yes: bool, state: str | None, schema: str | None, lock_timeout: float) -> None:
+@state_options
+@lock_timeout_option
+def rm(key: str, yes: bool, choice: LedgerChoice, lock_timeout: timedelta) -> None:
     """Forget KEY (every generation): the next plan sees it as never sent."""
-    with opened(state, schema) as ledger, ledger.lock("state rm", timeout_s=lock_timeout):
+    timeout_s = lock_timeout.total_seconds()
+    with opened(choice) as ledger, ledger.lock("state rm", timeout_s=timeout_s):
         history = ledger.get(key)
         if history is None:
             raise PushopsError(f"no key {key} in the ledger {ledger.location}")
@@ -256,20 +260,20 @@ def rm(key: str, yes: bool, state: str | None, schema: str | None, lock_timeout:
 @click.argument("key")
 @click.option("--sent/--not-sent", "sent", default=None, help="Whether it reached the provider.")
 @click.option("--actor", metavar="WHO", help="Who checked (default: user@host).")
-@ledger_options
-@lock_options
+@state_options
+@lock_timeout_option
 def resolve(
     key: str,
     sent: bool | None,
     actor: str | None,
-    state: str | None,
-    schema: str | None,
-    lock_timeout: float,
+    choice: LedgerChoice,
+    lock_timeout: timedelta,
 ) -> None:
     """Settle a pending or unknown KEY after checking with the provider whether it went out."""
     if sent is None:
         raise click.UsageError("say what the provider told you: --sent or --not-sent")
-    with opened(state, schema) as ledger, ledger.lock("state resolve", timeout_s=lock_timeout):
+    timeout_s = lock_timeout.total_seconds()
+    with opened(choice) as ledger, ledger.lock("state resolve", timeout_s=timeout_s):
         settled = ledger.resolve(key, sent, actor or default_holder())
     meaning = "it will not be sent again" if sent else "the next apply may send it"
     click.echo(f"resolved {key} as {settled.status}: {meaning}")
@@ -277,10 +281,115 @@ def resolve(
 
 @command.command("unlock")
 @click.argument("lock_id")
-@ledger_options
-def unlock(lock_id: str, state: str | None, schema: str | None) -> None:
-    """Force-release the ledger lock LOCK_ID (see `pushops state lock`)."""
-    with opened(state, schema) as ledger:
+@click.option(
+    "--force", is_flag=True, help="Also release a lock whose holder is alive (it stops writing)."
+)
+@state_options
+def unlock(lock_id: str, force: bool, choice: LedgerChoice) -> None:
+    """Release the ledger lock LOCK_ID (see `pushops state lock`).
+
+    A lock whose holder is gone is released at once. A live holder's lock (an apply still
+    running) only with --force: the holder then fails at its next write, having written
+    nothing more.
+    """
+    with opened(choice) as ledger:
+        found = [i for i in ledger.lock_info() if i.lock_id == lock_id]
+        if found and not found[0].stale and not force:
+            raise PushopsError(
+                f"{found[0].describe()} is live: its holder is still running. Releasing it "
+                "stops that run at its next write; if that is what you want, run again with "
+                "--force"
+            )
         info = ledger.unlock(lock_id)
     was = "a stale lock of a holder that is gone" if info.stale else "a live lock"
     click.echo(f"released {was}: {info.describe()}")
+
+
+# ---------------------------------------------------------------- creating and binding
+
+
+@command.command("init")
+@click.option(
+    "--env",
+    "environments",
+    multiple=True,
+    metavar="ENV",
+    help="Bind this environment to the ledger (repeatable; default: pushops.yaml's "
+    "default environment).",
+)
+@click.option(
+    "--sql",
+    "print_sql",
+    is_flag=True,
+    help="Print the PostgreSQL setup (schema, roles, grants) for a database administrator, "
+    "and exit.",
+)
+@ledger_options(
+    accept=True,
+    sandbox=False,
+    accept_help="Rebind an environment already bound to another ledger: to this one's "
+    "lineage, or 'new' to create a new ledger although the bound one is missing.",
+)
+def init(environments: tuple[str, ...], print_sql: bool, choice: LedgerChoice) -> None:
+    """Create the ledger (if there is none yet) and record it in pushops.ledgers.yaml.
+
+    The file says which ledger (lineage) each environment's deliveries are recorded in;
+    commit it. plan and apply then refuse any other ledger for that environment, a new
+    empty one included, so a wrong PUSHOPS_STATE_DSN can never pass for a ledger where
+    nothing was sent yet. On PostgreSQL run it with the role that may create the tables
+    (see --sql and docs/state.md).
+    """
+    if print_sql:
+        click.echo(setup_sql(choice.schema or os.environ.get(SCHEMA_ENV) or "pushops"), nl=False)
+        return
+    root = find_root()
+    config = load_config(root)
+    names = [config.environment(e).name for e in environments] or [config.default_environment]
+    names = list(dict.fromkeys(names))
+    accept = check_accept(choice.accept_lineage)
+    target = state_target(config, choice)
+    schema = choice.schema or os.environ.get(SCHEMA_ENV) or None
+    where = describe(target, schema)
+    bindings = load_bindings(root)
+    bound = {name: bindings.get(name) for name in names}
+    created = False
+    try:
+        ledger = open_ledger(target, root=root, schema=schema, create=False)
+    except LedgerMissingError:
+        taken = {name: lineage for name, lineage in bound.items() if lineage}
+        if taken and accept != ACCEPT_NEW:
+            listed = ", ".join(f"{n} to {lineage}" for n, lineage in taken.items())
+            raise LineageError(
+                f"no ledger at {where}, but {BINDING_FILE} binds {listed}: does "
+                f"{target.origin} name the right "
+                f"{'database and schema' if target.backend == POSTGRESQL else 'file'}? "
+                "Nothing was created. If that ledger is lost for good, and everything it "
+                "recorded may be sent again, pass --accept-lineage new to start a new one"
+            ) from None
+        ledger = open_ledger(target, root=root, schema=schema, create=True)
+        created = True
+    with ledger:
+        meta = ledger.meta()
+    lineage = meta.lineage
+    others = {n: b for n, b in bound.items() if b not in (None, lineage)}
+    if others and not created and accept != lineage:
+        listed = ", ".join(f"{n} to {b}" for n, b in others.items())
+        raise LineageError(
+            f"the ledger at {where} is lineage {lineage}, but {BINDING_FILE} binds {listed}: "
+            f"another ledger. Nothing was changed. If {lineage} is the right ledger from now "
+            f"on (what the other one recorded as sent may be sent again), pass "
+            f"--accept-lineage {lineage}"
+        )
+    if created:
+        click.echo(f"Created a new ledger at {where}: lineage {lineage}.")
+    else:
+        click.echo(f"Found ledger {lineage} at {where} (serial {meta.serial}).")
+    changed = [n for n in names if bound[n] != lineage]
+    if not changed:
+        click.echo(f"{', '.join(names)} already bound to it in {BINDING_FILE}.")
+        return
+    bindings.bound(changed, lineage).write(list(config.environments))
+    click.echo(
+        f"Bound {', '.join(changed)} to ledger {lineage} in {BINDING_FILE}: commit it, so "
+        "that plan and apply refuse any other ledger there."
+    )

@@ -34,6 +34,7 @@ from pushops.ledger.errors import (
     LedgerConflictError,
     LedgerCorruptError,
     LedgerError,
+    LedgerMissingError,
     LockError,
     LockLostError,
     LockTimeoutError,
@@ -257,13 +258,22 @@ class Ledger(ABC):
             raise SchemaVersionError(found, supported, self.location)
         return found < supported
 
-    def _prepare(self) -> None:
+    def _prepare(self, create: bool = True) -> None:
         # Read first: an up-to-date ledger opens without a write, so read-only credentials
-        # (plan on a pull request) work.
+        # (plan on a pull request) work, and a store that is not a pushops ledger is refused
+        # before anything in it (even a setting) is changed.
         with self._read() as tx:
-            needed = self._check_version(self._schema_version(tx))
+            found = self._schema_version(tx)
+        if found == 0 and not create:
+            raise LedgerMissingError(f"no ledger at {self.location}")
+        needed = self._check_version(found)
+        self._before_writing()
         if needed:
             self._migrate()
+
+    def _before_writing(self) -> None:
+        """Backend settings kept in the store itself, made once it is known to be ours."""
+        return None
 
     def _migrate(self) -> None:
         with self._transaction(self._BEGIN_WRITE) as tx:

@@ -22,6 +22,10 @@ class LedgerCorruptError(LedgerError):
     """The store exists but is not a readable pushops ledger (damaged file, foreign database)."""
 
 
+class LedgerMissingError(LedgerError):
+    """No ledger where one was expected, and this command may not create one (nothing was)."""
+
+
 class SchemaVersionError(LedgerError):
     """The ledger was written by a newer pushops; this one must not touch it."""
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql as pgsql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from pushops.ledger import sql
 from pushops.ledger.base import STREAM_BATCH, Clock, Ledger
@@ -28,6 +28,9 @@ from pushops.ledger.errors import (
 )
 from pushops.ledger.records import LockInfo
 from pushops.ledger.storage import Tx
+from pushops.ledger.target import redact, scrub
+
+__all__ = ["DEFAULT_SCHEMA", "PostgresLedger", "advisory_key", "redact"]
 
 DEFAULT_SCHEMA = "pushops"
 # SQLSTATE classes of a lost session: 08 connection exception, 57 operator intervention
@@ -58,16 +61,6 @@ def _percent_s(query: str) -> str:
     return query.replace("?", "%s")
 
 
-def redact(dsn: str) -> str:
-    """The DSN without its password, for messages."""
-    try:
-        parts = conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError:
-        return "<unparsable DSN>"
-    parts.pop("password", None)
-    return make_conninfo(**{k: v for k, v in parts.items() if v is not None})
-
-
 def _application_name(dsn: str) -> str:
     try:
         return conninfo_to_dict(dsn).get("application_name") or "pushops"
@@ -95,6 +88,7 @@ class PostgresLedger(Ledger):
         schema: str = DEFAULT_SCHEMA,
         clock: Clock | None = None,
         connect_timeout_s: int = 10,
+        create: bool = True,
     ) -> None:
         super().__init__(clock=clock)
         self._dsn = dsn
@@ -107,8 +101,10 @@ class PostgresLedger(Ledger):
         self._lock_key = advisory_key(schema, "lock")
         self._migrate_key = advisory_key(schema, "migrate")
         self._stream_count = 0
+        # Until one connection succeeds a failure is "cannot reach", not "went away".
+        self._reached = False
         try:
-            self._prepare()
+            self._prepare(create)
         except BaseException:
             self.close()
             raise
@@ -127,6 +123,7 @@ class PostgresLedger(Ledger):
                 prepare_threshold=None,
             )
             conn.execute(pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(self.schema)))
+            self._reached = True
             return conn
 
     def close(self) -> None:
@@ -154,13 +151,18 @@ class PostgresLedger(Ledger):
     def _translate(self, exc: BaseException) -> LedgerError | None:
         if not isinstance(exc, psycopg.Error):
             return None
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # Driver text can quote the DSN (and so the password): never shown unscrubbed.
+        raw = str(exc).strip()
+        text = scrub(raw.splitlines()[0], self._dsn) if raw else type(exc).__name__
         state = exc.sqlstate or ""
         conn = self._conn
-        if state.startswith(_GONE) or (
+        gone = state.startswith(_GONE) or (
             isinstance(exc, psycopg.OperationalError)
             and (conn is None or conn.closed or conn.broken)
-        ):
+        )
+        if gone and not self._reached:
+            return LedgerUnavailableError(f"cannot reach the ledger at {self.location}: {text}")
+        if gone:
             return LedgerUnavailableError(
                 f"PostgreSQL ledger {self.location} went away ({text}); the transaction in "
                 "flight was rolled back, nothing of it was written; the next operation "
@@ -172,6 +174,13 @@ class PostgresLedger(Ledger):
             return LedgerCorruptError(
                 f"PostgreSQL ledger {self.location} is missing a table ({text}); "
                 "was the schema changed by hand?"
+            )
+        if isinstance(
+            exc, psycopg.errors.InsufficientPrivilege | psycopg.errors.ReadOnlySqlTransaction
+        ):
+            return LedgerError(
+                f"PostgreSQL ledger {self.location}: this role may not do that ({text}); "
+                "see the roles in docs/state.md"
             )
         return LedgerError(f"PostgreSQL ledger {self.location}: {text}")
 
@@ -225,8 +234,11 @@ class PostgresLedger(Ledger):
         tx.execute(_MESSAGE_IDS, [stamp, *columns, call_ids])
 
     def _tables(self, tx: Tx) -> set[str]:
+        # pg_class, not information_schema: the latter hides tables this role has no
+        # privilege on, and a ledger the role may not read is not "no ledger".
         rows = tx.all(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = ? AND c.relkind IN ('r', 'p')",
             (self.schema,),
         )
         return {r[0] for r in rows}
@@ -234,9 +246,10 @@ class PostgresLedger(Ledger):
     def _migration_guard(self, tx: Tx) -> None:
         # Two first opens at once: the second waits here, then finds the schema made.
         tx.execute("SELECT pg_advisory_xact_lock(?)", (self._migrate_key,))
-        tx.raw.execute(
-            pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(self.schema))
-        )
+        # Only when it is missing: CREATE SCHEMA IF NOT EXISTS needs the database-level CREATE
+        # privilege even when the schema is there, which the documented apply role lacks.
+        if tx.one("SELECT 1 FROM pg_namespace WHERE nspname = ?", (self.schema,)) is None:
+            tx.raw.execute(pgsql.SQL("CREATE SCHEMA {}").format(pgsql.Identifier(self.schema)))
 
     # --- lock: a session advisory lock on its own connection
 

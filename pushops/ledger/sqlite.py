@@ -6,12 +6,14 @@ holding process dies, so a SIGKILLed apply never leaves the ledger locked.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pushops.ledger.base import STREAM_BATCH, Clock, Ledger
 from pushops.ledger.errors import (
@@ -19,6 +21,7 @@ from pushops.ledger.errors import (
     LedgerConflictError,
     LedgerCorruptError,
     LedgerError,
+    LedgerMissingError,
 )
 from pushops.ledger.locking import FileLock
 from pushops.ledger.records import LockInfo
@@ -40,6 +43,7 @@ class SqliteLedger(Ledger):
         *,
         clock: Clock | None = None,
         busy_timeout_s: float = 5.0,
+        create: bool = True,
     ) -> None:
         super().__init__(clock=clock)
         self.path = Path(path)
@@ -48,26 +52,40 @@ class SqliteLedger(Ledger):
         self._file_lock = FileLock(self.path.with_name(self.path.name + ".lock"))
         self._conn: sqlite3.Connection | None = None
         with self._errors():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout_s)
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout_s)
+            elif not self.path.is_file():
+                raise LedgerMissingError(f"no ledger at {self.location}: no such file")
+            else:
+                # mode=rw: open what is there, never create a file.
+                uri = f"file:{quote(str(self.path.absolute()))}?mode=rw"
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout_s)
             self._conn = conn
             try:
-                # WAL lets plan read while apply writes. Durability: synchronous=FULL syncs the
-                # WAL at every commit. NORMAL (in WAL mode) also survives a crash of the
-                # process, since committed frames are in the OS's page cache; only a power
-                # loss or kernel crash can drop the last transactions. We keep FULL: a dropped
-                # write-ahead record of a call that did go out means a second send once the
-                # provider's 15-minute token window has passed, and with batched writes
-                # (record_pending_many) the fsync is paid once per batch: measured 310 vs 330
-                # calls/s (FULL vs NORMAL, batches of 50 calls of 100 deliveries) - no
-                # reason to trade the guarantee away.
-                self._use_wal(conn)
+                # Durability: synchronous=FULL syncs the WAL at every commit. NORMAL (in WAL
+                # mode) also survives a crash of the process, since committed frames are in
+                # the OS's page cache; only a power loss or kernel crash can drop the last
+                # transactions. We keep FULL: a dropped write-ahead record of a call that did
+                # go out means a second send once the provider's 15-minute token window has
+                # passed, and with batched writes (record_pending_many) the fsync is paid once
+                # per batch: measured 310 vs 330 calls/s (FULL vs NORMAL, batches of 50 calls
+                # of 100 deliveries) - no reason to trade the guarantee away. Both settings
+                # belong to this connection, not to the file.
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("PRAGMA foreign_keys = ON")
-                self._prepare()
+                self._prepare(create)
             except BaseException:
                 self.close()
                 raise
+
+    def _before_writing(self) -> None:
+        # WAL lets plan read while apply writes. The mode is kept in the file, so it is set
+        # only once the file is known to be a pushops ledger (or new): a foreign database
+        # given by mistake is refused unchanged.
+        assert self._conn is not None
+        with self._errors():
+            self._use_wal(self._conn)
 
     def _use_wal(self, conn: sqlite3.Connection) -> None:
         # Switching to WAL needs the file to itself, and SQLite answers "database is locked"
@@ -102,25 +120,53 @@ class SqliteLedger(Ledger):
         return query
 
     def _translate(self, exc: BaseException) -> LedgerError | None:
+        where = self.location
         if isinstance(exc, OSError):  # the directory or the lock file beside the database
-            return LedgerError(f"cannot use SQLite ledger {self.location}: {exc}")
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                return LedgerError(
+                    f"cannot use SQLite ledger {where}: {exc.filename or 'its folder'} is "
+                    f"read-only for this user ({exc.strerror}); nothing was written"
+                )
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                return LedgerError(
+                    f"cannot use SQLite ledger {where}: the disk is full ({exc.strerror}); "
+                    "nothing was written: free some space and run again"
+                )
+            return LedgerError(f"cannot use SQLite ledger {where}: {exc}")
         if not isinstance(exc, sqlite3.Error):
             return None
         text = str(exc)
         name = getattr(exc, "sqlite_errorname", "")
         if isinstance(exc, sqlite3.IntegrityError):
-            return LedgerConflictError(f"SQLite ledger {self.location}: {text}")
+            return LedgerConflictError(f"SQLite ledger {where}: {text}")
         if name in _CORRUPT or "malformed" in text or "not a database" in text:
             return LedgerCorruptError(
-                f"SQLite ledger {self.location} is damaged or not a database ({text}); "
+                f"SQLite ledger {where} is damaged or not a database ({text}); "
                 "nothing was written: restore it from a backup or a `pushops state export`"
+            )
+        if name.startswith("SQLITE_READONLY") or "readonly database" in text:
+            return LedgerError(
+                f"SQLite ledger {where} is read-only: this user cannot write the file or the "
+                f"folder it is in (SQLite writes {self.path.name}-wal and -shm beside it) "
+                f"({text}); nothing was written"
+            )
+        if name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR"):
+            return LedgerError(
+                f"writing SQLite ledger {where} failed: the disk is full, or a quota or "
+                f"file-size limit was reached ({text}); the transaction in flight was rolled "
+                "back, nothing of it was written: free some space and run again"
+            )
+        if name.startswith("SQLITE_CANTOPEN"):
+            return LedgerError(
+                f"cannot open SQLite ledger {where} ({text}): check that its folder exists "
+                "and that this user may read and write it"
             )
         if "locked" in text or "busy" in text:
             return LedgerBusyError(
-                f"SQLite ledger {self.location} stayed busy for more than "
+                f"SQLite ledger {where} stayed busy for more than "
                 f"{self._busy_timeout_s:g}s ({text})"
             )
-        return LedgerError(f"SQLite ledger {self.location}: {text}")
+        return LedgerError(f"SQLite ledger {where}: {text}")
 
     def stream_rows(self, tx: Tx, query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         cursor = tx.raw

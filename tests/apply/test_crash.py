@@ -80,6 +80,8 @@ def test_apply_killed_at_random_moments_sends_every_delivery_exactly_once(
     env = {**os.environ, **base_env(emulator_process), "PUSHOPS_STATE_DSN": ""}
     pushops = [sys.executable, "-m", "pushops"]
 
+    init = subprocess.run([*pushops, "state", "init"], cwd=root, env=env, capture_output=True)
+    assert init.returncode == 0, init.stderr
     plan = subprocess.run(
         [*pushops, "plan", "--format", "json"], cwd=root, env=env, capture_output=True, text=True
     )

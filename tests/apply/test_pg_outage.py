@@ -58,6 +58,7 @@ def test_apply_whose_postgres_sessions_are_terminated_stops_clearly_and_the_next
     pg_project: Project, emulator: Emulator, named: str
 ) -> None:
     paced_project(pg_project, CALLS, 10)
+    pg_project.init_ledger()
     emulator.configure(latency_ms=200)
     proc = start_apply(pg_project)
     wait_until(lambda: len(emulator.deliveries()) >= 3, 30, "the first deliveries")

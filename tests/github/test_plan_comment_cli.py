@@ -25,6 +25,15 @@ def push_repo(tmp_path: Path) -> Path:
     (root / "campaigns").mkdir(parents=True)
     (root / "pushops.yaml").write_text(CONFIG)
     (root / "campaigns" / "sale.yaml").write_text(emas_campaign())
+    # The team created the ledger once (`pushops state init`); CI never creates one.
+    clean = {k: "" for k in os.environ if k.startswith(("PUSHOPS_", "GITHUB_", "ALIBABA_", "CI"))}
+    old = Path.cwd()
+    os.chdir(root)
+    try:
+        init = CliRunner().invoke(cli, ["state", "init"], env=clean, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    assert init.exit_code == 0, init.output
     return root
 
 

@@ -227,7 +227,7 @@ def project(emulator: Emulator) -> Iterator[Project]:
         (root / "campaigns").mkdir()
         (root / "pushops.yaml").write_text(CONFIG + "vars:\n  brand: Acme\n")
         env = {**base_env(emulator.url), "PUSHOPS_STATE_DSN": str(root / "state.db")}
-        yield Project(root, {**env, "PUSHOPS_STATE_SCHEMA": ""})
+        yield Project(root, {**env, "PUSHOPS_STATE_SCHEMA": ""}).init_ledger()
 
 
 @settings(BOUNDED, max_examples=6, deadline=10_000)

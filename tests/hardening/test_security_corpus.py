@@ -72,7 +72,7 @@ def make_project(base: Path, url: str) -> Project:
         "PUSHOPS_STATE_DSN": str(root / ".pushops" / "state.db"),
         "PUSHOPS_STATE_SCHEMA": "",
     }
-    return Project(root, env)
+    return Project(root, env).init_ledger()
 
 
 @pytest.fixture

@@ -24,19 +24,19 @@ def test_the_state_dsn_environment_variable_is_used_when_no_target_is_given(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(DSN_ENV, "postgresql://ci@db.example/pushops")
-    assert resolve_target(None, tmp_path) == "postgresql://ci@db.example/pushops"
+    assert resolve_target(None, tmp_path).location == "postgresql://ci@db.example/pushops"
 
 
 def test_an_explicit_target_wins_over_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(DSN_ENV, "postgresql://ci@db.example/pushops")
-    assert resolve_target("state/ledger.db", tmp_path) == tmp_path / "state" / "ledger.db"
+    assert resolve_target("state/ledger.db", tmp_path).path == tmp_path / "state" / "ledger.db"
 
 
 def test_a_relative_sqlite_path_is_relative_to_the_repo_root(tmp_path: Path) -> None:
-    assert resolve_target("x.db", tmp_path) == tmp_path / "x.db"
-    assert resolve_target("/abs/x.db", tmp_path) == Path("/abs/x.db")
+    assert resolve_target("x.db", tmp_path).path == tmp_path / "x.db"
+    assert resolve_target("/abs/x.db", tmp_path).path == Path("/abs/x.db")
 
 
 @pytest.mark.postgres

@@ -25,7 +25,7 @@ def _project(tmp_path: Path, backend: str, emulator: Emulator) -> Iterator[Proje
     (root / "campaigns").mkdir(parents=True)
     (root / "pushops.yaml").write_text(CONFIG)
     for env in backend_env(backend, root):
-        yield Project(root, {**base_env(emulator.url), **env})
+        yield Project(root, {**base_env(emulator.url), **env}).init_ledger()
 
 
 @pytest.fixture(params=BACKENDS)

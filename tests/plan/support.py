@@ -141,6 +141,16 @@ class Project:
         finally:
             os.chdir(old)
 
+    def init_ledger(self) -> Project:
+        """Create the ledger and bind both environments to it, as a team does once with
+        `pushops state init` (plan and apply never create a ledger in a non-interactive run)."""
+        from pushops.config import load_config
+
+        names = load_config(self.root).environments
+        result = self.run("state", "init", *(arg for name in names for arg in ("--env", name)))
+        assert result.exit_code == 0, result.output
+        return self
+
     def open_ledger(self):  # type: ignore[no-untyped-def]
         from pushops.ledger import open_ledger
 

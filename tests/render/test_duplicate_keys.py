@@ -229,6 +229,7 @@ def test_a_disk_filling_up_while_repeats_are_read_refuses_the_plan(
     monkeypatch.setattr(keyindex.KeyCheck, "_repeats", full)
     write_devices(repo, [f"d{n}" for n in range(1, 12)])
     repo.campaign("c", emas(**PERSONAL))
+    repo.init_ledger()
     planned = repo.cli("plan", "--now", NOW_TEXT)
     assert planned.exit_code == 1
     assert "database or disk is full" in planned.output + planned.stderr

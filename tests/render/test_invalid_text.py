@@ -42,6 +42,7 @@ def test_a_json_lines_row_holding_a_lone_surrogate_is_located_at_its_row(repo: P
 
 def test_plan_refuses_a_campaign_whose_output_is_not_text(repo: PushRepo) -> None:
     repo.campaign("c", emas(Body="{{ '\\udfff' }}"))
+    repo.init_ledger()
     result = repo.cli("plan", "--now", NOW_TEXT)
     assert result.exit_code == 1
     assert "[template.invalid-text]" in result.output + result.stderr

@@ -41,6 +41,12 @@ class State:
     def open(self) -> Ledger:
         return self.target.open()
 
+    def create(self) -> State:
+        """Make the ledger exist (as `pushops state init` would): the other subcommands
+        refuse a missing ledger rather than create an empty one."""
+        self.target.open().close()
+        return self
+
 
 def _sqlite(tmp_path: Path, name: str = "state.db") -> Target:
     return Target("sqlite", str(tmp_path / ".pushops" / name))
@@ -54,20 +60,20 @@ def state(
     monkeypatch.delenv("PUSHOPS_STATE_DSN", raising=False)
     monkeypatch.delenv("PUSHOPS_STATE_SCHEMA", raising=False)
     if request.param == "sqlite":
-        yield State(_sqlite(tmp_path), tmp_path)
+        yield State(_sqlite(tmp_path), tmp_path).create()
     else:
         for target in _pg_target():
-            yield State(target, tmp_path)
+            yield State(target, tmp_path).create()
 
 
 @pytest.fixture
 def pg_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[State]:
     monkeypatch.chdir(tmp_path)
     for target in _pg_target():
-        yield State(target, tmp_path)
+        yield State(target, tmp_path).create()
 
 
 @pytest.fixture
 def sqlite_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> State:
     monkeypatch.chdir(tmp_path)
-    return State(_sqlite(tmp_path, "other.db"), tmp_path)
+    return State(_sqlite(tmp_path, "other.db"), tmp_path).create()

@@ -133,13 +133,31 @@ def test_unlock_releases_a_dead_holders_lock_and_says_what_it_was(state: State) 
     assert "no ledger lock is held" in state.run("lock").stdout
 
 
+def test_unlock_refuses_a_live_holders_lock_without_force_and_says_who_holds_it(
+    state: State,
+) -> None:
+    with state.open() as ledger:
+        sent(ledger, "c1", "a")
+    holder = Holder(state.target, operation="apply")
+    try:
+        result = state.run("unlock", holder.lock_id)
+        assert result.exit_code == 1
+        assert f"lock {holder.lock_id} held by" in result.stderr
+        assert "'apply'" in result.stderr and "is live" in result.stderr
+        assert "--force" in result.stderr
+        assert [i.lock_id for i in state.open().lock_info()] == [holder.lock_id]
+        assert holder.proc.poll() is None  # the holder runs on, untouched
+    finally:
+        holder.kill()
+
+
 @pytest.mark.postgres
-def test_unlock_frees_a_live_holders_lock_on_postgresql(pg_state: State) -> None:
+def test_unlock_force_frees_a_live_holders_lock_on_postgresql(pg_state: State) -> None:
     with pg_state.open() as ledger:
         sent(ledger, "c1", "a")
     holder = Holder(pg_state.target, operation="apply")
     try:
-        result = pg_state.run("unlock", holder.lock_id)
+        result = pg_state.run("unlock", holder.lock_id, "--force")
         assert result.exit_code == 0 and "released a live lock" in result.stdout
         assert pg_state.run("rm", key("a"), "--yes", "--lock-timeout", "5").exit_code == 0
     finally:

@@ -33,6 +33,18 @@ def emulator() -> Iterator[Emulator]:
         yield emu
 
 
+def init_shared_ledger(checkout: Path, ledger: Path) -> None:
+    """What the team does once, before CI runs (docs/state.md): create the shared ledger and
+    bind production to it; CI never creates a ledger by itself."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pushops", "state", "init", "--env", "production",
+         "--state", str(ledger)],
+        cwd=checkout, capture_output=True, text=True, timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("PUSHOPS_", "GITHUB_"))},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
 def run_action(
     tmp_path: Path, checkout: Path, inputs: Mapping[str, str], env: Mapping[str, str]
 ) -> subprocess.CompletedProcess[str]:
@@ -97,6 +109,7 @@ def test_apply_sends_exactly_its_plan_and_the_args_reach_that_plan(
     inputs = {"command": "apply", "environment": "production",
               "args": "--margin 10m",
               "apply-args": "--lock-timeout 5s"}  # fmt: skip
+    init_shared_ledger(checkout, ledger)
 
     done = run_action(tmp_path, checkout, inputs, env)
 

@@ -129,6 +129,16 @@ def runner_env(tmp_path: Path, emulator: Emulator, github: FakeGitHubServer) -> 
     }
 
 
+def init_shared_ledger(checkout: Path, ledger: str, env: Mapping[str, str]) -> None:
+    """What the team does once, before the first pull request (docs/state.md): create the
+    shared ledger and commit the binding; CI refuses to plan or apply against an empty one."""
+    init = subprocess.run(
+        [sys.executable, "-m", "pushops", "state", "init", "--env", "production", "--state", ledger],
+        cwd=checkout, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+
+
 def event_file(tmp_path: Path, name: str, event: dict[str, Any]) -> str:
     path = tmp_path / name
     path.write_text(json.dumps(event), encoding="utf-8")
@@ -158,6 +168,9 @@ def test_the_plan_then_apply_workflows_comment_summarise_and_send_exactly_the_pl
     emulator, github = services
     env = runner_env(tmp_path, emulator, github)
     ledger = str(tmp_path / "shared-ledger.db")  # the shared ledger (see the module docstring)
+    # Once, before the first pull request, the team creates the shared ledger and commits the
+    # binding (docs/state.md); without it CI refuses to plan or apply against an empty ledger.
+    init_shared_ledger(checkout, ledger, env)
     pr_env, pr_ctx = pull_request(tmp_path, env)
     pr_ctx |= {"github.token": github.fake.token, "secrets.PUSHOPS_STATE_DSN_READONLY": ledger}
 
@@ -268,6 +281,7 @@ def test_a_merge_queue_group_is_planned_against_the_ledger_into_the_summary(
         "merge_group": {"head_sha": "0" * 40, "head_ref": "refs/heads/gh-readonly-queue/main/pr-7"}
     }
     mq_env = {**env, "GITHUB_EVENT_PATH": event_file(tmp_path, "mq.json", group)}
+    init_shared_ledger(checkout, str(tmp_path / "shared-ledger.db"), env)
     ctx = {
         "github.event_name": "merge_group",
         "github.event.pull_request.number": "",

@@ -1,0 +1,105 @@
+"""The PostgreSQL roles of docs/state.md work as written (issues 13.4 and 19.5).
+
+The SQL block of docs/state.md is run as it stands on a fresh database (only the role names
+are made unique, since roles are shared by the whole server); then, as a team does, the
+apply role creates the ledger with `pushops state init`, the read-only role plans and the
+apply role applies. Before the ledger exists, a read-only plan says so, rather than failing
+on a CREATE SCHEMA in a read-only transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from plan.support import CONFIG, PG_DSN, Project, base_env, emas_campaign, skip_without_pg
+
+from pushops.cli import cli
+from pushops.emulator import Emulator
+from pushops.ledger.roles import setup_sql
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "state.md"
+
+
+def documented_sql() -> str:
+    text = DOCS.read_text(encoding="utf-8")
+    section = text[text.index("## Roles for PostgreSQL") :]
+    match = re.search(r"```sql\n(.*?)```", section, re.S)
+    assert match, "docs/state.md has no sql block under Roles for PostgreSQL"
+    return match.group(1)
+
+
+def test_the_documented_sql_is_what_state_init_sql_prints() -> None:
+    printed = CliRunner().invoke(cli, ["state", "init", "--sql"])
+    assert printed.exit_code == 0
+    assert documented_sql() == printed.stdout == setup_sql()
+
+
+def test_state_init_sql_quotes_an_unusual_schema_name() -> None:
+    printed = CliRunner().invoke(cli, ["state", "init", "--sql", "--schema", "Push Ops"])
+    assert 'CREATE SCHEMA "Push Ops" AUTHORIZATION pushops_apply;' in printed.stdout
+
+
+@pytest.fixture
+def database() -> Iterator[dict[str, str]]:
+    """A fresh database and the documented roles, uniquely named; all dropped afterwards."""
+    skip_without_pg()
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    tag = uuid.uuid4().hex[:10]
+    name, apply_role, plan_role = f"pushops_roles_{tag}", f"apply_{tag}", f"plan_{tag}"
+    sql = documented_sql().replace("pushops_apply", apply_role).replace("pushops_plan", plan_role)
+    parts = conninfo_to_dict(PG_DSN)
+    with psycopg.connect(PG_DSN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(make_conninfo(**{**parts, "dbname": name}), autocommit=True) as db:
+            db.execute(sql)  # the documented statements, verbatim but for the role names
+
+        def dsn(role: str, password: str) -> str:
+            return make_conninfo(**{**parts, "dbname": name, "user": role, "password": password})
+
+        yield {"apply": dsn(apply_role, "change-me"), "plan": dsn(plan_role, "change-me-too")}
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'DROP ROLE IF EXISTS "{apply_role}"')
+            admin.execute(f'DROP ROLE IF EXISTS "{plan_role}"')
+
+
+@pytest.mark.postgres
+def test_plan_with_the_read_only_role_and_apply_with_the_other_as_documented(
+    tmp_path: Path, emulator: Emulator, database: dict[str, str]
+) -> None:
+    root = tmp_path / "repo"
+    (root / "campaigns").mkdir(parents=True)
+    (root / "pushops.yaml").write_text(CONFIG)
+    project = Project(root, {**base_env(emulator.url), "PUSHOPS_STATE_SCHEMA": "", "CI": "true"})
+    project.write("sale.yaml", emas_campaign())
+    as_plan = {"PUSHOPS_STATE_DSN": database["plan"]}
+    as_apply = {"PUSHOPS_STATE_DSN": database["apply"]}
+
+    before_init = project.run("plan", env=as_plan)
+    init = project.run("state", "init", env=as_apply)
+    planned = project.run("plan", "--detailed-exitcode", env=as_plan)
+    binds_read_only = project.run("state", "init", "--env", "production", env=as_plan)
+    applied = project.run("apply", "--auto-approve", env=as_apply)
+    again = project.run("plan", "--detailed-exitcode", env=as_plan)
+
+    assert before_init.exit_code == 1
+    assert "no ledger at" in before_init.output and "pushops state init" in before_init.output
+    assert "CREATE SCHEMA" not in before_init.output
+    assert init.exit_code == 0, init.output
+    assert planned.exit_code == 2, planned.output  # changes: one send
+    assert "+ send" in planned.output
+    assert applied.exit_code == 0, applied.output
+    assert len(emulator.deliveries()) == 1
+    assert again.exit_code == 0 and "No changes." in again.output
+    assert binds_read_only.exit_code == 0  # the binding is a file; the ledger is only read
+    rm = project.run("state", "rm", "staging/sale/r1/android", "--yes", env=as_plan)
+    assert rm.exit_code == 1 and "this role may not do that" in rm.output
