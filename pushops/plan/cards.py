@@ -80,7 +80,7 @@ def card_fields(
         add("Expanded title", n.big_title)
         add("Expanded body", n.big_body)
     if n.lines:
-        add("Lines", " / ".join(n.lines))
+        add("Lines", "\n".join(n.lines))
     add("Picture", n.picture_url)
     add("Icon", n.icon_url)
     if n.popup_title or n.popup_body:

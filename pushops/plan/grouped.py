@@ -213,6 +213,12 @@ class CampaignGroup:
     def blocked(self) -> int:
         return sum(m.counts[BLOCKED] for m in self.messages.values())
 
+    @property
+    def unchanged(self) -> bool:
+        """Nothing to do and nothing found: the views give it a line, not a section."""
+        counts = self.counts()
+        return not self.findings and all(a == NOOP for a, n in counts.items() if n)
+
 
 @dataclass
 class PlanView:

@@ -355,8 +355,10 @@ def _summary(view: PlanView, plan: Plan) -> str:
         if camp.broadcasts:
             recips.append(f"{camp.broadcasts:,} broadcast(s)")
         also = {a: n for a, n in c.items() if a not in (SEND, REPLACE, CANCEL, BLOCKED) and n}
+        name = e(camp.campaign)
+        link = name if camp.unchanged else f'<a href="#{e("c-" + camp.campaign)}">{name}</a>'
         rows.append(
-            f'<tr><td><a href="#{e("c-" + camp.campaign)}">{e(camp.campaign)}</a></td>'
+            f"<tr><td>{link}</td>"
             f'<td class="n">{c[SEND]:,}</td><td class="n">{c[REPLACE]:,}</td>'
             f'<td class="n">{c[CANCEL]:,}</td>'
             f'<td class="n{" blocked" if c[BLOCKED] else ""}">{c[BLOCKED]:,}</td>'
@@ -465,7 +467,7 @@ def render_html(
     if view.findings:
         items = "".join(_finding(f, secrets) for f in view.findings)
         out.append(f'<h2>Findings</h2><ul class="findings">{items}</ul>')
-    out.extend(_campaign(c, secrets) for c in view.by_attention())
+    out.extend(_campaign(c, secrets) for c in view.by_attention() if not c.unchanged)
     out.append(_sources())
     out.append("</main></body></html>")
     return "\n".join(out) + "\n"

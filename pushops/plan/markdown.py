@@ -364,7 +364,7 @@ def render_markdown(
     link = link if link is not None else report_link(None, {})
     budget = limit - RESERVE
     head = _head(plan, view, link, secrets, budget)
-    order = view.by_attention()
+    order = [c for c in view.by_attention() if not c.unchanged]  # the table lists the rest
     levels = [LEVELS[0]] * len(order)
     rendered = [_section(c, levels[i], secrets) for i, c in enumerate(order)]
     total = size(head) + sum(size(s) for s in rendered)

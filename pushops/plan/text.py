@@ -136,9 +136,15 @@ def render_text(
     secrets = tuple(secrets)
     view = view if view is not None else group_plan(plan, campaigns, config)
     lines = [header(plan), ""]
+    quiet = [c for c in view.campaigns if c.unchanged]
     for camp in view.campaigns:
-        lines.extend(_campaign(camp, secrets))
-        lines.append("")
+        if not camp.unchanged:
+            lines.extend(_campaign(camp, secrets))
+            lines.append("")
+    if quiet:
+        named = ", ".join(f"{c.campaign} ({c.counts()[NOOP]:,})" for c in quiet[:20])
+        more = f" and {len(quiet) - 20:,} more" if len(quiet) > 20 else ""
+        lines += [f"Unchanged: {len(quiet):,} campaign(s): {named}{more}.", ""]
     if view.findings:
         lines.extend(_findings(view.findings, ""))
         lines.append("")

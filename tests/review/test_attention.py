@@ -23,11 +23,10 @@ def apply(root: Path) -> None:
 
 
 def test_a_changed_sent_push_is_blocked_open_and_first_in_the_comment(tmp_path: Path) -> None:
-    root = new_repo(
-        tmp_path, {"a.yaml": android("aaa", "Quiet news"), "z.yaml": android("zzz", "Sale starts")}
-    )
+    root = new_repo(tmp_path, {"z.yaml": android("zzz", "Sale starts")})
     apply(root)
     (root / "campaigns" / "z.yaml").write_text(android("zzz", "Sale starts now"))
+    (root / "campaigns" / "a.yaml").write_text(android("aaa", "Quiet news"))
 
     markdown = plan(root, "--format", "markdown").stdout
 
@@ -104,3 +103,17 @@ def test_json_lists_blocked_deliveries_per_message(tmp_path: Path) -> None:
     assert message["summary"] == {"blocked": 1}
     assert message["listed"] == {"blocked": ["staging/zzz/r1/android"]}
     assert message["cards"] == []  # nothing goes out
+
+
+def test_unchanged_campaigns_are_one_line_not_sections(tmp_path: Path) -> None:
+    root = new_repo(tmp_path, {f"{n}.yaml": android(f"same{n}", "Hello") for n in range(3)})
+    apply(root)
+    (root / "campaigns" / "new.yaml").write_text(android("fresh", "New one"))
+
+    text = plan(root).stdout
+    markdown = plan(root, "--format", "markdown").stdout
+
+    assert "Unchanged: 3 campaign(s): same0 (1), same1 (1), same2 (1).\n" in text
+    assert "same0: " not in text  # no section
+    assert "| `same0` | 0 | 0 | 0 | 0 | – | – | 1 unchanged |" in markdown
+    assert "<summary><b>same0</b>" not in markdown and "<summary><b>fresh</b>" in markdown
