@@ -22,11 +22,13 @@ from pushops.ledger.errors import (
 from pushops.ledger.factory import DEFAULT_PATH, DSN_ENV, open_ledger, resolve_target
 from pushops.ledger.records import (
     Call,
+    Delivered,
     Delivery,
     FailedResult,
     KeyHistory,
     LedgerMeta,
     LockInfo,
+    PolicyOverride,
     SentResult,
 )
 
@@ -34,6 +36,7 @@ __all__ = [
     "DEFAULT_PATH",
     "DSN_ENV",
     "Call",
+    "Delivered",
     "Delivery",
     "FailedResult",
     "ImportFormatError",
@@ -52,6 +55,7 @@ __all__ = [
     "LockTimeoutError",
     "MigrationError",
     "NotFoundError",
+    "PolicyOverride",
     "SchemaVersionError",
     "SentResult",
     "open_ledger",

@@ -25,8 +25,10 @@ from typing import Any
 
 from pushops.ledger import batch, sql
 from pushops.ledger.codec import (
+    json_text,
     row_call,
     row_delivery,
+    text_json,
     text_time,
     time_text,
 )
@@ -53,11 +55,13 @@ from pushops.ledger.records import (
     UNKNOWN,
     UNSETTLED,
     Call,
+    Delivered,
     Delivery,
     FailedResult,
     KeyHistory,
     LedgerMeta,
     LockInfo,
+    PolicyOverride,
     SentResult,
 )
 from pushops.ledger.storage import Tx, chunks
@@ -370,6 +374,50 @@ class Ledger(ABC):
             for row in self.stream_rows(tx, query, params):
                 yield decode(row)
 
+    # ------------------------------------------------------------------ policies
+
+    def delivered_between(
+        self, environment: str, start: datetime, end: datetime
+    ) -> Iterator[Delivered]:
+        """Deliveries of ``environment`` that are out there or may be (sent, scheduled,
+        pending, unknown) landing between ``start`` and ``end``, and every mPaaS one (a loop
+        lands again each day), streamed: what frequency caps count."""
+        params = (environment, time_text(start), time_text(end))
+
+        def decode(r: tuple[Any, ...]) -> Delivered:
+            at = text_time(r[5])
+            assert at is not None
+            return Delivered(r[0], r[1], r[2], r[3], r[4], at, text_json(r[6]))
+
+        return self._rows(sql.DELIVERED_BETWEEN, params, decode)
+
+    def record_overrides(self, overrides: Sequence[PolicyOverride]) -> None:
+        """Record the soft policies a run overrides, before it sends anything: all or none."""
+        if not overrides:
+            return
+        rows = [
+            (
+                o.override_id,
+                o.environment,
+                o.policy,
+                o.level,
+                o.reason,
+                o.actor,
+                time_text(o.created_at),
+                o.git_commit,
+                json_text(o.findings),
+            )
+            for o in overrides
+        ]
+        with self._write() as tx:
+            tx.executemany(sql.INSERT_OVERRIDE, rows)
+
+    def overrides(self, environment: str, limit: int = 20) -> list[PolicyOverride]:
+        """The latest overrides recorded in ``environment``, newest first."""
+        with self._read() as tx:
+            rows = tx.all(sql.OVERRIDES_BY_ENV, (environment, limit))
+        return [_override(r) for r in rows]
+
     # ------------------------------------------------------------------ export / import
 
     def export(self) -> Iterator[str]:
@@ -619,4 +667,20 @@ def _lock_row(info: LockInfo) -> tuple[Any, ...]:
         info.pid,
         info.hostname,
         info.session,
+    )
+
+
+def _override(r: tuple[Any, ...]) -> PolicyOverride:
+    created = text_time(r[6])
+    assert created is not None
+    return PolicyOverride(
+        override_id=r[0],
+        environment=r[1],
+        policy=r[2],
+        level=r[3],
+        reason=r[4],
+        actor=r[5],
+        created_at=created,
+        git_commit=r[7],
+        findings=text_json(r[8]),
     )

@@ -6,7 +6,11 @@ The stream is, one JSON object per line::
      "serial": ..., "created_at": ...}
     {"kind": "call", <every Call field>}                       ordered by call_id
     {"kind": "delivery", <every Delivery field>}               ordered by key, generation
-    {"kind": "end", "calls": N, "deliveries": M}
+    {"kind": "override", <every policy override column>}       ordered by override_id
+    {"kind": "end", "calls": N, "deliveries": M, "overrides": K}
+
+(An export from before policy overrides has no ``override`` lines and no ``overrides``
+count; it imports as a ledger without overrides.)
 
 Everything is read in one snapshot. Times are ISO 8601 UTC text and requests/responses JSON
 values, exactly as stored, so export -> import -> export gives the same bytes on any backend.
@@ -29,12 +33,13 @@ FORMAT = "pushops-ledger"
 FORMAT_VERSION = 1
 BATCH = 1000
 
-_JSON_FIELDS = {"request", "response"}
+_JSON_FIELDS = {"request", "response", "findings"}
 _TIME_FIELDS = {"created_at", "sent_at", "updated_at", "due_at", "expires_at"}
 # Export field names: the record's, so ``is_current`` travels as ``current``.
 _CALL_FIELDS = CALL_COLUMNS
 _DELIVERY_FIELDS = tuple("current" if c == "is_current" else c for c in DELIVERY_COLUMNS)
-_COLUMNS = {"call": CALL_COLUMNS, "delivery": DELIVERY_COLUMNS}
+_OVERRIDE_FIELDS = sql.OVERRIDE_COLUMNS
+_COLUMNS = {"call": CALL_COLUMNS, "delivery": DELIVERY_COLUMNS, "override": _OVERRIDE_FIELDS}
 
 
 def _line(obj: dict[str, Any]) -> str:
@@ -74,6 +79,10 @@ def export_lines(ledger: Storage) -> Iterator[str]:
         for row in ledger.stream_rows(tx, sql.ALL_DELIVERIES, ()):
             counts["deliveries"] += 1
             yield _record("delivery", _DELIVERY_FIELDS, row)
+        counts["overrides"] = 0
+        for row in ledger.stream_rows(tx, sql.ALL_OVERRIDES, ()):
+            counts["overrides"] += 1
+            yield _record("override", _OVERRIDE_FIELDS, row)
         yield _line({"kind": "end", **counts})
 
 
@@ -133,11 +142,11 @@ def import_lines(ledger: Storage, lines: Iterable[str]) -> None:
                 f"ledger {ledger.location} already has {existing[0]} records; "
                 "import only into an empty ledger"
             )
-        counts = {"call": 0, "delivery": 0}
+        counts = {"call": 0, "delivery": 0, "override": 0}
         batch: list[tuple[Any, ...]] = []
         batch_kind = ""
-        tables = {"call": "calls", "delivery": "deliveries"}
-        fields = {"call": _CALL_FIELDS, "delivery": _DELIVERY_FIELDS}
+        tables = {"call": "calls", "delivery": "deliveries", "override": "policy_overrides"}
+        fields = {"call": _CALL_FIELDS, "delivery": _DELIVERY_FIELDS, "override": _OVERRIDE_FIELDS}
         end = None
         for number, obj in records:
             kind = obj["kind"]
@@ -158,10 +167,11 @@ def import_lines(ledger: Storage, lines: Iterable[str]) -> None:
             ledger.insert_rows(tx, tables[batch_kind], _COLUMNS[batch_kind], batch)
         if end is None:
             raise ImportFormatError("the export is truncated: no end line; nothing imported")
-        said = (end[1].get("calls"), end[1].get("deliveries"))
-        if said != (counts["call"], counts["delivery"]):
+        said = (end[1].get("calls"), end[1].get("deliveries"), end[1].get("overrides", 0))
+        if said != (counts["call"], counts["delivery"], counts["override"]):
             raise ImportFormatError(
-                f"line {end[0]}: the end line counts {said[0]} calls and {said[1]} deliveries, "
-                f"the stream had {counts['call']} and {counts['delivery']}; nothing imported"
+                f"line {end[0]}: the end line counts {said[0]} calls, {said[1]} deliveries and "
+                f"{said[2]} overrides, the stream had {counts['call']}, {counts['delivery']} "
+                f"and {counts['override']}; nothing imported"
             )
         tx.execute(sql.SET_SERIAL, (header["lineage"], header["serial"], header["created_at"]))

@@ -100,7 +100,28 @@ INITIAL = Migration(
     ),
 )
 
-MIGRATIONS: list[Migration] = [INITIAL]
+POLICY_OVERRIDES = Migration(
+    2,
+    "policy overrides: who let a soft policy through, for which run, and why",
+    (
+        # One row per overridden policy per apply: the reason and actor given with
+        # --override, and the findings it let through (JSON), shown by the next plans.
+        """CREATE TABLE policy_overrides (
+            override_id TEXT PRIMARY KEY,
+            environment TEXT NOT NULL,
+            policy TEXT NOT NULL,
+            level TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            git_commit TEXT,
+            findings TEXT NOT NULL
+        )""",
+        "CREATE INDEX policy_overrides_by_env ON policy_overrides (environment, created_at)",
+    ),
+)
+
+MIGRATIONS: list[Migration] = [INITIAL, POLICY_OVERRIDES]
 
 
 def latest_version() -> int:

@@ -147,3 +147,33 @@ class LockInfo:
             f"lock {self.lock_id} held by {self.holder}{where} for {self.operation!r} "
             f"since {self.started_at.isoformat()}"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyOverride:
+    """A soft policy let through for one apply (``--override NAME --reason``): by whom, why,
+    and the findings (their JSON form) it let through."""
+
+    override_id: str
+    environment: str
+    policy: str
+    level: str
+    reason: str
+    actor: str
+    created_at: datetime
+    findings: JSON
+    git_commit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """A delivery that is out there, or may be (sent, scheduled, pending, unknown), as the
+    policies count it: its request and when it lands (due time, else when it was sent)."""
+
+    key: str
+    campaign: str
+    app: str
+    provider: str
+    status: str
+    at: datetime
+    request: JSON

@@ -133,3 +133,36 @@ LOCK_BY_ID = f"SELECT {LOCK_COLUMNS} FROM locks WHERE lock_id = ?"
 INSERT_LOCK = f"INSERT INTO locks ({LOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 DELETE_LOCK = "DELETE FROM locks WHERE lock_id = ?"
 DELETE_ALL_LOCKS = "DELETE FROM locks"
+
+# --- what the policies read and write (frequency caps, overrides)
+# A delivery that may be out there lands at its due time, else when its call was sent, else
+# (pending, unknown) when it was written ahead. mPaaS broadcasts are read whatever their
+# first time: a loop lands again every day until its end (policy.recipients.occurrences).
+_LANDS = "COALESCE(d.due_at, c.sent_at, d.created_at)"
+DELIVERED_BETWEEN = (
+    f"SELECT d.key, d.campaign, c.app, c.provider, d.status, {_LANDS}, d.request "
+    "FROM deliveries d JOIN calls c ON c.call_id = d.call_id "
+    "WHERE d.environment = ? AND d.is_current = 1 "
+    f"AND d.status IN {_in(('sent', 'scheduled', 'pending', 'unknown'))} "
+    f"AND (({_LANDS} >= ? AND {_LANDS} <= ?) OR c.provider = 'mpaas')"
+)
+OVERRIDE_COLUMNS = (
+    "override_id",
+    "environment",
+    "policy",
+    "level",
+    "reason",
+    "actor",
+    "created_at",
+    "git_commit",
+    "findings",
+)
+INSERT_OVERRIDE = (
+    f"INSERT INTO policy_overrides ({', '.join(OVERRIDE_COLUMNS)}) "
+    f"VALUES ({marks(len(OVERRIDE_COLUMNS))})"
+)
+OVERRIDES_BY_ENV = (
+    f"SELECT {', '.join(OVERRIDE_COLUMNS)} FROM policy_overrides WHERE environment = ? "
+    "ORDER BY created_at DESC, override_id LIMIT ?"
+)
+ALL_OVERRIDES = f"SELECT {', '.join(OVERRIDE_COLUMNS)} FROM policy_overrides ORDER BY override_id"

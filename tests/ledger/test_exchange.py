@@ -11,6 +11,7 @@ from pushops.ledger import (
     ImportFormatError,
     Ledger,
     LedgerConflictError,
+    migrations,
     open_ledger,
 )
 
@@ -53,14 +54,14 @@ def test_export_starts_with_a_versioned_header_and_ends_with_counts(ledger: Ledg
     assert lines[0] == {
         "kind": "pushops-ledger",
         "format_version": 1,
-        "schema_version": 1,
+        "schema_version": migrations.latest_version(),
         "lineage": meta.lineage,
         "serial": meta.serial,
         "created_at": lines[0]["created_at"],
     }
     kinds = [line["kind"] for line in lines[1:-1]]
     assert kinds == sorted(kinds) and set(kinds) == {"call", "delivery"}  # calls first
-    assert lines[-1] == {"kind": "end", "calls": 6, "deliveries": 7}
+    assert lines[-1] == {"kind": "end", "calls": 6, "deliveries": 7, "overrides": 0}
 
 
 def test_export_then_import_into_the_same_backend_is_identical(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 
-from pushops.ledger import Ledger, LedgerConflictError
+from pushops.ledger import Ledger, LedgerConflictError, migrations
 
 from .support import Target, pending, sent
 
@@ -14,7 +14,7 @@ def test_new_ledger_has_a_uuid_lineage_and_serial_zero(ledger: Ledger) -> None:
     meta = ledger.meta()
     assert uuid.UUID(meta.lineage)
     assert meta.serial == 0
-    assert meta.schema_version == 1
+    assert meta.schema_version == migrations.latest_version()
 
 
 def test_meta_names_the_backend(ledger: Ledger, target: Target) -> None:

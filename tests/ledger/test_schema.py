@@ -24,12 +24,15 @@ def _set_version(target: Target, version: int) -> None:
         conn.execute(f"INSERT INTO schema_version VALUES ({version}, '2030-01-01')")
 
 
+LATEST = migrations.latest_version()
+
+
 def test_a_ledger_from_a_newer_schema_is_refused_naming_both_versions(target: Target) -> None:
     target.open().close()
     _set_version(target, 7)
-    with pytest.raises(SchemaVersionError, match=r"version 7.*version 1") as caught:
+    with pytest.raises(SchemaVersionError, match=rf"version 7.*version {LATEST}") as caught:
         target.open()
-    assert (caught.value.found, caught.value.supported) == (7, 1)
+    assert (caught.value.found, caught.value.supported) == (7, LATEST)
 
 
 def test_a_refused_newer_ledger_is_left_untouched(target: Target) -> None:
@@ -40,7 +43,7 @@ def test_a_refused_newer_ledger_is_left_untouched(target: Target) -> None:
         target.open()
     with target.raw() as conn:
         assert conn.execute("SELECT serial FROM meta").fetchone()[0] == 2
-        assert conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 2
+        assert conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == LATEST + 1
 
 
 def test_an_older_ledger_migrates_forward_keeping_its_records(
@@ -49,11 +52,11 @@ def test_an_older_ledger_migrates_forward_keeping_its_records(
     with target.open() as ledger:
         sent(ledger, "c1", "a")
         lineage = ledger.meta().lineage
-    v2 = Migration(2, "a note on calls", ("ALTER TABLE calls ADD COLUMN note TEXT",))
+    v2 = Migration(LATEST + 1, "a note on calls", ("ALTER TABLE calls ADD COLUMN note TEXT",))
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, v2])
     with target.open() as ledger:
         meta = ledger.meta()
-        assert (meta.schema_version, meta.lineage, meta.serial) == (2, lineage, 2)
+        assert (meta.schema_version, meta.lineage, meta.serial) == (LATEST + 1, lineage, 2)
         assert ledger.get_call("c1") is not None
     with target.raw() as conn:
         assert conn.execute("SELECT COUNT(note) FROM calls").fetchone()[0] == 0
@@ -63,14 +66,14 @@ def test_a_failing_migration_rolls_back_every_step(
     target: Target, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target.open().close()
-    v2 = Migration(2, "good", ("ALTER TABLE calls ADD COLUMN note TEXT",))
-    v3 = Migration(3, "bad", ("ALTER TABLE no_such_table ADD COLUMN x TEXT",))
+    v2 = Migration(LATEST + 1, "good", ("ALTER TABLE calls ADD COLUMN note TEXT",))
+    v3 = Migration(LATEST + 2, "bad", ("ALTER TABLE no_such_table ADD COLUMN x TEXT",))
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, v2, v3])
-    with pytest.raises(MigrationError, match="from schema version 1 to 3"):
+    with pytest.raises(MigrationError, match=f"from schema version {LATEST} to {LATEST + 2}"):
         target.open()
     monkeypatch.undo()
     with target.open() as ledger:
-        assert ledger.meta().schema_version == 1
+        assert ledger.meta().schema_version == LATEST
     with target.raw() as conn, pytest.raises(Exception):  # noqa: B017 - any driver error
         conn.execute("SELECT note FROM calls")
 
