@@ -85,6 +85,9 @@ class Campaign:
     environments: list[str] | None = None
     description: str = ""
     time_zone: str | None = None  # IANA name plan shows send times in (besides UTC)
+    category: str | None = None  # marketing or service, as declared
+    owner: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def file(self) -> str:
@@ -178,8 +181,15 @@ def load_campaign(path: Path) -> tuple[Campaign | None, list[Diagnostic]]:
         environments=data.get("environments"),
         description=str(data.get("description", "")),
         time_zone=data["time_zone"] if isinstance(data.get("time_zone"), str) else None,
+        category=_text(data.get("category")),
+        owner=_text(data.get("owner")),
+        labels=dict(data["labels"]) if isinstance(data.get("labels"), dict) else {},
     )
     return campaign, problems
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def duplicate_ids(campaigns: list[Campaign]) -> Iterator[Diagnostic]:

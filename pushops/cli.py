@@ -57,7 +57,7 @@ class LazyGroup(click.Group):
             sys.exit(exc.exit_code)
         except PushopsError as exc:
             click.echo(f"Error: {printable(str(exc))}", err=True)
-            sys.exit(1)
+            sys.exit(getattr(exc, "exit_code", 1))  # a policy that blocks says which kind
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

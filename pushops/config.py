@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jsonschema
 
 from pushops.diagnostics import Diagnostic, PushopsError
+from pushops.schemas import policy_schema
 from pushops.yamlsource import SourceDocument, load_file
 
 CONFIG_FILE = "pushops.yaml"
@@ -66,6 +67,12 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 "access_key_secret_env": {"type": "string"},
                 "security_token_env": {"type": "string"},
             },
+        },
+        "policies": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/policy"},
+            "description": "Team policies checked in plan (more can live in policies/*.yaml); "
+            "see docs/policies.md.",
         },
         "environments": {
             "type": "object",
@@ -139,7 +146,8 @@ CONFIG_SCHEMA: dict[str, Any] = {
                     },
                 },
             ],
-        }
+        },
+        "policy": policy_schema(),
     },
 }
 

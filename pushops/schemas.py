@@ -272,6 +272,11 @@ def campaign_schema(tables: dict[str, ParameterTable]) -> dict[str, Any]:
                     "description": "Template giving each row's stable key "
                     "(default: the row number).",
                 },
+                "time_zone": {
+                    "type": "string",
+                    "description": "Template giving each row's recipient time zone "
+                    "(e.g. {{ row.tz }}), for the policies that read local time.",
+                },
             },
         },
     }
@@ -298,7 +303,25 @@ def campaign_schema(tables: dict[str, ParameterTable]) -> dict[str, Any]:
         "time_zone": {
             "type": "string",
             "description": "IANA time zone (e.g. Europe/Berlin) plan shows this campaign's send "
-            "times in besides UTC (default: its app's, then pushops.yaml's).",
+            "times in besides UTC (default: its app's, then pushops.yaml's), and policies "
+            "read local times in for recipients whose zone the data does not give.",
+        },
+        "category": {
+            "enum": ["marketing", "service"],
+            "description": "What kind of message this is, as the vendors classify them: "
+            "marketing (news, content, promotions) or service (account, orders, reminders, "
+            "chat). Policies check the vendor category fields against it.",
+        },
+        "owner": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Who answers for this campaign (a person or team).",
+        },
+        "labels": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Free labels (team, cost centre ...); a required-fields policy can "
+            "ask for labels.NAME.",
         },
     }
     for provider, table in tables.items():
@@ -323,4 +346,217 @@ def campaign_schema(tables: dict[str, ParameterTable]) -> dict[str, Any]:
         "properties": properties,
         "oneOf": [{"required": [MESSAGE_LIST[p]]} for p in tables],
         "$defs": defs,
+    }
+
+
+# ----------------------------------------------------------------------------- policies
+#
+# Team policies (pushops/policy): the ``policies`` section of pushops.yaml and the files
+# under policies/ share these definitions, so an editor completes both. Every kind's
+# parameters sit beside the common keys; one if/then per kind names the ones it allows.
+
+POLICY_KIND_PARAMS: dict[str, dict[str, Any]] = {
+    "quiet-hours": {
+        "start": {
+            "type": "string",
+            "pattern": r"^([01]\d|2[0-3]):[0-5]\d$",
+            "description": "Local time the quiet hours start, HH:MM (e.g. 21:00).",
+        },
+        "end": {
+            "type": "string",
+            "pattern": r"^([01]\d|2[0-3]):[0-5]\d$",
+            "description": "Local time they end, HH:MM (e.g. 08:00); before start: overnight.",
+        },
+        "time_zone": {
+            "type": "string",
+            "description": "Zone of recipients whose zone nobody gave (fan_out.time_zone, the "
+            "campaign's, the app's or pushops.yaml's time_zone). Default: Asia/Shanghai.",
+        },
+    },
+    "frequency-cap": {
+        "max": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "At most this many deliveries per target in the window.",
+        },
+        "window": {
+            "type": "string",
+            "pattern": r"^(\d+[smhd]|day)$",
+            "description": "A rolling window (90m, 24h, 7d), or day: the calendar day in "
+            "time_zone.",
+        },
+        "per": {
+            "type": "array",
+            "items": {"enum": ["device", "account", "alias"]},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "Which targets are counted (EMAS Target DEVICE, ACCOUNT, ALIAS). "
+            "Default: all three. An mPaaS broadcast counts for every device.",
+        },
+        "category": {
+            "enum": ["marketing", "service", "any"],
+            "description": "Count only deliveries of this category. Default: any.",
+        },
+        "action": {
+            "enum": ["block", "drop"],
+            "description": "block: a finding at the policy's level; drop: the plan leaves "
+            "out the deliveries over the cap (shown as skipped). Default: block.",
+        },
+        "time_zone": {
+            "type": "string",
+            "description": "Zone of the calendar day for window: day. Default: Asia/Shanghai.",
+        },
+    },
+    "vendor-rules": {
+        "vendors": {
+            "type": "array",
+            "items": {"enum": ["huawei", "honor", "xiaomi", "oppo", "vivo", "harmony"]},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "Which vendors' rules to check. Default: all of them.",
+        },
+        "checks": {
+            "type": "array",
+            "items": {"enum": ["categories", "channel", "windows", "caps"]},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "Which rules: category fields present and consistent, the Xiaomi "
+            "channel id, the delivery windows, the daily marketing caps. Default: all.",
+        },
+        "app_type": {
+            "enum": ["news", "other"],
+            "description": "The app's vendor classification, which sets the daily caps "
+            "(news apps get more). Default: other.",
+        },
+        "caps": {
+            "type": "object",
+            "propertyNames": {"enum": ["huawei", "honor", "xiaomi", "oppo", "vivo", "harmony"]},
+            "additionalProperties": {"type": "integer", "minimum": 1},
+            "description": "Daily marketing caps per device granted to this app, by vendor, "
+            "where they differ from the vendors' published defaults.",
+        },
+        "action": {
+            "enum": ["block", "drop"],
+            "description": "For the daily caps: block (a finding) or drop the deliveries "
+            "over the cap. Default: block.",
+        },
+    },
+    "blast-radius": {
+        "max_recipients": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "A plan sending to more recipients than this is a finding.",
+        },
+        "broadcasts": {
+            "type": "boolean",
+            "description": "Whether any broadcast to all devices (mPaaS PushBroadcast) is a "
+            "finding too. Default: true.",
+        },
+    },
+    "required-fields": {
+        "campaign": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "uniqueItems": True,
+            "description": "Campaign keys every campaign must set (owner, category, "
+            "description, time_zone, labels.team ...).",
+        },
+        "message": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "uniqueItems": True,
+            "description": "API fields every message must carry once rendered (e.g. "
+            "ExpireTime); a field its provider does not have is not asked for.",
+        },
+    },
+}
+POLICY_REQUIRED = {
+    "quiet-hours": ["start", "end"],
+    "frequency-cap": ["max", "window"],
+    "vendor-rules": [],
+    "blast-radius": ["max_recipients"],
+    "required-fields": [],
+}
+POLICY_COMMON: dict[str, Any] = {
+    "name": {
+        "type": "string",
+        "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        "description": "Unique name; what --override NAME refers to.",
+    },
+    "kind": {
+        "enum": list(POLICY_KIND_PARAMS),
+        "description": "What the policy checks.",
+    },
+    "level": {
+        "enum": ["advisory", "soft", "hard"],
+        "description": "advisory: a warning in plan; soft: blocks apply unless overridden "
+        "for the run with --override NAME --reason; hard: blocks, no override.",
+    },
+    "description": {"type": "string", "description": "Why the team has this policy."},
+    "environments": {
+        "type": "array",
+        "items": {"type": "string"},
+        "minItems": 1,
+        "description": "Only in these environments (default: all).",
+    },
+    "campaigns": {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "minItems": 1,
+        "description": "Only campaigns whose id matches one of these patterns (* and ?); "
+        "default: all.",
+    },
+    "categories": {
+        "type": "array",
+        "items": {"enum": ["marketing", "service"]},
+        "minItems": 1,
+        "uniqueItems": True,
+        "description": "Only campaigns of these categories (a campaign without category: "
+        "counts as marketing).",
+    },
+}
+
+
+def policy_schema() -> dict[str, Any]:
+    """The JSON Schema of one policy (a ``$defs`` entry)."""
+    branches = []
+    for kind, params in POLICY_KIND_PARAMS.items():
+        branches.append(
+            {
+                "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                "then": {
+                    "properties": {**{k: True for k in POLICY_COMMON}, **params},
+                    "required": POLICY_REQUIRED[kind],
+                    "additionalProperties": False,
+                },
+            }
+        )
+    return {
+        "type": "object",
+        "description": "A team policy checked in plan.",
+        "required": ["name", "kind", "level"],
+        "properties": dict(POLICY_COMMON),
+        "allOf": branches,
+    }
+
+
+def policies_schema() -> dict[str, Any]:
+    """The schema of a file under ``policies/`` (for editors; pushops checks the same)."""
+    return {
+        "$schema": DRAFT,
+        "$id": f"{BASE_ID}policies.schema.json",
+        "title": "pushops policies (policies/*.yaml)",
+        "description": "Team policies checked in plan; the same shape as the policies "
+        "section of pushops.yaml.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["policies"],
+        "properties": {
+            "policies": {
+                "type": "array",
+                "items": {"$ref": "#/$defs/policy"},
+                "description": "The policies of this file.",
+            }
+        },
+        "$defs": {"policy": policy_schema()},
     }

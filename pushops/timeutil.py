@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 API_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # mPaaS does not say which zone "today" is in; its service runs in China, so we assume Beijing
@@ -11,6 +13,7 @@ API_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 MPAAS_DAY_ZONE = timezone(timedelta(hours=8), "UTC+8")
 
 
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 _API_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
@@ -77,3 +80,24 @@ def local_time_kind(wall: datetime, zone: tzinfo) -> str:
     # fold=0 and fold=1 disagree: a gap if the instant does not read back as the same wall time.
     back = first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None)
     return SKIPPED if back != naive else REPEATED
+
+
+@cache
+def parse_zone(name: str) -> tzinfo:
+    """A time zone by IANA name (``Asia/Shanghai``), ``UTC``, or a fixed offset (``UTC+8``,
+    ``+05:30``); a :class:`ValueError` naming it otherwise."""
+    if not isinstance(name, str):
+        raise ValueError(f"unknown time zone {name!r}")
+    if name.upper() in ("UTC", "Z", "GMT"):
+        return timezone.utc
+    match = _OFFSET.match(name.strip())
+    if match:
+        sign, hours, minutes = match.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+        if delta > timedelta(hours=14):
+            raise ValueError(f"time zone offset {name!r} is out of range")
+        return timezone(-delta if sign == "-" else delta)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pushops.config import CONFIG_SCHEMA
-from pushops.schemas import campaign_schema, provider_schema
+from pushops.schemas import campaign_schema, policies_schema, provider_schema
 from pushops.tables import PROVIDERS, TABLE_FILES, parse_table, schemas_dir
 
 
@@ -24,6 +24,7 @@ def build_all(folder: Path | None = None) -> dict[str, dict[str, Any]]:
     }
     out["campaign.schema.json"] = campaign_schema(tables)
     out["pushops.schema.json"] = CONFIG_SCHEMA
+    out["policies.schema.json"] = policies_schema()
     return out
 
 

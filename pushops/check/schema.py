@@ -111,6 +111,16 @@ def surely_valid(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
         elif key == "additionalProperties" and arg is False:
             allowed = frozenset(schema.get("properties", {}))
             checks.append(lambda v, a=allowed: type(v) is not dict or a.issuperset(v))
+        elif key == "additionalProperties" and isinstance(arg, dict):
+            rest = surely_valid(arg)
+            if rest is None:
+                return None
+            named = frozenset(schema.get("properties", {}))
+            checks.append(
+                lambda v, s=rest, n=named: (
+                    type(v) is not dict or all(s(item) for k, item in v.items() if k not in n)
+                )  # type: ignore[misc]
+            )
         elif key == "properties":
             subs = {name: surely_valid(sub) for name, sub in arg.items()}
             if any(sub is None for sub in subs.values()):

@@ -31,6 +31,9 @@ CAMPAIGN_KEYS = (
     "environments",
     "vars",
     "time_zone",
+    "category",
+    "owner",
+    "labels",
     *MESSAGE_LIST.values(),
 )
 

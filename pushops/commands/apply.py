@@ -7,7 +7,6 @@ the plan says: the saved PLANFILE exactly, or a fresh plan after confirmation.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from dataclasses import dataclass
@@ -29,11 +28,18 @@ from pushops.commands._common import (
     parse_now,
     project_root,
 )
-from pushops.commands.plan import print_diagnostics, shared_options, warn
+from pushops.commands.plan import (
+    actor,
+    override_options,
+    parse_overrides,
+    policy_setup,
+    print_diagnostics,
+    shared_options,
+    warn,
+)
 from pushops.config import Config, load_config
 from pushops.diagnostics import PushopsError, Report
 from pushops.ledger import Ledger
-from pushops.ledger.locking import default_holder
 from pushops.plan.checks import DeliveryChecker
 from pushops.plan.engine import build_plan
 from pushops.plan.mask import mask, secret_values
@@ -42,6 +48,14 @@ from pushops.plan.planfile import check_usable, read_plan
 from pushops.plan.session import LedgerChoice, git_commit, open_state
 from pushops.plan.text import render_text
 from pushops.plan.vendorcheck import vendor_findings
+from pushops.policy.evaluate import Override, check_overrides
+from pushops.policy.gate import (
+    override_saved,
+    recent_overrides,
+    record_overrides,
+    refuse_blocked,
+)
+from pushops.policy.loading import load_policies
 
 INTERRUPTED = 130
 
@@ -58,17 +72,23 @@ def _credentials(config: Config, environment: str) -> Any:
 
 
 def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_s: float,
-                sandbox: bool) -> Plan:  # fmt: skip
+                sandbox: bool, overrides: list[Override]) -> Plan:  # fmt: skip
     report = Report()
     campaigns = load_checked((), config.root, config, report)
+    policies = policy_setup(config, env, now, overrides, report)
     plan = None
     if report.ok:
         checker = DeliveryChecker(now)
-        plan = build_plan(
-            config, env, ledger, campaigns, now, report, margin_s=margin_s,
-            git_commit=git_commit(config.root), sandbox=sandbox, check=checker,
-            check_call=checker.call,
-        )  # fmt: skip
+        try:
+            plan = build_plan(
+                config, env, ledger, campaigns, now, report, margin_s=margin_s,
+                git_commit=git_commit(config.root), sandbox=sandbox, check=checker,
+                check_call=checker.call, policies=policies,
+            )  # fmt: skip
+        finally:
+            if policies is not None:
+                policies.close()
+        plan.overrides = recent_overrides(ledger, env)
         plan.findings.extend(vendor_findings(plan, campaigns))
     if not report.ok or plan is None:
         print_diagnostics(report)
@@ -132,6 +152,7 @@ def _print_summary(summary: Summary) -> None:
     envvar="PUSHOPS_MAX_PLAN_AGE",
     help="Refuse a PLANFILE older than this.",
 )
+@override_options
 def command(
     planfile: Path | None,
     environment: str | None,
@@ -142,6 +163,8 @@ def command(
     auto_approve: bool,
     lock_timeout: timedelta,
     max_plan_age: timedelta,
+    overrides: tuple[str, ...],
+    reason: str | None,
 ) -> int:
     """Send what the plan says, recording every call in the ledger before sending it.
 
@@ -169,12 +192,13 @@ def command(
         emulator, credentials = start_sandbox(root)
     else:
         credentials = _credentials(config, env)
-    actor = os.environ.get("GITHUB_ACTOR") or default_holder()
+    who = actor()
+    given = parse_overrides(overrides, reason, who)
     try:
         opened = open_state(
             config, choice, env, interactive=interactive(), command="apply", notice=warn
         )
-        with opened as ledger, ledger.lock("apply", actor, timeout_s):
+        with opened as ledger, ledger.lock("apply", who, timeout_s):
             if saved is not None and planfile is not None:
                 meta = ledger.meta()
                 check_usable(
@@ -184,7 +208,7 @@ def command(
                 )  # fmt: skip
             run = _Run(
                 config, env, ledger, saved, clock=clock, margin_s=margin_s, sandbox=sandbox,
-                auto_approve=auto_approve, actor=actor,
+                auto_approve=auto_approve, actor=who, overrides=given,
             )  # fmt: skip
             return asyncio.run(_run(run, credentials, emulator.url if emulator else None))
     finally:
@@ -205,6 +229,7 @@ class _Run:
     sandbox: bool
     auto_approve: bool
     actor: str
+    overrides: list[Override]
 
 
 async def _run(run: _Run, credentials: Any, endpoint: str | None) -> int:
@@ -241,8 +266,12 @@ async def _apply(
     secrets = tuple(secret_values(config, env))
     recovery = await Recoverer(ledger, env, gateway).run()
     plan = run.saved
-    if plan is None:
-        plan = _fresh_plan(config, env, ledger, run.clock, run.margin_s, run.sandbox)
+    if plan is not None:
+        policies, _problems = load_policies(config)  # the plan was made with them
+        check_overrides(policies, run.overrides)
+        override_saved(plan, run.overrides)
+    else:
+        plan = _fresh_plan(config, env, ledger, run.clock, run.margin_s, run.sandbox, run.overrides)
         click.echo(mask(render_text(plan), secrets), nl=False)
         if plan.refusals:
             if recovery.settled or recovery.unknown:
@@ -257,9 +286,13 @@ async def _apply(
                 return 1
             click.echo("No changes. Nothing to apply.")
             return 0
-        if not run.auto_approve and not click.confirm("Apply this plan?", err=True):
-            click.echo("Apply cancelled; nothing sent.", err=True)
-            return 1
+    refuse_blocked(plan)  # the one place a policy stops apply, before anyone is asked
+    asked = run.saved is None and not run.auto_approve
+    if asked and not click.confirm("Apply this plan?", err=True):
+        click.echo("Apply cancelled; nothing sent.", err=True)
+        return 1
+    if plan.calls or plan.cancels:
+        record_overrides(ledger, plan)  # on record before anything goes out
     deliveries = sum(len(c.deliveries) for c in plan.calls)
     progress = Progress(deliveries, len(plan.calls))
     applier = Applier(plan, ledger, gateway, actor=run.actor, stop=stop, progress=progress)

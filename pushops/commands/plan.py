@@ -10,7 +10,8 @@ writes it, and needs no credentials. ``--report FILE`` also writes the HTML repo
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import os
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -24,10 +25,12 @@ from pushops.commands._common import (
     parse_now,
     project_root,
 )
-from pushops.config import load_config
+from pushops.config import Config, load_config
 from pushops.diagnostics import Report
+from pushops.ledger.locking import default_holder
 from pushops.plan.checks import DeliveryChecker
 from pushops.plan.engine import build_plan
+from pushops.plan.findings import HARD_EXIT, level_exit_code
 from pushops.plan.grouped import group_plan
 from pushops.plan.html import render_html
 from pushops.plan.jsonview import plan_json
@@ -37,6 +40,10 @@ from pushops.plan.planfile import write_plan
 from pushops.plan.session import LedgerChoice, git_commit, open_state
 from pushops.plan.text import render_text
 from pushops.plan.vendorcheck import vendor_findings
+from pushops.policy.evaluate import Evaluator, Override, check_overrides
+from pushops.policy.gate import recent_overrides
+from pushops.policy.loading import load_policies
+from pushops.policy.model import PolicyError
 
 MARGIN_HELP = (
     "Replace or cancel a scheduled push only until this long before it is due "
@@ -69,6 +76,56 @@ def shared_options(func):  # type: ignore[no-untyped-def]
 
 def warn(message: str) -> None:
     click.echo(message, err=True)
+
+
+def override_options(func):  # type: ignore[no-untyped-def]
+    """--override NAME (repeatable) and --reason, shared by plan and apply."""
+    func = click.option(
+        "--reason",
+        metavar="TEXT",
+        help="Why the overridden policies may be let through this time (recorded in the "
+        "ledger with who gave it).",
+    )(func)
+    return click.option(
+        "--override",
+        "overrides",
+        metavar="NAME",
+        multiple=True,
+        help="Let a soft policy's findings through for this run (needs --reason); hard "
+        "policies cannot be overridden.",
+    )(func)
+
+
+def actor() -> str:
+    """Who runs this: the GitHub user in Actions, else user@host."""
+    return os.environ.get("GITHUB_ACTOR") or default_holder()
+
+
+def policy_setup(
+    config: Config,
+    environment: str,
+    clock: datetime,
+    given: list[Override],
+    report: Report,
+) -> Evaluator | None:
+    """The policies of the repo for this plan, with the overrides given; None if there are
+    none. Problems in the policy files go to ``report``."""
+    policies, problems = load_policies(config)
+    report.extend(problems)
+    check_overrides(policies, given)
+    evaluator = Evaluator(policies, config, environment, clock, overrides=given)
+    if not evaluator:  # none applies in this environment
+        evaluator.close()
+        return None
+    return evaluator
+
+
+def parse_overrides(names: tuple[str, ...], reason: str | None, who: str) -> list[Override]:
+    if names and not (reason or "").strip():
+        raise PolicyError('--override needs --reason "why": the reason goes on record')
+    if reason and not names:
+        raise PolicyError("--reason is given without --override NAME")
+    return [Override(name, (reason or "").strip(), who) for name in dict.fromkeys(names)]
 
 
 def print_diagnostics(report: Report) -> None:
@@ -104,6 +161,7 @@ def print_diagnostics(report: Report) -> None:
 @click.option(
     "--comment", is_flag=True, help="Post the markdown plan to the pull request (GitHub Actions)."
 )
+@override_options
 def command(
     environment: str | None,
     sandbox: bool,
@@ -115,6 +173,8 @@ def command(
     output_format: str,
     report_path: Path | None,
     comment: bool,
+    overrides: tuple[str, ...],
+    reason: str | None,
 ) -> int:
     """Say what apply would do with every delivery, and why."""
     if out is not None and out.suffix.lower() in (".html", ".htm"):
@@ -129,17 +189,24 @@ def command(
     margin_s = margin.total_seconds()
     report = Report()
     campaigns = load_checked((), root, config, report)
+    given = parse_overrides(overrides, reason, actor())
+    policies = policy_setup(config, env, clock, given, report)
     if report.ok:
         checker = DeliveryChecker(clock)
         opened = open_state(
             config, choice, env, interactive=interactive(), command="plan", notice=warn
         )
         with opened as ledger:
-            plan = build_plan(
-                config, env, ledger, campaigns, clock, report, margin_s=margin_s,
-                git_commit=git_commit(root), sandbox=sandbox, check=checker,
-                check_call=checker.call,
-            )  # fmt: skip
+            try:
+                plan = build_plan(
+                    config, env, ledger, campaigns, clock, report, margin_s=margin_s,
+                    git_commit=git_commit(root), sandbox=sandbox, check=checker,
+                    check_call=checker.call, policies=policies,
+                )  # fmt: skip
+            finally:
+                if policies is not None:
+                    policies.close()
+            plan.overrides = recent_overrides(ledger, env)
         plan.findings.extend(vendor_findings(plan, campaigns))
     if not report.ok:
         print_diagnostics(report)
@@ -177,9 +244,21 @@ def command(
                 f"No plan file written: {len(plan.refusals)} delivery(ies) blocked.", err=True
             )
         return 1
+    stopped = level_exit_code(plan.findings)
+    if out is not None and stopped == HARD_EXIT:
+        click.echo("No plan file written: a hard policy blocks apply.", err=True)
+        return stopped
     if out is not None:
         write_plan(plan, out, secrets)
-        click.echo(f"Saved the plan to {out}; apply it with `pushops apply {out}`.", err=True)
+        how = f"pushops apply {out}"
+        if stopped is not None:
+            names = " ".join(
+                f"--override {n}" for n in dict.fromkeys(f.source for f in plan.blocking)
+            )
+            how += f' {names} --reason "why"'
+        click.echo(f"Saved the plan to {out}; apply it with `{how}`.", err=True)
+    if stopped is not None:
+        return stopped
     if plan.blocked:
         return 1  # held keys: apply goes on without them, but someone must resolve them
     if detailed_exitcode and plan.has_changes:

@@ -32,8 +32,13 @@ def command(paths: tuple[Path, ...], now: str | None, output_format: str) -> int
     """Check campaigns (default: everything under campaigns/) and report every problem."""
     root = project_root()
     config, config_problems = optional_config(root)
-    result = validate(paths, root, config, parse_now(now))
+    clock = parse_now(now)
+    result = validate(paths, root, config, clock)
     result.report.extend(config_problems)
+    if config is not None:
+        from pushops.policy.check import validate_policies
+
+        result.report.extend(validate_policies(config, result.campaigns, clock))
     diagnostics = result.report.sorted()
     errors = sum(1 for d in diagnostics if d.severity == "error")
     if output_format == "json":

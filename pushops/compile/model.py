@@ -83,6 +83,9 @@ class Delivery:
     row. ``merge_key``, when set by the renderer, is equal for two deliveries of the same
     message exactly when their params are equal except ``TargetValue`` (it saves compile from
     serialising every row's params to find out); an in-process hint, not to be stored.
+    ``zone`` is the recipient's time zone name when the fan-out gives one
+    (``fan_out.time_zone``), for the policies that read local time; it is not part of the
+    request, so not of the fingerprint.
     """
 
     key: str
@@ -100,6 +103,7 @@ class Delivery:
     source: Position
     row: tuple[str, int] | None = None
     merge_key: str | None = None
+    zone: str | None = None
 
 
 _new = object.__new__
@@ -121,6 +125,7 @@ def make_delivery(
     source: Position,
     row: tuple[str, int] | None = None,
     merge_key: str | None = None,
+    zone: str | None = None,
 ) -> Delivery:
     """``Delivery(...)``, the same object, without the frozen dataclass's field-by-field
     ``object.__setattr__`` (a fan-out makes a million; that was a tenth of rendering)."""
@@ -141,6 +146,7 @@ def make_delivery(
         source=source,
         row=row,
         merge_key=merge_key,
+        zone=zone,
     )
     return delivery
 

@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from pushops.campaign import Campaign
 from pushops.compile import Call, Delivery, compile_calls
@@ -36,6 +36,7 @@ from pushops.diagnostics import Diagnostic, Report
 from pushops.ledger import Delivery as Record
 from pushops.ledger import Ledger
 from pushops.plan.diff import request_diff
+from pushops.plan.findings import Finding
 from pushops.plan.identity import for_generation
 from pushops.plan.model import (
     BLOCKED,
@@ -62,6 +63,21 @@ RENDERED_AT = "rendered_at"  # where a call's request records the clock it was r
 Checker = Callable[[Campaign, Delivery], list[Diagnostic]]
 # Checks one call the plan would send (call-scope rules): located problems.
 CallChecker = Callable[[Campaign, Call], list[Diagnostic]]
+
+
+class SendPolicies(Protocol):
+    """The team's policies over what the plan sends (pushops.policy.evaluate.Evaluator):
+    every delivery to send, in order, then the ledger; they may drop some and find things."""
+
+    def observe(self, campaign: Campaign, delivery: Delivery, action: str) -> int: ...
+
+    def conclude(
+        self, ledger: Ledger | None, campaigns: dict[str, Campaign], leaving: set[str]
+    ) -> None: ...
+
+    def dropped(self, index: int) -> str | None: ...
+
+    def findings(self) -> list[Finding]: ...
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -143,9 +159,11 @@ class Planner:
         margin_s: float = DEFAULT_MARGIN_S,
         check: Checker | None = None,
         check_call: CallChecker | None = None,
+        policies: SendPolicies | None = None,
     ) -> None:
         self.check = check
         self.check_call = check_call
+        self.policies = policies
         self._campaigns: dict[str, Campaign] = {}
         self.config = config
         self.environment = config.environment(environment).name
@@ -215,9 +233,40 @@ class Planner:
         self.plan_siblings(state)
         plan.resolves = [c.call_id for c in self.ledger.pending_calls(self.environment)]
         plan.cancels = self.cancels(state)
+        if self.policies is not None:
+            self.apply_policies(state)
+            plan.findings = self.policies.findings()
         plan.calls = self.compile(state, report)
         plan.actions = sorted(state.actions, key=lambda a: a.key)
         return plan
+
+    def apply_policies(self, state: _State) -> None:
+        """Show the policies every delivery the plan sends, then the ledger; the deliveries
+        a ``drop`` cap leaves out become skips with its reason."""
+        assert self.policies is not None
+        for send in state.sends:
+            campaign = self._campaigns[send.delivery.campaign]
+            self.policies.observe(campaign, send.delivery, send.action)
+        leaving = {key for items in state.cancels.values() for key, _ in items}
+        self.policies.conclude(self.ledger, self._campaigns, leaving)
+        kept = []
+        for index, send in enumerate(state.sends):
+            reason = self.policies.dropped(index)
+            if reason is None:
+                kept.append(send)
+                continue
+            delivery = send.delivery
+            state.actions.append(
+                Action(
+                    delivery.key,
+                    SKIP,
+                    reason,
+                    send.before,
+                    delivery.fingerprint,
+                    due_at=delivery.due_at,
+                )
+            )
+        state.sends = kept
 
     def plan_campaign(self, campaign: Campaign, state: _State, report: Report) -> None:
         deferred: list[tuple[Delivery, Record]] = []
@@ -538,10 +587,11 @@ def build_plan(
     sandbox: bool = False,
     check: Checker | None = None,
     check_call: CallChecker | None = None,
+    policies: SendPolicies | None = None,
 ) -> Plan:
     """The plan for ``environment`` (default: the config's); check ``report.ok`` after."""
     planner = Planner(
         config, config.environment(environment).name, ledger, now, margin_s=margin_s,
-        check=check, check_call=check_call,
+        check=check, check_call=check_call, policies=policies,
     )  # fmt: skip
     return planner.build(campaigns, report, git_commit=git_commit, sandbox=sandbox)

@@ -33,20 +33,11 @@ FORMAT_VERSION = 1
 
 
 def finding_json(f: Finding, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {
-        "source": f.source,
-        "level": f.level,
-        "blocks": f.blocks,
-        "message": mask(f.message, secrets),
-        "campaign": f.campaign,
-        "key": mask(f.key, secrets) if f.key is not None else None,
-        "count": f.count,
-        "file": f.file,
-        "line": f.line,
-        "column": f.column,
-        "override_reason": f.override_reason,
-        "override_actor": f.override_actor,
-    }
+    """One finding in the versioned JSON shape (:meth:`Finding.to_json`), secrets masked."""
+    data = f.to_json()
+    data["message"] = mask(f.message, secrets)
+    data["key"] = mask(f.key, secrets) if f.key is not None else None
+    return data
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -149,6 +140,8 @@ def plan_json(
         "pending_calls": list(plan.resolves),
         "findings": [finding_json(f, secrets) for f in plan.findings],
         "campaigns": [_campaign(c, secrets) for c in view.campaigns],
+        # The latest policy overrides the ledger records for this environment, newest first.
+        "overrides": [mask(o, secrets) for o in plan.overrides],
         "actions": [
             {
                 "key": a.key,

@@ -24,7 +24,7 @@ from pushops.plan import mdescape as esc
 from pushops.plan.cards import Card, cards, summary
 from pushops.plan.diff import format_diff
 from pushops.plan.engine import iso
-from pushops.plan.findings import Finding
+from pushops.plan.findings import Finding, unblock_hint
 from pushops.plan.grouped import (
     CampaignGroup,
     MessageGroup,
@@ -34,7 +34,7 @@ from pushops.plan.grouped import (
 )
 from pushops.plan.mask import mask
 from pushops.plan.model import BLOCKED, CANCEL, NOOP, REPLACE, SEND, Plan, summary_line
-from pushops.plan.words import counts_phrase, finding_scope, level_words, where
+from pushops.plan.words import counts_phrase, finding_scope, level_words, override_line, where
 from pushops.preview.schedule import moment_text
 
 MARKER = "<!-- pushops-plan -->"  # what pushops/github.py finds the comment by
@@ -166,7 +166,7 @@ def _finding(f: Finding, secrets: tuple[str, ...], short: bool = False) -> str:
     place = where(f)
     at = f" at {esc.code(place)}" if place else ""
     key = f", e.g. {esc.code(mask(f.key, secrets))}" if f.key else ""
-    scope = finding_scope(Finding(f.source, f.level, "", count=f.count))
+    scope = finding_scope(Finding(f.source, f.level, "", count=f.count, kind=f.kind))
     return (
         f"- {ICONS.get(f.level, '•')} **{esc.text(level_words(f))}** "
         f"{esc.code(f.source)}{at}: {esc.text(message)} ({scope}{key})"
@@ -196,8 +196,11 @@ def _head(
             "> [!CAUTION]",
             f"> {'; '.join(what)}: apply refuses this plan until they "
             "are fixed (details below, open).",
-            "",
         ]
+        hint = unblock_hint(plan.findings)
+        if hint:
+            lines.append(f"> Policies: {esc.text(hint)}.")
+        lines.append("")
     held = len(plan.blocked) - len(plan.refusals)
     if held:
         lines += [
@@ -219,6 +222,9 @@ def _head(
             + "\n"
         )
         out += "".join(_finding(f, secrets) + "\n" for f in view.findings) + "\n"
+    if plan.overrides:
+        out += "**Policy overrides on record** (latest first):\n\n"
+        out += "".join(f"- {esc.text(override_line(o))}\n" for o in plan.overrides) + "\n"
     if plan.resolves:
         out += (
             f"{len(plan.resolves):,} pending call(s) from an interrupted run to settle first.\n\n"

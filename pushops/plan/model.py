@@ -107,6 +107,9 @@ class Plan:
     resolves: list[str] = field(default_factory=list)
     # What the checks of the plan as a whole found (policies, vendor limits), every level.
     findings: list[Finding] = field(default_factory=list)
+    # The latest policy overrides the ledger records for this environment (newest first):
+    # {policy, level, reason, actor, created_at, git_commit, count}.
+    overrides: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> Counter[str]:
         return Counter(a.action for a in self.actions)
@@ -123,6 +126,11 @@ class Plan:
     def refusals(self) -> list[Action]:
         """Blocked deliveries that make the whole plan unappliable (edits, not holds)."""
         return [a for a in self.actions if a.action == BLOCKED and not a.held]
+
+    @property
+    def blocking(self) -> list[Finding]:
+        """Findings that stop apply as things stand (hard, or soft and not overridden)."""
+        return [f for f in self.findings if f.blocks]
 
     @property
     def sends(self) -> int:

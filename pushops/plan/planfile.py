@@ -18,6 +18,7 @@ from typing import Any
 
 from pushops.diagnostics import PushopsError
 from pushops.plan.engine import parse_iso
+from pushops.plan.findings import Finding
 from pushops.plan.mask import mask
 from pushops.plan.model import Action, Plan, PlannedCall, PlannedCancel, PlannedDelivery
 
@@ -53,6 +54,9 @@ def plan_body(plan: Plan) -> dict[str, Any]:
         "margin_s": plan.margin_s,
         "sandbox": plan.sandbox,
         "resolves": list(plan.resolves),
+        # Policy findings, with any override given when planning: apply refuses a plan
+        # while one blocks, and records the overrides before it sends.
+        "findings": [f.to_json() for f in plan.findings],
         "actions": [
             [
                 a.key,
@@ -160,6 +164,7 @@ def _plan(body: dict[str, Any]) -> Plan:
         margin_s=float(body["margin_s"]),
         sandbox=bool(body["sandbox"]),
         resolves=list(body["resolves"]),
+        findings=[Finding.from_json(f) for f in body.get("findings", [])],
         actions=[
             Action(k, a, r, fb, fa, diff, None, cid, parse_iso(due), held)
             for k, a, r, fb, fa, diff, cid, due, held in body["actions"]

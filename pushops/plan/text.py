@@ -16,10 +16,17 @@ from pushops.config import Config
 from pushops.plan.cards import Card, cards, summary
 from pushops.plan.diff import format_diff
 from pushops.plan.engine import iso
-from pushops.plan.findings import Finding
+from pushops.plan.findings import Finding, unblock_hint
 from pushops.plan.grouped import CampaignGroup, MessageGroup, PlanView, action_order, group_plan
 from pushops.plan.model import NOOP, SEND, Plan, summary_line
-from pushops.plan.words import JSON_HINT, counts_phrase, finding_scope, level_words, where
+from pushops.plan.words import (
+    JSON_HINT,
+    counts_phrase,
+    finding_scope,
+    level_words,
+    override_line,
+    where,
+)
 from pushops.preview.text import one_line
 
 SYMBOLS = {
@@ -148,6 +155,10 @@ def render_text(
     if view.findings:
         lines.extend(_findings(view.findings, ""))
         lines.append("")
+    if plan.overrides:
+        lines.append("Policy overrides on record (latest first):")
+        lines.extend(f"  {one_line(override_line(o))}" for o in plan.overrides)
+        lines.append("")
     if plan.resolves:
         lines.append(
             f"{len(plan.resolves)} pending call(s) from an interrupted run to settle first."
@@ -168,5 +179,6 @@ def render_text(
         )
     blocking = [f for f in plan.findings if f.blocks]
     if blocking:
-        lines.append(f"Error: {len(blocking)} finding(s) block apply (see above).")
+        hint = unblock_hint(plan.findings)
+        lines.append(f"Error: {len(blocking)} finding(s) block apply (see above): {hint}.")
     return "\n".join(lines) + "\n"

@@ -54,7 +54,18 @@ def where(finding: Finding) -> str:
 
 
 def finding_scope(finding: Finding) -> str:
-    """``1,200 deliveries, e.g. staging/x/r1/m/k``."""
-    unit = "delivery" if finding.count == 1 else "deliveries"
+    """``1,200 deliveries, e.g. staging/x/r1/m/k`` (a policy counts recipients)."""
+    if finding.kind is not None:
+        unit = "recipient" if finding.count == 1 else "recipients"
+    else:
+        unit = "delivery" if finding.count == 1 else "deliveries"
     example = f", e.g. {finding.key}" if finding.key else ""
     return f"{finding.count:,} {unit}{example}"
+
+
+def override_line(item: dict[str, object]) -> str:
+    """One override on record: ``2026-11-22T09:00:00Z big (soft) by alice: launch day``."""
+    return (
+        f"{item['created_at']} {item['policy']} ({item['level']}) overridden by "
+        f"{item['actor']}: {item['reason']}"
+    )

@@ -50,7 +50,7 @@ from pushops.render.filters import FilterError
 from pushops.render.keyindex import KeyCheck, KeyCheckError
 from pushops.render.sandbox import MAX_OUTPUT_BYTES, BudgetError, Sandbox
 from pushops.tables import Param, load_table
-from pushops.timeutil import MPAAS_DAY_ZONE, from_epoch_ms, parse_api_time
+from pushops.timeutil import MPAAS_DAY_ZONE, from_epoch_ms, parse_api_time, parse_zone
 from pushops.yamlsource import format_path
 
 RESERVED = ("campaign", "environment", "app", "now", "row")
@@ -235,8 +235,10 @@ class Renderer:
         template that does not parse."""
         sources = [source for _, source in message.templates]
         spec = message.fan_out
-        if isinstance(spec, dict) and isinstance(spec.get("key"), str):
-            sources.append(spec["key"])
+        if isinstance(spec, dict):
+            sources.extend(
+                spec[name] for name in ("key", "time_zone") if isinstance(spec.get(name), str)
+            )
         names: set[str] = set()
         for source in sources:
             if source not in self._reads:
@@ -394,6 +396,7 @@ class Renderer:
             row: tuple[str, int] | None,
             group: str | None = None,
             printed: str | None = None,
+            zone: str | None = None,
         ) -> Delivery:
             due_at, expires_at = due_times(campaign.provider, params)
             return make_delivery(
@@ -412,6 +415,7 @@ class Renderer:
                 source,
                 row,
                 group,
+                zone,
             )
 
         if not message.fan_out:
@@ -460,6 +464,14 @@ class Renderer:
             except RenderError as exc:
                 report.add(located(("fan_out", "key"), exc.rule, exc.message))
                 return
+        zone_template: Compiled | None = None
+        if isinstance(spec.get("time_zone"), str):
+            try:
+                zone_template = self.compile(spec["time_zone"])
+            except RenderError as exc:
+                report.add(located(("fan_out", "time_zone"), exc.rule, exc.message))
+                return
+        zones: dict[str, str] = {}  # rendered text -> its checked name, shared by the rows
         errors = 0
         rows = read_rows(path, relative, fmt)
         context = dict(context)
@@ -516,13 +528,17 @@ class Renderer:
                             f"key {key!r} is also the key of an earlier row; "
                             "each row needs its own key",
                         )
+                    zone = None
+                    if zone_template is not None:
+                        at = ("fan_out", "time_zone")
+                        zone = _recipient_zone(run(zone_template, context), zones)
                 except RenderError as exc:
                     where = f"row {row.number} ({relative}:{row.line})"
                     report.add(located(at, exc.rule, f"{exc.message} in {where}"))
                     errors += 1
                     continue
                 group = repr([values[i] for i in grouping])
-                yield delivery(params, key, (relative, row.line), group, printing(params))
+                yield delivery(params, key, (relative, row.line), group, printing(params), zone)
             # Every row read has been checked against the keys in memory; the rest is on disk.
             if keys is not None:
                 found, total = keys.repeats(MAX_ROW_ERRORS - errors)
@@ -566,6 +582,22 @@ def _sendable(text: str) -> str:
                 "not text, so it cannot be sent",
             ) from None
     return text
+
+
+def _recipient_zone(text: str, seen: dict[str, str]) -> str | None:
+    """A row's rendered ``fan_out.time_zone``: a zone name pushops knows, or None when the row
+    gives none (the campaign's or the app's zone applies)."""
+    name = seen.get(text)
+    if name is None:
+        name = text.strip()
+        if name:
+            try:
+                parse_zone(name)
+            except ValueError as exc:
+                raise RenderError("fan-out.time-zone", str(exc)) from None
+        if len(seen) < 4096:
+            seen[text] = name
+    return name or None
 
 
 def _bad_key(key: str) -> str | None:

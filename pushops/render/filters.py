@@ -15,15 +15,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import cache, lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from pushops.timeutil import API_FORMAT, MPAAS_DAY_ZONE, local_to_utc
+from pushops.timeutil import API_FORMAT, MPAAS_DAY_ZONE, local_to_utc, parse_zone
 
 _WALL = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?\s*$")
-_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 # Arithmetic far outside any push's life is a mistake, and huge values would overflow datetime.
 _MAX_SHIFT = 366 * 24
 
@@ -36,19 +34,10 @@ class FilterError(ValueError):
 def zone(name: str) -> tzinfo:
     """A time zone by IANA name (``Asia/Shanghai``), ``UTC``, or a fixed offset (``UTC+8``,
     ``+05:30``)."""
-    if name.upper() in ("UTC", "Z", "GMT"):
-        return timezone.utc
-    match = _OFFSET.match(name.strip())
-    if match:
-        sign, hours, minutes = match.groups()
-        delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
-        if delta > timedelta(hours=14):
-            raise FilterError(f"time zone offset {name!r} is out of range")
-        return timezone(-delta if sign == "-" else delta)
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise FilterError(f"unknown time zone {name!r}") from None
+        return parse_zone(name)
+    except ValueError as exc:
+        raise FilterError(str(exc)) from None
 
 
 def _to_datetime(value: Any, *, naive_zone: tzinfo = timezone.utc) -> datetime:

@@ -104,7 +104,9 @@ def test_advice_names_only_rules_that_exist():
 
 
 def test_every_literal_rule_id_in_the_source_is_documented():
-    families = ("yaml", "campaign", "config", "state", "template", "fan-out", "emas", "mpaas")
+    families = (
+        "yaml", "campaign", "config", "state", "template", "fan-out", "emas", "mpaas", "policy",
+    )  # fmt: skip
     alternatives = "|".join(map(re.escape, families))
     pattern = re.compile(r'"((?:' + alternatives + r')\.[a-z0-9-]+)"')
     found = set()

@@ -28,6 +28,7 @@ EXPECTED = [
     "schemas/campaign.schema.json",
     "schemas/emas-masspush.schema.json",
     "schemas/mpaas-pushbroadcast.schema.json",
+    "schemas/policies.schema.json",
     "schemas/pushops.schema.json",
 ]
 

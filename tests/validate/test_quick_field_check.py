@@ -68,12 +68,21 @@ def test_common_fields_are_decided_quickly_and_invalid_values_still_explained() 
 def test_unknown_keywords_are_never_decided_quickly() -> None:
     assert surely_valid({"type": "object", "patternProperties": {"a": {}}}) is None
     assert surely_valid({"properties": {"a": {"$ref": "#/$defs/a"}}}) is None
-    assert surely_valid({"additionalProperties": {"type": "string"}}) is None
+    assert surely_valid({"additionalProperties": {"$ref": "#/$defs/a"}}) is None
     assert surely_valid({"oneOf": [{"type": "string"}, {"required": ["a"]}]}) is None
     assert surely_valid({"enum": [1, 2]}) is None
     assert surely_valid({"anyOf": [{"type": "string"}, {"not": {}}]}) is None
     quick = surely_valid({"type": "number", "minimum": 0, "maximum": 1})
     assert quick is not None and quick(0.5) and not quick(2)
+
+
+def test_additional_properties_with_a_schema_are_checked_beside_the_named_ones() -> None:
+    quick = surely_valid(
+        {"properties": {"n": {"type": "integer"}}, "additionalProperties": {"type": "string"}}
+    )
+    assert quick is not None
+    assert quick({"n": 1, "team": "growth"}) and quick("not an object")
+    assert not quick({"n": 1, "team": 2}) and not quick({"n": "1"})
 
 
 KEYS = st.sampled_from(["a", "b", "c"])
