@@ -27,6 +27,7 @@ from pushops.check.schema import checker
 from pushops.compile import Delivery, compile_calls
 from pushops.config import Config
 from pushops.diagnostics import Diagnostic, PushopsError, Report
+from pushops.ledger.records import MAX_KEY_BYTES
 from pushops.params import coerce_all
 from pushops.render import Renderer
 from pushops.render.engine import LEGACY_MPAAS, RESERVED
@@ -127,6 +128,49 @@ def check_environments(campaign: Campaign, config: Config | None) -> list[Diagno
         for index, name in enumerate(campaign.environments)
         if name not in config.environments
     ]
+
+
+# The longest token a call id carries: an EMAS IdempotentToken (a UUID); a Msgkey is 32.
+_TOKEN_CHARS = 36
+
+
+def check_key_room(campaign: Campaign, config: Config | None) -> list[Diagnostic]:
+    """Delivery keys and call ids this campaign makes must fit the ledger's limit
+    (:data:`~pushops.ledger.records.MAX_KEY_BYTES`), which is the same on both backends.
+
+    Keys are ``ENV/CAMPAIGN/rREVISION/MESSAGE`` (plus ``/ROW-KEY`` with fan-out, whose own
+    length the renderer checks row by row) and call ids ``ENV/APP/TOKEN``: this checks what
+    is known from the files alone, in each environment the campaign applies to.
+    """
+    names = rendering_environments(campaign, config) or [""]
+    worst = max(names, key=lambda name: len(name.encode()))
+    problems = []
+    for message in campaign.messages:
+        key = f"{worst}/{campaign.id}/r{campaign.revision}/{message.id}"
+        size = len(key.encode()) + (2 if message.fan_out else 0)  # "/" and a 1-byte row key
+        if size > MAX_KEY_BYTES:
+            problems.append(
+                campaign.source.diagnostic(
+                    ("id",),
+                    f"delivery keys of this campaign are {size:,} bytes or more (environment, "
+                    f"campaign id, revision, message id {message.id[:40]!r}"
+                    f"{' and fan-out key' if message.fan_out else ''}); the ledger stores keys "
+                    f"of at most {MAX_KEY_BYTES:,} bytes: shorten the campaign or message id",
+                    "campaign.key-too-long",
+                )
+            )
+            break
+    call_id = len(f"{worst}/{campaign.app}/".encode()) + _TOKEN_CHARS
+    if not problems and call_id > MAX_KEY_BYTES:
+        problems.append(
+            campaign.source.diagnostic(
+                ("app",),
+                f"call ids of this campaign are {call_id:,} bytes (environment, app name, "
+                f"token); the ledger stores at most {MAX_KEY_BYTES:,}: shorten the names",
+                "campaign.key-too-long",
+            )
+        )
+    return problems
 
 
 def _shown(value: Any) -> str:
@@ -339,6 +383,7 @@ def load_checked(
     for campaign in campaigns:
         report.extend(check_app(campaign, config))
         report.extend(check_environments(campaign, config))
+        report.extend(check_key_room(campaign, config))
     report.extend(duplicate_ids(campaigns))
     return campaigns
 

@@ -17,7 +17,6 @@ from click.core import ParameterSource
 
 from pushops.config import CONFIG_FILE, Config, find_root, load_config
 from pushops.diagnostics import Diagnostic, PushopsError
-from pushops.plan.session import LedgerChoice, parse_duration
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,6 +75,8 @@ class Duration(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, timedelta):
             return value
+        from pushops.plan.session import parse_duration
+
         try:
             return parse_duration(str(value), "")
         except PushopsError as exc:
@@ -125,6 +126,8 @@ def ledger_options(
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from pushops.plan.session import LedgerChoice
+
             ctx = click.get_current_context()
             source = ctx.get_parameter_source("state")
             kwargs["choice"] = LedgerChoice(

@@ -11,6 +11,7 @@ deterministic shape.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -27,7 +28,7 @@ from pushops.commands import _state_view as view
 from pushops.commands._common import emit_json, format_option, ledger_options, lock_timeout_option
 from pushops.config import CONFIG_FILE, Config, find_root, load_config
 from pushops.diagnostics import PushopsError
-from pushops.ledger import Ledger, LedgerMissingError, open_ledger
+from pushops.ledger import Ledger, LedgerMissingError, exchange, open_ledger
 from pushops.ledger.binding import BINDING_FILE, load_bindings
 from pushops.ledger.locking import default_holder
 from pushops.ledger.records import DELIVERY_STATUSES, UNSETTLED
@@ -214,14 +215,19 @@ def export(file: str, choice: LedgerChoice) -> None:
 @lock_timeout_option
 @file_errors
 def import_(file: str, choice: LedgerChoice, lock_timeout: timedelta) -> None:
-    """Load an export into this ledger, which must be empty (lineage and serial are kept)."""
+    """Load an export into this ledger, which must be empty (lineage and serial are kept).
+
+    Where there is no ledger yet, import creates it, so a moved ledger keeps its lineage
+    and the environments bound to it stay bound. A file that is not a valid export is
+    refused before any ledger is opened; a bad line later imports nothing.
+    """
     timeout_s = lock_timeout.total_seconds()
-    with opened(choice, create=True) as ledger, ledger.lock("state import", timeout_s=timeout_s):
-        if file == "-":
-            meta = ledger.import_(sys.stdin)
-        else:
-            with open(file, encoding="utf-8") as lines:
-                meta = ledger.import_(lines)
+    with contextlib.ExitStack() as stack:
+        source = sys.stdin.buffer if file == "-" else stack.enter_context(open(file, "rb"))
+        _, lines = exchange.read_header(source)
+        ledger = stack.enter_context(opened(choice, create=True))
+        stack.enter_context(ledger.lock("state import", timeout_s=timeout_s))
+        meta = ledger.import_(lines)
     click.echo(f"imported ledger {meta.lineage} (serial {meta.serial}) into {meta.location}")
 
 
@@ -230,8 +236,12 @@ def import_(file: str, choice: LedgerChoice, lock_timeout: timedelta) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @state_options
 @lock_timeout_option
-def rm(key: str, yes: bool, choice: LedgerChoice, lock_timeout: timedelta) -> None:
-    """Forget KEY (every generation): the next plan sees it as never sent."""
+@click.option("--actor", metavar="WHO", help="Who removes it (default: user@host).")
+def rm(
+    key: str, yes: bool, actor: str | None, choice: LedgerChoice, lock_timeout: timedelta
+) -> None:
+    """Forget KEY: the next plan sees nothing of it sent, and the next apply sends it again
+    (as a new generation, with a new token). Its history stays, for `pushops state show`."""
     timeout_s = lock_timeout.total_seconds()
     with opened(choice) as ledger, ledger.lock("state rm", timeout_s=timeout_s):
         history = ledger.get(key)
@@ -252,8 +262,8 @@ def rm(key: str, yes: bool, choice: LedgerChoice, lock_timeout: timedelta) -> No
                 abort=True,
                 err=True,
             )
-        removed = ledger.remove(key)
-    click.echo(f"removed {key}: {removed} record(s)")
+        ledger.remove(key, actor or default_holder())
+    click.echo(f"removed {key} (it was {shown}): the next apply sends it again")
 
 
 @command.command("resolve")

@@ -50,6 +50,8 @@ from pushops.ledger.records import (
     CANCELLED,
     FAILED,
     PENDING,
+    REMOVED_BY,
+    REPLACEABLE,
     SCHEDULED,
     SENT,
     UNKNOWN,
@@ -63,6 +65,8 @@ from pushops.ledger.records import (
     LockInfo,
     PolicyOverride,
     SentResult,
+    forgotten,
+    key_problem,
 )
 from pushops.ledger.storage import Tx, chunks
 
@@ -302,18 +306,43 @@ class Ledger(ABC):
 
     # ------------------------------------------------------------------ reads
 
+    def _damaged(self, what: str, detail: str) -> LedgerCorruptError:
+        return LedgerCorruptError(
+            f"ledger {self.location} is damaged: {what} {detail}; nothing was written. "
+            "Restore it from a backup, or correct that value by hand"
+        )
+
+    @contextmanager
+    def _decoding(self, what: Callable[[], str]) -> Iterator[None]:
+        """Rows that do not decode (a value changed by hand, a damaged file) are a clear
+        "ledger damaged" error naming the row, never a traceback."""
+        try:
+            yield
+        except (ValueError, TypeError, OverflowError, AttributeError) as exc:
+            raise self._damaged(what(), f"holds a value pushops cannot read ({exc})") from exc
+
     def meta(self) -> LedgerMeta:
         with self._read() as tx:
             row = tx.one(sql.META)
             version = tx.one(sql.SCHEMA_VERSION)
         if row is None or version is None:
             raise LedgerCorruptError(f"ledger {self.location} has no meta row")
-        created = text_time(row[2])
-        assert created is not None
+        lineage, serial, created_text = row
+        for name, value, ok, kind in (
+            ("meta.lineage", lineage, isinstance(lineage, str) and lineage, "an id"),
+            ("meta.serial", serial, _whole(serial) and serial >= 0, "a whole number"),
+            ("schema_version", version[0], _whole(version[0]), "a whole number"),
+        ):
+            if not ok:
+                raise self._damaged(name, f"holds {_shown(value)}, not {kind}")
+        with self._decoding(lambda: f"meta.created_at ({_shown(created_text)})"):
+            created = text_time(created_text)
+        if created is None:
+            raise self._damaged("meta.created_at", "is empty")
         return LedgerMeta(
-            lineage=row[0],
-            serial=int(row[1]),
-            schema_version=int(version[0]),
+            lineage=lineage,
+            serial=serial,
+            schema_version=version[0],
             backend=self.backend,
             location=self.location,
             created_at=created,
@@ -322,17 +351,23 @@ class Ledger(ABC):
     def get_call(self, call_id: str) -> Call | None:
         with self._read() as tx:
             row = tx.one(sql.CALL_BY_ID, (call_id,))
-        return None if row is None else row_call(row)
+        with self._decoding(lambda: f"the row of call {call_id}"):
+            return None if row is None else row_call(row)
 
     def call_deliveries(self, call_id: str) -> list[Delivery]:
         """The current deliveries a call carries, by position (what a resend must carry)."""
         with self._read() as tx:
-            return [row_delivery(r) for r in tx.all(sql.CALL_DELIVERIES, (call_id,))]
+            rows = tx.all(sql.CALL_DELIVERIES, (call_id,))
+        with self._decoding(lambda: f"a delivery row of call {call_id}"):
+            return [row_delivery(r) for r in rows]
 
     def calls(self, environment: str, statuses: Sequence[str]) -> list[Call]:
         query = sql.CALLS_BY_STATUS.format(statuses=sql.marks(len(statuses)))
         with self._read() as tx:
-            return [row_call(r) for r in tx.all(query, (environment, *statuses))]
+            rows = tx.all(query, (environment, *statuses))
+        row: tuple[Any, ...] = ("?",)
+        with self._decoding(lambda: f"the row of call {_shown(row[0])}"):
+            return [row_call(row) for row in rows]
 
     def pending_calls(self, environment: str, *, include_unknown: bool = False) -> list[Call]:
         """Calls written ahead but never settled (crash, lost response), oldest id first."""
@@ -355,7 +390,8 @@ class Ledger(ABC):
         """Every generation of ``key``, oldest first, or None if the ledger never saw it."""
         with self._read() as tx:
             rows = tx.all(sql.KEY_HISTORY, (key,))
-        return KeyHistory(key, [row_delivery(r) for r in rows]) if rows else None
+        with self._decoding(lambda: f"a delivery row of key {key}"):
+            return KeyHistory(key, [row_delivery(r) for r in rows]) if rows else None
 
     @contextmanager
     def snapshot(self) -> Iterator[Tx]:
@@ -371,8 +407,10 @@ class Ledger(ABC):
         self, query: str, params: Sequence[Any], decode: Callable[[tuple[Any, ...]], Any]
     ) -> Iterator[Any]:
         with self.snapshot() as tx:
-            for row in self.stream_rows(tx, query, params):
-                yield decode(row)
+            row: tuple[Any, ...] = ("?",)
+            with self._decoding(lambda: f"the row of {_shown(row[0])}"):
+                for row in self.stream_rows(tx, query, params):
+                    yield decode(row)
 
     # ------------------------------------------------------------------ policies
 
@@ -424,9 +462,10 @@ class Ledger(ABC):
         """The whole ledger as versioned JSON Lines (see :mod:`pushops.ledger.exchange`)."""
         from pushops.ledger.exchange import export_lines
 
-        return export_lines(self)
+        with self._decoding(lambda: "a row it exports"):
+            yield from export_lines(self)
 
-    def import_(self, lines: Iterable[str]) -> LedgerMeta:
+    def import_(self, lines: Iterable[str | bytes]) -> LedgerMeta:
         """Load an export into this empty ledger, keeping its lineage and serial."""
         from pushops.ledger.exchange import import_lines
 
@@ -455,6 +494,7 @@ class Ledger(ABC):
         batch.check_pending(items)
         if not items:
             return
+        _check_keys(items)
         with self._write() as tx:
             batch.write_pending(self, tx, items, self._now())
 
@@ -518,7 +558,8 @@ class Ledger(ABC):
         row = tx.one(sql.CURRENT_OF_KEY, (key,))
         if row is None:
             raise NotFoundError(f"no current record for key {key} in the ledger")
-        return row_delivery(row)
+        with self._decoding(lambda: f"the delivery row of key {key}"):
+            return row_delivery(row)
 
     def resolve(self, key: str, sent: bool, actor: str | None = None) -> Delivery:
         """A person settles a pending/unknown key: it did (``sent``) or did not go out.
@@ -565,20 +606,38 @@ class Ledger(ABC):
             cancelled_by=cancel_call_id,
         )
 
-    def remove(self, key: str) -> int:
-        """Forget a key, every generation of it (``state rm``); plan will see it as new.
+    def remove(self, key: str, actor: str | None = None) -> Delivery:
+        """Forget a key (``state rm``): the next plan sees nothing of it out there, and the
+        next apply sends it again.
 
-        Refused while it is pending or unknown: resolve it first. Calls stay as the log of
-        what was requested. Returns how many records went.
+        Its history stays (``state show``): the current record becomes a ``cancelled`` one
+        marked :data:`REMOVED_BY`, which plan reads as "nothing of it is out there", as for a
+        withdrawn push. So the next send is a new generation with a token never used before:
+        the provider would take a repeated IdempotentToken for a retry (EMAS, 15 minutes)
+        and refuses a repeated Msgkey (mPaaS), and the old call stays in the ledger under its
+        id. (Deleting the rows, as before, made the next apply reuse that call id and stop.)
+        Refused while the key is pending or unknown: resolve it first.
         """
+        now = self._now()
         with self._write() as tx:
-            current = tx.one(sql.CURRENT_OF_KEY, (key,))
-            if current is not None and row_delivery(current).status in UNSETTLED:
+            current = self._current(tx, key)
+            if current.status in UNSETTLED:
                 raise LedgerConflictError(f"key {key} is unsettled; resolve it before removing")
-            removed = tx.execute(sql.DELETE_KEY, (key,))
-            if removed == 0:
-                raise NotFoundError(f"no key {key} in the ledger")
-        return removed
+            if current.status in REPLACEABLE:
+                what = "removed already" if forgotten(current) else current.status
+                raise LedgerConflictError(
+                    f"key {key} is {what}: nothing of it counts as sent, and the next apply "
+                    "sends it again as it is; nothing was changed"
+                )
+            mark = f"{REMOVED_BY} ({actor or 'someone'})"
+            tx.execute(sql.SET_KEY_STATUS, (CANCELLED, actor, time_text(now), mark, key))
+        return replace(
+            current,
+            status=CANCELLED,
+            actor=actor or current.actor,
+            updated_at=now,
+            cancelled_by=mark,
+        )
 
     # ------------------------------------------------------------------ the write lock
 
@@ -635,7 +694,9 @@ class Ledger(ABC):
     def lock_info(self) -> list[LockInfo]:
         """The lock info rows, oldest first; ``stale`` marks those whose holder is gone."""
         with self._read() as tx:
-            rows = [lock_from_row(r) for r in tx.all(sql.LOCK_ROWS)]
+            raw = tx.all(sql.LOCK_ROWS)
+        with self._decoding(lambda: "a row of the locks table"):
+            rows = [lock_from_row(r) for r in raw]
         live = self._live_lock_ids(rows)
         return [replace(r, stale=r.lock_id not in live) for r in rows]
 
@@ -656,6 +717,28 @@ class Ledger(ABC):
         if not info.stale:
             self._revoke(info)
         return info
+
+
+def _check_keys(items: Sequence[tuple[Call, Sequence[Delivery]]]) -> None:
+    """Keys and call ids both backends store alike (validate refuses campaigns that would
+    make others; this is the last guard, before anything is written)."""
+    for call, deliveries in items:
+        for what, text in (("call id", call.call_id), *(("key", d.key) for d in deliveries)):
+            problem = key_problem(text)
+            if problem is not None:
+                raise LedgerError(
+                    f"{what} {text[:80]!r}{'…' if len(text) > 80 else ''} {problem}; "
+                    "nothing was recorded or sent"
+                )
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _lock_row(info: LockInfo) -> tuple[Any, ...]:

@@ -12,18 +12,16 @@ be reviewed and committed like ``pushops.yaml``.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pushops.diagnostics import Diagnostic, LocatedError, PushopsError
+from pushops.ledger.records import LINEAGE
 from pushops.yamlsource import load_file
 
 BINDING_FILE = "pushops.ledgers.yaml"
 RULE = "state.binding"
-# What an export/import may carry as a lineage: this pushops writes UUIDs.
-LINEAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 
 HEADER = """\
 # Which ledger each environment's deliveries are recorded in, by the ledger's lineage.

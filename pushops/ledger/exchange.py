@@ -19,6 +19,7 @@ The trailing ``end`` line makes a truncated file fail instead of importing half 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -27,6 +28,15 @@ from typing import Any
 from pushops.ledger import sql
 from pushops.ledger.codec import CALL_COLUMNS, DELIVERY_COLUMNS, json_text, text_json, time_text
 from pushops.ledger.errors import ImportFormatError, LedgerConflictError
+from pushops.ledger.migrations import latest_version
+from pushops.ledger.records import (
+    ACTIONS,
+    CALL_STATUSES,
+    DELIVERY_STATUSES,
+    LINEAGE,
+    PROVIDERS,
+    key_problem,
+)
 from pushops.ledger.storage import Storage
 
 FORMAT = "pushops-ledger"
@@ -86,54 +96,241 @@ def export_lines(ledger: Storage) -> Iterator[str]:
         yield _line({"kind": "end", **counts})
 
 
+# ---------------------------------------------------------------- reading an export
+#
+# Nothing of a stream is trusted: every value is checked for what both backends store alike
+# (PostgreSQL's INTEGER is 32 bits and its text holds no NUL; SQLite would take anything),
+# so a bad file is a clear error naming its line, and nothing of it is imported.
+
+_INT32 = 2**31 - 1
+_INT64 = 2**63 - 1
+MAX_DEPTH = 64  # a request pushops writes is 3 or 4 levels deep
+
+
+def _text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "is not text"
+    return "holds a NUL character" if "\x00" in value else None
+
+
+def _optional(check: Any) -> Any:
+    return lambda value: None if value is None else check(value)
+
+
+def _key(value: Any) -> str | None:
+    return _text(value) or key_problem(value)
+
+
+def _count(value: Any, low: int = 0) -> str | None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return "is not a whole number"
+    return None if low <= value <= _INT32 else f"is out of range ({low} to {_INT32:,})"
+
+
+def _time(value: Any) -> str | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return "is not an ISO 8601 time"
+    return None if moment.tzinfo is not None else "has no time zone"
+
+
+def _one_of(values: tuple[str, ...]) -> Any:
+    return lambda value: None if value in values else f"is not one of {', '.join(values)}"
+
+
+def _depth(value: Any) -> int:
+    deepest, level = 0, [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            return depth
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        level.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _json(value: Any) -> str | None:
+    return f"is nested deeper than {MAX_DEPTH} levels" if _depth(value) > MAX_DEPTH else None
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "is not true or false"
+
+
+_OPTIONAL_TEXT = _optional(_text)
+_CHECKS: dict[str, dict[str, Any]] = {
+    "call": {
+        "call_id": _key,
+        "environment": _text,
+        "provider": _one_of(PROVIDERS),
+        "app": _text,
+        "action": _one_of(ACTIONS),
+        "token": _text,
+        "request": _json,
+        "status": _one_of(CALL_STATUSES),
+        "attempts": _count,
+        "response": _json,
+        "error_code": _OPTIONAL_TEXT,
+        "error_message": _OPTIONAL_TEXT,
+        "request_id": _OPTIONAL_TEXT,
+        "created_at": _time,
+        "sent_at": _optional(_time),
+        "updated_at": _time,
+        "git_commit": _OPTIONAL_TEXT,
+        "actor": _OPTIONAL_TEXT,
+    },
+    "delivery": {
+        "key": _key,
+        "environment": _text,
+        "campaign": _text,
+        "task": _text,
+        "fingerprint": _text,
+        "request": _json,
+        "call_id": _key,
+        "position": _count,
+        "status": _one_of(DELIVERY_STATUSES),
+        "message_id": _OPTIONAL_TEXT,
+        "due_at": _optional(_time),
+        "expires_at": _optional(_time),
+        "created_at": _time,
+        "updated_at": _time,
+        "git_commit": _OPTIONAL_TEXT,
+        "actor": _OPTIONAL_TEXT,
+        "cancelled_by": _OPTIONAL_TEXT,
+        "generation": lambda value: _count(value, 1),
+        "current": _boolean,
+    },
+    "override": {
+        "override_id": _key,
+        "environment": _text,
+        "policy": _text,
+        "level": _text,
+        "reason": _text,
+        "actor": _text,
+        "created_at": _time,
+        "git_commit": _OPTIONAL_TEXT,
+        "findings": _json,
+    },
+}
+
+
+def _checked(number: int, kind: str, name: str, value: Any) -> None:
+    problem = _CHECKS[kind][name](value)
+    if problem is not None:
+        raise ImportFormatError(f"line {number}: {kind} field {name!r} {problem}; nothing imported")
+
+
 def _row(number: int, obj: dict[str, Any], fields: tuple[str, ...]) -> tuple[Any, ...]:
+    kind = obj["kind"]
     given = set(obj) - {"kind"}
     if given != set(fields):
         missing, extra = set(fields) - given, given - set(fields)
         raise ImportFormatError(
-            f"line {number}: {obj['kind']} fields differ from this format "
-            f"(missing {sorted(missing)}, unexpected {sorted(extra)})"
+            f"line {number}: {kind} fields differ from this format "
+            f"(missing {sorted(missing)}, unexpected {sorted(extra, key=str)[:10]})"
         )
     row = []
     for name in fields:
         value = obj[name]
+        _checked(number, kind, name, value)
         if name in _JSON_FIELDS:
             value = None if value is None and name == "response" else json_text(value)
         elif name in _TIME_FIELDS and value is not None:
-            try:
-                value = time_text(datetime.fromisoformat(value))
-            except (TypeError, ValueError) as exc:
-                raise ImportFormatError(f"line {number}: {name}: {exc}") from exc
+            value = time_text(datetime.fromisoformat(value))
         elif name == "current":
             value = 1 if value else 0
         row.append(value)
     return tuple(row)
 
 
-def _parse(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, text in enumerate(lines, 1):
+def _decoded(number: int, raw: str | bytes) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ImportFormatError(
+            f"line {number}: not UTF-8 text (byte {exc.start + 1} of the line); nothing imported"
+        ) from None
+
+
+def _parse(lines: Iterable[str | bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, raw in enumerate(lines, 1):
+        text = _decoded(number, raw)
         if not text.strip():
             continue
         try:
             obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ImportFormatError(f"line {number}: not JSON: {exc}") from exc
+        except RecursionError:
+            raise ImportFormatError(
+                f"line {number}: JSON nested too deeply to read; nothing imported"
+            ) from None
+        except ValueError as exc:  # JSONDecodeError, or an integer of thousands of digits
+            why = "a number with too many digits" if "digits" in str(exc) else str(exc)
+            raise ImportFormatError(f"line {number}: not JSON: {why}; nothing imported") from None
         if not isinstance(obj, dict) or "kind" not in obj:
             raise ImportFormatError(f"line {number}: not a ledger export record")
         yield number, obj
 
 
-def import_lines(ledger: Storage, lines: Iterable[str]) -> None:
-    records = _parse(lines)
-    first = next(records, None)
-    if first is None or first[1].get("kind") != FORMAT:
-        raise ImportFormatError("not a pushops ledger export (no header line)")
-    header = first[1]
+def check_header(header: dict[str, Any]) -> None:
+    """Refuse a header that is not this format's (before any ledger is opened or created)."""
+    if header.get("kind") != FORMAT:
+        raise ImportFormatError("not a pushops ledger export (no header line); nothing imported")
     if header.get("format_version") != FORMAT_VERSION:
         raise ImportFormatError(
-            f"export format version {header.get('format_version')} is not the version "
-            f"{FORMAT_VERSION} this pushops reads"
+            f"export format version {str(header.get('format_version'))[:20]} is not the version "
+            f"{FORMAT_VERSION} this pushops reads; nothing imported"
         )
+    lineage, serial, version = (
+        header.get("lineage"),
+        header.get("serial"),
+        header.get("schema_version"),
+    )
+    problems = []
+    if not isinstance(lineage, str) or not LINEAGE.fullmatch(lineage):
+        problems.append("no lineage" if lineage is None else "a lineage that is not an id")
+    if not isinstance(serial, int) or isinstance(serial, bool) or not 0 <= serial <= _INT64:
+        problems.append("no serial" if serial is None else "a serial that is not a whole number")
+    if _time(header.get("created_at")) is not None:
+        problems.append("no created_at time")
+    if version is None:
+        pass  # informational: the ledger it goes into has its own
+    elif not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        problems.append("a schema_version that is not a whole number")
+    elif version > latest_version():
+        problems.append(
+            f"schema version {version}, newer than the {latest_version()} this pushops knows"
+        )
+    if problems:
+        raise ImportFormatError(f"line 1: the header has {', '.join(problems)}; nothing imported")
+
+
+def read_header(lines: Iterable[str | bytes]) -> tuple[dict[str, Any], Iterator[str | bytes]]:
+    """The checked header of an export, and its lines (all of them, header included)."""
+    stream = iter(lines)
+    for raw in stream:
+        first = raw
+        records = _parse([first])
+        found = next(records, None)
+        if found is None:
+            continue  # a blank line
+        check_header(found[1])
+        return found[1], itertools.chain([first], stream)
+    raise ImportFormatError("the export is empty; nothing imported")
+
+
+def import_lines(ledger: Storage, lines: Iterable[str | bytes]) -> None:
+    records = _parse(lines)
+    first = next(records, None)
+    if first is None:
+        raise ImportFormatError("the export is empty; nothing imported")
+    header = first[1]
+    check_header(header)
     # Lock rows and schema history are local to a store; lineage, serial and records move.
     with ledger.bulk_load() as tx:
         existing = tx.one(sql.COUNT_RECORDS)
@@ -150,13 +347,15 @@ def import_lines(ledger: Storage, lines: Iterable[str]) -> None:
         end = None
         for number, obj in records:
             kind = obj["kind"]
+            if not isinstance(kind, str):
+                raise ImportFormatError(f"line {number}: a record kind that is not text")
             if end is not None:
                 raise ImportFormatError(f"line {number}: records after the end line")
             if kind == "end":
                 end = (number, obj)
                 continue
             if kind not in tables:
-                raise ImportFormatError(f"line {number}: unknown record kind {kind!r}")
+                raise ImportFormatError(f"line {number}: unknown record kind {kind[:40]!r}")
             if batch and (kind != batch_kind or len(batch) >= BATCH):
                 ledger.insert_rows(tx, tables[batch_kind], _COLUMNS[batch_kind], batch)
                 batch = []

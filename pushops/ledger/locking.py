@@ -44,7 +44,8 @@ def default_holder() -> str:
 
 def lock_from_row(row: tuple[Any, ...], stale: bool = False) -> LockInfo:
     started = text_time(row[3])
-    assert started is not None
+    if started is None:
+        raise ValueError("started_at is empty")
     return LockInfo(
         lock_id=row[0],
         holder=row[1],

@@ -6,6 +6,7 @@ They are data only: the ledger assigns the bookkeeping fields (times it fills wh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,38 @@ UNSETTLED = (PENDING, UNKNOWN)
 REPLACEABLE = (FAILED, CANCELLED)
 
 JSON = Any
+
+# The longest delivery key or call id the ledger stores, in UTF-8 bytes, on both backends.
+# PostgreSQL's btree indexes refuse an entry over about 2,700 bytes (an index holds the
+# environment and the key together); SQLite has no such limit. One limit, checked before
+# anything is written, makes the two accept exactly the same keys, and validate refuses a
+# campaign whose keys would not fit (pushops.check and the fan-out key check use it).
+MAX_KEY_BYTES = 1024
+# What a lineage may be (this pushops writes UUIDs; an export may carry another's).
+LINEAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # PostgreSQL text cannot hold NUL at all
+
+
+def key_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a key or call id in the ledger, or None if it can."""
+    if len(text) * 4 > MAX_KEY_BYTES and len(text.encode("utf-8", "surrogatepass")) > (
+        MAX_KEY_BYTES
+    ):
+        size = len(text.encode("utf-8", "surrogatepass"))
+        return f"is {size:,} bytes; the ledger stores at most {MAX_KEY_BYTES:,}"
+    if _CONTROL.search(text):
+        return "holds a control character (a line break, tab or NUL)"
+    return None
+
+
+# ``cancelled_by`` of a key that ``pushops state rm`` forgot: its current record is a
+# cancelled one (nothing of it counts as out there) marked with this, then who did it.
+REMOVED_BY = "pushops state rm"
+
+
+def forgotten(d: Delivery) -> bool:
+    """Whether ``d`` is the record ``pushops state rm`` left of a key it forgot."""
+    return d.status == CANCELLED and (d.cancelled_by or "").startswith(REMOVED_BY)
 
 
 @dataclass(kw_only=True, slots=True)

@@ -124,7 +124,6 @@ SET_KEY_STATUS = (
     "UPDATE deliveries SET status = ?, actor = COALESCE(?, actor), updated_at = ?,"
     " cancelled_by = COALESCE(?, cancelled_by) WHERE key = ? AND is_current = 1"
 )
-DELETE_KEY = "DELETE FROM deliveries WHERE key = ?"
 
 # --- lock info rows (bookkeeping, not ledger content: no serial bump)
 LOCK_COLUMNS = "lock_id, holder, operation, started_at, pid, hostname, session"

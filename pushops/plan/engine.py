@@ -35,6 +35,7 @@ from pushops.config import Config
 from pushops.diagnostics import Diagnostic, Report
 from pushops.ledger import Delivery as Record
 from pushops.ledger import Ledger
+from pushops.ledger.records import forgotten
 from pushops.plan.diff import request_diff
 from pushops.plan.findings import Finding
 from pushops.plan.identity import for_generation
@@ -307,6 +308,8 @@ class Planner:
             else:
                 word = "failed" if record.status == "failed" else "was cancelled"
                 reason = f"its last attempt {word}; sending it again"
+                if forgotten(record):
+                    reason = f"forgotten by {record.cancelled_by}; sending it again"
                 generation = record.generation + 1
             state.sends.append(
                 _Send(delivery, SEND, reason, generation, record and record.fingerprint)

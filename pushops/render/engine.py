@@ -43,6 +43,7 @@ from pushops.compile.model import (
 )
 from pushops.config import App, Config
 from pushops.diagnostics import Diagnostic, LocatedError, Report
+from pushops.ledger.records import MAX_KEY_BYTES, key_problem
 from pushops.params import coerce
 from pushops.render.fanout import Row, data_format, read_rows, resolve_data_path
 from pushops.render.fastpath import shortcut
@@ -473,6 +474,10 @@ class Renderer:
                 return
         zones: dict[str, str] = {}  # rendered text -> its checked name, shared by the rows
         errors = 0
+        # What a row's key may add to the delivery key within the ledger's limit.
+        name = context["environment"]["name"]
+        prefix = f"{name}/{campaign.id}/r{campaign.revision}/{message.id}/"
+        room = MAX_KEY_BYTES - len(prefix.encode())
         rows = read_rows(path, relative, fmt)
         context = dict(context)
         # Row leaves other than TargetValue decide which rows merge (compile's hint).
@@ -519,7 +524,7 @@ class Renderer:
                     key = str(row.number)
                     if key_template is not None:
                         key = run(key_template, context).strip()
-                        problem = _bad_key(key)
+                        problem = _bad_key(key, room)
                         if problem:
                             raise RenderError("fan-out.key", problem)
                     if keys is not None and not keys.add(key, row.number, row.line):
@@ -600,13 +605,22 @@ def _recipient_zone(text: str, seen: dict[str, str]) -> str | None:
     return name or None
 
 
-def _bad_key(key: str) -> str | None:
+def _bad_key(key: str, room: int) -> str | None:
     if not key:
         return "the fan-out key is empty"
     if len(key) > MAX_KEY_LENGTH:
         return f"the fan-out key is longer than {MAX_KEY_LENGTH} characters"
     if any(c in key for c in "\r\n\t"):
         return "the fan-out key contains a line break or tab"
+    problem = key_problem(key)
+    if problem is not None:
+        return f"the fan-out key {problem}"
+    size = len(key.encode())
+    if size > room:
+        return (
+            f"the delivery key would be {MAX_KEY_BYTES - room + size:,} bytes with this "
+            f"fan-out key; the ledger stores keys of at most {MAX_KEY_BYTES:,} bytes"
+        )
     return None
 
 

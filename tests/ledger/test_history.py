@@ -101,14 +101,18 @@ def test_resolve_refuses_a_settled_key(ledger: Ledger) -> None:
         ledger.resolve(key("a"), sent=False)
 
 
-def test_remove_forgets_every_generation_of_a_key(ledger: Ledger) -> None:
+def test_remove_forgets_a_key_so_its_next_send_is_a_new_generation(ledger: Ledger) -> None:
     _scheduled(ledger, "c1", "a")
     ledger.mark_cancelled(key("a"))
     sent(ledger, "c2", "a", "b")
-    assert ledger.remove(key("a")) == 2
-    assert ledger.get(key("a")) is None
-    assert ledger.get(key("b")) is not None
-    assert ledger.get_call("c2") is not None  # calls stay as the log of requests
+    forgotten = ledger.remove(key("a"), actor="ana")
+    assert forgotten.status == "cancelled" and forgotten.cancelled_by == "pushops state rm (ana)"
+    history = ledger.get(key("a"))
+    assert history is not None and [d.generation for d in history.generations] == [1, 2]
+    assert ledger.get(key("b")) is not None and ledger.get_call("c2") is not None
+    sent(ledger, "c3", "a")  # what the next apply writes: generation 3, a new call
+    again = ledger.get(key("a"))
+    assert again is not None and again.current is not None and again.current.generation == 3
 
 
 def test_remove_refuses_an_unsettled_key(ledger: Ledger) -> None:

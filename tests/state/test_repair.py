@@ -19,16 +19,38 @@ def test_rm_asks_first_and_keeps_the_key_when_told_no(state: State) -> None:
         assert ledger.get(key("a")) is not None
 
 
-def test_rm_removes_every_generation_after_a_yes(state: State) -> None:
+def test_rm_forgets_the_key_after_a_yes_and_keeps_its_history(state: State) -> None:
     with state.open() as ledger:
         pending(ledger, "c1", "a")
         ledger.record_failed("c1", "X", "no")
         sent(ledger, "c2", "a")
-    result = state.run("rm", key("a"), input="y\n")
+    result = state.run("rm", key("a"), "--actor", "ana", input="y\n")
     assert result.exit_code == 0, result.output
-    assert f"removed {key('a')}: 2 record(s)" in result.stdout
+    assert f"removed {key('a')} (it was sent): the next apply sends it again" in result.stdout
     with state.open() as ledger:
-        assert ledger.get(key("a")) is None
+        history = ledger.get(key("a"))
+    assert history is not None and len(history.generations) == 2
+    current = history.current
+    assert current is not None and current.status == "cancelled"
+    assert current.cancelled_by == "pushops state rm (ana)"
+
+
+@pytest.mark.parametrize("done", ["failed", "removed"])
+def test_rm_of_a_key_nothing_of_which_counts_as_sent_changes_nothing(
+    state: State, done: str
+) -> None:
+    with state.open() as ledger:
+        pending(ledger, "c1", "a")
+        ledger.record_failed("c1", "X", "no")
+        if done == "removed":
+            sent(ledger, "c2", "a")
+            ledger.remove(key("a"))
+        before = ledger.meta().serial
+    result = state.run("rm", key("a"), "--yes")
+    assert result.exit_code == 1
+    assert "the next apply sends it again as it is; nothing was changed" in result.stderr
+    with state.open() as ledger:
+        assert ledger.meta().serial == before
 
 
 def test_rm_with_yes_does_not_ask(state: State) -> None:
