@@ -105,10 +105,12 @@ def command(directory: Path, source: str | None, force: bool, upgrade: bool) -> 
     click.echo(
         f"\nNext: {where}pushops validate && pushops plan --sandbox   (try it: no account, "
         "no server)\n"
-        "Then: put your apps' AppKeys in pushops.yaml; create the shared PostgreSQL ledger "
-        "and its two roles, and the secrets and `production` environment the workflows read "
-        "(pushops' docs/state.md and docs/ci.md); commit, and open a pull request to see its "
-        "plan."
+        "Then: put your apps' AppKeys in pushops.yaml. Before CI's first run, create the "
+        "shared ledger once: its PostgreSQL roles (`pushops state init --sql` prints them), "
+        "then `pushops state init --env production` with the read-write DSN in "
+        "PUSHOPS_STATE_DSN, and commit the pushops.ledgers.yaml it writes (CI never creates a "
+        "ledger). Add the secrets and `production` environment the workflows read (pushops' "
+        "docs/ci.md), commit, and open a pull request to see its plan."
     )
     return 0
 

@@ -238,7 +238,9 @@ def test_next_says_what_to_run_first_and_what_ci_needs(tmp_path: Path):
 
     next_lines = result.output[result.output.index("Next:") :]
     assert f"cd {tmp_path / 'push'} && pushops validate && pushops plan --sandbox" in next_lines
-    assert "docs/state.md" in next_lines and "docs/ci.md" in next_lines
+    assert "pushops state init --sql" in next_lines
+    assert "`pushops state init --env production`" in next_lines
+    assert "pushops.ledgers.yaml" in next_lines and "docs/ci.md" in next_lines
 
 
 # --- pushops init --upgrade: generated files only ------------------------------------------
