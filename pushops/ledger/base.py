@@ -296,9 +296,10 @@ class Ledger(ABC):
                         tx.execute(statement)
                     tx.execute(sql.RECORD_VERSION, (migration.version, now))
                 except Exception as exc:
+                    why = self._translate(exc) or exc  # driver text, with no password in it
                     raise MigrationError(
                         f"migrating ledger {self.location} from schema version {found} to "
-                        f"{migration.version} failed, nothing was changed: {exc}"
+                        f"{migration.version} failed, nothing was changed: {why}"
                     ) from exc
             if found == 0:
                 tx.execute(sql.INSERT_META, (str(uuid.uuid4()), now))

@@ -191,7 +191,7 @@ def _other_lineage(
     return (
         f"the ledger at {where} is lineage {lineage}, but {BINDING_FILE} binds environment "
         f"{environment} to lineage {bound}: it is another ledger, and what {bound} recorded "
-        f"as sent would be sent again{told}. Nothing was read or written. Point it at ledger "
+        f"as sent would be sent again{told}. Nothing was sent or written. Point it at ledger "
         f"{bound}; or, if {lineage} is the right ledger now, pass --accept-lineage {lineage} "
         f"(and record it with `pushops state init --env {environment} --accept-lineage "
         f"{lineage}`)"
