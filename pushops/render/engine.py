@@ -49,7 +49,7 @@ from pushops.render.fanout import Row, data_format, read_rows, resolve_data_path
 from pushops.render.fastpath import shortcut
 from pushops.render.filters import FilterError
 from pushops.render.keyindex import KeyCheck, KeyCheckError
-from pushops.render.sandbox import MAX_OUTPUT_BYTES, BudgetError, Sandbox
+from pushops.render.sandbox import MAX_OUTPUT_BYTES, BudgetError, MissingKey, NotText, Sandbox
 from pushops.tables import Param, load_table
 from pushops.timeutil import MPAAS_DAY_ZONE, from_epoch_ms, parse_api_time, parse_zone
 from pushops.yamlsource import format_path
@@ -61,12 +61,14 @@ LEGACY_MPAAS = "2019-08-21"
 
 
 class RenderError(Exception):
-    """One value failed to render; ``rule`` and ``message`` describe it."""
+    """One value failed to render; ``rule`` and ``message`` describe it. ``missing`` is the
+    object and key of an undefined ``obj.key`` (fan-out tells missing columns by it)."""
 
-    def __init__(self, rule: str, message: str) -> None:
+    def __init__(self, rule: str, message: str, missing: tuple[Any, str] | None = None) -> None:
         super().__init__(message)
         self.rule = rule
         self.message = message
+        self.missing = missing
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,14 @@ def explain(exc: BaseException) -> RenderError:
     if isinstance(exc, TemplateSyntaxError):
         where = f" (template line {exc.lineno})" if exc.lineno and exc.lineno > 1 else ""
         return RenderError("template.syntax", f"template syntax error: {exc.message}{where}")
+    if isinstance(exc, MissingKey):
+        return RenderError("template.undefined", f"undefined: {exc.message}", (exc.owner, exc.key))
     if isinstance(exc, UndefinedError):
         return RenderError("template.undefined", f"undefined: {exc.message}")
     if isinstance(exc, BudgetError):
         return RenderError("template.too-large", f"refused: {exc}")
+    if isinstance(exc, NotText):
+        return RenderError("template.not-text", str(exc))
     if isinstance(exc, SecurityError):
         return RenderError("template.sandbox", f"refused by the sandbox: {exc}")
     if isinstance(exc, TemplateNotFound):
@@ -269,23 +275,12 @@ class Renderer:
             text = compiled.fast(context)
             if text is not None:
                 return _sendable(text)
-        template = compiled.template
-        budget = self.sandbox.budget
-        budget.reset()
         try:
-            chunks = template.root_render_func(template.new_context(context, shared=True))
-            total = 0
-            parts = []
-            for chunk in chunks:
-                total += len(chunk)
-                if total > MAX_OUTPUT_BYTES:
-                    raise BudgetError(f"the output is over {MAX_OUTPUT_BYTES} characters")
-                parts.append(chunk)
-            text = "".join(parts)
+            text = self.sandbox.evaluate(compiled.template, context)
         except Exception as exc:  # every template failure becomes a located diagnostic
             raise explain(exc) from None
         _sendable(text)
-        if total > MAX_OUTPUT_BYTES // 4 and len(text.encode("utf-8")) > MAX_OUTPUT_BYTES:
+        if len(text) > MAX_OUTPUT_BYTES // 4 and len(text.encode("utf-8")) > MAX_OUTPUT_BYTES:
             raise RenderError("template.too-large", f"the output is over {MAX_OUTPUT_BYTES} bytes")
         return text
 

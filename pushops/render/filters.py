@@ -13,7 +13,7 @@ import json as _json
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import pass_context
@@ -30,14 +30,24 @@ class FilterError(ValueError):
     """A filter was given a value it cannot work with; shown to the author as is."""
 
 
-@cache
 def zone(name: str) -> tzinfo:
     """A time zone by IANA name (``Asia/Shanghai``), ``UTC``, or a fixed offset (``UTC+8``,
     ``+05:30``)."""
+    if not isinstance(name, str):
+        raise FilterError(f"a time zone is a name such as 'Asia/Shanghai', not {_shown(name)}")
     try:
         return parse_zone(name)
     except ValueError as exc:
         raise FilterError(str(exc)) from None
+
+
+def _shown(value: Any) -> str:
+    """A value in a message: data as written, anything else by its type name (its repr would
+    show Python internals and a memory address)."""
+    if value is None or isinstance(value, (str, int, float)):
+        text = repr(value)
+        return text if len(text) <= 80 else text[:79] + "…"
+    return type(value).__name__
 
 
 def _to_datetime(value: Any, *, naive_zone: tzinfo = timezone.utc) -> datetime:
@@ -49,11 +59,14 @@ def _to_datetime(value: Any, *, naive_zone: tzinfo = timezone.utc) -> datetime:
             moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
         except ValueError:
             raise FilterError(
-                f"{value!r} is not a time (expected e.g. 2026-11-22T09:00:00Z)"
+                f"{_shown(value)} is not a time (expected e.g. 2026-11-22T09:00:00Z)"
             ) from None
     else:
-        raise FilterError(f"expected a time, got {type(value).__name__} {value!r}")
-    return moment if moment.tzinfo else moment.replace(tzinfo=naive_zone)
+        raise FilterError(f"expected a time, got {type(value).__name__} {_shown(value)}")
+    if moment.tzinfo:
+        return moment
+    # A local time by the one rule for times daylight saving skips or repeats.
+    return local_to_utc(moment, naive_zone)
 
 
 def _same_kind(original: Any, moment: datetime) -> datetime | str:
@@ -74,12 +87,13 @@ def api_time(value: Any) -> str:
 
 def _shift(value: Any, amount: Any, unit: str) -> datetime | str:
     if isinstance(amount, bool) or not isinstance(amount, (int, float)):
-        raise FilterError(f"add_{unit} takes a number, got {amount!r}")
+        raise FilterError(f"add_{unit} takes a number, got {_shown(amount)}")
     hours = amount * {"hours": 1, "minutes": 1 / 60, "days": 24}[unit]
     if abs(hours) > _MAX_SHIFT:
         raise FilterError(f"add_{unit}({amount}) moves more than a year")
     delta = timedelta(**{unit: amount})
-    return _same_kind(value, _to_datetime(value) + delta)
+    # In UTC: hours are elapsed time, never a wall clock that daylight saving moves.
+    return _same_kind(value, _to_datetime(value).astimezone(timezone.utc) + delta)
 
 
 def add_hours(value: Any, hours: float) -> datetime | str:
@@ -99,17 +113,26 @@ def add_days(value: Any, days: float) -> datetime | str:
 
 def from_zone(value: Any, name: str) -> datetime | str:
     """``{{ "2026-11-22 09:30" | from_zone("Asia/Shanghai") | api_time }}``: a wall-clock time
-    in the named zone, as UTC. A time that already carries an offset is only converted."""
+    in the named zone, as UTC. A time that already carries an offset is only converted.
+
+    A time the zone's clocks skip or show twice follows the one rule of
+    :func:`pushops.timeutil.local_to_utc`: a skipped time is read with the offset before the
+    jump (02:30 becomes 03:30), a repeated one is the first of the two; write the offset
+    (``2026-11-01T01:30:00-05:00``) for the other."""
     return _same_kind(value, _to_datetime(value, naive_zone=zone(name)).astimezone(timezone.utc))
 
 
 def start_of_day(value: Any, name: str | None = None) -> datetime | str:
     """``{{ now | start_of_day }}``: 00:00 of that day in UTC+8 (the zone mPaaS days use), or
-    in the zone named (``start_of_day("UTC")``)."""
+    in the zone named (``start_of_day("UTC")``).
+
+    Midnight by the one rule of :func:`pushops.timeutil.local_to_utc`: on a day whose midnight
+    the clocks skip (daylight saving time starting at 00:00) that is the moment they jump,
+    01:00, the first instant of the day; where midnight happens twice, the first one."""
     tz = zone(name) if name else MPAAS_DAY_ZONE
     local = _to_datetime(value).astimezone(tz)
-    midnight = datetime(local.year, local.month, local.day, tzinfo=tz)
-    return _same_kind(value, midnight.astimezone(timezone.utc))
+    midnight = local_to_utc(datetime(local.year, local.month, local.day), tz)
+    return _same_kind(value, midnight)
 
 
 @pass_context
@@ -126,9 +149,11 @@ def next_local(context: Context, value: Any, name: Any) -> str:
     if not isinstance(now, datetime):
         raise FilterError("next_local needs `now` (the plan's clock) in the template context")
     if not isinstance(value, str):
-        raise FilterError(f"next_local takes a wall-clock time such as '09:00', got {value!r}")
+        raise FilterError(
+            f"next_local takes a wall-clock time such as '09:00', got {_shown(value)}"
+        )
     if not isinstance(name, str):
-        raise FilterError(f"next_local takes a time zone name, got {name!r}")
+        raise FilterError(f"next_local takes a time zone name, got {_shown(name)}")
     return _next_local(value, name, now)
 
 
@@ -159,7 +184,7 @@ def truncate_bytes(value: Any, limit: int, end: str = "…") -> str:
     """``{{ title | truncate_bytes(200) }}``: at most ``limit`` UTF-8 bytes, ``end`` included,
     never cutting a character in two. Text that fits is returned unchanged."""
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-        raise FilterError(f"truncate_bytes takes a byte count, got {limit!r}")
+        raise FilterError(f"truncate_bytes takes a byte count, got {_shown(limit)}")
     text = str(value)
     raw = text.encode("utf-8")
     if len(raw) <= limit:

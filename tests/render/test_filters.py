@@ -25,8 +25,7 @@ NOW = datetime(2026, 11, 22, 9, 30, 15, tzinfo=timezone.utc)
 
 def render(source: str, **context: object) -> str:
     sandbox = Sandbox()
-    sandbox.budget.reset()
-    return sandbox.from_string(source).render(now=NOW, **context)
+    return sandbox.evaluate(sandbox.from_string(source), {**sandbox.globals, "now": NOW, **context})
 
 
 def test_api_time_formats_a_datetime_as_utc_with_z() -> None:
@@ -134,3 +133,50 @@ def test_json_is_compact_and_keeps_non_ascii() -> None:
 
 def test_json_writes_datetimes_in_the_api_format() -> None:
     assert to_json({"at": NOW}) == '{"at":"2026-11-22T09:30:15Z"}'
+
+
+# --- local times daylight saving skips or repeats (issue 12.26) ----------------------------
+# One rule for every filter (pushops.timeutil.local_to_utc, RFC 5545's), tested here for the
+# filters that read a local time besides next_local (tests/render/test_next_local.py).
+
+
+def test_from_zone_reads_a_time_the_clocks_skip_with_the_offset_before_the_jump() -> None:
+    # New York, 8 March 2026: 02:00 EST jumps to 03:00 EDT; 02:30 is read as 02:30 EST.
+    assert from_zone("2026-03-08 02:30", "America/New_York") == "2026-03-08T07:30:00Z"
+
+
+def test_from_zone_reads_a_time_the_clocks_show_twice_as_the_first() -> None:
+    # New York, 1 November 2026: 01:30 happens at 05:30 UTC and again at 06:30 UTC.
+    assert from_zone("2026-11-01 01:30", "America/New_York") == "2026-11-01T05:30:00Z"
+
+
+def test_from_zone_with_an_offset_picks_either_instant() -> None:
+    assert from_zone("2026-11-01T01:30:00-04:00", "America/New_York") == "2026-11-01T05:30:00Z"
+    assert from_zone("2026-11-01T01:30:00-05:00", "America/New_York") == "2026-11-01T06:30:00Z"
+
+
+def test_from_zone_takes_the_times_just_around_a_gap_as_they_are() -> None:
+    assert from_zone("2026-03-08 01:59", "America/New_York") == "2026-03-08T06:59:00Z"
+    assert from_zone("2026-03-08 03:00", "America/New_York") == "2026-03-08T07:00:00Z"
+
+
+def test_from_zone_and_next_local_agree_on_a_skipped_time() -> None:
+    from zoneinfo import ZoneInfo
+
+    from pushops.timeutil import local_to_utc
+
+    wall = datetime(2026, 3, 8, 2, 30)
+    expected = local_to_utc(wall, ZoneInfo("America/New_York"))
+    assert from_zone(wall.isoformat(), "America/New_York") == expected.strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+
+
+def test_start_of_day_on_a_day_whose_midnight_is_skipped_is_when_the_clocks_jump() -> None:
+    # Santiago, 6 September 2026: 00:00 (UTC-4) jumps to 01:00 (UTC-3); the day starts then.
+    assert start_of_day("2026-09-06T15:00:00Z", "America/Santiago") == "2026-09-06T04:00:00Z"
+
+
+def test_adding_hours_across_a_daylight_saving_change_adds_elapsed_hours() -> None:
+    eve = from_zone("2026-03-07 12:00", "America/New_York")
+    assert add_hours(eve, 24) == "2026-03-08T17:00:00Z"  # 13:00 EDT: 24 h later, not 12:00

@@ -17,8 +17,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 def render(source: str, now: datetime, **context: object) -> str:
     sandbox = Sandbox()
-    sandbox.budget.reset()
-    return sandbox.from_string(source).render(now=now, **context)
+    return sandbox.evaluate(sandbox.from_string(source), {**sandbox.globals, "now": now, **context})
 
 
 def at(text: str) -> datetime:
