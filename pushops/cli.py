@@ -56,7 +56,13 @@ class LazyGroup(click.Group):
             click.echo(f"Error: {printable(exc.format_message())}", err=True)
             sys.exit(exc.exit_code)
         except PushopsError as exc:
-            click.echo(f"Error: {printable(str(exc))}", err=True)
+            # Located problems first, exactly as validate prints them (a bad pushops.yaml
+            # says where in plan, apply and render too), then the one-line summary.
+            located = sorted(set(exc.diagnostics))
+            for diagnostic in located:
+                click.echo(diagnostic.format(), err=True)
+            if [d.format() for d in located] != [printable(str(exc))]:
+                click.echo(f"Error: {printable(str(exc))}", err=True)
             sys.exit(getattr(exc, "exit_code", 1))  # a policy that blocks says which kind
         sys.exit(rv if isinstance(rv, int) else 0)
 

@@ -267,11 +267,19 @@ def _unknown_zones(doc: SourceDocument) -> list[Diagnostic]:
     return problems
 
 
+def not_a_repository(root: Path) -> str:
+    """What to say when there is no ``pushops.yaml`` at or above ``root``."""
+    return (
+        f"not a pushops repository: no {CONFIG_FILE} in {root} or any folder above it; "
+        "run `pushops init` to create one, or run pushops from inside the repository"
+    )
+
+
 def load_config(root: Path) -> Config:
     """Read ``pushops.yaml`` under ``root``; a located :class:`PushopsError` if it is wrong."""
     path = root / CONFIG_FILE
     if not path.is_file():
-        raise PushopsError(f"no {CONFIG_FILE} in {root} or above; run `pushops init` to create one")
+        raise PushopsError(not_a_repository(root))
     doc = load_file(path, CONFIG_FILE)
     problems: list[Diagnostic] = []
     if not isinstance(doc.data, dict):

@@ -8,8 +8,10 @@ Which environments: every environment of ``pushops.yaml`` the campaign applies t
 there with the campaign's provider, and its ``environments`` list, if any, names it), so a
 value that is only wrong in production is still caught. A problem found in a rendered value
 is reported at the template string that produced it, with the rendered value and the
-environments it was rendered for. Without a config (or when the campaign applies nowhere)
-nothing can be rendered: values that are templates are then skipped, the rest are checked.
+environments it was rendered for. Without a usable config (or when the campaign applies
+nowhere) nothing can be rendered: values that are templates are then skipped, the rest are
+checked against the provider schema, and a message holding templates is not put through the
+rules (see :func:`check_params`).
 """
 
 from __future__ import annotations
@@ -52,7 +54,11 @@ def check_params(
     say (rendered deliveries are; :func:`validate` types a campaign it cannot render).
 
     ``unchecked`` names fields whose values are not concrete yet (still templates): problems
-    located at them are not reported.
+    located at them are not reported, and the message rules do not run at all, since a rule
+    reads fields together (ExpireTime against PushTime, or now when PushTime is absent) and
+    would take a template's field for an absent one. That is the case when there is no usable
+    config (an invalid ``pushops.yaml`` must not make valid campaigns look wrong); rendering
+    with a valid one checks everything.
     """
     skip = set(unchecked)
     doc = campaign.source
@@ -63,8 +69,9 @@ def check_params(
             continue
         full = (*message.path, *path)
         problems.append(doc.diagnostic(full, text, rule, key=key, display_path=format_path(full)))
-    concrete = {k: v for k, v in params.items() if k not in skip} if skip else params
-    for finding in check_message(scope, concrete, now):
+    if skip and not skip.isdisjoint(params):
+        return problems
+    for finding in check_message(scope, params, now):
         full = (*message.path, *finding.field)
         problems.append(
             doc.diagnostic(

@@ -1,8 +1,9 @@
 """pushops render [PATH...] [--env E] [--format json|yaml] [--now T]
 
 The calls each campaign would make in one environment if nothing had been sent yet: wire
-parameters, delivery keys, fingerprints and tokens. No credentials are read, nothing is sent,
-and the same input gives byte-identical output.
+parameters, delivery keys, fingerprints and tokens. Nothing is sent, and the same input gives
+byte-identical output. Credentials are read only to mask them: a secret pasted into a campaign
+is shown as plan, plan files and the ledger show it, ``******``.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from typing import Any
 import click
 import yaml
 
-from pushops.campaign import load_campaigns
+from pushops.campaign import Campaign, load_campaigns
 from pushops.commands._common import now_option, parse_now, project_root
 from pushops.compile import Call, compile_calls
-from pushops.config import load_config
+from pushops.config import Config, load_config
 from pushops.diagnostics import Report
+from pushops.plan.mask import mask, mask_diagnostics, secret_values
 from pushops.render import render_deliveries
+from pushops.wording import plural
 
 FORMAT_VERSION = 1
 
@@ -52,17 +55,35 @@ def call_json(call: Call) -> dict[str, Any]:
     }
 
 
+def not_rendered(campaign: Campaign, config: Config, environment: str) -> str | None:
+    """Why ``campaign`` has nothing to render in ``environment`` (None: it does)."""
+    if isinstance(campaign.environments, list) and environment not in campaign.environments:
+        return f"it is only for {', '.join(map(str, campaign.environments))}"
+    app = config.environments[environment].apps.get(campaign.app)
+    if app is None:
+        return f"{environment} has no app {campaign.app!r}"
+    if app.provider != campaign.provider:
+        return f"app {campaign.app!r} is a {app.provider} app in {environment}"
+    return None
+
+
 def render_document(
     paths: tuple[Path, ...], environment: str | None, now: datetime
-) -> tuple[dict[str, Any], Report]:
-    """The render output as plain data, and the problems found on the way."""
+) -> tuple[dict[str, Any], Report, list[str]]:
+    """The render output as plain data (secrets masked), the problems found on the way, and
+    notes on campaigns that were not rendered and why."""
     root = project_root()
     config = load_config(root)
     env = config.environment(environment).name
     report = Report()
     campaigns = load_campaigns(paths, root, report)
     out: list[dict[str, Any]] = []
+    notes: list[str] = []
     for campaign in campaigns:
+        reason = not_rendered(campaign, config, env)
+        if reason is not None:
+            notes.append(f"{campaign.file}: {campaign.id!r} is not rendered for {env}: {reason}")
+            continue
         calls = compile_calls(render_deliveries([campaign], config, env, now, report), config)
         rendered = [call_json(c) for c in calls]
         if rendered:
@@ -73,7 +94,9 @@ def render_document(
         "now": _time(now),
         "campaigns": out,
     }
-    return document, report
+    secrets = secret_values(config, env)
+    report = Report(mask_diagnostics(report.diagnostics, secrets))
+    return mask(document, secrets), report, notes
 
 
 @click.command("render")
@@ -92,12 +115,14 @@ def command(
     paths: tuple[Path, ...], environment: str | None, output_format: str, now: str | None
 ) -> int:
     """Show the requests each campaign would send, exactly as they would go on the wire."""
-    document, report = render_document(paths, environment, parse_now(now))
+    document, report, notes = render_document(paths, environment, parse_now(now))
+    for note in notes:
+        click.echo(note, err=True)
     errors = report.errors
     if errors:
         for diagnostic in report.sorted():
             click.echo(diagnostic.format(), err=True)
-        click.echo(f"{len(errors)} error(s); nothing rendered", err=True)
+        click.echo(f"{plural(len(errors), 'error')}; nothing rendered", err=True)
         if output_format == "json":
             click.echo(
                 json.dumps(

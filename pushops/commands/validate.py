@@ -14,6 +14,10 @@ from pushops.commands._common import (
     parse_now,
     project_root,
 )
+from pushops.config import CONFIG_FILE, not_a_repository
+from pushops.diagnostics import Diagnostic
+from pushops.plan.mask import every_secret_value, mask_diagnostics
+from pushops.wording import plural
 
 
 @click.command("validate")
@@ -31,6 +35,10 @@ from pushops.commands._common import (
 def command(paths: tuple[Path, ...], now: str | None, output_format: str) -> int:
     """Check campaigns (default: everything under campaigns/) and report every problem."""
     root = project_root()
+    if not (root / CONFIG_FILE).is_file():
+        # Nothing can be checked against a config that is not there: say that, and only that.
+        missing = Diagnostic(CONFIG_FILE, 1, 1, "", not_a_repository(root), "config.missing")
+        return _report([missing], 0, output_format)
     config, config_problems = optional_config(root)
     clock = parse_now(now)
     result = validate(paths, root, config, clock)
@@ -39,7 +47,12 @@ def command(paths: tuple[Path, ...], now: str | None, output_format: str) -> int
         from pushops.policy.check import validate_policies
 
         result.report.extend(validate_policies(config, result.campaigns, clock))
-    diagnostics = result.report.sorted()
+    # A message can quote a rendered value, and a campaign can hold a pasted secret.
+    diagnostics = mask_diagnostics(result.report.sorted(), every_secret_value(config))
+    return _report(diagnostics, len(result.campaigns), output_format)
+
+
+def _report(diagnostics: list[Diagnostic], campaigns: int, output_format: str) -> int:
     errors = sum(1 for d in diagnostics if d.severity == "error")
     if output_format == "json":
         emit_json({"version": 1, "errors": [d.to_json() for d in diagnostics]})
@@ -50,9 +63,10 @@ def command(paths: tuple[Path, ...], now: str | None, output_format: str) -> int
         warnings = len(diagnostics) - errors
         files = len({d.file for d in diagnostics})
         summary = (
-            f"{len(result.campaigns)} campaign(s) valid"
+            f"{plural(campaigns, 'campaign')} valid"
             if not diagnostics
-            else f"{errors} error(s), {warnings} warning(s) in {files} file(s)"
+            else f"{plural(errors, 'error')}, {plural(warnings, 'warning')} in "
+            f"{plural(files, 'file')}"
         )
         click.echo(summary, err=True)
     return 1 if errors else 0

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from pushops.config import Config
+from pushops.diagnostics import Diagnostic
 
 MASK = "******"
 SECRET_FIELDS = frozenset(
@@ -38,6 +40,25 @@ def secret_values(config: Config | None, environment: str | None = None) -> list
         if len(value) >= 4:
             values.append(value)
     return values
+
+
+def every_secret_value(config: Config | None) -> list[str]:
+    """The credential values of every environment (validate checks them all at once)."""
+    if config is None:
+        return secret_values(None)
+    found = dict.fromkeys(secret_values(config))
+    for name in config.environments:
+        found.update(dict.fromkeys(secret_values(config, name)))
+    return list(found)
+
+
+def mask_diagnostics(diagnostics: Iterable[Diagnostic], secrets: Iterable[str]) -> list[Diagnostic]:
+    """``diagnostics`` with secret values masked in their messages (a message can quote a
+    rendered value)."""
+    secrets = tuple(secrets)
+    if not secrets:
+        return list(diagnostics)
+    return [replace(d, message=mask(d.message, secrets)) for d in diagnostics]
 
 
 def mask(value: Any, secrets: Iterable[str] = ()) -> Any:

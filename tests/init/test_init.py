@@ -67,7 +67,7 @@ def test_a_fresh_repo_validates_with_no_edits(tmp_path: Path):
     result = pushops(tmp_path, "validate")
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 campaign(s) valid" in result.stderr
+    assert "1 campaign valid" in result.stderr
 
 
 def test_a_fresh_repo_plans_in_the_sandbox_with_no_edits(tmp_path: Path):

@@ -123,3 +123,51 @@ def test_the_example_campaigns_validate_on_any_date(monkeypatch) -> None:
     for now in ("2026-11-22T09:00:00Z", "2031-02-28T23:59:59Z", "2024-12-31T16:30:00Z"):
         result = CliRunner().invoke(cli, ["validate", "--now", now])
         assert result.exit_code == 0, result.output
+
+
+SECRET = "S3cret-Pasted-By-Mistake-4b2a"
+
+
+def test_render_masks_a_secret_pasted_into_a_campaign_as_plan_does(
+    repo: PushRepo, monkeypatch
+) -> None:
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+    repo.campaign("c", emas(Title=f"key {SECRET}", Body="{{ brand }} " + SECRET))
+    for fmt in ("json", "yaml"):
+        result = repo.cli("render", "--now", NOW_TEXT, "--format", fmt)
+        assert result.exit_code == 0, result.output
+        assert SECRET not in result.output
+        assert "key ******" in result.output and "Acme Shop ******" in result.output
+    plan = repo.cli("plan", "--now", NOW_TEXT, "--format", "json", "--sandbox")
+    assert SECRET not in plan.output and "key ******" in plan.output
+
+
+def test_validate_masks_a_secret_quoted_in_a_message(repo: PushRepo, monkeypatch) -> None:
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+    repo.campaign("c", emas(Title="{{ brand }} " + SECRET + " x" * 200))
+    result = repo.validate()
+    assert result.exit_code == 1
+    assert "rendered for" in result.output and "******" in result.output
+    assert SECRET not in result.output
+
+
+def test_render_says_why_a_campaign_has_nothing_for_the_environment(repo: PushRepo) -> None:
+    repo.campaign("c", {**emas(), "environments": ["production"]})
+    result = repo.cli("render", "--now", NOW_TEXT, "--env", "staging")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["campaigns"] == []
+    assert (
+        "campaigns/c.yaml: 'c' is not rendered for staging: it is only for production"
+        in result.stderr
+    )
+
+
+def test_a_local_time_the_clocks_skip_renders_by_the_documented_rule(repo: PushRepo) -> None:
+    # 02:30 does not exist in New York that night: read with the offset before the jump.
+    repo.campaign(
+        "c",
+        emas(PushTime="{{ '2027-03-14 02:30' | from_zone('America/New_York') | api_time }}"),
+    )
+    assert repo.render_json()["campaigns"][0]["calls"][0]["form"]["PushTask.1.PushTime"] == (
+        "2027-03-14T07:30:00Z"
+    )

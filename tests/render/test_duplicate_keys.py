@@ -197,7 +197,7 @@ def test_validate_and_render_fail_on_a_repeat_found_after_the_file_is_read(
     assert rendered.exit_code == 1
     assert "campaigns/c.yaml:1:" in rendered.stderr
     assert message in rendered.stderr
-    assert "1 error(s); nothing rendered" in rendered.stderr
+    assert "1 error; nothing rendered" in rendered.stderr
 
 
 def _refuse_temporary_database(*args: object, **kwargs: object) -> sqlite3.Connection:

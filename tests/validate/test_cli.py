@@ -26,7 +26,7 @@ def test_a_clean_repo_exits_0_and_says_so(repo: PushRepo) -> None:
     )
     result = repo.validate()
     assert result.exit_code == 0
-    assert "1 campaign(s) valid" in result.output
+    assert "1 campaign valid" in result.output
 
 
 def test_an_error_is_reported_as_file_line_column_path_message_rule(repo: PushRepo) -> None:
