@@ -42,6 +42,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
+_PLAIN_VALUES = (str, int, float, bool)
 _constructor = yaml.constructor.SafeConstructor()
 
 
@@ -265,9 +266,19 @@ class _Builder:
         if node.tag in (_STR, _TIMESTAMP):
             return node.value
         try:
-            return _constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
+            value = _constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError) as exc:
             raise self.fail(node, f"invalid scalar: {exc}", "yaml.syntax", path) from None
+        if value is not None and type(value) not in _PLAIN_VALUES:
+            # `!!binary` gives bytes: no field takes them, and they are not text to show.
+            raise self.fail(
+                node,
+                f"the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not supported; "
+                "write the value as plain text",
+                "yaml.tag",
+                path,
+            )
+        return value
 
     def mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -279,9 +290,10 @@ class _Builder:
                 )
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self.fail(key_node, "mapping keys must be plain text", "yaml.key", path)
-            key = self.scalar(key_node, path)
-            if not isinstance(key, str):
-                key = str(key).lower() if isinstance(key, bool) else str(key)
+            self.scalar(key_node, path)  # its tag checked like a value's
+            # A key is its text as written: YAML would read `yes:` as true, `~:` as null and
+            # `0x10:` as 16, and a message naming `true` would point at nothing in the file.
+            key = key_node.value
             child = (*path, key)
             if key in first_line:
                 raise self.fail(
@@ -454,8 +466,7 @@ def _from_events(next_event: Any) -> tuple[Any, dict[Path_, Any], dict[Path_, An
             if top[3] is None:  # this is a key
                 if container is not None:
                     return None
-                if type(value) is not str:
-                    value = str(value).lower() if isinstance(value, bool) else str(value)
+                value = raw  # as written, as the reference builder keeps it
                 if value in parent:
                     return None  # duplicate: the reference reports it
                 top[3] = value

@@ -126,3 +126,40 @@ def test_an_unknown_campaign_key_suggests_the_close_one(repo: PushRepo) -> None:
     error = only_error(repo)
     assert error["message"] == "unknown field 'revison'; did you mean 'revision'?"
     assert (error["line"], error["column"]) == (3, 1)
+
+
+@pytest.mark.parametrize(
+    ("written", "line"),
+    [("yes", 5), ("~", 5), ("1", 5), ("0x10", 5), ("off", 5), ("null", 5), ("1.5", 5)],
+)
+def test_a_key_yaml_would_convert_is_named_as_written_at_its_own_line(
+    repo: PushRepo, written: str, line: int
+) -> None:
+    repo.write(
+        "campaigns/x.yaml",
+        "id: x\napp: shop\ntasks:\n  - {id: a, DeviceType: iOS, PushType: MESSAGE, Target: DEVICE, "
+        f"TargetValue: d1, Title: t, Body: hi,\n     {written}: 1}}\n",
+    )
+    error = only_error(repo)
+    assert (error["line"], error["column"]) == (line, 6)
+    assert error["path"] == f"tasks[0].{written}"
+    assert f"'{written}'" in error["message"]
+
+
+def test_a_converted_key_in_a_block_mapping_is_located_too(repo: PushRepo) -> None:
+    repo.write("campaigns/x.yaml", "id: x\napp: shop\nyes: 1\ntasks: []\n")
+    errors = repo.validate_errors()
+    (error,) = [e for e in errors if "yes" in e["path"]]
+    assert (error["line"], error["column"], error["path"]) == (3, 1, "yes")
+
+
+@pytest.mark.parametrize("tag", ["!!binary aGVsbG8=", "!!binary |\n      aGVsbG8="])
+def test_a_binary_value_is_a_located_error(repo: PushRepo, tag: str) -> None:
+    repo.write(
+        "campaigns/x.yaml",
+        "id: x\napp: shop\ntasks:\n  - id: a\n    DeviceType: iOS\n    PushType: MESSAGE\n"
+        f"    Target: DEVICE\n    TargetValue: d1\n    Title: t\n    Body: {tag}\n",
+    )
+    error = only_error(repo)
+    assert (error["line"], error["column"], error["rule"]) == (10, 11, "yaml.tag")
+    assert error["path"] == "tasks[0].Body" and "!!binary" in error["message"]
