@@ -103,24 +103,27 @@ def display_name(path: Path) -> str:
 
 
 def discover(paths: Iterable[Path], root: Path) -> list[Path]:
-    """Campaign files under ``paths`` (default ``campaigns/``), sorted; a missing path is kept
-    so loading reports it."""
-    chosen = list(paths) or [root / CAMPAIGN_DIR]
+    """Campaign files under ``paths`` (default ``campaigns/``), sorted, as absolute paths (a
+    path given on the command line is relative to the working directory). A missing path,
+    a symlink and anything else that is not a folder is kept, so loading reports it if it
+    cannot be read."""
+    chosen = [p.absolute() for p in paths] or [root / CAMPAIGN_DIR]
     found: list[Path] = []
     for path in chosen:
         if path.is_dir():
-            found.extend(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+            found.extend(p for p in path.rglob("*") if p.suffix in SUFFIXES and not p.is_dir())
         else:
             found.append(path)
     return sorted(set(found))
 
 
-def load_campaign(path: Path) -> tuple[Campaign | None, list[Diagnostic]]:
-    """Read one campaign file. Structural problems come back as diagnostics; the campaign is
-    None when it is too broken to go further."""
+def load_campaign(path: Path, root: Path) -> tuple[Campaign | None, list[Diagnostic]]:
+    """Read one campaign file of the repository at ``root`` (never one outside it, symlinks
+    included). Structural problems come back as diagnostics; the campaign is None when it is
+    too broken to go further."""
     name = display_name(path)
     try:
-        doc = load_file(path, name)
+        doc = load_file(path, name, root=root)
     except LocatedError as exc:
         return None, [exc.diagnostic]
     if not isinstance(doc.data, dict):
@@ -214,7 +217,7 @@ def load_campaigns(paths: Iterable[Path], root: Path, report: Report) -> list[Ca
     ``report``."""
     out = []
     for path in discover(paths, root):
-        campaign, problems = load_campaign(path)
+        campaign, problems = load_campaign(path, root)
         report.extend(problems)
         if campaign is not None:
             out.append(campaign)

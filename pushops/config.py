@@ -280,7 +280,7 @@ def load_config(root: Path) -> Config:
     path = root / CONFIG_FILE
     if not path.is_file():
         raise PushopsError(not_a_repository(root))
-    doc = load_file(path, CONFIG_FILE)
+    doc = load_file(path, CONFIG_FILE, root=root)
     problems: list[Diagnostic] = []
     if not isinstance(doc.data, dict):
         problems.append(doc.diagnostic((), "the config must be a mapping", "config.schema"))

@@ -21,6 +21,7 @@ case (it more than doubled the time to load a campaign of 10,000 tasks).
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from typing import Any
 import yaml
 
 from pushops.diagnostics import Diagnostic, LocatedError
+from pushops.repofile import RepoFileError, open_in
 
 Path_ = tuple[str | int, ...]
 
@@ -531,25 +533,27 @@ def reference_parse(text: str | bytes, file: str) -> SourceDocument:
     return doc
 
 
-def load_file(path: Path, display: str | None = None) -> SourceDocument:
-    """Read and parse a YAML file. ``display`` is the name used in messages."""
+def load_file(path: Path, display: str | None = None, *, root: Path) -> SourceDocument:
+    """Read and parse a YAML file of the repository at ``root`` (:mod:`pushops.repofile`:
+    never one outside it). ``display`` is the name used in messages."""
     name = display or str(path)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise LocatedError(
-                Diagnostic(name, 1, 1, "", "file is larger than 64 MiB", "file.too-large")
-            )
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise LocatedError(Diagnostic(name, 1, 1, "", "no such file", "file.missing")) from None
-    except IsADirectoryError:
-        raise LocatedError(
-            Diagnostic(name, 1, 1, "", "is a directory", "file.unreadable")
-        ) from None
+        with open_in(root, path) as fh:
+            if os.fstat(fh.fileno()).st_size > MAX_FILE_BYTES:
+                raise LocatedError(
+                    Diagnostic(name, 1, 1, "", "file is larger than 64 MiB", "file.too-large")
+                )
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except RepoFileError as exc:
+        raise LocatedError(Diagnostic(name, 1, 1, "", str(exc), exc.rule)) from None
     except OSError as exc:
         raise LocatedError(
             Diagnostic(name, 1, 1, "", f"cannot read: {exc.strerror}", "file.unreadable")
         ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise LocatedError(
+            Diagnostic(name, 1, 1, "", "file is larger than 64 MiB", "file.too-large")
+        )
     if b"\x00" in raw[:8192]:
         raise LocatedError(
             Diagnostic(name, 1, 1, "", "not a text file (binary data)", "yaml.syntax")

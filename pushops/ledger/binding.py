@@ -73,7 +73,7 @@ def load_bindings(root: Path) -> Bindings:
         raise LocatedError(
             Diagnostic(BINDING_FILE, 1, 1, "", "is a link to a file outside the repository", RULE)
         )
-    doc = load_file(path, BINDING_FILE)
+    doc = load_file(path, BINDING_FILE, root=root)
     data = doc.data
     problems: list[Diagnostic] = []
     lineages: dict[str, str] = {}

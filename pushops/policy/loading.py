@@ -78,7 +78,7 @@ def load_policies(config: Config) -> tuple[list[Policy], list[Diagnostic]]:
     problems.extend(refused)
     for path in files:
         try:
-            file_doc = load_file(path, path.relative_to(config.root).as_posix())
+            file_doc = load_file(path, path.relative_to(config.root).as_posix(), root=config.root)
         except LocatedError as exc:
             problems.append(exc.diagnostic)
             continue

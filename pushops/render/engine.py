@@ -45,7 +45,7 @@ from pushops.config import App, Config
 from pushops.diagnostics import Diagnostic, LocatedError, Report
 from pushops.ledger.records import MAX_KEY_BYTES, key_problem
 from pushops.params import coerce
-from pushops.render.fanout import Row, data_format, read_rows, resolve_data_path
+from pushops.render.fanout import MissingColumns, Row, data_format, read_rows, resolve_data_path
 from pushops.render.fastpath import shortcut
 from pushops.render.filters import FilterError
 from pushops.render.keyindex import KeyCheck, KeyCheckError
@@ -473,7 +473,7 @@ class Renderer:
         name = context["environment"]["name"]
         prefix = f"{name}/{campaign.id}/r{campaign.revision}/{message.id}/"
         room = MAX_KEY_BYTES - len(prefix.encode())
-        rows = read_rows(path, relative, fmt)
+        rows = read_rows(self.root, path, relative, fmt)
         context = dict(context)
         # Row leaves other than TargetValue decide which rows merge (compile's hint).
         grouping = [i for i, leaf in enumerate(row_leaves) if leaf.path != ("TargetValue",)]
@@ -484,6 +484,14 @@ class Renderer:
         run = self.run
         # Closed however the stream ends: read to the end, stopped, or dropped by the consumer.
         keys = KeyCheck() if self.check_keys else None
+        # A template reading a column a row lacks fails every such row alike: one error per
+        # template and column, with the count, not one per row (nor a stop after 20).
+        missing = MissingColumns()
+
+        def report_missing() -> None:
+            for path, message in missing.problems(relative):
+                report.add(located(path, "fan-out.missing-column", message))
+
         try:
             while True:
                 if errors >= MAX_ROW_ERRORS:
@@ -494,6 +502,7 @@ class Renderer:
                             f"stopped after {MAX_ROW_ERRORS} bad rows of {relative}",
                         )
                     )
+                    report_missing()
                     return
                 try:
                     row: Row | None = next(rows, None)
@@ -505,10 +514,18 @@ class Renderer:
                 context["row"] = row.values
                 params = dict(skeleton)
                 values = []
+                lacking = False  # a column this row lacks: every template is still tried
                 try:
                     for leaf, param, top in typed:
                         at = leaf.path
-                        value = run(leaf.compiled, context)
+                        try:
+                            value = run(leaf.compiled, context)
+                        except RenderError as exc:
+                            if exc.missing is None or exc.missing[0] is not row.values:
+                                raise
+                            missing.add(at, exc.missing[1], row)
+                            lacking = True
+                            continue
                         if top:
                             value = params[at[0]] = coerce(param, value)  # type: ignore[index]
                         else:
@@ -522,6 +539,8 @@ class Renderer:
                         problem = _bad_key(key, room)
                         if problem:
                             raise RenderError("fan-out.key", problem)
+                    if lacking:
+                        continue
                     if keys is not None and not keys.add(key, row.number, row.line):
                         raise RenderError(
                             "fan-out.duplicate-key",
@@ -533,12 +552,16 @@ class Renderer:
                         at = ("fan_out", "time_zone")
                         zone = _recipient_zone(run(zone_template, context), zones)
                 except RenderError as exc:
+                    if exc.missing is not None and exc.missing[0] is row.values:
+                        missing.add(at, exc.missing[1], row)
+                        continue
                     where = f"row {row.number} ({relative}:{row.line})"
                     report.add(located(at, exc.rule, f"{exc.message} in {where}"))
                     errors += 1
                     continue
                 group = repr([values[i] for i in grouping])
                 yield delivery(params, key, (relative, row.line), group, printing(params), zone)
+            report_missing()
             # Every row read has been checked against the keys in memory; the rest is on disk.
             if keys is not None:
                 found, total = keys.repeats(MAX_ROW_ERRORS - errors)

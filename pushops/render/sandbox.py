@@ -64,6 +64,7 @@ from markupsafe import EscapeFormatter, Markup
 
 from pushops.diagnostics import PushopsError
 from pushops.render.filters import FILTERS
+from pushops.repofile import RepoFileError, open_in
 
 MAX_OUTPUT_BYTES = 64 * 1024  # one value; the largest API field is far smaller
 MAX_STEPS = 100_000  # loop iterations, calls, operators and filters per evaluation
@@ -426,13 +427,18 @@ class SafeLoader(BaseLoader):
         parts = template.replace("\\", "/").split("/")
         if template.startswith("/") or os.path.isabs(template) or ".." in parts:
             raise SecurityError(f"include {template!r} points outside the templates folder")
-        path = (self.folder / template).resolve()
-        if not path.is_relative_to(self.folder):
-            raise SecurityError(f"include {template!r} leads outside the templates folder")
-        if not path.is_file():
-            raise TemplateNotFound(template)
-        raw = path.read_bytes()
+        try:
+            fh = open_in(self.folder, template, where="the templates folder")
+        except RepoFileError as exc:
+            if exc.rule == "file.outside-repo":
+                raise SecurityError(
+                    f"include {template!r} leads outside the templates folder"
+                ) from None
+            raise TemplateNotFound(template) from None
+        with fh:
+            raw = fh.read(MAX_OUTPUT_BYTES + 1)
         _check_size(len(raw), f"partial {template!r}")
+        path = self.folder / template
         return raw.decode("utf-8"), str(path), lambda: True
 
 

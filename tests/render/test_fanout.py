@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -104,35 +105,85 @@ def test_bad_utf8_in_a_data_file_names_its_line(repo: PushRepo) -> None:
 
 
 def test_a_template_error_in_one_row_names_the_row_and_the_template(repo: PushRepo) -> None:
-    repo.write("data/rows.jsonl", '{"device": "d1", "tier": "gold"}\n{"device": "d2"}\n')
-    repo.campaign("c", emas(**{**PERSONAL, "fan_out": {"data": "data/rows.jsonl"}}))
+    fields = {
+        **PERSONAL,
+        "Title": "{{ row.tier | api_time }}",
+        "fan_out": {"data": "data/rows.jsonl"},
+    }
+    repo.write(
+        "data/rows.jsonl",
+        '{"device": "d1", "tier": "2026-11-22T10:00:00Z"}\n{"device": "d2", "tier": "soon"}\n',
+    )
+    repo.campaign("c", emas(**fields))
     deliveries, problems = repo.deliveries()
     assert [d.fan_out_key for d in deliveries] == ["1"]
     (problem,) = problems
     assert (problem.file, problem.path, problem.rule) == (
         "campaigns/c.yaml",
         "tasks[0].Title",
-        "template.undefined",
+        "template.filter",
     )
     assert problem.message.endswith("in row 2 (data/rows.jsonl:2)")
 
 
 def test_a_broken_template_stops_after_a_few_rows(repo: PushRepo) -> None:
     write_rows(repo, [(f"d{i}", "gold") for i in range(500)])
-    repo.campaign("c", emas(**{**PERSONAL, "Title": "{{ row.nope }}"}))
+    repo.campaign("c", emas(**{**PERSONAL, "Title": "{{ row.tier | api_time }}"}))
     _, problems = repo.deliveries()
     rules = [p.rule for p in problems]
-    assert rules.count("template.undefined") == 20
+    assert rules.count("template.filter") == 20
     assert rules.count("fan-out.too-many-errors") == 1 and len(rules) == 21
 
 
-def test_two_rows_with_one_key_is_an_error(repo: PushRepo) -> None:
-    write_rows(repo, [("d1", "gold"), ("d1", "silver")])
-    repo.campaign("c", emas(**PERSONAL))
-    _, problems = repo.deliveries()
+# --- a column the rows lack (issue 13 item 12) ------------------------------------------------
+
+
+def test_a_missing_column_is_one_error_per_template_with_the_rows_and_a_suggestion(
+    repo: PushRepo,
+) -> None:
+    write_rows(repo, [(f"d{i}", "gold") for i in range(1, 501)])
+    repo.campaign("c", emas(**{**PERSONAL, "Title": "{{ row.teir }}", "Body": "{{ row.Tier }}!"}))
+    deliveries, problems = repo.deliveries()
+    assert deliveries == []
+    assert [(p.path, p.rule, p.message) for p in problems] == [
+        (
+            "tasks[0].Title",
+            "fan-out.missing-column",
+            "no column 'teir' in 500 rows of data/rows.csv (rows 1, 2, 3, 4, 5, …); "
+            "did you mean 'tier'?",
+        ),
+        (
+            "tasks[0].Body",
+            "fan-out.missing-column",
+            "no column 'Tier' in 500 rows of data/rows.csv (rows 1, 2, 3, 4, 5, …); "
+            "did you mean 'tier'?",
+        ),
+    ]
+
+
+def test_rows_lacking_a_key_are_counted_and_listed_in_row_order(repo: PushRepo) -> None:
+    rows = [{"device": f"d{i}", **({"tier": "gold"} if i % 4 else {})} for i in range(1, 41)]
+    repo.write("data/rows.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    repo.campaign("c", emas(**{**PERSONAL, "fan_out": {"data": "data/rows.jsonl"}}))
+    deliveries, problems = repo.deliveries()
+    assert len(deliveries) == 30  # the rows that have it still render
     (problem,) = problems
-    assert problem.rule == "fan-out.duplicate-key"
-    assert "row 2 (data/rows.csv:3)" in problem.message
+    assert problem.message == (
+        "no column 'tier' in 10 rows of data/rows.jsonl (rows 4, 8, 12, 16, 20, …); "
+        "did you mean 'device'?"
+    ) or problem.message.startswith(
+        "no column 'tier' in 10 rows of data/rows.jsonl (rows 4, 8, 12, 16, 20, …)"
+    )
+
+
+def test_a_missing_column_in_validate_is_one_line_at_the_template(repo: PushRepo) -> None:
+    write_rows(repo, [(f"d{i}", "gold") for i in range(1, 13)])
+    repo.campaign("c", emas(**{**PERSONAL, "Title": "{{ row.nmae }}"}))
+    result = repo.validate()
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if "[fan-out.missing-column]" in line]
+    assert len(lines) == 1
+    assert "rows 1, 2, 3, 4, 5, …" in lines[0] and "row 10" not in result.output
 
 
 @pytest.mark.parametrize(
