@@ -24,6 +24,7 @@ are rendered per row.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -49,7 +50,14 @@ from pushops.render.fanout import MissingColumns, Row, data_format, read_rows, r
 from pushops.render.fastpath import shortcut
 from pushops.render.filters import FilterError
 from pushops.render.keyindex import KeyCheck, KeyCheckError
-from pushops.render.sandbox import MAX_OUTPUT_BYTES, BudgetError, MissingKey, NotText, Sandbox
+from pushops.render.sandbox import (
+    MAX_OUTPUT_BYTES,
+    BudgetError,
+    FanOutClock,
+    MissingKey,
+    NotText,
+    Sandbox,
+)
 from pushops.tables import Param, load_table
 from pushops.timeutil import MPAAS_DAY_ZONE, from_epoch_ms, parse_api_time, parse_zone
 from pushops.yamlsource import format_path
@@ -492,6 +500,7 @@ class Renderer:
             for path, message in missing.problems(relative):
                 report.add(located(path, "fan-out.missing-column", message))
 
+        clock = FanOutClock()
         try:
             while True:
                 if errors >= MAX_ROW_ERRORS:
@@ -511,6 +520,12 @@ class Renderer:
                     break
                 if row is None:
                     break
+                if row.number & 0xFF == 0:
+                    too_slow = clock.over(row.number)
+                    if too_slow:
+                        report.add(located(("fan_out",), "template.too-large", too_slow))
+                        report_missing()
+                        return
                 context["row"] = row.values
                 params = dict(skeleton)
                 values = []
@@ -560,7 +575,9 @@ class Renderer:
                     errors += 1
                     continue
                 group = repr([values[i] for i in grouping])
+                handed = time.monotonic()
                 yield delivery(params, key, (relative, row.line), group, printing(params), zone)
+                clock.paused += time.monotonic() - handed
             report_missing()
             # Every row read has been checked against the keys in memory; the rest is on disk.
             if keys is not None:

@@ -71,6 +71,11 @@ MAX_STEPS = 100_000  # loop iterations, calls, operators and filters per evaluat
 MAX_PRODUCED = 64 * MAX_OUTPUT_BYTES  # characters or elements built per evaluation
 MAX_SECONDS = 1.0  # wall time per evaluation
 MAX_SOURCE = MAX_OUTPUT_BYTES  # characters of one template's source
+# A fan-out message renders its templates once per row: over all rows they may take this
+# much, plus FANOUT_ROW_SECONDS a row (real ones take tens of microseconds), so a data file
+# of many rows cannot multiply the 1 s per evaluation into hours of a CI job.
+FANOUT_SECONDS = 60.0
+FANOUT_ROW_SECONDS = 0.001
 MAX_INT_BITS = 4096
 MAX_TEMPLATE_CACHE = 4096
 WATCHDOG_TICK = 0.05  # how often the watchdog looks at the clock
@@ -134,6 +139,9 @@ class _Watchdog:
     def watch(self, budget: Budget) -> None:
         with self.lock:
             self.budgets.add(budget)
+
+    def ensure_running(self) -> None:
+        with self.lock:
             if self.thread is None:
                 self.thread = threading.Thread(
                     target=self._run, name="pushops-template-watchdog", daemon=True
@@ -177,6 +185,8 @@ class Budget:
         _WATCHDOG.watch(self)
 
     def start(self) -> None:
+        if _WATCHDOG.thread is None:  # the first evaluation of this process (or of a fork)
+            _WATCHDOG.ensure_running()
         self.steps = 0
         self.produced = 0
         self.thread = threading.get_ident()
@@ -204,6 +214,29 @@ class Budget:
                     f"the template builds more than {MAX_PRODUCED:,} characters or elements"
                 )
         return value
+
+
+class FanOutClock:
+    """The time a fan-out message's templates have taken over its rows, the time the rows'
+    consumer held the stream (between yields: plan, apply sending) left out."""
+
+    __slots__ = ("paused", "started")
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.paused = 0.0
+
+    def over(self, rows: int) -> str | None:
+        """Why the message must stop after ``rows`` rows, or None while within its time."""
+        spent = time.monotonic() - self.started - self.paused
+        allowed = FANOUT_SECONDS + rows * FANOUT_ROW_SECONDS
+        if spent <= allowed:
+            return None
+        return (
+            f"the templates took {spent:.0f} s for {rows:,} rows, over the {allowed:.0f} s "
+            f"allowed ({FANOUT_SECONDS:g} s and {FANOUT_ROW_SECONDS * 1000:g} ms a row); "
+            "stopped"
+        )
 
 
 # -- text forms ------------------------------------------------------------------------------

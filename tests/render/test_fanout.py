@@ -226,3 +226,50 @@ def test_validate_reports_a_bad_row_at_the_data_file_line(repo: PushRepo) -> Non
     repo.campaign("c", emas(**PERSONAL))
     (error,) = repo.validate_errors()
     assert (error["file"], error["line"], error["rule"]) == ("data/rows.csv", 3, "fan-out.bad-row")
+
+
+# --- a fan-out cannot multiply the per-evaluation time into hours (issue 12 item 12) -------
+
+
+@pytest.fixture
+def quick_fan_out_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pushops.render.sandbox as sandbox
+
+    monkeypatch.setattr(sandbox, "FANOUT_SECONDS", 0.3)
+    monkeypatch.setattr(sandbox, "FANOUT_ROW_SECONDS", 0.0005)
+
+
+def test_a_message_whose_templates_are_slow_on_every_row_is_stopped(
+    repo: PushRepo, quick_fan_out_clock: None
+) -> None:
+    # Each row's Title runs 3,000 loop steps: legal for one evaluation, hours over many rows.
+    write_rows(repo, [(f"d{i}", "gold") for i in range(3000)])
+    slow = "{% for i in range(3000) %}{% endfor %}{{ row.tier }}"
+    repo.campaign("c", emas(**{**PERSONAL, "Title": slow}))
+    deliveries, problems = repo.deliveries()
+    (problem,) = problems
+    assert (problem.path, problem.rule) == ("tasks[0].fan_out", "template.too-large")
+    assert "the templates took" in problem.message and "stopped" in problem.message
+    assert len(deliveries) < 3000
+
+
+def test_the_time_the_consumer_holds_the_rows_is_not_counted(
+    repo: PushRepo, quick_fan_out_clock: None
+) -> None:
+    import time
+
+    from pushops.campaign import load_campaigns
+    from pushops.config import load_config
+    from pushops.diagnostics import Report
+    from pushops.render import render_deliveries
+    from tests.render.conftest import NOW
+
+    write_rows(repo, [(f"d{i}", "gold") for i in range(600)])
+    repo.campaign("c", emas(**PERSONAL))
+    report = Report()
+    campaigns = load_campaigns([], repo.root, report)
+    got = 0
+    for _ in render_deliveries(campaigns, load_config(repo.root), "staging", NOW, report):
+        time.sleep(0.002)  # 1.2 s in all: apply sending, plan reading the ledger
+        got += 1
+    assert (got, report.diagnostics) == (600, [])

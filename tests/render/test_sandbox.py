@@ -424,3 +424,27 @@ def test_the_clock_never_interrupts_the_code_after_the_template_it_stopped() -> 
     ok, stopped, escaped = map(int, done.stdout.split())
     assert ok > 0 and stopped > 0
     assert escaped == 0
+
+
+def test_a_forked_process_still_has_the_clock() -> None:
+    # A renderer made before fork() (a worker pool) must still be stopped in the child.
+    script = (
+        "import os, sys\n"
+        "import pushops.render.sandbox as sb\n"
+        "from tests.render.test_sandbox import NO_CHECKPOINTS\n"
+        "box = sb.Sandbox()\n"
+        "box.evaluate(box.from_string('{{ 1 }}'), dict(box.globals))\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    try:\n"
+        "        box.evaluate(box.from_string(NO_CHECKPOINTS), dict(box.globals))\n"
+        "        os._exit(3)\n"
+        "    except sb.TemplateTimeout:\n"
+        "        os._exit(0)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "sys.exit(os.waitstatus_to_exitcode(status))\n"
+    )
+    from tests.render.conftest import REPO
+
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, timeout=60)
+    assert done.returncode == 0
