@@ -1,0 +1,496 @@
+"""End to end: a million personalised pushes, planned and sent the way CI does it (issue 15).
+
+    python bench/bench_e2e.py [--quick] [--rows N ...] [--backend sqlite|postgresql|both]
+                              [--baseline REV] [--no-direct]
+
+A generated push repository holds one EMAS campaign fanned out over a CSV, every row with its
+own Title (so nothing merges: every row is one PushTask, a hundred to a MassPush call). For
+each size and ledger backend, against ``pushops emulator --latency-ms 50 --quota 500`` in its
+own process:
+
+1. ``pushops plan --out p.plan`` on an empty ledger: seconds, peak RSS, plan file bytes per
+   delivery;
+2. ``pushops apply p.plan``: seconds, its share of the quota (the quota's own time for the
+   calls, ``rows / 100 / 500`` s, over apply's), peak RSS; then the deliveries the emulator
+   holds, which must equal the rows (each target once);
+3. ``pushops apply --auto-approve`` without a plan file, on a fresh ledger and emulator: its
+   seconds against the larger of plan's and apply's (planning overlaps sending when it is
+   close to the larger, not their sum).
+
+Peak RSS is the largest sum of the resident memory of the command's process and its children
+(sampled every 20 ms) and at least the main process's own ``VmHWM``. The emulator is not
+counted. ``--baseline REV`` runs the same measurement with pushops as it was at git revision
+REV (extracted to a temporary directory and put first on PYTHONPATH) first, for a before and
+after in one run of the machine. Every figure is printed with its target; the load average
+is printed with each measurement, since the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+try:
+    from bench._child import PEAK_RSS
+except ImportError:  # run as a script: bench/ is on sys.path
+    from _child import PEAK_RSS
+
+Figure = dict[str, object]
+HERE = Path(__file__).resolve().parent
+PG_DSN = os.environ.get("PUSHOPS_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+AKID = "LTAIe2ebench"
+SECRET = "e2e-Secret-Distinctive-7a6b5c"
+QUOTA = 500  # MassPush calls per second per account
+LATENCY_MS = 50
+TASKS_PER_CALL = 100
+FULL_SIZES = (100_000, 1_000_000)
+QUICK_SIZES = (2_000, 10_000)
+# Targets at a million rows (issue 15); --quick has none for time and memory.
+APPLY_QUOTA_SHARE = 0.80
+PLAN_SECONDS_PER_MILLION = 60.0
+PEAK_RSS_MB = 400.0
+RSS_FLATNESS = 1.25
+PLAN_FILE_BYTES = 150.0
+OVERLAP = 1.25  # apply without a plan file: at most this times the larger of plan and apply
+
+CONFIG = """\
+version: 1
+default_environment: staging
+state:
+  backend: sqlite
+  path: .pushops/state.db
+environments:
+  staging:
+    apps:
+      shop: {provider: emas, app_key: 23267207}
+"""
+CAMPAIGN = """\
+id: coupons
+app: shop
+tasks:
+  - id: coupon
+    fan_out:
+      data: data/recipients.csv
+      key: "{{ row.device_id }}"
+    DeviceType: ANDROID
+    PushType: NOTICE
+    Target: DEVICE
+    TargetValue: "{{ row.device_id }}"
+    Title: "{{ row.name }}, your coupon"
+    Body: "Use code {{ row.code }} within 7 days."
+    AndroidOpenType: APPLICATION
+    StoreOffline: true
+"""
+
+# The command runs in a child that writes its own VmHWM at exit (see bench/_child.py).
+CHILD = (
+    PEAK_RSS
+    + """
+import atexit, os, sys
+atexit.register(lambda: open(os.environ["BENCH_PEAK_FILE"], "w").write(str(peak_rss_mb())))
+sys.argv = ["pushops", *sys.argv[1:]]
+from pushops.cli import main
+main()
+"""
+)
+
+
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def write_repo(root: Path, rows: int) -> None:
+    (root / "campaigns").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "pushops.yaml").write_text(CONFIG)
+    (root / "campaigns" / "coupons.yaml").write_text(CAMPAIGN)
+    with (root / "data" / "recipients.csv").open("w") as out:
+        out.write("device_id,name,code\n")
+        for start in range(0, rows, 10_000):
+            out.write(
+                "".join(
+                    f"d{i:08d},Name{i},C{i * 7919 % 1_000_003:07d}\n"
+                    for i in range(start, min(rows, start + 10_000))
+                )
+            )
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of ``pid`` and its descendants (Linux /proc), in KiB."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        pending.extend(int(c) for c in children)
+    return total
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(args: list[str], root: Path, env: dict[str, str], timeout: float = 3600) -> Run:
+    """``pushops ARGS`` in a fresh process: wall time, peak RSS of its tree, output."""
+    with tempfile.NamedTemporaryFile(prefix="bench-peak-", delete=False) as peak_file:
+        pass
+    env = {**env, "BENCH_PEAK_FILE": peak_file.name}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, *args],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    sampled = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            sampled[0] = max(sampled[0], _tree_rss_kb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    try:
+        own = float(Path(peak_file.name).read_text() or 0)
+    except (OSError, ValueError):
+        own = 0.0
+    os.unlink(peak_file.name)
+    return Run(seconds, max(own, sampled[0] / 1024), proc.returncode, out, err)
+
+
+class Emulator:
+    """``pushops emulator --latency-ms 50 --quota 500`` in its own process."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pushops", "emulator", "--port", "0",
+             "--credentials", f"{AKID}:{SECRET}", "--latency-ms", str(LATENCY_MS),
+             "--quota", str(QUOTA)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        )  # fmt: skip
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        if not line.startswith("pushops emulator listening on "):
+            self.stop()
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        self.url = line.split()[-1]
+
+    def control(self, path: str, post: bool = False) -> Any:
+        request = urllib.request.Request(
+            f"{self.url}/_emulator/{path}", data=b"{}" if post else None
+        )
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return json.load(response)
+
+    def delivered(self) -> tuple[int, int]:
+        """(distinct targets, duplicates) of what the emulator accepted."""
+        seen: set[str] = set()
+        duplicates = 0
+        for d in self.control("deliveries")["deliveries"]:
+            for target in str(d["params"].get("TargetValue", "")).split(","):
+                if target in seen:
+                    duplicates += 1
+                seen.add(target)
+        return len(seen), duplicates
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def pg_problem() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_DSN, connect_timeout=3):
+            return None
+    except Exception as exc:  # no driver or no server: the bench says so and goes on
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def drop_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@dataclass
+class Measure:
+    """One size on one backend with one pushops."""
+
+    label: str
+    backend: str
+    rows: int
+    plan: Run | None = None
+    apply: Run | None = None
+    direct: Run | None = None
+    plan_file_bytes: int = 0
+    delivered: int = 0
+    duplicates: int = 0
+    direct_delivered: int = 0
+    loads: list[float] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def quota_seconds(self) -> float:
+        return self.rows / TASKS_PER_CALL / QUOTA
+
+    def print(self) -> None:
+        p, a, d = self.plan, self.apply, self.direct
+        print(f"  [{self.label}] {self.backend}, {self.rows:,} rows (load {self.loads})")
+        if p is not None:
+            print(
+                f"    plan --out      {p.seconds:8.1f} s  {p.peak_mb:7.0f} MB  "
+                f"{self.plan_file_bytes / max(1, self.rows):7.0f} B/delivery  "
+                f"{self.rows / p.seconds:9,.0f} deliveries/s"
+            )
+        if a is not None:
+            print(
+                f"    apply PLANFILE  {a.seconds:8.1f} s  {a.peak_mb:7.0f} MB  "
+                f"{self.quota_seconds / a.seconds:7.0%} of the quota "
+                f"(the quota's own time: {self.quota_seconds:.1f} s)  "
+                f"delivered {self.delivered:,}, duplicates {self.duplicates}"
+            )
+        if d is not None:
+            print(
+                f"    apply (no file) {d.seconds:8.1f} s  {d.peak_mb:7.0f} MB  "
+                f"delivered {self.direct_delivered:,}"
+            )
+        for problem in self.problems:
+            print(f"    PROBLEM: {problem}")
+
+
+def measure(
+    label: str,
+    backend: str,
+    rows: int,
+    base_env: dict[str, str],
+    *,
+    direct: bool,
+    log: Any = print,
+) -> Measure:
+    result = Measure(label, backend, rows)
+    with tempfile.TemporaryDirectory(prefix="pushops-e2e-") as tmp:
+        root = Path(tmp) / "repo"
+        write_repo(root, rows)
+        emulator = Emulator(base_env)
+        schemas: list[str] = []
+
+        def ledger_env(name: str) -> dict[str, str]:
+            if backend == "postgresql":
+                schema = f"pushops_e2e_{uuid.uuid4().hex[:10]}"
+                schemas.append(schema)
+                return {"PUSHOPS_STATE_DSN": PG_DSN, "PUSHOPS_STATE_SCHEMA": schema}
+            return {"PUSHOPS_STATE_DSN": str(root / ".pushops" / f"{name}.db"),
+                    "PUSHOPS_STATE_SCHEMA": ""}  # fmt: skip
+
+        env = {
+            **base_env,
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": AKID,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET,
+            "ALIBABA_CLOUD_SECURITY_TOKEN": "",
+            "PUSHOPS_EMAS_ENDPOINT": emulator.url,
+            "PUSHOPS_NOW": "",
+            "PUSHOPS_MAX_PLAN_AGE": "",
+        }
+        try:
+            saved = {**env, **ledger_env("planned")}
+            result.loads.append(load())
+            plan = result.plan = run_cli(["plan", "--out", "p.plan"], root, saved)
+            if plan.code != 0:
+                result.problems.append(f"plan exit {plan.code}: {plan.err.strip()[-300:]}")
+                return result
+            result.plan_file_bytes = (root / "p.plan").stat().st_size
+            log(f"  {label} {backend} {rows:,}: plan {plan.seconds:.1f}s {plan.peak_mb:.0f}MB")
+            result.loads.append(load())
+            apply = result.apply = run_cli(["apply", "p.plan"], root, saved)
+            if apply.code != 0:
+                result.problems.append(f"apply exit {apply.code}: {apply.err.strip()[-300:]}")
+            result.delivered, result.duplicates = emulator.delivered()
+            log(f"  {label} {backend} {rows:,}: apply {apply.seconds:.1f}s {apply.peak_mb:.0f}MB")
+            if direct:
+                emulator.control("reset", post=True)
+                result.loads.append(load())
+                fresh = {**env, **ledger_env("direct")}
+                run = result.direct = run_cli(["apply", "--auto-approve"], root, fresh)
+                if run.code != 0:
+                    result.problems.append(f"apply (no file) exit {run.code}: {run.err[-300:]}")
+                result.direct_delivered, dup = emulator.delivered()
+                result.duplicates += dup
+                log(f"  {label} {backend} {rows:,}: apply (no file) {run.seconds:.1f}s")
+        finally:
+            emulator.stop()
+            for schema in schemas:
+                drop_schema(schema)
+    return result
+
+
+def _check(value: float, op: str, limit: float, enabled: bool) -> tuple[str | None, bool | None]:
+    """(target text, pass) for ``value op limit``; (None, None) when the target is off."""
+    if not enabled:
+        return None, None
+    ok = value <= limit if op == "<=" else value >= limit if op == ">=" else value == limit
+    return f"{op} {limit:g}", ok
+
+
+def figures(m: Measure, quick: bool, prefix: str) -> list[Figure]:
+    """The figures of one measurement; time and memory targets only at the full sizes."""
+    name = f"{prefix}e2e.{m.backend}.{m.rows}_rows"
+    full = not quick
+    out: list[Figure] = []
+
+    def add(figure: str, value: float, op: str = "", limit: float = 0, on: bool = True) -> None:
+        target, ok = _check(value, op, limit, bool(op) and on)
+        out.append({"figure": f"{name}.{figure}", "value": value, "target": target, "pass": ok})
+
+    for problem in m.problems:
+        print(f"  {name}: {problem}")
+    if m.plan is not None:
+        plan_limit = PLAN_SECONDS_PER_MILLION * m.rows / 1_000_000
+        add("plan.seconds", round(m.plan.seconds, 1), "<=", plan_limit, full)
+        add("plan.peak_rss_mb", round(m.plan.peak_mb), "<=", PEAK_RSS_MB, full)
+        per = round(m.plan_file_bytes / max(1, m.rows), 1)
+        add("plan_file.bytes_per_delivery", per, "<=", PLAN_FILE_BYTES, full)
+    if m.apply is not None:
+        add("apply.seconds", round(m.apply.seconds, 1))
+        share = round(m.quota_seconds / m.apply.seconds, 3)
+        add("apply.quota_share", share, ">=", APPLY_QUOTA_SHARE, full)
+        add("apply.peak_rss_mb", round(m.apply.peak_mb), "<=", PEAK_RSS_MB, full)
+        add("delivered", m.delivered, "==", m.rows)
+        add("duplicates", m.duplicates, "==", 0)
+    if m.direct is not None and m.plan is not None and m.apply is not None:
+        larger = max(m.plan.seconds, m.apply.seconds)
+        add("apply_without_file.seconds", round(m.direct.seconds, 1))
+        ratio = round(m.direct.seconds / larger, 2)
+        add("apply_without_file.over_larger_stage", ratio, "<=", OVERLAP, full)
+        add("apply_without_file.delivered", m.direct_delivered, "==", m.rows)
+    return out
+
+
+def flatness(measures: list[Measure], quick: bool, prefix: str) -> list[Figure]:
+    out: list[Figure] = []
+    by_backend: dict[str, list[Measure]] = {}
+    for m in measures:
+        by_backend.setdefault(m.backend, []).append(m)
+    for backend, ms in by_backend.items():
+        ms = sorted(ms, key=lambda m: m.rows)
+        small, large = ms[0], ms[-1]
+        if small is large:
+            continue
+        for stage in ("plan", "apply"):
+            a, b = getattr(small, stage), getattr(large, stage)
+            if a is None or b is None:
+                continue
+            ratio = round(b.peak_mb / a.peak_mb, 2)
+            out.append({
+                "figure": f"{prefix}e2e.{backend}.{stage}.rss_growth_{small.rows}_to_{large.rows}",
+                "value": ratio,
+                "target": None if quick else f"<= {RSS_FLATNESS:g}",
+                "pass": None if quick else ratio <= RSS_FLATNESS,
+            })  # fmt: skip
+    return out
+
+
+def baseline_tree(rev: str, into: Path) -> Path:
+    """pushops as it was at git revision ``rev``, extracted under ``into``."""
+    repo = HERE.parent
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", rev], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def run(
+    quick: bool = False,
+    *,
+    sizes: tuple[int, ...] | None = None,
+    backends: tuple[str, ...] = ("sqlite", "postgresql"),
+    baseline: str | None = None,
+    direct: bool = True,
+) -> list[Figure]:
+    sizes = sizes or (QUICK_SIZES if quick else FULL_SIZES)
+    problem = pg_problem() if "postgresql" in backends else None
+    if problem is not None:
+        print(f"\n== postgresql: left out, no server at {PG_DSN} ({problem})")
+        backends = tuple(b for b in backends if b != "postgresql")
+    print(
+        f"\n== end to end against the emulator (--latency-ms {LATENCY_MS} --quota {QUOTA}): "
+        f"the quota's time for N rows is N / {TASKS_PER_CALL} / {QUOTA} s"
+    )
+    out: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="pushops-baseline-") as tmp:
+        versions: list[tuple[str, dict[str, str]]] = []
+        if baseline:
+            tree = baseline_tree(baseline, Path(tmp))
+            versions.append((f"before ({baseline})", {**os.environ, "PYTHONPATH": str(tree)}))
+        versions.append(("now", dict(os.environ)))
+        for label, env in versions:
+            prefix = "before." if label.startswith("before") else ""
+            measures = []
+            for rows in sizes:
+                for backend in backends:
+                    m = measure(label, backend, rows, env, direct=direct and not prefix)
+                    m.print()
+                    measures.append(m)
+                    out += figures(m, quick or bool(prefix), prefix)
+            out += flatness(measures, quick or bool(prefix), prefix)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, no targets")
+    parser.add_argument("--rows", type=int, nargs="*", help="sizes to run instead")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--baseline", metavar="REV", help="measure pushops at REV first")
+    parser.add_argument("--no-direct", action="store_true", help="skip apply without a file")
+    args = parser.parse_args(argv)
+    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    results = run(
+        args.quick, sizes=tuple(args.rows) if args.rows else None, backends=backends,
+        baseline=args.baseline, direct=not args.no_direct,
+    )  # fmt: skip
+    for f in results:
+        verdict = "info" if f["pass"] is None else ("pass" if f["pass"] else "FAIL")
+        print(f"{f['figure']:70} {f['value']!s:>10} {f['target'] or '':>12} {verdict}")
+    return 1 if any(f["pass"] is False for f in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
