@@ -22,19 +22,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from pushops.apply.gateway import FAILED, INTERRUPTED, SENT, Gateway, Outcome
 from pushops.apply.progress import Progress
-from pushops.apply.records import pending_records
 from pushops.apply.recovery import Recovery
+from pushops.apply.writer import FLUSH_EVERY_S, LedgerWriter
 from pushops.ledger import FailedResult, Ledger, LedgerConflictError, SentResult
 from pushops.plan.model import Plan, PlannedCall, PlannedCancel
 
-BATCH = 250  # calls written ahead per transaction: half a second of the EMAS quota
-FLUSH_EVERY_S = 0.25  # results are recorded at least this often
+BATCH = 100  # calls written ahead per transaction: a fifth of a second of the EMAS quota
 STOP_GRACE_S = 20.0  # how long a stop waits for the calls in flight before leaving them
 
 
@@ -95,10 +94,9 @@ class Applier:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.batch = batch
         self.summary = Summary()
-        self._sent: list[SentResult] = []
-        self._failed: list[FailedResult] = []
-        self._last_flush = time.monotonic()
         self._fatal: str | None = None
+        self._writer: LedgerWriter | None = None
+        self._refused_deliveries = 0
 
     # ------------------------------------------------------------------ cancels
 
@@ -141,32 +139,47 @@ class Applier:
 
     # ------------------------------------------------------------------ sends
 
-    async def send_all(self, calls: Sequence[PlannedCall]) -> None:
+    async def send_all(self, calls: Iterable[PlannedCall]) -> None:
+        """Send ``calls``: the ledger writer (its own thread) writes each batch ahead and
+        hands it here; each call is sent, its outcome handed back to be recorded."""
+        loop = asyncio.get_running_loop()
+        batches: asyncio.Queue[list[PlannedCall] | None] = asyncio.Queue()
+        writer = self._writer = LedgerWriter(
+            self.ledger, self.plan, iter(calls), actor=self.actor,
+            deliver=lambda chunk: loop.call_soon_threadsafe(batches.put_nowait, chunk),
+            failed=lambda exc: loop.call_soon_threadsafe(self._ledger_failed, exc),
+            batch=self.batch,
+        )  # fmt: skip
+        if self.stop.is_set():
+            writer.stop()
+        writer.start()
         in_flight: set[asyncio.Task[None]] = set()
-        launched = 0
-        for start in range(0, len(calls), self.batch):
-            if self.stop.is_set() or self._fatal:
-                break
-            chunk = calls[start : start + self.batch]
-            self.flush()  # settle what came back before the next write-ahead
-            self.ledger.record_pending_many(
-                [pending_records(call, self.plan, self.actor) for call in chunk]
-            )
-            for call in chunk:
-                in_flight.add(asyncio.create_task(self.send_one(call)))
-            launched += len(chunk)
-            # Keep about one batch in flight beyond this one: enough to stay at the quota,
-            # few enough that a stop has little to wait for.
-            while len(in_flight) > self.batch:
-                _, in_flight = await asyncio.wait(
-                    in_flight, timeout=FLUSH_EVERY_S, return_when=asyncio.FIRST_COMPLETED
-                )
-                self.maybe_flush()
-        if in_flight:
-            await self.drain(in_flight)
-        self.flush()
+        try:
+            while True:
+                chunk = await batches.get()
+                if chunk is None:
+                    break
+                for call in chunk:
+                    task = asyncio.create_task(self.send_one(call))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+            if writer.unreadable:
+                self._fatal = self._fatal or writer.unreadable
+            if in_flight:
+                await self.drain(set(in_flight))
+        finally:
+            writer.close()
+            await asyncio.to_thread(writer.wait)
         # Never written ahead, never sent: the next plan shows them as sends again.
-        self.summary.not_started += sum(len(c.deliveries) for c in calls[launched:])
+        self.summary.not_started += (
+            self.plan.calls.deliveries - writer.written_deliveries - self._refused_deliveries
+        )
+
+    def _ledger_failed(self, exc: BaseException) -> None:
+        """The ledger writer stopped on an error: send nothing more (the error is raised
+        once the calls in flight are done)."""
+        self._fatal = self._fatal or f"the ledger failed: {exc}"
+        self.gateway.halt("the ledger failed; nothing more is sent")
 
     async def drain(self, in_flight: set[asyncio.Task[None]]) -> None:
         while in_flight:
@@ -174,7 +187,6 @@ class Applier:
             done, in_flight = await asyncio.wait(
                 in_flight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
-            self.maybe_flush()
             if not done and self.stop.is_set():
                 # Still unanswered after the grace: left pending, the next run settles them.
                 for task in in_flight:
@@ -189,25 +201,32 @@ class Applier:
             self._record(call, Outcome(FAILED, code=INTERRUPTED, message=reason))
             return
         try:
-            outcome = await self.gateway.send(call.provider, call.app, call.query, call.form)
+            outcome = await self.gateway.send(call.provider, call.app, call.query, body=call.body)
         except asyncio.CancelledError:
             self.summary.pending += len(call.deliveries)
+            self._sent_to().record(None)
             raise
         if outcome.fatal and self._fatal is None:
             self._fatal = f"{outcome.code}: {outcome.message}"
+            self._sent_to().stop()
         self._record(call, outcome)
+
+    def _sent_to(self) -> LedgerWriter:
+        assert self._writer is not None, "calls are sent only while the writer runs"
+        return self._writer
 
     def _record(self, call: PlannedCall, outcome: Outcome) -> None:
         n = len(call.deliveries)
+        writer = self._sent_to()
         if outcome.status == SENT:
-            self._sent.append(
+            writer.record(
                 SentResult(call.call_id, outcome.message_ids, outcome.response, outcome.request_id)
             )
             self.summary.calls += 1
             self.summary.sent += n
             self.summary.scheduled += sum(1 for d in call.deliveries if d.due_at is not None)
         elif outcome.status == FAILED:
-            self._failed.append(
+            writer.record(
                 FailedResult(call.call_id, outcome.code, outcome.message, outcome.request_id)
             )
             if outcome.code == INTERRUPTED:
@@ -225,27 +244,27 @@ class Applier:
                     )
                 )
         else:
+            writer.record(None)
             self.summary.pending += n
         if self.progress is not None:
             self.progress.advance(n)
 
-    def maybe_flush(self) -> None:
-        if time.monotonic() - self._last_flush >= FLUSH_EVERY_S or len(self._sent) >= self.batch:
-            self.flush()
-
-    def flush(self) -> None:
-        self._last_flush = time.monotonic()
-        sent, failed = self._sent, self._failed
-        self._sent, self._failed = [], []
-        self.ledger.record_sent_many(sent)
-        self.ledger.record_failed_many(failed)
-
-    # ------------------------------------------------------------------ the run
+    def _sendable(self, refused: set[str]) -> Iterator[PlannedCall]:
+        """The plan's calls but those whose old push could not be cancelled (read in the
+        writer's thread: it only counts them)."""
+        for call in self.plan.calls:
+            if refused and any(d.key in refused for d in call.deliveries):
+                # Its old push may still go out: sending the replacement could be a double.
+                self._refused_deliveries += len(call.deliveries)
+            else:
+                yield call
 
     async def _halt_on_stop(self) -> None:
         # Calls queued behind the rate limit have not gone out: on a stop they must not,
         # and waiting for their turn would keep an interrupted run sending for minutes.
         await self.stop.wait()
+        if self._writer is not None:
+            self._writer.stop()
         self.gateway.halt("the run was interrupted before this call was sent")
 
     async def run(self, recovery: Recovery | None = None) -> Summary:
@@ -253,16 +272,9 @@ class Applier:
         if recovery is not None:
             self.summary.recovery = recovery
         refused = await self.cancel_all()
-        calls = []
-        for call in self.plan.calls:
-            if refused and any(d.key in refused for d in call.deliveries):
-                # Its old push may still go out: sending the replacement could be a double.
-                self.summary.not_started += len(call.deliveries)
-            else:
-                calls.append(call)
         watcher = asyncio.create_task(self._halt_on_stop())
         try:
-            await self.send_all(calls)
+            await self.send_all(self._sendable(refused))
         finally:
             watcher.cancel()
             if self.progress is not None:

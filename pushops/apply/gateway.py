@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pushops.config import App, Environment
+from pushops.plan.model import decode_form
 from pushops.providers import Providers
 from pushops.providers.emas import MASS_PUSH_QUOTA, EmasClient
 from pushops.providers.errors import ProviderError, RetryableError, RunFatalError, RunStopped
@@ -137,16 +138,29 @@ class Gateway:
         return client
 
     async def send(
-        self, provider: str, app: str, query: Mapping[str, str], form: Mapping[str, str]
+        self,
+        provider: str,
+        app: str,
+        query: Mapping[str, str],
+        form: Mapping[str, str] | None = None,
+        *,
+        body: str | None = None,
     ) -> Outcome:
-        """Send one MassPush or PushBroadcast exactly as planned (same token on retries)."""
+        """Send one MassPush or PushBroadcast exactly as planned (same token on retries):
+        its ``form`` fields, or its ``body`` (the form already encoded, as planned)."""
         try:
             if provider == "emas":
-                result = await self.emas(app).mass_push(push_tasks(form), query["IdempotentToken"])
+                token = query["IdempotentToken"]
+                if body is not None:
+                    result = await self.emas(app).mass_push_encoded(body, token)
+                else:
+                    result = await self.emas(app).mass_push(push_tasks(form or {}), token)
                 ids: dict[int, str | None] = dict(enumerate(result.message_ids))
                 return Outcome(SENT, ids, result.request_id)
+            if body is not None:
+                form = decode_form(body)
             try:
-                broadcast = await self.mpaas(app).push_broadcast(form)
+                broadcast = await self.mpaas(app).push_broadcast(form or {})
             except DuplicateMsgkey as duplicate:
                 # Something used this Msgkey before; whether that sent it, no document says
                 # (api-facts §5.11): left pending for recovery to ask the query APIs.

@@ -1,20 +1,35 @@
 """Planned calls -> the ledger's write-ahead records.
 
 The call's request is the compiled wire request (business parameters only: no AccessKeyId,
-Signature or SecurityToken, which the client adds when it signs) plus the clock the campaign
-was rendered with, so a later plan can compare a sent delivery as it rendered then.
+Signature or SecurityToken, which the client adds when it signs): its ``query`` and its form
+as the wire carries it, encoded (``body``; ledgers written before kept the fields decoded,
+as ``form``), plus the clock the campaign was rendered with, so a later plan can compare a
+sent delivery as it rendered then.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from pushops.ledger import Call as LedgerCall
 from pushops.ledger import Delivery as LedgerDelivery
 from pushops.plan.engine import RENDERED_AT, iso
-from pushops.plan.model import Plan, PlannedCall
+from pushops.plan.model import Plan, PlannedCall, decode_form
 
 
 def wire_request(call: PlannedCall, plan: Plan) -> dict[str, object]:
-    return {"query": call.query, "form": call.form, RENDERED_AT: iso(plan.now)}
+    return {"query": call.query, "body": call.body, RENDERED_AT: iso(plan.now)}
+
+
+def recorded_form(request: Any) -> dict[str, str]:
+    """The form fields of a call request the ledger recorded (either shape)."""
+    if not isinstance(request, dict):
+        return {}
+    body = request.get("body")
+    if isinstance(body, str):
+        return decode_form(body)
+    form = request.get("form")
+    return form if isinstance(form, dict) else {}
 
 
 def pending_records(

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pushops.apply.gateway import FAILED, INTERRUPTED, SENT, Gateway, Outcome, push_tasks
+from pushops.apply.records import recorded_form
 from pushops.ledger import Call, Ledger
 from pushops.ledger import Delivery as Record
 from pushops.providers.errors import ProviderError
@@ -113,9 +114,11 @@ class Recoverer:
     async def resend(self, call: Call, result: Recovery) -> None:
         request = call.request if isinstance(call.request, dict) else {}
         self.ledger.record_attempt(call.call_id)
+        body = request.get("body")
         outcome = await self.gateway.send(
-            call.provider, call.app, request.get("query") or {}, request.get("form") or {}
-        )
+            call.provider, call.app, request.get("query") or {}, recorded_form(request),
+            body=body if isinstance(body, str) else None,
+        )  # fmt: skip
         self.settle(call, outcome, result, counted="resent")
 
     def unknown(self, call: Call, result: Recovery) -> None:
@@ -141,8 +144,7 @@ class Recoverer:
         if now - created > QUERY_MAX:
             self.unknown(call, result)
             return
-        request = call.request if isinstance(call.request, dict) else {}
-        tasks = push_tasks(request.get("form") or {})
+        tasks = push_tasks(recorded_form(call.request))
         start = created - SKEW
         end = max([now + SKEW, *(d.due_at + SKEW for d in deliveries if d.due_at)])
         end = min(end, start + QUERY_MAX)
@@ -177,8 +179,7 @@ class Recoverer:
     async def ask_mpaas(
         self, call: Call, deliveries: list[Record], now: datetime, result: Recovery
     ) -> None:
-        request = call.request if isinstance(call.request, dict) else {}
-        form: dict[str, str] = request.get("form") or {}
+        form = recorded_form(call.request)
         created = call.created_at or now
         made = (_ms(created - SKEW), _ms(now + SKEW))  # when the broadcast can have been made
         try:

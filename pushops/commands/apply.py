@@ -44,8 +44,14 @@ from pushops.plan.checks import DeliveryChecker
 from pushops.plan.engine import build_plan
 from pushops.plan.mask import mask, secret_values
 from pushops.plan.model import Plan
-from pushops.plan.planfile import check_usable, read_plan
-from pushops.plan.session import LedgerChoice, git_commit, open_state
+from pushops.plan.planfile import PlanFileError, check_usable, read_plan
+from pushops.plan.session import (
+    PLAN_KEY_ENV,
+    LedgerChoice,
+    git_commit,
+    open_state,
+    plan_file_key,
+)
 from pushops.plan.text import render_text
 from pushops.plan.vendorcheck import vendor_findings
 from pushops.policy.evaluate import Override, check_overrides
@@ -173,19 +179,32 @@ def command(
     """
     root = project_root()
     config = load_config(root)
-    saved = read_plan(planfile) if planfile is not None else None
-    env = config.environment(environment or (saved.environment if saved else None)).name
+    saved_file = read_plan(planfile) if planfile is not None else None
+    env = config.environment(environment or (saved_file.environment if saved_file else None)).name
     clock = parse_now(now)
     margin_s = margin.total_seconds()
     timeout_s = lock_timeout.total_seconds()
     max_age = max_plan_age
-    if saved is None and not auto_approve and not sys.stdin.isatty():
+    if saved_file is None and not auto_approve and not sys.stdin.isatty():
         raise PushopsError(
             "apply asks for confirmation, but there is no terminal to ask on: pass "
             "--auto-approve, or apply a saved plan (`pushops plan --out FILE`, then "
             "`pushops apply FILE`)"
         )
     emulator = None
+    saved = None
+    if saved_file is not None and planfile is not None:
+        # Before anything else: a plan that is not what `pushops plan` made is never used.
+        saved_file.check_made_for(environment, sandbox)
+        key = plan_file_key(config, env, sandbox)
+        if key is None:
+            names = config.credential_vars(env)
+            raise PlanFileError(
+                f"cannot check plan file {planfile}: set {PLAN_KEY_ENV}, or "
+                f"{names['access_key_id_env']} and {names['access_key_secret_env']}, as when "
+                "the plan was made"
+            )
+        saved = saved_file.verified(key)
     if sandbox:
         from pushops.apply.sandbox import start_sandbox
 
@@ -293,8 +312,7 @@ async def _apply(
         return 1
     if plan.calls or plan.cancels:
         record_overrides(ledger, plan)  # on record before anything goes out
-    deliveries = sum(len(c.deliveries) for c in plan.calls)
-    progress = Progress(deliveries, len(plan.calls))
+    progress = Progress(plan.calls.deliveries, len(plan.calls))
     applier = Applier(plan, ledger, gateway, actor=run.actor, stop=stop, progress=progress)
     summary = await applier.run(recovery)
     _print_summary(summary)

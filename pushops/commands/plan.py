@@ -37,7 +37,13 @@ from pushops.plan.jsonview import plan_json
 from pushops.plan.markdown import render_markdown, report_link
 from pushops.plan.mask import mask, secret_values
 from pushops.plan.planfile import write_plan
-from pushops.plan.session import LedgerChoice, git_commit, open_state
+from pushops.plan.session import (
+    PLAN_KEY_ENV,
+    LedgerChoice,
+    git_commit,
+    open_state,
+    plan_file_key,
+)
 from pushops.plan.text import render_text
 from pushops.plan.vendorcheck import vendor_findings
 from pushops.policy.evaluate import Evaluator, Override, check_overrides
@@ -249,7 +255,8 @@ def command(
         click.echo("No plan file written: a hard policy blocks apply.", err=True)
         return stopped
     if out is not None:
-        write_plan(plan, out, secrets)
+        key = plan_file_key(config, env, sandbox)
+        write_plan(plan, out, key, secrets)
         how = f"pushops apply {out}"
         if stopped is not None:
             names = " ".join(
@@ -257,6 +264,15 @@ def command(
             )
             how += f' {names} --reason "why"'
         click.echo(f"Saved the plan to {out}; apply it with `{how}`.", err=True)
+        if key is None:
+            names = config.credential_vars(env)
+            click.echo(
+                f"Warning: {out} is not signed: neither {PLAN_KEY_ENV} nor "
+                f"{names['access_key_id_env']} and {names['access_key_secret_env']} are set, so "
+                "`pushops apply` will refuse it (it cannot tell it from an edited plan). Make "
+                "the plan where apply runs.",
+                err=True,
+            )
     if stopped is not None:
         return stopped
     if plan.blocked:

@@ -4,8 +4,11 @@ MassPush calls, serialise everything for the wire, derive tokens.
 Public API::
 
     compile_calls(deliveries: Iterable[Delivery], config: Config) -> Iterator[Call]
+    Compiler(config): .add(delivery) -> Iterator[Call], then .finish() -> Iterator[Call]
 
 Deliveries stream in and calls stream out; memory is bounded by :data:`MAX_OPEN_GROUPS`.
+:class:`Compiler` is the same, pushed one delivery at a time (plan decides each delivery
+while rendering and compiles the sends as they come).
 
 - **Merging (EMAS).** Deliveries of the same message (same environment, app, campaign,
   revision and message id) whose typed params are identical except ``TargetValue`` share one
@@ -55,6 +58,7 @@ __all__ = [
     "MSGKEY_LENGTH",
     "Call",
     "CompileError",
+    "Compiler",
     "Delivery",
     "WireTask",
     "compile_calls",
@@ -237,14 +241,28 @@ class _Compiler:
         )
 
 
-def compile_calls(deliveries: Iterable[Delivery], config: Config) -> Iterator[Call]:
-    """The calls that send ``deliveries``, streamed (see the module docstring)."""
-    compiler = _Compiler(config)
-    for delivery in deliveries:
+class Compiler:
+    """Deliveries pushed in one at a time; each :meth:`add` yields the calls it completed,
+    :meth:`finish` the rest. The same calls, in the same order, as :func:`compile_calls`."""
+
+    def __init__(self, config: Config) -> None:
+        self._compiler = _Compiler(config)
+
+    def add(self, delivery: Delivery) -> Iterator[Call]:
         if delivery.provider == "emas":
-            yield from compiler.add_emas(delivery)
+            yield from self._compiler.add_emas(delivery)
         elif delivery.provider == "mpaas":
-            yield compiler.mpaas(delivery)
+            yield self._compiler.mpaas(delivery)
         else:
             raise CompileError(f"{delivery.key}: unknown provider {delivery.provider!r}")
+
+    def finish(self) -> Iterator[Call]:
+        yield from self._compiler.finish()
+
+
+def compile_calls(deliveries: Iterable[Delivery], config: Config) -> Iterator[Call]:
+    """The calls that send ``deliveries``, streamed (see the module docstring)."""
+    compiler = Compiler(config)
+    for delivery in deliveries:
+        yield from compiler.add(delivery)
     yield from compiler.finish()

@@ -12,7 +12,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
+
+from pushops.providers.signing import encode_form
 
 Position = tuple[str, int, int]  # (file, line, column), 1-based
 
@@ -184,6 +187,11 @@ class Call:
     deliveries: tuple[Delivery, ...]
     positions: tuple[Position, ...]
     tasks: tuple[WireTask, ...] = ()
+
+    @cached_property
+    def body(self) -> str:
+        """``form`` as the wire carries it (``k=v&...``, RFC 3986-encoded), encoded once."""
+        return encode_form(self.form)
 
     def request(self) -> dict[str, Any]:
         """The typed request the call-scope rules check (EMAS: with its PushTask list)."""

@@ -52,15 +52,23 @@ class SqliteLedger(Ledger):
         self._file_lock = FileLock(self.path.with_name(self.path.name + ".lock"))
         self._conn: sqlite3.Connection | None = None
         with self._errors():
+            # One thread at a time, but not always the one that opened it: apply writes from a
+            # thread of its own while its event loop sends (pushops/apply/writer.py).
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout_s)
+                conn = sqlite3.connect(
+                    self.path, isolation_level=None, timeout=busy_timeout_s,
+                    check_same_thread=False,
+                )  # fmt: skip
             elif not self.path.is_file():
                 raise LedgerMissingError(f"no ledger at {self.location}: no such file")
             else:
                 # mode=rw: open what is there, never create a file.
                 uri = f"file:{quote(str(self.path.absolute()))}?mode=rw"
-                conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout_s)
+                conn = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, timeout=busy_timeout_s,
+                    check_same_thread=False,
+                )  # fmt: skip
             self._conn = conn
             try:
                 # Durability: synchronous=FULL syncs the WAL at every commit. NORMAL (in WAL

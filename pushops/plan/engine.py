@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from pushops.campaign import Campaign
-from pushops.compile import Call, Delivery, compile_calls
+from pushops.compile import Call, Compiler, Delivery
 from pushops.config import Config
 from pushops.diagnostics import Diagnostic, Report
 from pushops.ledger import Delivery as Record
@@ -53,6 +53,7 @@ from pushops.plan.model import (
     PlannedCancel,
     PlannedDelivery,
 )
+from pushops.plan.spool import Spool
 from pushops.render import render_deliveries
 from pushops.timeutil import from_epoch_ms
 
@@ -139,11 +140,13 @@ class _State:
     records: dict[str, Record]
     now: datetime
     margin: timedelta
-    actions: list[Action] = field(default_factory=list)
-    sends: list[_Send] = field(default_factory=list)
+    plan: Plan
+    # Sends decided but not yet in a compiled call (the compiler holds their deliveries).
+    sending: dict[str, _Send] = field(default_factory=dict)
     cancels: dict[str, list[tuple[str, Record]]] = field(default_factory=lambda: defaultdict(list))
-    # Scheduled, unchanged deliveries by MessageId: sent again if a sibling is cancelled.
-    waiting: dict[str, list[tuple[Delivery, Record]]] = field(
+    # Scheduled, unchanged deliveries by MessageId: sent again if a sibling is cancelled,
+    # otherwise no-ops (their actions are added once that is known, after the leftovers).
+    waiting: dict[str, list[tuple[Delivery, Record, Action]]] = field(
         default_factory=lambda: defaultdict(list)
     )
     diffs: int = 0
@@ -172,6 +175,11 @@ class Planner:
         self.now = now
         self.margin_s = margin_s
         self._rendered_at: dict[str, datetime | None] = {}
+        self._compiler = Compiler(config)
+        self._report = Report()
+        # Sends held back while a ``drop`` cap may still leave them out (on disk).
+        self._may_drop = policies is not None and bool(getattr(policies, "may_drop", True))
+        self._deferred: Spool[_Send] = Spool()
 
     # ------------------------------------------------------------------ ledger reads
 
@@ -214,10 +222,6 @@ class Planner:
         records = {
             r.key: r for r in self.ledger.current_deliveries(self.environment, with_request=False)
         }
-        state = _State(records, self.now, timedelta(seconds=self.margin_s))
-        for campaign in campaigns:
-            self._campaigns[campaign.id] = campaign
-            self.plan_campaign(campaign, state, report)
         plan = Plan(
             environment=self.environment,
             lineage=meta.lineage,
@@ -228,6 +232,11 @@ class Planner:
             margin_s=self.margin_s,
             sandbox=sandbox,
         )
+        self._report = report
+        state = _State(records, self.now, timedelta(seconds=self.margin_s), plan)
+        for campaign in campaigns:
+            self._campaigns[campaign.id] = campaign
+            self.plan_campaign(campaign, state, report)
         if not report.ok:
             return plan
         self.plan_leftovers(state)
@@ -235,43 +244,34 @@ class Planner:
         plan.resolves = [c.call_id for c in self.ledger.pending_calls(self.environment)]
         plan.cancels = self.cancels(state)
         if self.policies is not None:
-            self.apply_policies(state)
+            leaving = {key for items in state.cancels.values() for key, _ in items}
+            self.policies.conclude(self.ledger, self._campaigns, leaving)
+            self.compile_deferred(state)
             plan.findings = self.policies.findings()
-        plan.calls = self.compile(state, report)
-        plan.actions = sorted(state.actions, key=lambda a: a.key)
+        for call in self._compiler.finish():
+            self.emit(call, state)
+        plan.created_at = datetime.now(timezone.utc).replace(microsecond=0)
         return plan
 
-    def apply_policies(self, state: _State) -> None:
-        """Show the policies every delivery the plan sends, then the ledger; the deliveries
-        a ``drop`` cap leaves out become skips with its reason."""
+    def compile_deferred(self, state: _State) -> None:
+        """The sends a ``drop`` cap could leave out, held back until the policies had seen
+        every one and the ledger: those it drops become skips with its reason, the rest are
+        compiled."""
         assert self.policies is not None
-        for send in state.sends:
-            campaign = self._campaigns[send.delivery.campaign]
-            self.policies.observe(campaign, send.delivery, send.action)
-        leaving = {key for items in state.cancels.values() for key, _ in items}
-        self.policies.conclude(self.ledger, self._campaigns, leaving)
-        kept = []
-        for index, send in enumerate(state.sends):
+        for index, send in enumerate(self._deferred):
             reason = self.policies.dropped(index)
             if reason is None:
-                kept.append(send)
+                self.compile_send(send, state)
                 continue
             delivery = send.delivery
-            state.actions.append(
-                Action(
-                    delivery.key,
-                    SKIP,
-                    reason,
-                    send.before,
-                    delivery.fingerprint,
-                    due_at=delivery.due_at,
-                )
-            )
-        state.sends = kept
+            state.plan.actions.add(
+                delivery.key, SKIP, reason, send.before, delivery.fingerprint, None, None, None,
+                delivery.due_at,
+            )  # fmt: skip
+        self._deferred.close()
 
     def plan_campaign(self, campaign: Campaign, state: _State, report: Report) -> None:
         deferred: list[tuple[Delivery, Record]] = []
-        first_send = len(state.sends)
         for delivery in render_deliveries(
             [campaign], self.config, self.environment, self.now, report
         ):
@@ -290,18 +290,41 @@ class Planner:
             self.decide(delivery, record, state)
         if deferred:
             self.changed(campaign, deferred, state, report)
+
+    def send(self, send: _Send, state: _State) -> None:
+        """A delivery the plan sends: checked (only what goes out is, see
+        pushops.plan.checks), then compiled with the others as they come."""
+        delivery = send.delivery
         if self.check is not None:
-            # Only what goes out is checked (see pushops.plan.checks).
-            for send in state.sends[first_send:]:
-                report.extend(self.check(campaign, send.delivery))
+            problems = self.check(self._campaigns[delivery.campaign], delivery)
+            if problems:
+                self._report.extend(problems)
+        if not self._report.ok:
+            return  # no plan comes of it: nothing more to compile
+        if self.policies is not None:
+            # The policies see every send, in the plan's order.
+            self.policies.observe(self._campaigns[delivery.campaign], delivery, send.action)
+            if self._may_drop:
+                self._deferred.append(send)  # compiled once they have seen them all
+                return
+        self.compile_send(send, state)
+
+    def compile_send(self, send: _Send, state: _State) -> None:
+        delivery = send.delivery
+        if delivery.key in state.sending:
+            return  # a repeated fan-out key: reported as an error, no plan comes of it
+        state.sending[delivery.key] = send
+        for call in self._compiler.add(delivery):
+            self.emit(call, state)
 
     def decide(self, delivery: Delivery, record: Record | None, state: _State) -> None:
         key, fp = delivery.key, delivery.fingerprint
+        actions = state.plan.actions
         if record is None or record.status in ("failed", "cancelled"):
             late = too_late(delivery, state.now)
             if late is not None:
                 before = record.fingerprint if record is not None else None
-                state.actions.append(Action(key, SKIP, late, before, fp, due_at=delivery.due_at))
+                actions.append(Action(key, SKIP, late, before, fp, due_at=delivery.due_at))
                 return
             if record is None:
                 reason, generation = "not in the ledger", 1
@@ -311,12 +334,12 @@ class Planner:
                 if forgotten(record):
                     reason = f"forgotten by {record.cancelled_by}; sending it again"
                 generation = record.generation + 1
-            state.sends.append(
-                _Send(delivery, SEND, reason, generation, record and record.fingerprint)
+            self.send(
+                _Send(delivery, SEND, reason, generation, record and record.fingerprint), state
             )
             return
         if record.status == "pending":
-            state.actions.append(
+            actions.append(
                 Action(
                     key,
                     RESOLVE,
@@ -328,19 +351,20 @@ class Planner:
             )
             return
         if record.status == "unknown":
-            state.actions.append(
+            actions.append(
                 Action(key, BLOCKED, _unknown(key, record), record.fingerprint, fp, held=True)
             )
             return
         # sent or scheduled, same fingerprint
         reason = "unchanged"
+        noop = Action(key, NOOP, reason, record.fingerprint, fp, due_at=delivery.due_at)
         if record.status == "scheduled" and record.due_at and record.due_at > state.now:
             reason = f"unchanged; scheduled for {iso(record.due_at)}"
+            noop = Action(key, NOOP, reason, record.fingerprint, fp, due_at=delivery.due_at)
             if record.message_id:
-                state.waiting[record.message_id].append((delivery, record))
-        state.actions.append(
-            Action(key, NOOP, reason, record.fingerprint, fp, due_at=delivery.due_at)
-        )
+                state.waiting[record.message_id].append((delivery, record, noop))
+                return
+        actions.append(noop)
 
     def changed(
         self,
@@ -365,7 +389,7 @@ class Planner:
                     same.add(old.key)
         for delivery, record in deferred:
             if delivery.key in same:
-                state.actions.append(
+                state.plan.actions.append(
                     Action(
                         delivery.key,
                         NOOP,
@@ -386,7 +410,7 @@ class Planner:
         if record.status == "scheduled" and due is not None and due - state.margin > now:
             late = too_late(delivery, now)
             if late is not None:
-                state.actions.append(
+                state.plan.actions.append(
                     Action(
                         key,
                         BLOCKED,
@@ -398,7 +422,7 @@ class Planner:
                     )
                 )
                 return
-            state.sends.append(
+            self.send(
                 _Send(
                     delivery,
                     REPLACE,
@@ -406,7 +430,8 @@ class Planner:
                     record.generation + 1,
                     record.fingerprint,
                     diff,
-                )
+                ),
+                state,
             )
             if record.message_id:
                 state.cancels[record.message_id].append((key, record))
@@ -422,16 +447,17 @@ class Planner:
                 "already delivered and its definition changed: a push cannot be unsent. Revert "
                 "the change, or bump the campaign's revision to send it as a new push"
             )
-        state.actions.append(
+        state.plan.actions.append(
             Action(key, BLOCKED, reason, record.fingerprint, delivery.fingerprint, diff)
         )
 
     def plan_leftovers(self, state: _State) -> None:
         """Ledger records no campaign renders any more (removed campaign, message or row)."""
         now = state.now
+        actions = state.plan.actions
         for key, record in state.records.items():
             if record.status == "pending":
-                state.actions.append(
+                actions.append(
                     Action(
                         key,
                         RESOLVE,
@@ -441,12 +467,12 @@ class Planner:
                     )
                 )
             elif record.status == "unknown":
-                state.actions.append(
+                actions.append(
                     Action(key, BLOCKED, _unknown(key, record), record.fingerprint, held=True)
                 )
             elif record.status == "scheduled" and record.due_at is not None and record.due_at > now:
                 if record.due_at - state.margin > now and record.message_id:
-                    state.actions.append(
+                    actions.append(
                         Action(
                             key,
                             CANCEL,
@@ -458,7 +484,7 @@ class Planner:
                     )
                     state.cancels[record.message_id].append((key, record))
                 else:
-                    state.actions.append(
+                    actions.append(
                         Action(
                             key,
                             BLOCKED,
@@ -471,16 +497,14 @@ class Planner:
 
     def plan_siblings(self, state: _State) -> None:
         """Unchanged deliveries that share a cancelled MessageId (one merged PushTask) are
-        cancelled with it, so they are sent again."""
-        for message_id in list(state.cancels):
-            siblings = state.waiting.pop(message_id, [])
-            if not siblings:
+        cancelled with it, so they are sent again; the other waiting ones are no-ops."""
+        for message_id, siblings in state.waiting.items():
+            if message_id not in state.cancels:
+                state.plan.actions.extend(noop for _, _, noop in siblings)
                 continue
-            keys = {d.key for d, _ in siblings}
-            state.actions = [a for a in state.actions if a.key not in keys]
-            for delivery, record in siblings:
+            for delivery, record, _ in siblings:
                 state.cancels[message_id].append((delivery.key, record))
-                state.sends.append(
+                self.send(
                     _Send(
                         delivery,
                         REPLACE,
@@ -489,8 +513,10 @@ class Planner:
                         record.generation + 1,
                         record.fingerprint,
                         [],
-                    )
+                    ),
+                    state,
                 )
+        state.waiting.clear()
 
     def cancels(self, state: _State) -> list[PlannedCancel]:
         out = []
@@ -503,60 +529,54 @@ class Planner:
             out.append(PlannedCancel(provider, app, message_id, keys, first.due_at))
         return out
 
-    def compile(self, state: _State, report: Report) -> list[PlannedCall]:
-        if not state.sends:
-            return []
-        by_key = {s.delivery.key: s for s in state.sends}
-        calls = []
-        for call in compile_calls((s.delivery for s in state.sends), self.config):
-            if self.check_call is not None:
-                # The calls as they will go out; only these exist now (sends only).
-                campaign = self._campaigns[call.deliveries[0].campaign]
-                report.extend(self.check_call(campaign, call))
-            generation = max(by_key[d.key].generation for d in call.deliveries)
-            call = for_generation(call, generation)
-            positions = _positions(call)
-            deliveries = []
-            for d in call.deliveries:
-                send = by_key[d.key]
-                deliveries.append(
-                    PlannedDelivery(
-                        d.key,
-                        d.campaign,
-                        d.message,
-                        d.fingerprint,
-                        d.params,
-                        positions[d.key],
-                        d.due_at,
-                        d.expires_at,
-                    )
-                )
-                state.actions.append(
-                    Action(
-                        d.key,
-                        send.action,
-                        send.reason,
-                        send.before,
-                        d.fingerprint,
-                        send.diff,
-                        d.params,
-                        call.call_id,
-                        d.due_at,
-                    )
-                )
-            calls.append(
-                PlannedCall(
-                    call.call_id,
-                    call.provider,
-                    call.app,
-                    call.action,
-                    call.token,
-                    dict(call.query),
-                    dict(call.form),
-                    tuple(deliveries),
+    def emit(self, call: Call, state: _State) -> None:
+        """One compiled call: its token for the generation it sends, into the plan."""
+        if self.check_call is not None:
+            # The calls as they will go out; only these exist now (sends only).
+            campaign = self._campaigns[call.deliveries[0].campaign]
+            self._report.extend(self.check_call(campaign, call))
+        sends = [state.sending.pop(d.key) for d in call.deliveries]
+        call = for_generation(call, max(s.generation for s in sends))
+        positions = _positions(call)
+        deliveries = []
+        for d, send in zip(call.deliveries, sends, strict=True):
+            deliveries.append(
+                PlannedDelivery(
+                    d.key,
+                    d.campaign,
+                    d.message,
+                    d.fingerprint,
+                    d.params,
+                    positions[d.key],
+                    d.due_at,
+                    d.expires_at,
                 )
             )
-        return calls
+            state.plan.actions.append(
+                Action(
+                    d.key,
+                    send.action,
+                    send.reason,
+                    send.before,
+                    d.fingerprint,
+                    send.diff,
+                    d.params,
+                    call.call_id,
+                    d.due_at,
+                )
+            )
+        state.plan.calls.append(
+            PlannedCall(
+                call.call_id,
+                call.provider,
+                call.app,
+                call.action,
+                call.token,
+                dict(call.query),
+                call.body,
+                tuple(deliveries),
+            )
+        )
 
 
 def _positions(call: Any) -> dict[str, int]:

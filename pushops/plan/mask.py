@@ -39,6 +39,9 @@ def secret_values(config: Config | None, environment: str | None = None) -> list
         value = os.environ.get(var, "")
         if len(value) >= 4:
             values.append(value)
+    plan_key = os.environ.get("PUSHOPS_PLAN_KEY", "").strip()  # signs plan files
+    if len(plan_key) >= 4:
+        values.append(plan_key)
     return values
 
 

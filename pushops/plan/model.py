@@ -2,16 +2,27 @@
 
 Everything here is data only (no ledger, no provider), so the engine, the output formats, the
 plan file and apply pass it between them without knowing about each other.
+
+A plan over a million-row fan-out has a million actions and ten thousand calls, so both are
+kept in bounded memory (:class:`Actions`, :class:`Calls`, backed by :mod:`pushops.plan.spool`):
+to read them, iterate (``for action in plan.actions``, ``for call in plan.calls``), as many
+times as needed; each pass streams from disk. Their sizes and the per-action counts are known
+without a pass (``len(plan.actions)``, ``plan.counts()``, ``plan.calls.deliveries``), and so
+are the blocked actions (``plan.blocked``), which are few and kept in memory.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
+from urllib.parse import unquote
 
 from pushops.plan.findings import Finding
+from pushops.plan.spool import SortedSpool, Spool
 
 SEND = "send"
 NOOP = "no-op"
@@ -63,7 +74,11 @@ class PlannedDelivery:
 
 @dataclass(frozen=True, slots=True)
 class PlannedCall:
-    """One API request exactly as it goes on the wire (business parameters only)."""
+    """One API request exactly as it goes on the wire (business parameters only).
+
+    ``body`` is the form as the wire carries it, already encoded (``k=v&...``, RFC 3986):
+    compiled once when planning, so apply only signs and sends it.
+    """
 
     call_id: str
     provider: str
@@ -71,8 +86,21 @@ class PlannedCall:
     action: str
     token: str
     query: dict[str, str]
-    form: dict[str, str]
+    body: str
     deliveries: tuple[PlannedDelivery, ...]
+
+    @property
+    def form(self) -> dict[str, str]:
+        """The form fields, decoded from ``body`` (for the rare reader that wants them)."""
+        return decode_form(self.body)
+
+
+def decode_form(body: str) -> dict[str, str]:
+    """``k=v&...`` (RFC 3986-encoded, as compile writes it) back into its fields."""
+    if not body:
+        return {}
+    pairs = (item.partition("=") for item in body.split("&"))
+    return {unquote(k, errors="strict"): unquote(v, errors="strict") for k, _, v in pairs}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +118,94 @@ class PlannedCancel:
     due_at: datetime | None = None
 
 
+def _action_row(a: Action) -> tuple[Any, ...]:
+    return (a.key, a.action, a.reason, a.fingerprint_before, a.fingerprint_after, a.diff,
+            a.request, a.call_id, a.due_at, a.held)  # fmt: skip
+
+
+def _row_action(row: tuple[Any, ...]) -> Action:
+    return Action(*row)
+
+
+class Actions:
+    """One :class:`Action` per key, iterated in key order; mostly on disk (see the module
+    docstring). Append while planning, iterate after."""
+
+    def __init__(self, actions: Iterable[Action] = ()) -> None:
+        self._spool: SortedSpool[Action] = SortedSpool(itemgetter(0), _action_row, _row_action)
+        self._counts: Counter[str] = Counter()
+        self.blocked: list[Action] = []  # few, and what every view shows first: in memory
+        self.extend(actions)
+
+    @classmethod
+    def summary(cls, counts: Counter[str], blocked: Iterable[Action]) -> Actions:
+        """Only the counts and the blocked actions (what a plan file keeps of its actions):
+        iterating yields the blocked ones alone."""
+        summary = cls(blocked)
+        summary._counts = Counter(counts)
+        return summary
+
+    def append(self, action: Action) -> None:
+        self._spool.append(action)
+        self._counts[action.action] += 1
+        if action.action == BLOCKED:
+            self.blocked.append(action)
+
+    def extend(self, actions: Iterable[Action]) -> None:
+        for action in actions:
+            self.append(action)
+
+    def __iter__(self) -> Iterator[Action]:
+        return iter(self._spool)
+
+    def __len__(self) -> int:
+        return sum(self._counts.values())
+
+    def counts(self) -> Counter[str]:
+        return Counter(self._counts)
+
+
+def _call_row(c: PlannedCall) -> tuple[Any, ...]:
+    deliveries = tuple(
+        (d.key, d.campaign, d.message, d.fingerprint, d.request, d.position, d.due_at,
+         d.expires_at)
+        for d in c.deliveries
+    )  # fmt: skip
+    return (c.call_id, c.provider, c.app, c.action, c.token, c.query, c.body, deliveries)
+
+
+def _row_call(row: tuple[Any, ...]) -> PlannedCall:
+    *head, deliveries = row
+    return PlannedCall(*head, tuple(PlannedDelivery(*d) for d in deliveries))
+
+
+class Calls:
+    """The calls a plan sends, in the order apply sends them; mostly on disk (see the module
+    docstring). ``deliveries`` counts the deliveries they carry."""
+
+    def __init__(self, calls: Iterable[PlannedCall] = ()) -> None:
+        self._spool: Spool[PlannedCall] = Spool(_call_row, _row_call, block=32)
+        self.deliveries = 0
+        self.extend(calls)
+
+    def append(self, call: PlannedCall) -> None:
+        self._spool.append(call)
+        self.deliveries += len(call.deliveries)
+
+    def extend(self, calls: Iterable[PlannedCall]) -> None:
+        for call in calls:
+            self.append(call)
+
+    def __iter__(self) -> Iterator[PlannedCall]:
+        return iter(self._spool)
+
+    def __len__(self) -> int:
+        return len(self._spool)
+
+    def __bool__(self) -> bool:
+        return bool(self._spool)
+
+
 @dataclass
 class Plan:
     environment: str
@@ -100,8 +216,9 @@ class Plan:
     now: datetime
     margin_s: float
     sandbox: bool = False
-    actions: list[Action] = field(default_factory=list)
-    calls: list[PlannedCall] = field(default_factory=list)
+    # Iterable (any number of times) and appendable; see the module docstring.
+    actions: Actions = field(default_factory=Actions)
+    calls: Calls = field(default_factory=Calls)
     cancels: list[PlannedCancel] = field(default_factory=list)
     # Calls an interrupted run left pending: apply settles them before anything else.
     resolves: list[str] = field(default_factory=list)
@@ -111,21 +228,28 @@ class Plan:
     # {policy, level, reason, actor, created_at, git_commit, count}.
     overrides: list[dict[str, Any]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.actions, Actions):
+            self.actions = Actions(self.actions)
+        if not isinstance(self.calls, Calls):
+            self.calls = Calls(self.calls)
+
     def counts(self) -> Counter[str]:
-        return Counter(a.action for a in self.actions)
+        return self.actions.counts()
 
     @property
     def has_changes(self) -> bool:
-        return any(a.action in CHANGES for a in self.actions) or bool(self.resolves)
+        counts = self.actions.counts()
+        return any(counts[name] for name in CHANGES) or bool(self.resolves)
 
     @property
     def blocked(self) -> list[Action]:
-        return [a for a in self.actions if a.action == BLOCKED]
+        return list(self.actions.blocked)
 
     @property
     def refusals(self) -> list[Action]:
         """Blocked deliveries that make the whole plan unappliable (edits, not holds)."""
-        return [a for a in self.actions if a.action == BLOCKED and not a.held]
+        return [a for a in self.actions.blocked if not a.held]
 
     @property
     def blocking(self) -> list[Finding]:
@@ -134,7 +258,7 @@ class Plan:
 
     @property
     def sends(self) -> int:
-        return sum(len(c.deliveries) for c in self.calls)
+        return self.calls.deliveries
 
 
 def summary_line(plan: Plan) -> str:

@@ -33,6 +33,9 @@ SCHEMA_ENV = "PUSHOPS_STATE_SCHEMA"  # PostgreSQL schema of the ledger (default 
 DEFAULT_STATE_PATH = ".pushops/state.db"
 # --accept-lineage new: a ledger created by this run is acceptable.
 ACCEPT_NEW = "new"
+# A key of its own for plan files, instead of the provider credentials (a CI job that plans
+# in one step without them and applies in the next); a secret like them.
+PLAN_KEY_ENV = "PUSHOPS_PLAN_KEY"
 
 
 class LineageError(PushopsError):
@@ -206,6 +209,29 @@ def _unbound_empty(where: str, environment: str, lineage: str, command: str) -> 
         f"everything again. If it is the right one, run `pushops state init --env "
         f"{environment}` and commit {BINDING_FILE}, or pass --accept-lineage {lineage}"
     )
+
+
+def plan_file_key(config: Config, environment: str, sandbox: bool) -> bytes | None:
+    """The key plan files of ``environment`` are signed with (see pushops.plan.planfile):
+    derived from ``PUSHOPS_PLAN_KEY`` when it is set, else from the environment's provider
+    credentials, which apply needs anyway; None when neither is set (the plan file is then
+    unsigned, and apply refuses it)."""
+    from pushops.plan.planfile import plan_key, sandbox_key
+    from pushops.providers.credentials import CredentialsError, credentials_from_env
+
+    if sandbox:
+        return sandbox_key(environment)
+    own = os.environ.get(PLAN_KEY_ENV, "").strip()
+    if own:
+        return plan_key(PLAN_KEY_ENV, own, environment)
+    names = config.credential_vars(environment)
+    try:
+        credentials = credentials_from_env(
+            id_var=names["access_key_id_env"], secret_var=names["access_key_secret_env"]
+        )
+    except CredentialsError:
+        return None
+    return plan_key(credentials.access_key_id, credentials.access_key_secret.reveal(), environment)
 
 
 def git_commit(root: Path) -> str | None:

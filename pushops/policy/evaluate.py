@@ -111,6 +111,12 @@ class Evaluator:
     def size(self) -> int:
         return len(self.slots)
 
+    @property
+    def may_drop(self) -> bool:
+        """Whether a ``drop`` cap may leave deliveries out: the planner then compiles the
+        sends only after :meth:`conclude` (until then it streams them into calls)."""
+        return any(rule.drop for rule in self.counter.rules)
+
     def _checks_for(self, campaign: Campaign, delivery: Delivery) -> list[tuple[Check, bool]]:
         found = self._plan.get(campaign.id)
         if found is None:

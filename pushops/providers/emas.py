@@ -108,6 +108,20 @@ class EmasClient:
         reply = await self.transport.call(self.endpoint, call, limiter=self._mass_push_limiter)
         return MassPushResult(reply.request_id, _message_ids(reply.body), reply.attempts)
 
+    async def mass_push_encoded(self, encoded_form: str, idempotent_token: str) -> MassPushResult:
+        """:meth:`mass_push` of PushTasks already encoded for the wire (``PushTask.N.Prop=...``
+        pairs joined with ``&``, as compile writes them and a plan file keeps them): sent as
+        they are, with no work per field."""
+        if not encoded_form.startswith("PushTask."):
+            raise ValueError("MassPush takes PushTask.N.<Prop> fields")
+        uuid.UUID(idempotent_token)
+        call = Call.encoded(
+            "MassPush", VERSION, {"AppKey": self.app_key, "IdempotentToken": idempotent_token},
+            encoded_form,
+        )  # fmt: skip
+        reply = await self.transport.call(self.endpoint, call, limiter=self._mass_push_limiter)
+        return MassPushResult(reply.request_id, _message_ids(reply.body), reply.attempts)
+
     async def cancel_push(self, message_id: str) -> CancelPushResult:
         call = Call("CancelPush", VERSION, {"AppKey": self.app_key, "MessageId": message_id}, {})
         reply = await self.transport.call(self.endpoint, call)

@@ -6,12 +6,13 @@ request (the gateway rejects a reused nonce) and tests can pin them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 from itertools import chain
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pushops.providers import signing
 from pushops.providers.credentials import Credentials
@@ -44,6 +45,46 @@ class Call:
         """The form's share of the v1 canonical string, pre-sorted (signing.sortable_items):
         each attempt only merges its dozen query items into it."""
         return sorted(signing.sortable_items(self.encoded_form))
+
+    @classmethod
+    def encoded(
+        cls, action: str, version: str, query: Mapping[str, str], encoded_form: str
+    ) -> Call:
+        """A call whose form is already encoded (``k=v&...``, RFC 3986, as compile writes
+        it): sent as it is, and decoded only if something reads its fields."""
+        call = cls(action, version, query, EncodedForm(encoded_form))
+        call.__dict__["encoded_form"] = encoded_form  # the cached_property, filled in
+        return call
+
+    def form_has(self, encoded_name: str) -> bool:
+        """Whether the form has a field of this (encoded) name, without decoding it."""
+        items = self.form_items
+        prefix = encoded_name + signing.KV
+        at = bisect_left(items, prefix)
+        return at < len(items) and items[at].startswith(prefix)
+
+
+class EncodedForm(Mapping[str, str]):
+    """Form fields known by their encoding (``k=v&...``); decoded on first read."""
+
+    def __init__(self, encoded: str) -> None:
+        self.encoded = encoded
+        self._fields: dict[str, str] | None = None
+
+    def _decoded(self) -> dict[str, str]:
+        if self._fields is None:
+            pairs = (item.partition("=") for item in self.encoded.split("&") if item)
+            self._fields = {unquote(k): unquote(v) for k, _, v in pairs}
+        return self._fields
+
+    def __getitem__(self, name: str) -> str:
+        return self._decoded()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
 
 
 @dataclass(frozen=True)
@@ -135,7 +176,7 @@ def _sign_v1(d: _Draft) -> SignedRequest:
     # v1 signs the query and the form fields together; the form is already encoded for the
     # body, so the canonical string reuses it instead of encoding ~1,400 strings again.
     encoded_query = encode_each(query)
-    if query.keys().isdisjoint(d.call.form):
+    if not any(d.call.form_has(name) for name in encoded_query):
         kv = signing.KV
         items = [f"{k}{kv}{v}" for k, v in encoded_query.items()] + d.call.form_items
         string_to_sign = signing.rpc_v1_string_to_sign_from_items("POST", items)

@@ -14,6 +14,7 @@ from plan.support import (
     Project,
     emas_campaign,
     mpaas_campaign,
+    plan_text,
 )
 
 from pushops.emulator import Emulator
@@ -179,7 +180,7 @@ def test_secrets_never_in_plan_output_plan_file_ledger_or_logs(
     for fmt in ("text", "json", "markdown"):
         seen.append(sqlite_project.run("plan", "--format", fmt).output)
     sqlite_project.run("plan", "--out", "p.plan")
-    seen.append((sqlite_project.root / "p.plan").read_text())
+    seen.append(plan_text(sqlite_project.root / "p.plan"))
     seen.append(sqlite_project.run("apply", "p.plan").output)
     with sqlite_project.open_ledger() as ledger:
         seen.extend(ledger.export())

@@ -10,15 +10,15 @@ from pushops.apply.gateway import push_tasks
 from pushops.apply.records import pending_records
 from pushops.emulator import Emulator
 from pushops.ledger import open_ledger
-from pushops.plan.planfile import read_plan
+from pushops.plan.planfile import plan_key, read_plan
 from pushops.providers import BlockingProviders, Credentials
 
 
 def leave_pending(project: Project, emulator: Emulator, *, age: timedelta, sent: bool) -> str:
     """What a run killed right after writing ahead (and, if ``sent``, after sending) leaves."""
     assert project.run("plan", "--out", "p.plan").exit_code == 0
-    plan = read_plan(project.root / "p.plan")
-    call = plan.calls[0]
+    plan = read_plan(project.root / "p.plan").verified(plan_key(AKID, SECRET, "staging"))
+    call = next(iter(plan.calls))
     target = project.env["PUSHOPS_STATE_DSN"]
     schema = project.env.get("PUSHOPS_STATE_SCHEMA") or None
     then = datetime.now(timezone.utc) - age
@@ -116,8 +116,8 @@ def test_two_candidate_tasks_leave_the_broadcast_unknown(
     call_id = leave_pending(sqlite_project, emulator, age=timedelta(minutes=2), sent=True)
     # Another client sent a broadcast of the same name and template meanwhile.
     with BlockingProviders(Credentials.of(AKID, SECRET)) as providers:
-        plan = read_plan(sqlite_project.root / "p.plan")
-        other = {**plan.calls[0].form, "Msgkey": "someone-else"}
+        plan = read_plan(sqlite_project.root / "p.plan").verified(plan_key(AKID, SECRET, "staging"))
+        other = {**next(iter(plan.calls)).form, "Msgkey": "someone-else"}
         providers.mpaas(endpoint=emulator.url).push_broadcast(other)
     result = sqlite_project.run("apply", "--auto-approve")
     assert result.exit_code == 1 and "marked unknown" in result.output

@@ -214,3 +214,47 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# --- plan files (zstd-compressed JSON Lines, see pushops/plan/planfile.py) ------------------
+
+
+def plan_records(path: Path) -> list[object]:
+    """Every line of a plan file, decoded: header, records, ["end", ...], ["mac", ...]."""
+    import orjson
+    import zstandard
+
+    text = zstandard.ZstdDecompressor().stream_reader(path.read_bytes()).read()
+    return [orjson.loads(line) for line in text.splitlines()]
+
+
+def plan_text(path: Path) -> str:
+    """A plan file decompressed, as text (what a reader of the file could see)."""
+    import zstandard
+
+    return zstandard.ZstdDecompressor().stream_reader(path.read_bytes()).read().decode()
+
+
+def write_plan_records(path: Path, records: list[object], key: bytes | None = None) -> None:
+    """Write ``records`` back as a plan file, the way someone editing one would: with a MAC
+    recomputed with ``key``, or (no key) the MAC line kept as it was."""
+    import hmac
+    import json
+
+    import zstandard
+
+    def line(record: object) -> bytes:  # bytes: a line as it is (e.g. JSON nested too deep)
+        if isinstance(record, bytes):
+            return record + b"\n"
+        return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+    *lines, mac_line = [line(r) for r in records]
+    if key is not None:
+        tag = "hmac-sha256:" + hmac.new(key, b"".join(lines), "sha256").hexdigest()
+        mac_line = line(["mac", tag])
+    data = b"".join([*lines, mac_line])
+    path.write_bytes(zstandard.ZstdCompressor().compress(data))
+
+
+def plan_calls(path: Path) -> list[list[object]]:
+    return [r for r in plan_records(path) if isinstance(r, list) and r[0] == "call"]

@@ -5,7 +5,18 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from .support import Project, emas_campaign, mpaas_campaign, now, utc
+from .support import (
+    AKID,
+    SECRET,
+    Project,
+    emas_campaign,
+    fanout_campaign,
+    mpaas_campaign,
+    now,
+    plan_records,
+    utc,
+    write_plan_records,
+)
 
 
 def test_new_deliveries_are_sends_and_detailed_exitcode_is_2(project: Project) -> None:
@@ -97,14 +108,83 @@ def test_expired_delivery_is_skipped_with_a_warning(sqlite_project: Project) -> 
     assert result.exit_code == 0  # a skip changes nothing
 
 
-def test_hand_edited_plan_file_is_refused(sqlite_project: Project) -> None:
+def _edit_title(records: list[object], title: str) -> list[object]:
+    """A plan file's records with the Title of every call changed, as an attacker would."""
+    import json
+
+    text = json.dumps(records).replace("Sale starts", title)
+    return json.loads(text.replace("Sale%20starts", title.replace(" ", "%20")))
+
+
+def test_hand_edited_plan_file_is_refused(sqlite_project: Project, emulator) -> None:  # type: ignore[no-untyped-def]
     sqlite_project.write("sale.yaml", emas_campaign())
     assert sqlite_project.run("plan", "--out", "p.plan").exit_code == 0
     path = sqlite_project.root / "p.plan"
-    path.write_text(path.read_text().replace("Sale starts", "Sale startz"))
+    write_plan_records(path, _edit_title(plan_records(path), "Sale startz"))
     result = sqlite_project.run("apply", "p.plan")
     assert result.exit_code == 1
     assert "was changed after `pushops plan` wrote it" in result.output
+    assert emulator.deliveries() == []
+
+
+def test_plan_file_edited_and_resigned_without_the_credentials_is_refused(
+    sqlite_project: Project, emulator
+) -> None:  # type: ignore[no-untyped-def]
+    """The attack an unkeyed checksum let through: edit a Title, recompute the check."""
+    import hashlib
+
+    sqlite_project.write("sale.yaml", emas_campaign())
+    assert sqlite_project.run("plan", "--out", "p.plan").exit_code == 0
+    path = sqlite_project.root / "p.plan"
+    forged = _edit_title(plan_records(path), "Click here: evil.example")
+    for guess in (b"", hashlib.sha256(b"").digest(), hashlib.sha256(SECRET.encode()).digest()):
+        write_plan_records(path, forged, key=guess)
+        result = sqlite_project.run("apply", "p.plan")
+        assert result.exit_code == 1
+        assert "refusing" in result.output
+    assert emulator.deliveries() == []
+
+
+def test_plan_file_with_a_future_created_at_is_refused(sqlite_project: Project, emulator) -> None:  # type: ignore[no-untyped-def]
+    """A future creation time no longer bypasses --max-plan-age: forged it fails the MAC,
+    and even signed (a clock ahead) it is refused as made in the future."""
+    from pushops.plan.planfile import plan_key
+
+    sqlite_project.write("sale.yaml", emas_campaign())
+    assert sqlite_project.run("plan", "--out", "p.plan").exit_code == 0
+    path = sqlite_project.root / "p.plan"
+    records = plan_records(path)
+    records[0]["created_at"] = "2999-01-01T00:00:00+00:00"  # type: ignore[index]
+    write_plan_records(path, records)
+    forged = sqlite_project.run("apply", "p.plan", env={"PUSHOPS_MAX_PLAN_AGE": "1m"})
+    assert forged.exit_code == 1 and "was changed after" in forged.output
+    write_plan_records(path, records, key=plan_key(AKID, SECRET, "staging"))
+    ahead = sqlite_project.run("apply", "p.plan", env={"PUSHOPS_MAX_PLAN_AGE": "1m"})
+    assert ahead.exit_code == 1 and "later than now" in ahead.output
+    assert emulator.deliveries() == []
+
+
+def test_plan_file_made_without_credentials_is_refused_by_apply(
+    sqlite_project: Project, emulator
+) -> None:  # type: ignore[no-untyped-def]
+    sqlite_project.write("sale.yaml", emas_campaign())
+    bare = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ""}
+    planned = sqlite_project.run("plan", "--out", "p.plan", env=bare)
+    assert planned.exit_code == 0 and "is not signed" in planned.output
+    result = sqlite_project.run("apply", "p.plan")
+    assert result.exit_code == 1 and "is not signed" in result.output
+    assert emulator.deliveries() == []
+
+
+def test_plan_file_signed_with_other_credentials_is_refused(
+    sqlite_project: Project, emulator
+) -> None:  # type: ignore[no-untyped-def]
+    sqlite_project.write("sale.yaml", emas_campaign())
+    other = {"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "another-secret-of-another-user"}
+    assert sqlite_project.run("plan", "--out", "p.plan", env=other).exit_code == 0
+    result = sqlite_project.run("apply", "p.plan")
+    assert result.exit_code == 1 and "signed with other credentials" in result.output
+    assert emulator.deliveries() == []
 
 
 def test_stale_plan_file_is_refused(project: Project) -> None:
@@ -143,3 +223,34 @@ def test_plan_file_is_applied_exactly(sqlite_project: Project, emulator) -> None
     assert result.exit_code == 0, result.output
     titles = [d["params"]["Title"] for d in emulator.deliveries()]
     assert titles == ["Sale starts"]
+
+
+def test_plan_file_of_a_fan_out_is_small(sqlite_project: Project) -> None:
+    """Every row its own message: about 60 bytes a delivery (version 1 took about 900)."""
+    text, csv = fanout_campaign("offers", 2000, "data/offers.csv")
+    sqlite_project.data("data/offers.csv", csv)
+    sqlite_project.write("offers.yaml", text)
+    assert sqlite_project.run("plan", "--out", "p.plan").exit_code == 0
+    size = (sqlite_project.root / "p.plan").stat().st_size
+    assert size / 2000 < 150
+    deliveries = [d for call in plan_records(sqlite_project.root / "p.plan")[1:-2] for d in call[8]]  # type: ignore[index]
+    assert len(deliveries) == 2000
+
+
+def test_plan_file_signed_with_pushops_plan_key_is_applied_only_with_that_key(
+    sqlite_project: Project, emulator
+) -> None:  # type: ignore[no-untyped-def]
+    """A CI job's Plan step has no provider credentials: it signs with a key of the job's."""
+    sqlite_project.write("sale.yaml", emas_campaign())
+    bare = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ""}
+    key = "9c1d3f-a-key-of-this-job-only-7e2b"
+    planned = sqlite_project.run("plan", "--out", "p.plan", env={**bare, "PUSHOPS_PLAN_KEY": key})
+    assert planned.exit_code == 0 and "not signed" not in planned.output
+    assert key not in planned.output
+    other = sqlite_project.run("apply", "p.plan", env={"PUSHOPS_PLAN_KEY": "another-job's-key"})
+    assert other.exit_code == 1 and "signed with other credentials" in other.output
+    unkeyed = sqlite_project.run("apply", "p.plan")
+    assert unkeyed.exit_code == 1 and emulator.deliveries() == []
+    result = sqlite_project.run("apply", "p.plan", env={"PUSHOPS_PLAN_KEY": key})
+    assert result.exit_code == 0, result.output
+    assert len(emulator.deliveries()) == 1 and key not in result.output

@@ -9,7 +9,6 @@ throwaway SQLite file and the providers are the emulator, as in test_run_workflo
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -22,6 +21,7 @@ import pytest
 import yaml
 
 from pushops.emulator import Emulator
+from tests.plan.support import plan_records
 
 ROOT = Path(__file__).resolve().parents[2]
 AKID, SECRET = "LTAIactiontest", "action-test-secret-5d1c"
@@ -114,10 +114,11 @@ def test_apply_sends_exactly_its_plan_and_the_args_reach_that_plan(
     done = run_action(tmp_path, checkout, inputs, env)
 
     assert done.returncode == 0, done.stdout + done.stderr
-    planned = json.loads((checkout / "pushops.plan").read_text(encoding="utf-8"))["plan"]
-    assert planned["margin_s"] == 600  # the args reached the plan (the default is 5m)
+    records = plan_records(checkout / "pushops.plan")
+    assert records[0]["margin_s"] == 600  # type: ignore[index]  # the args reached the plan (the default is 5m)
     assert "Apply complete" in done.stdout + done.stderr
-    messages = sum(len({d[5] for d in call["deliveries"]}) for call in planned["calls"])
+    calls = [r for r in records if isinstance(r, list) and r[0] == "call"]
+    messages = sum(len({d[5] for d in call[8]}) for call in calls)  # type: ignore[union-attr]
     assert len(emulator.deliveries()) == messages
     assert (tmp_path / "output.txt").read_text() == (
         "plan-file=pushops.plan\nreport=pushops-plan.html\n"

@@ -31,6 +31,7 @@ import yaml
 from pushops.emulator import Emulator
 from pushops.ledger import open_ledger
 from tests.github.fake_github import FakeGitHubServer
+from tests.plan.support import plan_calls
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -85,6 +86,10 @@ def run_job(
     base = {**env, **{k: expression(str(v), ctx) for k, v in workflow.get("env", {}).items()}}
     base.update({k: expression(str(v), ctx) for k, v in spec.get("env", {}).items()})
     ran: list[str] = []
+    # What a step writes to $GITHUB_ENV (NAME=value lines) the later steps of the job get.
+    github_env = cwd.parent / f"github-env-{job}.txt"
+    github_env.write_text("")
+    base["GITHUB_ENV"] = str(github_env)
     for step in spec["steps"]:
         name = step.get("name") or step.get("uses", "")
         if "uses" in step:
@@ -101,6 +106,11 @@ def run_job(
         if done.returncode != 0:
             raise StepFailed(name, done, ran)
         ran.append(name)
+        for line in github_env.read_text().splitlines():
+            key, _, value = line.partition("=")
+            assert key and "<<" not in key, f"the test runner reads only NAME=value: {line!r}"
+            base[key] = value
+        github_env.write_text("")
     return ran
 
 
@@ -183,8 +193,8 @@ def test_the_plan_then_apply_workflows_comment_summarise_and_send_exactly_the_pl
     assert "pushops plan" in comment["body"] and "| send |" in comment["body"]
     summary = Path(env["GITHUB_STEP_SUMMARY"])
     assert "production/black-friday/r1/android" in summary.read_text(encoding="utf-8")
-    planned = json.loads((checkout / "pushops.plan").read_text(encoding="utf-8"))["plan"]
-    assert planned["calls"] and emulator.deliveries() == []  # planning sent nothing
+    planned = plan_calls(checkout / "pushops.plan")
+    assert planned and emulator.deliveries() == []  # planning sent nothing
     report = (checkout / "pushops-plan.html").read_text(encoding="utf-8")  # uploaded with it
     assert "black-friday" in report
     run = f"https://github.com/{REPOSITORY}/actions/runs/4242"
@@ -207,11 +217,11 @@ def test_the_plan_then_apply_workflows_comment_summarise_and_send_exactly_the_pl
     assert "Apply complete" in text
     # Exactly the plan: one provider message per planned PushTask or broadcast (deliveries
     # merged into one task share it), and every planned send recorded as sent (or scheduled).
-    messages = sum(len({d[5] for d in call["deliveries"]}) for call in planned["calls"])
+    messages = sum(len({d[5] for d in call[8]}) for call in planned)  # type: ignore[union-attr]
     assert len(emulator.deliveries()) == messages
     with open_ledger(ledger) as opened:
         status = {d.key: d.status for d in opened.current_deliveries(with_request=False)}
-    assert sorted(a[0] for a in planned["actions"] if a[1] == "send") == sorted(
+    assert sorted(d[0] for call in planned for d in call[8]) == sorted(  # type: ignore[union-attr]
         k for k, v in status.items() if v in ("sent", "scheduled")
     )
     assert len(github.fake.comments[PULL]) == 1  # apply posts no comment

@@ -1,0 +1,209 @@
+"""Apply's ledger side, in a thread of its own: write each batch of calls ahead, hand it to
+the sender, record what comes back.
+
+At the provider's quota apply makes 500 calls a second. Written ahead and settled on the
+event loop that sends them, every transaction (a batch of calls, its fsync) stopped the
+sending for as long as it took: apply reached a tenth of the quota. Here the ledger has a
+thread to itself (SQLite and psycopg release the GIL while the database works), and the
+event loop only sends. The order that makes exactly-once hold is unchanged:
+
+1. a batch of calls is recorded ``pending`` and **committed** before the sender sees it;
+2. the sender sends each call and hands its outcome back (:meth:`LedgerWriter.record`);
+3. outcomes are settled (``sent``/``failed``) in batches, at least every
+   :data:`FLUSH_EVERY_S`; an outcome that never comes (the run died) leaves its call
+   ``pending`` for recovery, as before.
+
+The writer keeps about a second of sending written ahead and unanswered (see
+:data:`MIN_AHEAD`, at most ``window`` calls), so a stop has little to wait for, a run that
+dies leaves little to settle, and memory stays bounded. After a stop it writes nothing more
+ahead but keeps recording outcomes until the sender says there are no more
+(:meth:`LedgerWriter.close`).
+A ledger error (a lost lock, a dropped connection) stops it: nothing more is written, the
+sender is told to stop, and the error is raised from :meth:`LedgerWriter.wait`.
+"""
+
+from __future__ import annotations
+
+import collections
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from itertools import islice
+
+from pushops.apply.records import pending_records
+from pushops.diagnostics import PushopsError
+from pushops.ledger import FailedResult, Ledger, SentResult
+from pushops.plan.model import Plan, PlannedCall
+
+FLUSH_EVERY_S = 0.25  # outcomes are recorded at least this often
+BATCH = 100  # calls per write-ahead transaction, at most (0.2 s of the EMAS quota)
+WINDOW = 400  # calls written ahead and not yet answered, at most
+# Calls written ahead and unanswered, at least: the first batch. Beyond it the writer keeps
+# about a second of sending ahead (twice the calls answered in the last second), so a run
+# paced at a few calls a second (rate_limit) leaves few calls pending if it dies, each of
+# which the next run must settle before it sends anything new.
+MIN_AHEAD = 10
+SETTLE_AT = 100  # outcomes that make a settling transaction without waiting for the clock
+
+Outcome = SentResult | FailedResult
+_CLOSED = object()  # the sender is done: no more outcomes
+_WAKE = object()  # look at the stop flag
+_UNANSWERED = object()  # a call ended with nothing to record (left pending)
+
+
+class LedgerWriter:
+    """The ledger's side of one apply run (see the module docstring)."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        plan: Plan,
+        calls: Iterator[PlannedCall],
+        *,
+        actor: str | None,
+        deliver: Callable[[list[PlannedCall] | None], None],
+        failed: Callable[[BaseException], None],
+        batch: int = BATCH,
+        window: int = WINDOW,
+    ) -> None:
+        """``deliver`` hands each written-ahead batch to the sender, then None once nothing
+        more will come; ``failed`` tells it the writer stopped on an error. Both are called
+        from the writer's thread."""
+        self.ledger = ledger
+        self.plan = plan
+        self.actor = actor
+        self._calls = calls
+        self._deliver = deliver
+        self._failed = failed
+        self._batch = batch
+        self._window = window
+        self._outcomes: queue.SimpleQueue[Outcome | object] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._ahead = 0  # written ahead, outcome not recorded yet
+        self._answered: collections.deque[float] = collections.deque()  # when, last second
+        self.error: BaseException | None = None
+        self.unreadable: str | None = None  # the plan stopped being readable (damaged file)
+        self.written = 0  # calls written ahead
+        self.written_deliveries = 0
+        self._thread = threading.Thread(target=self._run, name="pushops-ledger", daemon=True)
+
+    # ------------------------------------------------------------------ the sender's side
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def record(self, outcome: Outcome | None) -> None:
+        """One call's end (from the sender's thread): its outcome to record, or None when
+        it has none (its answer was lost: it stays pending for recovery)."""
+        self._outcomes.put(_UNANSWERED if outcome is None else outcome)
+
+    def stop(self) -> None:
+        """Write nothing more ahead; outcomes are still recorded until :meth:`close`."""
+        self._stop.set()
+        self._outcomes.put(_WAKE)
+
+    def close(self) -> None:
+        """No more outcomes will come: record what came, then end."""
+        self._outcomes.put(_CLOSED)
+
+    def wait(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+        if self.error is not None:
+            raise self.error
+
+    # ------------------------------------------------------------------ the writer's thread
+
+    def _room(self) -> int:
+        """How many more calls may be written ahead now (see MIN_AHEAD)."""
+        answered, horizon = self._answered, time.monotonic() - 1.0
+        while answered and answered[0] < horizon:
+            answered.popleft()
+        window = min(self._window, max(MIN_AHEAD, 2 * len(answered)))
+        return min(self._batch, window - self._ahead)
+
+    def _run(self) -> None:
+        writing = True
+        self._sent: list[SentResult] = []
+        self._failed_results: list[FailedResult] = []
+        self._last_flush = time.monotonic()
+        try:
+            while True:
+                if writing and self._stop.is_set():
+                    writing = False
+                    self._deliver(None)
+                room = self._room() if writing else 0
+                if room > 0 and not self._write_ahead(room):
+                    writing = False
+                    self._deliver(None)  # nothing more to send
+                # Wait for outcomes only when there is nothing to write ahead now.
+                closed = self._collect(block=not writing or self._room() <= 0)
+                if closed or self._due():
+                    self._settle()
+                if closed:
+                    return
+        except BaseException as exc:  # the ledger failed: the sender must stop at once
+            self.error = exc
+            if writing:
+                self._deliver(None)
+            self._failed(exc)
+
+    def _due(self) -> bool:
+        waiting = len(self._sent) + len(self._failed_results)
+        return waiting >= SETTLE_AT or (
+            waiting > 0 and time.monotonic() - self._last_flush >= FLUSH_EVERY_S
+        )
+
+    def _collect(self, *, block: bool) -> bool:
+        """Take the outcomes that came (waiting up to the next settling time for one if
+        ``block``); True once the sender has closed."""
+        while True:
+            try:
+                if block:
+                    wait_s = max(0.01, self._last_flush + FLUSH_EVERY_S - time.monotonic())
+                    item = self._outcomes.get(timeout=wait_s)
+                else:
+                    item = self._outcomes.get_nowait()
+            except queue.Empty:
+                return False
+            block = False  # got something: settle or write ahead before waiting again
+            if item is _CLOSED:
+                return True
+            if isinstance(item, SentResult):
+                self._sent.append(item)
+            elif isinstance(item, FailedResult):
+                self._failed_results.append(item)
+            elif item is _UNANSWERED:
+                self._ahead -= 1
+            if item is not _WAKE:
+                self._answered.append(time.monotonic())
+            if self._due():
+                return False
+
+    def _write_ahead(self, size: int) -> bool:
+        """Write the next batch ahead and hand it over; False when there is none."""
+        try:
+            chunk = list(islice(self._calls, size))
+        except PushopsError as exc:  # the plan cannot be read further (a damaged file)
+            self.unreadable = str(exc)
+            return False
+        if not chunk:
+            return False
+        self.ledger.record_pending_many(
+            [pending_records(call, self.plan, self.actor) for call in chunk]
+        )
+        self._ahead += len(chunk)
+        self.written += len(chunk)
+        self.written_deliveries += sum(len(c.deliveries) for c in chunk)
+        self._deliver(chunk)
+        return True
+
+    def _settle(self) -> None:
+        sent, failed = self._sent, self._failed_results
+        self._sent, self._failed_results = [], []
+        self._last_flush = time.monotonic()
+        if sent:
+            self.ledger.record_sent_many(sent)
+        if failed:
+            self.ledger.record_failed_many(failed)
+        self._ahead -= len(sent) + len(failed)
