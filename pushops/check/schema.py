@@ -184,7 +184,8 @@ class MessageChecker:
             )
             for cond in schema.get("allOf", [])
         ]
-        self.memo: dict[tuple[str, Any], tuple[Explained, ...]] = {}
+        self.memo: dict[tuple[Any, ...], tuple[Explained, ...]] = {}
+        self._layouts: dict[tuple[str, ...], _Layout] = {}
 
     def _field(self, name: str, value: Any) -> tuple[Explained, ...]:
         quick = self.quick.get(name)
@@ -202,31 +203,72 @@ class MessageChecker:
             self.memo[(name, key)] = found
         return found
 
+    def _layout(self, names: tuple[str, ...]) -> _Layout:
+        """What depends only on which fields a message sets (the rows of a fan-out all set
+        the same ones): unknown and missing fields, and the conditions that apply, with the
+        presence of the fields they test."""
+        layout = self._layouts.get(names)
+        if layout is None:
+            present = set(names)
+            unknown = []
+            for name in names:
+                if name not in self.fields:
+                    hint = suggest(name, self.known)
+                    text = f"unknown field {name!r}" + (f"; did you mean {hint!r}?" if hint else "")
+                    unknown.append(((name,), text, f"{self.scope}.unknown-field", True))
+            missing = [
+                ((), f"missing required field {name!r}", f"{self.scope}.required", False)
+                for name in self.required
+                if name not in present
+            ]
+            conditions = [
+                (index, trigger, trigger in present, tuple(n in present for n in needs), check)
+                for index, (trigger, when_absent, needs, check) in enumerate(self.conditions)
+                if trigger in present or when_absent
+            ]
+            if len(self._layouts) >= 1024:
+                self._layouts.clear()
+            layout = self._layouts[names] = (
+                tuple(unknown),
+                tuple(missing),
+                tuple(n for n in names if n in self.fields),
+                tuple(conditions),
+            )
+        return layout
+
     def errors(self, params: dict[str, Any]) -> Iterator[Explained]:
-        for name in params:
-            if name not in self.fields:
-                hint = suggest(name, self.known)
-                message = f"unknown field {name!r}" + (f"; did you mean {hint!r}?" if hint else "")
-                yield (name,), message, f"{self.scope}.unknown-field", True
-        for name in self.required:
-            if name not in params:
-                yield (), f"missing required field {name!r}", f"{self.scope}.required", False
-        for name, value in params.items():
-            if name in self.fields:
-                yield from self._field(name, value)
-        for index, (trigger, when_absent, needs, validator) in enumerate(self.conditions):
-            if trigger not in params and not when_absent:
-                continue
+        unknown, missing, known, conditions = self._layout(tuple(params))
+        yield from unknown
+        yield from missing
+        field = self._field
+        for name in known:
+            found = field(name, params[name])
+            if found:
+                yield from found
+        memo = self.memo
+        for index, trigger, has_trigger, present, validator in conditions:
             # A condition reads its trigger's value and only the presence of the others.
-            value_key = _memo_key(params[trigger]) if trigger in params else _ABSENT
-            memo = (f"#{index}", (value_key, tuple(n in params for n in needs)))
-            if value_key is not None and memo in self.memo:
-                yield from self.memo[memo]
-                continue
+            value_key = _memo_key(params[trigger]) if has_trigger else _ABSENT
+            key = ("#", index, value_key, present)
+            if value_key is not None:
+                found = memo.get(key)
+                if found is not None:
+                    if found:
+                        yield from found
+                    continue
             found = tuple(iter_explained(validator, params, self.scope, self.known))
             if value_key is not None:
-                self.memo[memo] = found
+                memo[key] = found
             yield from found
+
+
+# Unknown fields, missing ones, the known ones set, and the conditions that apply.
+_Layout = tuple[
+    tuple[Explained, ...],
+    tuple[Explained, ...],
+    tuple[str, ...],
+    tuple[tuple[int, str, bool, tuple[bool, ...], Any], ...],
+]
 
 
 @cache

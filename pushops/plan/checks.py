@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pushops.campaign import Campaign
+from pushops.campaign import Campaign, Message
 from pushops.check.rules import check_call
 from pushops.check.validate import check_params
 from pushops.compile import Call, Delivery
@@ -25,15 +25,23 @@ class DeliveryChecker:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
+        self._messages: dict[tuple[str, str], Message] = {}
+
+    def message(self, campaign: Campaign, message_id: str) -> Message:
+        found = self._messages.get((campaign.id, message_id))
+        if found is None:
+            found = next(m for m in campaign.messages if m.id == message_id)
+            self._messages[campaign.id, message_id] = found
+        return found
 
     def __call__(self, campaign: Campaign, delivery: Delivery) -> list[Diagnostic]:
-        message = next(m for m in campaign.messages if m.id == delivery.message)
+        message = self.message(campaign, delivery.message)
         return check_params(campaign, message, delivery.params, self.now)
 
     def call(self, campaign: Campaign, call: Call) -> list[Diagnostic]:
         """The call-scope rules (tasks per call, call size, token) over one compiled call,
         located at the message of its first delivery, as ``pushops validate`` does."""
-        message = next(m for m in campaign.messages if m.id == call.deliveries[0].message)
+        message = self.message(campaign, call.deliveries[0].message)
         return [
             campaign.source.diagnostic(
                 message.path,

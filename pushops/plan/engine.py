@@ -49,9 +49,8 @@ from pushops.plan.model import (
     SKIP,
     Action,
     Plan,
-    PlannedCall,
     PlannedCancel,
-    PlannedDelivery,
+    encode_call,
 )
 from pushops.plan.spool import Spool
 from pushops.render import render_deliveries
@@ -538,45 +537,18 @@ class Planner:
         sends = [state.sending.pop(d.key) for d in call.deliveries]
         call = for_generation(call, max(s.generation for s in sends))
         positions = _positions(call)
-        deliveries = []
+        call_id = call.call_id
+        add = state.plan.actions.add
         for d, send in zip(call.deliveries, sends, strict=True):
-            deliveries.append(
-                PlannedDelivery(
-                    d.key,
-                    d.campaign,
-                    d.message,
-                    d.fingerprint,
-                    d.params,
-                    positions[d.key],
-                    d.due_at,
-                    d.expires_at,
-                )
-            )
-            state.plan.actions.append(
-                Action(
-                    d.key,
-                    send.action,
-                    send.reason,
-                    send.before,
-                    d.fingerprint,
-                    send.diff,
-                    d.params,
-                    call.call_id,
-                    d.due_at,
-                )
-            )
-        state.plan.calls.append(
-            PlannedCall(
-                call.call_id,
-                call.provider,
-                call.app,
-                call.action,
-                call.token,
-                dict(call.query),
-                call.body,
-                tuple(deliveries),
-            )
-        )
+            add(d.key, send.action, send.reason, send.before, d.fingerprint, send.diff,
+                d.params, call_id, d.due_at)  # fmt: skip
+        record = encode_call(
+            (call_id, call.provider, call.app, call.action, call.token, dict(call.query),
+             call.body),
+            [(d.key, d.campaign, d.message, d.fingerprint, d.params, positions[d.key],
+              d.due_at, d.expires_at) for d in call.deliveries],
+        )  # fmt: skip
+        state.plan.calls.append_record(record, len(call.deliveries))
 
 
 def _positions(call: Any) -> dict[str, int]:

@@ -13,14 +13,18 @@ are the blocked actions (``plan.blocked``), which are few and kept in memory.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any
 from urllib.parse import unquote
 
+import orjson
+
+from pushops.diagnostics import PushopsError
 from pushops.plan.findings import Finding
 from pushops.plan.spool import SortedSpool, Spool
 
@@ -127,6 +131,10 @@ def _row_action(row: tuple[Any, ...]) -> Action:
     return Action(*row)
 
 
+# Action's fields, as Actions.add fills in those left out (the first three never are).
+_ACTION_DEFAULTS = (None, None, None, None, None, None, None, None, None, False)
+
+
 class Actions:
     """One :class:`Action` per key, iterated in key order; mostly on disk (see the module
     docstring). Append while planning, iterate after."""
@@ -151,6 +159,15 @@ class Actions:
         if action.action == BLOCKED:
             self.blocked.append(action)
 
+    def add(self, *fields: Any) -> None:
+        """``append(Action(*fields))`` without building the Action (planning a fan-out adds
+        one per row)."""
+        if fields[1] == BLOCKED:
+            self.append(Action(*fields))
+            return
+        self._spool.append_encoded((*fields, *_ACTION_DEFAULTS[len(fields) :]))
+        self._counts[fields[1]] += 1
+
     def extend(self, actions: Iterable[Action]) -> None:
         for action in actions:
             self.append(action)
@@ -165,18 +182,80 @@ class Actions:
         return Counter(self._counts)
 
 
-def _call_row(c: PlannedCall) -> tuple[Any, ...]:
-    deliveries = tuple(
-        (d.key, d.campaign, d.message, d.fingerprint, d.request, d.position, d.due_at,
-         d.expires_at)
-        for d in c.deliveries
+def _utc(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(timezone.utc).isoformat()
+
+
+def _finite(value: Any) -> bool:
+    """Whether ``value`` holds no NaN or infinity (JSON has neither; orjson writes null)."""
+    if type(value) is float:
+        return math.isfinite(value)
+    if type(value) is dict:
+        return all(_finite(v) for v in value.values())
+    if type(value) is list:
+        return all(_finite(v) for v in value)
+    return True
+
+
+def _exact(data: bytes) -> bytes:
+    """A copy of exactly this size: orjson's results keep a 4 KB buffer each, which a
+    spool of a hundred thousand of them turned into 300 MB."""
+    return bytes(memoryview(data))
+
+
+def request_json(key: str, request: dict[str, Any]) -> bytes:
+    """A delivery's typed request as compact JSON (the plan file's and the ledger's text)."""
+    data = orjson.dumps(request)
+    if b"null" in data and not _finite(request):
+        bad = next(name for name, value in request.items() if not _finite(value))
+        raise PushopsError(f"{key}: {bad} is not a finite number; it cannot be sent as JSON")
+    return data
+
+
+def call_record(call: PlannedCall) -> bytes:
+    """One call as a plan file's call record (JSON): what the spool of a plan's calls keeps
+    and what ``plan --out`` writes, byte for byte."""
+    return encode_call(
+        (call.call_id, call.provider, call.app, call.action, call.token, call.query, call.body),
+        [(d.key, d.campaign, d.message, d.fingerprint, d.request, d.position, d.due_at,
+          d.expires_at) for d in call.deliveries],
     )  # fmt: skip
-    return (c.call_id, c.provider, c.app, c.action, c.token, c.query, c.body, deliveries)
 
 
-def _row_call(row: tuple[Any, ...]) -> PlannedCall:
-    *head, deliveries = row
-    return PlannedCall(*head, tuple(PlannedDelivery(*d) for d in deliveries))
+def encode_call(head: tuple[Any, ...], deliveries: Iterable[tuple[Any, ...]]) -> bytes:
+    """:func:`call_record` of a call's fields and its deliveries' (PlannedDelivery's, in
+    order), without building the objects."""
+    Fragment = orjson.Fragment
+    record = orjson.dumps(
+        [
+            "call",
+            *head,
+            [
+                [key, campaign, message, fp, Fragment(request_json(key, request)), position,
+                 _utc(due), _utc(expires)]
+                for key, campaign, message, fp, request, position, due, expires in deliveries
+            ],
+        ]
+    )  # fmt: skip
+    return _exact(record)
+
+
+_from_iso = datetime.fromisoformat
+
+
+def record_call(data: bytes) -> PlannedCall:
+    """A call record this process wrote (see :func:`call_record`), read back as it was.
+    (A plan file's records are checked field by field: pushops.plan.planfile.)"""
+    _, call_id, provider, app, action, token, query, body, deliveries = orjson.loads(data)
+    return PlannedCall(
+        call_id, provider, app, action, token, query, body,
+        tuple(
+            PlannedDelivery(key, campaign, message, fp, request, position,
+                            None if due is None else _from_iso(due),
+                            None if expires is None else _from_iso(expires))
+            for key, campaign, message, fp, request, position, due, expires in deliveries
+        ),
+    )  # fmt: skip
 
 
 class Calls:
@@ -184,20 +263,31 @@ class Calls:
     docstring). ``deliveries`` counts the deliveries they carry."""
 
     def __init__(self, calls: Iterable[PlannedCall] = ()) -> None:
-        self._spool: Spool[PlannedCall] = Spool(_call_row, _row_call, block=32)
+        # Kept as plan-file call records: compact, fast to read back, and written as they
+        # are by ``plan --out``.
+        self._spool: Spool[bytes] = Spool(block=64)
         self.deliveries = 0
         self.extend(calls)
 
     def append(self, call: PlannedCall) -> None:
-        self._spool.append(call)
+        self._spool.append(call_record(call))
         self.deliveries += len(call.deliveries)
+
+    def append_record(self, record: bytes, deliveries: int) -> None:
+        """A call already encoded (:func:`encode_call`) carrying ``deliveries``."""
+        self._spool.append(record)
+        self.deliveries += deliveries
+
+    def records(self) -> Iterator[bytes]:
+        """The calls as plan-file call records (see :func:`call_record`), in order."""
+        return iter(self._spool)
 
     def extend(self, calls: Iterable[PlannedCall]) -> None:
         for call in calls:
             self.append(call)
 
     def __iter__(self) -> Iterator[PlannedCall]:
-        return iter(self._spool)
+        return map(record_call, self._spool)
 
     def __len__(self) -> int:
         return len(self._spool)

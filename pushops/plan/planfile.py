@@ -60,6 +60,7 @@ from pushops.plan.model import (
     PlannedCall,
     PlannedCancel,
     PlannedDelivery,
+    call_record,
 )
 from pushops.providers.signing import percent_encode
 
@@ -126,24 +127,6 @@ def _header(plan: Plan, key: bytes | None) -> dict[str, Any]:
     }
 
 
-def _call_record(call: PlannedCall) -> list[Any]:
-    return [
-        "call",
-        call.call_id,
-        call.provider,
-        call.app,
-        call.action,
-        call.token,
-        call.query,
-        call.body,
-        [
-            [d.key, d.campaign, d.message, d.fingerprint, d.request, d.position,
-             _time(d.due_at), _time(d.expires_at)]
-            for d in call.deliveries
-        ],
-    ]  # fmt: skip
-
-
 class _Masker:
     """Secret values out of records; cheap when there are none (the usual case)."""
 
@@ -153,15 +136,15 @@ class _Masker:
         self.json_forms = [json.dumps(s, ensure_ascii=False)[1:-1].encode() for s in secrets]
         self.body_forms = [(percent_encode(s), percent_encode(MASK)) for s in secrets]
 
-    def line(self, record: list[Any]) -> bytes:
-        data = orjson.dumps(record)
+    def line(self, record: list[Any] | bytes) -> bytes:
+        data = record if isinstance(record, bytes) else orjson.dumps(record)
         if not self.secrets:
             return data
         if not any(form in data for form in self.json_forms) and not any(
             encoded.encode() in data for encoded, _ in self.body_forms
         ):
             return data
-        masked = mask(record, self.secrets)
+        masked = mask(orjson.loads(data), self.secrets)
         if masked[0] == "call":
             body = masked[7]
             for encoded, replacement in self.body_forms:
@@ -199,8 +182,8 @@ def write_plan(
             # while one blocks, and records the overrides before it sends.
             for finding in plan.findings:
                 put(masker.line(["finding", finding.to_json()]))
-            for call in plan.calls:
-                put(masker.line(_call_record(call)))
+            for record in plan.calls.records():
+                put(masker.line(record))
             counts = {
                 "cancels": len(plan.cancels),
                 "held": len(held),
@@ -574,6 +557,10 @@ class _FileCalls(Calls):
 
     def __iter__(self) -> Iterator[PlannedCall]:
         return self._source.calls()
+
+    def records(self) -> Iterator[bytes]:
+        for call in self._source.calls():
+            yield call_record(call)
 
     def __len__(self) -> int:
         return self._calls

@@ -52,7 +52,11 @@ class Spool(Generic[T]):
         self._len = 0
 
     def append(self, item: T) -> None:
-        self._buffer.append(self._encode(item))
+        self.append_encoded(self._encode(item))
+
+    def append_encoded(self, encoded: Any) -> None:
+        """Append an item already in its encoded form (what ``encode`` would make of it)."""
+        self._buffer.append(encoded)
         self._len += 1
         if len(self._buffer) >= self._block:
             self._blocks.append(self._write(self._buffer))
@@ -123,7 +127,11 @@ class SortedSpool(Spool[T]):
         self._runs: list[list[tuple[int, int]]] = []  # the blocks of each sorted run
 
     def append(self, item: T) -> None:
-        self._buffer.append(self._encode(item))
+        self.append_encoded(self._encode(item))
+
+    def append_encoded(self, encoded: Any) -> None:
+        """Append an item already in its encoded form (what ``encode`` would make of it)."""
+        self._buffer.append(encoded)
         self._len += 1
         if len(self._buffer) >= self._run:
             self._spill()

@@ -116,6 +116,8 @@ def push_within_7_days(params: dict[str, Any], ctx: RuleContext) -> Iterator[Fin
 
 
 def _content_bytes(value: Any) -> int:
+    if type(value) is str and value.isascii():
+        return len(value)
     if isinstance(value, (dict, list)):
         value = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return len(str(value).encode("utf-8"))

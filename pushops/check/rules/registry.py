@@ -68,16 +68,25 @@ class _Dispatch:
 
     always: tuple[tuple[int, Rule], ...]
     by_field: dict[str, tuple[tuple[int, Rule], ...]]
+    chosen: dict[tuple[str, ...], list[Rule]] = field(default_factory=dict, compare=False)
 
     def select(self, data: dict[str, Any]) -> list[Rule]:
-        by_field = self.by_field
-        chosen = {*self.always}
-        for name in data:
-            found = by_field.get(name)
-            if found is not None:
-                chosen.update(found)
-        # Registry order, so findings come out in the same order as before dispatch.
-        return [r for _, r in sorted(chosen, key=lambda entry: entry[0])]
+        # The rows of a fan-out set the same fields: the choice is made once per field set.
+        names = tuple(data)
+        rules = self.chosen.get(names)
+        if rules is None:
+            by_field = self.by_field
+            chosen = {*self.always}
+            for name in names:
+                found = by_field.get(name)
+                if found is not None:
+                    chosen.update(found)
+            # Registry order, so findings come out in the same order as before dispatch.
+            rules = [r for _, r in sorted(chosen, key=lambda entry: entry[0])]
+            if len(self.chosen) >= 1024:
+                self.chosen.clear()
+            self.chosen[names] = rules
+        return rules
 
 
 @cache
@@ -98,14 +107,30 @@ def _dispatch(provider: str, scope: str) -> _Dispatch:
 
 
 def _run(provider: str, scope: str, data: dict[str, Any], now: datetime) -> Iterator[Finding]:
-    ctx = RuleContext(now=now, table=load_table(provider))
+    ctx = _context(provider, now)
     for registered in _dispatch(provider, scope).select(data):
         yield from registered.fn(data, ctx)
 
 
+_contexts: dict[tuple[str, datetime], RuleContext] = {}
+
+
+def _context(provider: str, now: datetime) -> RuleContext:
+    found = _contexts.get((provider, now))
+    if found is None:
+        if len(_contexts) >= 64:
+            _contexts.clear()
+        found = _contexts[provider, now] = RuleContext(now=now, table=load_table(provider))
+    return found
+
+
 def check_message(provider: str, params: dict[str, Any], now: datetime) -> list[Finding]:
     """Every message rule of ``provider`` over one message's typed parameters."""
-    return list(_run(provider, "message", params, now))
+    ctx = _context(provider, now)
+    findings: list[Finding] = []
+    for registered in _dispatch(provider, "message").select(params):
+        findings.extend(registered.fn(params, ctx))
+    return findings
 
 
 def check_call(provider: str, request: dict[str, Any], now: datetime) -> list[Finding]:
