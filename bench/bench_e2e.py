@@ -328,8 +328,21 @@ def measure(
             "PUSHOPS_NOW": "",
             "PUSHOPS_MAX_PLAN_AGE": "",
         }
+
+        def init_ledger(ledger: dict[str, str]) -> None:
+            """Create the ledger once, as a team does (docs/state.md); pushops from before
+            `state init` (a --baseline) creates it on first use instead."""
+            (root / "pushops.ledgers.yaml").unlink(missing_ok=True)
+            done = subprocess.run(
+                [sys.executable, "-m", "pushops", "state", "init"], cwd=root, env=ledger,
+                capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            if done.returncode != 0 and "No such command" not in done.stderr:
+                result.problems.append(f"state init exit {done.returncode}: {done.stderr[-300:]}")
+
         try:
             saved = {**env, **ledger_env("planned")}
+            init_ledger(saved)
             result.loads.append(load())
             plan = result.plan = run_cli(["plan", "--out", "p.plan"], root, saved)
             if plan.code != 0:
@@ -347,6 +360,7 @@ def measure(
                 emulator.control("reset", post=True)
                 result.loads.append(load())
                 fresh = {**env, **ledger_env("direct")}
+                init_ledger(fresh)
                 run = result.direct = run_cli(["apply", "--auto-approve"], root, fresh)
                 if run.code != 0:
                     result.problems.append(f"apply (no file) exit {run.code}: {run.err[-300:]}")
@@ -385,7 +399,7 @@ def figures(m: Measure, quick: bool, prefix: str) -> list[Figure]:
         add("plan.seconds", round(m.plan.seconds, 1), "<=", plan_limit, full)
         add("plan.peak_rss_mb", round(m.plan.peak_mb), "<=", PEAK_RSS_MB, full)
         per = round(m.plan_file_bytes / max(1, m.rows), 1)
-        add("plan_file.bytes_per_delivery", per, "<=", PLAN_FILE_BYTES, full)
+        add("plan_file.bytes_per_delivery", per, "<=", PLAN_FILE_BYTES)  # any size
     if m.apply is not None:
         add("apply.seconds", round(m.apply.seconds, 1))
         share = round(m.quota_seconds / m.apply.seconds, 3)
