@@ -2,7 +2,9 @@
 
 The emulator runs in its own process (as a provider would), apply in another, both on
 loopback. Both apps are paced at a few calls per second so that sending spans many runs and
-the kills land before, during and after write-ahead, sends and settlements.
+the kills land before, during and after write-ahead, sends and settlements: a quarter at any
+moment of a run, the rest at a moment of its sending (once the emulator has received
+something from it: on a busy machine start-up alone can take seconds).
 """
 
 from __future__ import annotations
@@ -59,6 +61,17 @@ def emulator_process():  # type: ignore[no-untyped-def]
         proc.wait(timeout=10)
 
 
+def _sending(url: str, before: int, proc: subprocess.Popen[bytes], limit_s: float) -> bool:
+    """Wait until the run has delivered something (it is sending); False if it ended or
+    the limit passed first (a run with nothing left to send)."""
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end and proc.poll() is None:
+        if len(deliveries(url)) > before:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def deliveries(url: str) -> list[dict[str, object]]:
     with urllib.request.urlopen(f"{url}/_emulator/deliveries", timeout=10) as response:
         data = json.load(response)
@@ -98,7 +111,10 @@ def test_apply_killed_at_random_moments_sends_every_delivery_exactly_once(
         before = len(deliveries(emulator_process))
         proc = subprocess.Popen([*pushops, "apply", "--auto-approve"], cwd=root, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        time.sleep(rng.uniform(0.2, 1.6) * stretch)
+        if rng.random() < 0.25:  # at any moment: starting, recovering, planning or sending
+            time.sleep(rng.uniform(0.2, 1.6) * stretch)
+        elif _sending(emulator_process, before, proc, limit_s=60 * stretch):
+            time.sleep(rng.uniform(0.0, 0.8) * stretch)  # at a moment of its sending
         proc.kill()
         proc.wait(timeout=30)
         killed_while_sending += len(deliveries(emulator_process)) > before
