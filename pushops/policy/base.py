@@ -164,6 +164,7 @@ class Check:
     """One policy of one kind over one plan. Subclasses observe sends and make findings."""
 
     counts = False  # whether it counts every send of the plan, not only its campaigns'
+    by_category = False  # whether what it counts depends on the category (marketing, service)
 
     def __init__(self, policy: Policy, context: Context) -> None:
         self.policy = policy

@@ -157,6 +157,7 @@ class Evaluator:
         """Count what the ledger holds in the caps' windows (except the keys this plan
         replaces or cancels, ``leaving``), then sweep every cap."""
         counting = [c for c in self.checks if c.counts and getattr(c, "rule", None)]
+        by_category = any(c.by_category for c in counting)
         bounds = self.counter.window_bounds()
         if ledger is not None and counting and bounds is not None:
             start, end = bounds
@@ -164,12 +165,14 @@ class Evaluator:
             for record in ledger.delivered_between(environment, start, end):
                 if record.key in leaving:
                     continue
-                declared = campaigns.get(record.campaign)
-                category = category_of(
-                    declared.category if declared is not None else None,
-                    record.provider,
-                    record.request,
-                )
+                category = ""  # read only when some cap counts by category
+                if by_category:
+                    declared = campaigns.get(record.campaign)
+                    category = category_of(
+                        declared.category if declared is not None else None,
+                        record.provider,
+                        record.request,
+                    )
                 found = targets(record.provider, record.app, record.request)
                 for moment in occurrences(record.provider, record.request, record.at, start, end):
                     for check in counting:

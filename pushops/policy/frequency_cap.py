@@ -49,6 +49,7 @@ class FrequencyCap(Check):
         wanted = params.get("category", "any")
         self.category = None if wanted == "any" else wanted
         self.drop = params.get("action", "block") == "drop"
+        self.by_category = self.category is not None
         self.rule: CountRule = context.counter.rule(
             policy, int(params["max"]), params["window"], self.drop
         )

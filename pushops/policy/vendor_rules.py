@@ -44,6 +44,7 @@ CHECKS = ("categories", "channel", "windows", "caps")
 
 class VendorRules(Check):
     counts = True
+    by_category = True  # the caps count marketing messages only
 
     def __init__(self, policy: Policy, context: Context) -> None:
         super().__init__(policy, context)

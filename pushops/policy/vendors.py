@@ -140,6 +140,8 @@ def vendor_rules(path: Path = DATA) -> VendorRules:
 def inferred_category(provider: str, params: dict[str, Any]) -> str | None:
     """What the vendor category fields say: ``marketing`` if any says marketing,
     ``service`` if some say and none says marketing, None if none is set."""
+    if category_fields().isdisjoint(params):
+        return None  # most requests: no vendor category field at all
     said = None
     for vendor in vendor_rules().vendors.values():
         for field in vendor.category.get(provider, ()):
