@@ -6,6 +6,7 @@ looks like it holds a secret is refused.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,81 +15,226 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jsonschema
 
 from pushops.diagnostics import Diagnostic, PushopsError
-from pushops.schemas import policy_schema
+from pushops.schemas import described_enum, policy_schema
 from pushops.yamlsource import SourceDocument, load_file
 
 CONFIG_FILE = "pushops.yaml"
 SECRET_HINTS = ("secret", "password", "token")
 
 _NAME = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_NAME_HELP = "Letters, digits, '_', '.' and '-', starting with a letter or digit."
+_ENV_VAR = "^[A-Za-z_][A-Za-z0-9_]*$"
+_ENV_VAR_HELP = "The name of an environment variable (letters, digits and '_'), not its value."
+
+
+def _env_var(title: str, what: str, default: str | None = None) -> dict[str, Any]:
+    """A key naming the environment variable that holds a secret (never the secret)."""
+    text = f"Name of the environment variable holding {what}."
+    if default:
+        text += f" Default: {json.dumps(default)}."
+    return {
+        "type": "string",
+        "title": title,
+        "pattern": _ENV_VAR,
+        "patternErrorMessage": _ENV_VAR_HELP,
+        "description": text,
+        **({"default": default} if default else {}),
+    }
+
+
+_CREDENTIALS: dict[str, Any] = {
+    "type": "object",
+    "title": "credentials",
+    "additionalProperties": False,
+    "description": "Which environment variables hold the Alibaba Cloud access key pushops signs "
+    "its calls with. Secrets never live in this file: only the variables' names do.",
+    "properties": {
+        "access_key_id_env": _env_var(
+            "access_key_id_env", "the AccessKey ID", "ALIBABA_CLOUD_ACCESS_KEY_ID"
+        ),
+        "access_key_secret_env": _env_var(
+            "access_key_secret_env", "the AccessKey secret", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+        ),
+        "security_token_env": _env_var(
+            "security_token_env",
+            "an STS security token, for temporary credentials (optional: unset means none)",
+            "ALIBABA_CLOUD_SECURITY_TOKEN",
+        ),
+    },
+}
+_APP_COMMON: dict[str, Any] = {
+    "provider": {
+        "title": "provider",
+        **described_enum(
+            ["emas", "mpaas"],
+            [
+                "EMAS Mobile Push: campaigns send MassPush tasks; the app needs app_key.",
+                "mPaaS Message Push: campaigns send PushBroadcast broadcasts; the app needs "
+                "app_id and workspace_id.",
+            ],
+        ),
+        "description": "Which push service the app uses.",
+    },
+    "region": {
+        "type": "string",
+        "title": "region",
+        "default": "cn-hangzhou",
+        "examples": ["cn-hangzhou"],
+        "description": "The app's Alibaba Cloud region id; templates read it as app.region. The "
+        'API address does not depend on it (see endpoint). Default: "cn-hangzhou".',
+    },
+    "endpoint": {
+        "type": "string",
+        "format": "uri",
+        "title": "endpoint",
+        "examples": ["https://cloudpush.aliyuncs.com"],
+        "description": "The API's base URL, e.g. a regional or private endpoint: https, no "
+        "path, query or user info (plain http only to a loopback host, such as the emulator). "
+        "Default: PUSHOPS_EMAS_ENDPOINT or PUSHOPS_MPAAS_ENDPOINT when set, else "
+        "https://cloudpush.aliyuncs.com (EMAS) or https://mpaas.aliyuncs.com (mPaaS).",
+    },
+    "rate_limit": {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "title": "rate_limit",
+        "description": "At most this many calls per second to the app's push API (MassPush or "
+        "PushBroadcast), to stay under the account's quota. A number above 0. Default: 500 "
+        "for EMAS (the documented MassPush quota, paced at 98%); none for mPaaS.",
+    },
+    "signature": {
+        "title": "signature",
+        "default": "v1",
+        **described_enum(
+            ["v1", "acs3"],
+            [
+                "RPC signature version 1 (HMAC-SHA1), what the official SDKs send by default.",
+                "ACS3-HMAC-SHA256, the newer signature of the Tea SDKs.",
+            ],
+        ),
+        "description": 'How pushops signs its API calls. Default: "v1".',
+    },
+    "time_zone": {
+        "type": "string",
+        "title": "time_zone",
+        "description": "IANA time zone (e.g. Asia/Shanghai) plan shows this app's send times "
+        "in besides UTC. Default: pushops.yaml's time_zone (mPaaS apps: Asia/Shanghai).",
+    },
+}
+_APP_ANY = {name: True for name in _APP_COMMON}
 
 CONFIG_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://pushops.dev/schemas/pushops.schema.json",
     "title": "pushops project config (pushops.yaml)",
+    "description": "The project config at the root of a push repository: environments and "
+    "their apps, the ledger, shared template variables. Reference: docs/reference/"
+    "pushops-yaml.md.",
     "type": "object",
     "additionalProperties": False,
     "required": ["environments"],
     "properties": {
-        "version": {"const": 1, "description": "Config format version."},
+        "version": {
+            "const": 1,
+            "title": "version",
+            "description": "Config format version: 1.",
+        },
         "default_environment": {
             "type": "string",
-            "description": "Environment used when --env is not given (else the first one).",
+            "title": "default_environment",
+            "description": "Environment used when --env is not given. Default: the first one "
+            "under environments.",
         },
-        "vars": {"type": "object", "description": "Variables shared by every campaign."},
+        "vars": {
+            "type": "object",
+            "title": "vars",
+            "description": "Template variables shared by every campaign (an environment's "
+            "vars, then a campaign's and a message's, override them).",
+        },
         "time_zone": {
             "type": "string",
+            "title": "time_zone",
             "description": "IANA time zone (e.g. Europe/Berlin) plan shows send times in besides "
             "UTC; an app or a campaign may set its own (mPaaS apps default to Asia/Shanghai).",
         },
         "templates": {
             "type": "string",
-            "description": "Folder of shared Jinja partials and macros, inside the repo.",
+            "title": "templates",
+            "description": "Folder of shared Jinja partials and macros ({% include %}, "
+            "{% import %}), relative to the repository and inside it.",
         },
         "state": {
             "type": "object",
+            "title": "state",
             "additionalProperties": False,
-            "description": "Where the ledger lives.",
+            "description": "Where the ledger lives: the record of every delivery sent, which "
+            "makes sends exactly-once. PUSHOPS_STATE_DSN (or --state) wins over this.",
             "properties": {
-                "backend": {"enum": ["sqlite", "postgres"]},
-                "path": {"type": "string", "description": "SQLite file, relative to the repo."},
-                "dsn_env": {
-                    "type": "string",
-                    "description": "Environment variable holding the PostgreSQL DSN.",
+                "backend": {
+                    "title": "backend",
+                    "default": "sqlite",
+                    **described_enum(
+                        ["sqlite", "postgres"],
+                        [
+                            "A SQLite file in the repository (path): for one person.",
+                            "A PostgreSQL database shared by the team and CI; its DSN comes "
+                            "from the environment variable dsn_env names.",
+                        ],
+                    ),
+                    "description": 'The ledger\'s database. Default: "sqlite".',
                 },
+                "path": {
+                    "type": "string",
+                    "title": "path",
+                    "default": ".pushops/state.db",
+                    "description": "The SQLite file, relative to the repository. Default: "
+                    '".pushops/state.db".',
+                },
+                "dsn_env": _env_var(
+                    "dsn_env", "the PostgreSQL DSN (backend postgres)", "PUSHOPS_STATE_DSN"
+                ),
             },
         },
-        "credentials": {
-            "type": "object",
-            "additionalProperties": False,
-            "description": "Names of the environment variables holding the access key.",
-            "properties": {
-                "access_key_id_env": {"type": "string"},
-                "access_key_secret_env": {"type": "string"},
-                "security_token_env": {"type": "string"},
-            },
-        },
+        "credentials": {"$ref": "#/$defs/credentials"},
         "policies": {
             "type": "array",
             "items": {"$ref": "#/$defs/policy"},
+            "title": "policies",
             "description": "Team policies checked in plan (more can live in policies/*.yaml); "
             "see docs/policies.md.",
         },
         "environments": {
             "type": "object",
+            "title": "environments",
             "minProperties": 1,
-            "propertyNames": {"pattern": _NAME},
+            "propertyNames": {"pattern": _NAME, "patternErrorMessage": _NAME_HELP},
+            "description": "The environments (staging, production ...), each with its apps. "
+            "Every plan and apply runs in one of them (--env).",
             "additionalProperties": {
                 "type": "object",
+                "title": "environment",
                 "additionalProperties": False,
                 "required": ["apps"],
+                "description": "One environment: its apps, and optionally its own variables "
+                "and credentials.",
                 "properties": {
-                    "vars": {"type": "object"},
-                    "credentials": {"$ref": "#/properties/credentials"},
+                    "vars": {
+                        "type": "object",
+                        "title": "vars",
+                        "description": "Template variables of this environment (override the "
+                        "top-level vars).",
+                    },
+                    "credentials": {
+                        "$ref": "#/$defs/credentials",
+                        "description": "This environment's access key variables (override the "
+                        "top-level credentials).",
+                    },
                     "apps": {
                         "type": "object",
+                        "title": "apps",
                         "minProperties": 1,
-                        "propertyNames": {"pattern": _NAME},
+                        "propertyNames": {"pattern": _NAME, "patternErrorMessage": _NAME_HELP},
+                        "description": "The apps of this environment by name; a campaign's app "
+                        "names one of them.",
                         "additionalProperties": {"$ref": "#/$defs/app"},
                     },
                 },
@@ -96,33 +242,30 @@ CONFIG_SCHEMA: dict[str, Any] = {
         },
     },
     "$defs": {
+        "credentials": _CREDENTIALS,
         "app": {
             "type": "object",
+            "title": "app",
+            "description": "One app at one push service: EMAS (app_key) or mPaaS (app_id and "
+            "workspace_id).",
             "required": ["provider"],
-            "properties": {
-                "provider": {"enum": ["emas", "mpaas"]},
-                "region": {"type": "string", "default": "cn-hangzhou"},
-                "endpoint": {"type": "string", "format": "uri"},
-                "rate_limit": {"type": "number", "exclusiveMinimum": 0},
-                "signature": {"enum": ["v1", "acs3"]},
-                "time_zone": {
-                    "type": "string",
-                    "description": "IANA time zone plan shows this app's send times in.",
-                },
-            },
+            "properties": _APP_COMMON,
             "allOf": [
                 {
                     "if": {"properties": {"provider": {"const": "emas"}}},
                     "then": {
                         "required": ["app_key"],
                         "properties": {
-                            "provider": True,
-                            "region": True,
-                            "endpoint": True,
-                            "rate_limit": True,
-                            "signature": True,
-                            "time_zone": True,
-                            "app_key": {"type": "integer", "minimum": 1},
+                            **_APP_ANY,
+                            "app_key": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 2**63 - 1,
+                                "title": "app_key",
+                                "examples": [23267207],
+                                "description": "The EMAS app's AppKey (the console's app "
+                                "settings), a whole number from 1.",
+                            },
                         },
                         "additionalProperties": False,
                     },
@@ -132,15 +275,36 @@ CONFIG_SCHEMA: dict[str, Any] = {
                     "then": {
                         "required": ["app_id", "workspace_id"],
                         "properties": {
-                            "provider": True,
-                            "region": True,
-                            "endpoint": True,
-                            "rate_limit": True,
-                            "signature": True,
-                            "time_zone": True,
-                            "app_id": {"type": "string", "minLength": 1},
-                            "workspace_id": {"type": "string", "minLength": 1},
-                            "api_version": {"enum": ["2020-10-28", "2019-08-21"]},
+                            **_APP_ANY,
+                            "app_id": {
+                                "type": "string",
+                                "minLength": 1,
+                                "title": "app_id",
+                                "examples": ["ONEX570DA89211721"],
+                                "description": "The mPaaS app id.",
+                            },
+                            "workspace_id": {
+                                "type": "string",
+                                "minLength": 1,
+                                "title": "workspace_id",
+                                "examples": ["default"],
+                                "description": "The mPaaS workspace the app lives in.",
+                            },
+                            "api_version": {
+                                "title": "api_version",
+                                "default": "2020-10-28",
+                                **described_enum(
+                                    ["2020-10-28", "2019-08-21"],
+                                    [
+                                        "The current PushBroadcast API.",
+                                        "The legacy PushBroadcast API: fewer fields (no "
+                                        "BindPeriod, StrategyType or vendor channels); "
+                                        "pushops refuses fields it does not have.",
+                                    ],
+                                ),
+                                "description": "Which PushBroadcast API version to call. "
+                                'Default: "2020-10-28".',
+                            },
                         },
                         "additionalProperties": False,
                     },

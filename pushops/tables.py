@@ -69,6 +69,9 @@ class Param:
     keys: tuple[VendorKey, ...] = ()
     versions: tuple[str, ...] = ()
     uncertain: str = ""
+    # Inside a JSON object's ``fields``: this field must be present when another one has one of
+    # these values (a sibling in the same object, else a field of the message).
+    required_when: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
     @property
     def allowed(self) -> tuple[Any, ...]:
@@ -173,6 +176,7 @@ def _param(row: dict[str, Any]) -> Param:
         ),
         versions=tuple(row.get("versions") or ()),
         uncertain=row.get("uncertain", ""),
+        required_when={k: tuple(v) for k, v in (row.get("required_when") or {}).items()},
     )
 
 

@@ -1,4 +1,5 @@
-"""Generate the documentation that is data: the parameter reference of each provider, and the
+"""Generate the documentation that is data: the parameter reference of each provider, the
+``pushops.yaml`` reference (:mod:`pushops.build.configref`), and the
 rule and provider-error tables of ``docs/errors.md``, from the parameter tables, the rule
 registry, the error classification and the emulator's error list.
 
@@ -19,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from pushops.build import configref
 from pushops.check.rules import REGISTRY
 from pushops.check.rules.limits import kebab
 from pushops.diagnostics import PushopsError
@@ -524,6 +526,7 @@ def build_all(folder: Path | None = None) -> dict[str, str]:
     for provider in PROVIDERS:
         table = load_table(provider)
         out[f"{REFERENCE_DIR}/{reference_name(table)}"] = reference(table)
+    out[configref.PAGE] = configref.page()
     errors = folder / ERRORS_FILE
     if errors.is_file():
         out[ERRORS_FILE] = fill_regions(errors.read_text(encoding="utf-8"))

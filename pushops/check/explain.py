@@ -105,10 +105,12 @@ def explain(
     field = next((p for p in reversed(path) if isinstance(p, str)), "")
     slug = kebab(field) if field else "value"
     condition = _condition_of(error, root)
-    if condition is not None and error.validator in ("required", "anyOf", "not"):
-        # Point at the field whose value switched the condition on.
+    if condition is not None:
+        # At the value of the field that switched the condition on (where an editor shows it
+        # too); a trigger left out, for its default, is located at the message.
         trigger = condition["x-field"]
-        return (*path, trigger), condition["x-message"], condition["x-rule"], True
+        at = path if path and path[-1] == trigger else (*path, trigger)
+        return at, condition["x-message"], condition["x-rule"], False
     validator, value = error.validator, error.validator_value
     if validator == "additionalProperties":
         # One error per unknown key, each at the key itself.
@@ -153,10 +155,11 @@ def explain(
             False,
         )
     if validator == "pattern":
+        expected = error.schema.get("patternErrorMessage") or error.schema.get("description")
         return (
             path,
             f"{_show(error.instance)} does not match the expected format "
-            f"({error.schema.get('description', value)})",
+            f"({(expected or value).rstrip('.')})",
             f"{scope}.{slug}-format",
             False,
         )

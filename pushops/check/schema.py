@@ -44,6 +44,9 @@ def _memo_key(value: Any) -> Any:
 _ANNOTATIONS = frozenset(
     {"description", "examples", "default", "deprecated", "title", "$comment", "format"}
     | {"$schema", "$id", "$defs"}  # "$defs" only matters through "$ref", which is not known
+    # What editors read (pushops.schemas): help and messages, never a verdict.
+    | {"enumDescriptions", "markdownEnumDescriptions", "markdownDescription"}
+    | {"deprecationMessage", "patternErrorMessage", "errorMessage"}
 )
 _TYPES: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: type(v) is str,
@@ -148,21 +151,12 @@ def surely_valid(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
     return _all_of(checks)
 
 
-def _then_fields(then: dict[str, Any]) -> set[str]:
-    """Every field a condition's ``then`` mentions (it tests presence only)."""
-    fields = set(then.get("required", []))
-    for branch in then.get("anyOf", []):
-        fields.update(branch.get("required", []))
-    for branch in then.get("not", {}).get("anyOf", []):
-        fields.update(branch.get("required", []))
-    return fields
-
-
 class MessageChecker:
     """The provider schema of one message (less the fields pushops fills in), split up."""
 
     def __init__(self, provider: str) -> None:
-        schema = message_schema(load_table(provider), authoring=False)
+        table = load_table(provider)
+        schema = message_schema(table, authoring=False)
         managed = MANAGED_FIELDS[provider]
         self.scope = provider
         self.known = (*MESSAGE_META, *schema["properties"])
@@ -175,14 +169,15 @@ class MessageChecker:
             for name, sub in schema["properties"].items()
             if (check := surely_valid(sub)) is not None
         }
+        # A condition reads its trigger's value and only the presence of the fields it needs.
         self.conditions = [
             (
                 cond["x-field"],
                 bool(cond["x-when-absent"]),
-                sorted(_then_fields(cond["then"])),
+                sorted({f for fields in condition.then.values() for f in fields}),
                 jsonschema.Draft202012Validator({"allOf": [cond]}),
             )
-            for cond in schema.get("allOf", [])
+            for condition, cond in zip(table.conditions, schema.get("allOf", []), strict=True)
         ]
         self.memo: dict[tuple[Any, ...], tuple[Explained, ...]] = {}
         self._layouts: dict[tuple[str, ...], _Layout] = {}

@@ -73,7 +73,8 @@ def test_chinese_title_at_the_limit_passes(repo: PushRepo) -> None:
     assert errors(repo) == []
 
 
-def test_a_condition_points_at_the_field_that_switched_it_on(repo: PushRepo) -> None:
+def test_a_condition_points_at_the_value_that_switched_it_on(repo: PushRepo) -> None:
+    # Where an editor shows it too (tests/editor): on `URL`, the value that needs a URL.
     repo.write(
         "campaigns/x.yaml",
         """
@@ -91,4 +92,4 @@ def test_a_condition_points_at_the_field_that_switched_it_on(repo: PushRepo) -> 
     """,
     )
     (error,) = errors(repo)
-    assert (error["line"], error["column"], error["rule"]) == (11, 5, "emas.android-open-url")
+    assert (error["line"], error["column"], error["rule"]) == (11, 22, "emas.android-open-url")

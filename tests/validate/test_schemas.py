@@ -95,12 +95,17 @@ def test_the_campaign_schema_marks_deprecated_fields() -> None:
     assert "deprecated" not in emas["Title"]
 
 
-def test_the_campaign_schema_carries_the_tables_conditions_as_if_then() -> None:
+def test_the_schemas_carry_the_tables_conditions_as_if_then_on_the_trigger_value() -> None:
     message = load("emas-masspush.schema.json")["$defs"]["PushTask"]
     rules = {c["x-rule"]: c for c in message["allOf"]}
     activity = rules["emas.android-open-activity"]
-    assert activity["if"]["properties"]["AndroidOpenType"] == {"const": "ACTIVITY"}
-    assert activity["then"] == {"required": ["AndroidActivity"]}
+    assert activity["if"] == {"not": {"required": ["AndroidActivity"]}}
+    refused = activity["then"]["properties"]["AndroidOpenType"]
+    assert refused["if"] == {"const": "ACTIVITY"}
+    assert refused["then"] == {
+        "enum": [],
+        "errorMessage": "AndroidOpenType ACTIVITY needs AndroidActivity, the Activity to open.",
+    }
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "campaigns").glob("*.yaml")), ids=lambda p: p.name)

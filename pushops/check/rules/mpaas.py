@@ -12,7 +12,18 @@ from pushops.tables import load_table
 from pushops.timeutil import from_epoch_ms, start_of_day
 
 LOOP_MAX_DAYS = load_table("mpaas").limits["loop_days"]  # schemas/tables/mpaas-pushbroadcast.yaml
-NEEDS = {1: ("fixedTime",), 2: ("startTime", "endTime", "circleType", "time")}
+_CONTENT = load_table("mpaas").message_params["StrategyContent"].fields
+# What StrategyContent must hold, by StrategyType (the fields' required_when in the table).
+NEEDS = {
+    kind: tuple(f.name for f in _CONTENT if kind in f.required_when.get("StrategyType", ()))
+    for kind in (1, 2)
+}
+# circleValue by circleType (weekly and monthly loops), from the same rows.
+CIRCLE_NEEDS = {
+    f.name: frozenset(f.required_when["circleType"])
+    for f in _CONTENT
+    if "circleType" in f.required_when
+}
 CIRCLE_RANGE = {2: (1, 7), 3: (1, 31)}  # weekly: days of week; monthly: days of month
 
 
@@ -53,12 +64,13 @@ def strategy_content(params: dict[str, Any], ctx: RuleContext) -> Iterator[Findi
             f"StrategyType {label} needs {', '.join(missing)}",
             "mpaas.strategy-content",
         )
-    if kind == 2 and content.get("circleType") in CIRCLE_RANGE and not content.get("circleValue"):
-        yield Finding(
-            ("StrategyContent", "circleValue"),
-            "weekly and monthly loops need circleValue",
-            "mpaas.strategy-content",
-        )
+    for name, circle_types in CIRCLE_NEEDS.items():
+        if content.get("circleType") in circle_types and not content.get(name):
+            yield Finding(
+                ("StrategyContent", name),
+                f"weekly and monthly loops need {name}",
+                "mpaas.strategy-content",
+            )
 
 
 @rule(
