@@ -128,11 +128,14 @@ def load_campaign(path: Path, root: Path) -> tuple[Campaign | None, list[Diagnos
         return None, [exc.diagnostic]
     if not isinstance(doc.data, dict):
         return None, [
+            *doc.warnings,
             doc.diagnostic(
                 (), "a campaign file must be a mapping (id, app, tasks ...)", "campaign.structure"
-            )
+            ),
         ]
-    problems = check_structure(doc)
+    # Values YAML 1.1 would read differently (pushops reads YAML 1.2, as editors do).
+    problems = [*doc.warnings, *check_structure(doc)]
+    problems.extend(_schema_link(doc, path))
     data = doc.data
     provider = next((p for p, key in MESSAGE_LIST.items() if key in data), None)
     if provider is None or any(
@@ -193,6 +196,37 @@ def load_campaign(path: Path, root: Path) -> tuple[Campaign | None, list[Diagnos
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _schema_link(doc: SourceDocument, path: Path) -> list[Diagnostic]:
+    """A modeline naming a schema file that is not there: the editor would check nothing
+    ("Unable to load schema"), and the modeline wins over the editor's settings."""
+    if doc.schema_link is None:
+        return []
+    target, line, column = doc.schema_link
+    if "://" in target or (path.parent / target).is_file():
+        return []
+    schemas = next(
+        (folder / "schemas" for folder in path.resolve().parents if (folder / "schemas").is_dir()),
+        None,
+    )
+    hint = ""
+    if schemas is not None and (schemas / "campaign.schema.json").is_file():
+        relative = os.path.relpath(schemas / "campaign.schema.json", path.resolve().parent)
+        hint = f"write $schema={Path(relative).as_posix()}, or "
+    return [
+        Diagnostic(
+            doc.file,
+            line,
+            column,
+            "",
+            f"the editor finds no schema at {target} (a path from this file's folder), so it "
+            f"checks nothing here; {hint}leave the line out: .vscode/settings.json maps "
+            "campaigns/** to the schema",
+            "campaign.schema-link",
+            "warning",
+        )
+    ]
 
 
 def duplicate_ids(campaigns: list[Campaign]) -> Iterator[Diagnostic]:

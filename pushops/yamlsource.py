@@ -4,12 +4,20 @@ PyYAML's C composer gives nodes with marks; we build the Python values ourselves
 record positions, refuse duplicate keys, and stop alias bombs before they expand. Timestamps
 stay strings: the APIs take their own string formats and a YAML date would silently change type.
 
+One reading: YAML 1.2's core schema, the one editors (yaml-language-server, check-jsonschema)
+use, for every file pushops reads. ``yes``, ``on`` and ``10:30:00`` are text, ``017`` is 17,
+``0o17`` is 15 and ``1e3`` is a number. YAML 1.1 (PyYAML's own resolver, and older tools)
+reads such values differently; each one is a located warning (``yaml.version-difference``)
+saying both readings and how to write the value so that both agree. Timestamps are not
+compared: pushops has always kept them as written.
+
 Two ways to the same data. The fast one reads libyaml's event stream once and builds the
-values directly: no node objects, PyYAML's implicit resolver replaced by a lookup on the
-scalar's first character over PyYAML's own resolver table (:func:`resolve_plain`). It handles
+values directly: no node objects, the implicit resolver replaced by a lookup on the
+scalar's first character over the core schema's table (:func:`resolve_plain`). It handles
 what campaign files are made of (mappings, sequences, untagged scalars) and gives up, without
 a word, on anything else: anchors and aliases, explicit tags, merge keys, duplicate keys,
-great depth, several documents, any syntax error. Then the reference way (compose the node
+great depth, several documents, any syntax error, a value YAML 1.1 reads differently. Then
+the reference way (compose the node
 tree, build from it) loads the text again and gives the data or the located error, so every
 error and every unusual document is the reference's. Positions are recorded while reading
 for the first two levels (the campaign's keys and its messages, which rendering asks for on
@@ -21,12 +29,15 @@ case (it more than doubled the time to load a campaign of 10,000 tasks).
 from __future__ import annotations
 
 import gc
+import json
+import math
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -53,6 +64,123 @@ try:
 except AttributeError:  # pragma: no cover - libyaml missing
     _Loader = yaml.SafeLoader
 
+VERSION_RULE = "yaml.version-difference"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_DIGITS = "0123456789"
+# YAML 1.2.2, 10.3.2 "Tag Resolution" of the core schema: (tag, regexp, first characters), in
+# the order they are tried. The merge key is not YAML 1.2; it is resolved so that a merge is
+# refused (yaml.merge-key) instead of read as a key named "<<".
+_CORE = (
+    (_NULL, re.compile(r"(?:~|null|Null|NULL)?\Z"), ["", "~", "n", "N"]),
+    (_BOOL, re.compile(r"(?:true|True|TRUE|false|False|FALSE)\Z"), list("tTfF")),
+    (_INT, re.compile(r"[-+]?[0-9]+\Z"), list("-+" + _DIGITS)),
+    (_INT, re.compile(r"0o[0-7]+\Z"), ["0"]),
+    (_INT, re.compile(r"0x[0-9a-fA-F]+\Z"), ["0"]),
+    (
+        _FLOAT,
+        re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z"),
+        list("-+." + _DIGITS),
+    ),
+    (_FLOAT, re.compile(r"[-+]?\.(?:inf|Inf|INF)\Z"), list("-+.")),
+    (_FLOAT, re.compile(r"\.(?:nan|NaN|NAN)\Z"), ["."]),
+    (_MERGE, re.compile(r"<<\Z"), ["<"]),
+)
+_CORE_TAGS = frozenset((_NULL, _BOOL, _INT, _FLOAT))
+# A plain scalar's resolved tag carries this prefix while the tree is built, so the builder
+# tells a value typed by resolution (compared with YAML 1.1) from an explicit tag (``!!int``).
+_PLAIN = "plain:"
+
+
+class _CoreLoader(_Loader):  # type: ignore[misc, valid-type]
+    """libyaml's parser and composer, resolving plain scalars by YAML 1.2's core schema."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        tag: str = super().resolve(kind, value, implicit)
+        if kind is yaml.ScalarNode and implicit[0]:
+            return _PLAIN + tag
+        return tag
+
+
+for _tag, _regexp, _first in _CORE:
+    _CoreLoader.add_implicit_resolver(_tag, _regexp, _first)
+
+
+def _core_value(tag: str, text: str) -> Any:
+    """The value of ``text`` as ``tag`` of the core schema (ValueError if it is not one)."""
+    if not any(t == tag and r.match(text) for t, r, _ in _CORE):
+        raise ValueError(f"{text!r} is not a YAML 1.2 {tag.rsplit(':', 1)[-1]}")
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return text in ("true", "True", "TRUE")
+    if tag == _INT:
+        if text.startswith(("0o", "0x")):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        return int(text, 10)
+    if text.lower().endswith("nan"):
+        return math.nan
+    if text.lower().endswith("inf"):
+        return -math.inf if text.startswith("-") else math.inf
+    return float(text)
+
+
+_SKIP = object()  # YAML 1.1 reads it as nothing pushops could compare
+
+
+def _value_11(text: str) -> Any:
+    """What YAML 1.1 (PyYAML's resolver) makes of a plain scalar; timestamps stay text."""
+    tag = _resolve_11(text)
+    if tag in (_STR, _TIMESTAMP):
+        return text
+    if tag not in _CORE_TAGS:
+        return _SKIP  # merge keys, '=' values: not values at all
+    try:
+        return _constructor.yaml_constructors[tag](_constructor, yaml.ScalarNode(tag, text))
+    except Exception:
+        return _SKIP
+
+
+def _differs(value: Any, old: Any) -> bool:
+    if old is _SKIP:
+        return False
+    if type(value) is not type(old):
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return not math.isnan(old)
+    return bool(value != old)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return f"the text {json.dumps(value, ensure_ascii=False)}"
+    if isinstance(value, bool):
+        return f"the boolean {json.dumps(value)}"
+    if value is None:
+        return "null"
+    return f"the number {value!r}"
+
+
+def version_warning(text: str, value: Any, old: Any) -> str:
+    """What a plain scalar means in each YAML version, and how to write it for both."""
+    quoted = json.dumps(text, ensure_ascii=False)
+    kinds = {bool: "the boolean", int: "the number", float: "the number", type(None): "null"}
+    if isinstance(value, str):
+        fix = f"write {quoted} in quotes for the text"
+        if type(old) in kinds:
+            fix += f", or {json.dumps(old)} for {kinds[type(old)]}"
+    else:
+        fix = f"write {json.dumps(value)} for {kinds[type(value)]}, or {quoted} in quotes for "
+        fix += "the text"
+    return (
+        f"{text} is read as {_shown(value)} (YAML 1.2, as pushops and editors read it) but as "
+        f"{_shown(old)} by YAML 1.1 tools; {fix}"
+    )
+
 
 @dataclass
 class SourceDocument:
@@ -72,6 +200,10 @@ class SourceDocument:
     _text: str | bytes | None = field(default=None, repr=False)
     _shallow_values: dict[Path_, tuple[int, int]] | None = field(default=None, repr=False)
     _shallow_keys: dict[Path_, tuple[int, int]] | None = field(default=None, repr=False)
+    # Values YAML 1.1 reads differently (see the module's docstring), located.
+    warnings: list[Diagnostic] = field(default_factory=list)
+    # The editor's schema modeline, if the file has one: (path, line, column).
+    schema_link: tuple[str, int, int] | None = None
 
     def tree(self) -> Any:
         """The composed node tree; composed from the text on first use after fast loading."""
@@ -264,11 +396,34 @@ class _Builder:
         self.built[id(node)] = True
         return value
 
-    def scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
-        if node.tag in (_STR, _TIMESTAMP):
-            return node.value
+    def scalar(self, node: yaml.ScalarNode, path: Path_, *, compare: bool = True) -> Any:
+        tag, text = node.tag, node.value
+        if tag.startswith(_PLAIN):  # typed by the core schema's resolution
+            tag = tag[len(_PLAIN) :]
+            value = text if tag == _STR else _core_value(tag, text)
+            if compare:
+                old = _value_11(text)
+                if _differs(value, old):
+                    line, column = _pos(node.start_mark)
+                    self.doc.warnings.append(
+                        Diagnostic(
+                            self.doc.file,
+                            line,
+                            column,
+                            format_path(path),
+                            version_warning(text, value, old),
+                            VERSION_RULE,
+                            "warning",
+                        )
+                    )
+            return value
+        if tag in (_STR, _TIMESTAMP):
+            return text
         try:
-            value = _constructor.construct_object(node, deep=True)
+            if tag in _CORE_TAGS:  # an explicit !!int, !!float, !!bool or !!null
+                value = _core_value(tag, text)
+            else:
+                value = _constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError) as exc:
             raise self.fail(node, f"invalid scalar: {exc}", "yaml.syntax", path) from None
         if value is not None and type(value) not in _PLAIN_VALUES:
@@ -286,15 +441,15 @@ class _Builder:
         out: dict[str, Any] = {}
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            if key_node.tag in (_MERGE, _PLAIN + _MERGE):
                 raise self.fail(
                     key_node, "YAML merge keys (<<) are not supported", "yaml.merge-key", path
                 )
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self.fail(key_node, "mapping keys must be plain text", "yaml.key", path)
-            self.scalar(key_node, path)  # its tag checked like a value's
-            # A key is its text as written: YAML would read `yes:` as true, `~:` as null and
-            # `0x10:` as 16, and a message naming `true` would point at nothing in the file.
+            self.scalar(key_node, path, compare=False)  # its tag checked like a value's
+            # A key is its text as written: `yes:`, `~:` and `0x10:` name themselves (a message
+            # naming `true`, `None` or `16` would point at nothing in the file).
             key = key_node.value
             child = (*path, key)
             if key in first_line:
@@ -357,23 +512,34 @@ def paused_gc() -> Iterator[None]:
 
 # -- the fast way: one pass over libyaml's events ----------------------------------------------
 
-_NULL = "tag:yaml.org,2002:null"
-_CONSTRUCTED = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", _NULL)
-# PyYAML's own implicit resolvers for plain scalars, by first character (its table's layout;
-# ``None`` holds resolvers that apply to every first character, none in SafeLoader).
+# YAML 1.1's resolvers (PyYAML's table), by first character, to compare with; ``None`` holds
+# resolvers that apply to every first character (none in SafeLoader).
 _WILDCARD: list[tuple[str, Any]] = list(_Loader.yaml_implicit_resolvers.get(None, []))
-_RESOLVERS: dict[str, list[tuple[str, Any]]] = {
+_RESOLVERS_11: dict[str, list[tuple[str, Any]]] = {
     first: [*resolvers, *_WILDCARD]
     for first, resolvers in _Loader.yaml_implicit_resolvers.items()
     if first is not None
 }
-_SCALARS: dict[tuple[str, str], Any] = {}  # (tag, text) -> value, for the constructed tags
+_RESOLVERS: dict[str, list[tuple[str, Any]]] = {
+    first: list(resolvers)
+    for first, resolvers in _CoreLoader.yaml_implicit_resolvers.items()
+    if first is not None
+}
+_SCALARS: dict[str, Any] = {}  # text -> value, for texts either version may type
 _GIVE_UP = object()
 
 
 def resolve_plain(text: str) -> str:
-    """The tag PyYAML's SafeLoader resolves a plain (unquoted, untagged) scalar to."""
-    for tag, regexp in _RESOLVERS.get(text[:1], _WILDCARD):
+    """The tag YAML 1.2's core schema resolves a plain (unquoted, untagged) scalar to."""
+    for tag, regexp in _RESOLVERS.get(text[:1], ()):
+        if regexp.match(text):
+            return tag
+    return _STR
+
+
+def _resolve_11(text: str) -> str:
+    """The tag YAML 1.1 (PyYAML's SafeLoader) resolves a plain scalar to."""
+    for tag, regexp in _RESOLVERS_11.get(text[:1], _WILDCARD):
         if regexp.match(text):
             return tag
     return _STR
@@ -381,23 +547,21 @@ def resolve_plain(text: str) -> str:
 
 def _plain(text: str) -> Any:
     """A plain scalar's value as the reference builder makes it, or :data:`_GIVE_UP`."""
-    resolvers = _RESOLVERS.get(text[:1], _WILDCARD)
-    if not resolvers:
+    first = text[:1]
+    if first not in _RESOLVERS and not _RESOLVERS_11.get(first, _WILDCARD):
         return text
-    tag = resolve_plain(text)
-    if tag in (_STR, _TIMESTAMP):
-        return text
-    if tag not in _CONSTRUCTED:
-        return _GIVE_UP  # merge keys, '=' values...: the reference says what they are
-    found = _SCALARS.get((tag, text), _GIVE_UP)
-    if found is _GIVE_UP:
-        try:
-            found = _constructor.yaml_constructors[tag](_constructor, yaml.ScalarNode(tag, text))
-        except Exception:  # the reference reports it
-            return _GIVE_UP
+    found = _SCALARS.get(text, _GIVE_UP)
+    if found is _GIVE_UP and text not in _SCALARS:
+        tag = resolve_plain(text)
+        if tag == _MERGE:
+            found = _GIVE_UP  # the reference refuses it where it stands
+        else:
+            found = text if tag == _STR else _core_value(tag, text)
+            if _differs(found, _value_11(text)):
+                found = _GIVE_UP  # the reference builds it, with its warning
         if len(_SCALARS) >= 4096:
             _SCALARS.clear()
-        _SCALARS[(tag, text)] = found
+        _SCALARS[text] = found
     return found
 
 
@@ -441,9 +605,14 @@ def _from_events(next_event: Any) -> tuple[Any, dict[Path_, Any], dict[Path_, An
             if event.anchor is not None or event.tag is not None:
                 return None
             raw = event.value
-            value = _plain(raw) if event.implicit[0] else raw
-            if value is _GIVE_UP:
-                return None
+            if stack and stack[-1][1] and stack[-1][3] is None:  # a key: its text as written
+                if raw == "<<" and event.implicit[0]:
+                    return None  # a merge: the reference refuses it
+                value = raw
+            else:
+                value = _plain(raw) if event.implicit[0] else raw
+                if value is _GIVE_UP:
+                    return None
             container = None
         elif kind is mapping_start or kind is sequence_start:
             if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
@@ -468,7 +637,6 @@ def _from_events(next_event: Any) -> tuple[Any, dict[Path_, Any], dict[Path_, An
             if top[3] is None:  # this is a key
                 if container is not None:
                     return None
-                value = raw  # as written, as the reference builder keeps it
                 if value in parent:
                     return None  # duplicate: the reference reports it
                 top[3] = value
@@ -510,7 +678,7 @@ def reference_parse(text: str | bytes, file: str) -> SourceDocument:
     """:func:`parse_text` by composing the node tree (every error located here)."""
     doc = SourceDocument(file=file, data=None)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_CoreLoader)
     except yaml.composer.ComposerError as exc:
         if "expected a single document" in str(exc):
             raise LocatedError(
@@ -531,6 +699,21 @@ def reference_parse(text: str | bytes, file: str) -> SourceDocument:
     doc.data = builder.build(node, ())
     doc.root = node
     return doc
+
+
+# ``# yaml-language-server: $schema=PATH`` on a line of its own: the schema an editor checks
+# the file with (yaml-language-server reads it anywhere in the file).
+_MODELINE = re.compile(r"^[ \t]*#[ \t]*yaml-language-server[ \t]*:[ \t]*\$schema=(\S+)", re.M)
+
+
+def schema_link(text: str) -> tuple[str, int, int] | None:
+    """The schema a modeline names, with its 1-based line and column, if there is one."""
+    found = _MODELINE.search(text)
+    if found is None:
+        return None
+    line = text.count("\n", 0, found.start(1)) + 1
+    column = found.start(1) - (text.rfind("\n", 0, found.start(1)) + 1) + 1
+    return found.group(1), line, column
 
 
 def load_file(path: Path, display: str | None = None, *, root: Path) -> SourceDocument:
@@ -565,4 +748,25 @@ def load_file(path: Path, display: str | None = None, *, root: Path) -> SourceDo
         raise LocatedError(
             Diagnostic(name, line, 1, "", "not valid UTF-8 text", "yaml.syntax")
         ) from None
-    return parse_text(text, name)
+    doc = parse_text(text, name)
+    doc.schema_link = schema_link(text)
+    return doc
+
+
+# -- writing: YAML both versions read alike ---------------------------------------------------
+
+
+class _BothVersionsDumper(yaml.SafeDumper):
+    """PyYAML's dumper quoting any text that YAML 1.1 or YAML 1.2 would read as something
+    else (``yes``, ``1e3``, ``0o17``): its resolver knows both versions' implicit types."""
+
+
+for _tag, _regexp, _first in _CORE:
+    _BothVersionsDumper.add_implicit_resolver(_tag, _regexp, _first)
+
+
+def dump(data: Any) -> str:
+    """``data`` as block YAML that YAML 1.1 and 1.2 readers read as the same values."""
+    return yaml.dump(
+        data, Dumper=_BothVersionsDumper, sort_keys=False, allow_unicode=True, width=1 << 20
+    )

@@ -211,7 +211,9 @@ def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
     return {**_resolve(target), **{k: v for k, v in schema.items() if k != "$ref"}}
 
 
-def keys(schema: dict[str, Any] | None = None, prefix: str = "", only: str = "") -> Iterator[Key]:
+def config_keys(
+    schema: dict[str, Any] | None = None, prefix: str = "", only: str = ""
+) -> Iterator[Key]:
     """Every key of the config, depth first, in the schema's order."""
     schema = _resolve(schema if schema is not None else CONFIG_SCHEMA)
     required = set(schema.get("required", []))
@@ -237,7 +239,7 @@ def _key(path: str, schema: dict[str, Any], required: bool, only: str) -> Iterat
     if resolved.get("type") == "object" and (
         "properties" in resolved or isinstance(resolved.get("additionalProperties"), dict)
     ):
-        yield from keys(resolved, f"{path}.", only)
+        yield from config_keys(resolved, f"{path}.", only)
 
 
 # ------------------------------------------------------------------------ the page
@@ -303,7 +305,8 @@ def page() -> str:
         "(`config.secret-in-file`).",
         "",
         "Editors check the file as you type with `schemas/pushops.schema.json` (the first line "
-        "of the example below, or the `yaml.schemas` setting `pushops init` writes).",
+        "of the example below, or the `yaml.schemas` setting `pushops init` writes). pushops "
+        "reads it as YAML 1.2, as editors do: see [campaigns.md](../campaigns.md#yaml).",
         "",
         "## Example",
         "",
@@ -314,7 +317,7 @@ def page() -> str:
         "## Keys",
         "",
     ]
-    all_keys = list(keys())
+    all_keys = list(config_keys())
     for key in all_keys:
         lines += _section(key)
     lines += [

@@ -386,6 +386,8 @@ def load_checked(
 ) -> list[Campaign]:
     """The campaigns under ``paths`` (default ``campaigns/``); their file-level problems (YAML,
     structure, unknown app or environment, an id used twice) go to ``report``."""
+    if config is not None and config.source is not None:
+        report.extend(config.source.warnings)  # values YAML 1.1 would read differently
     campaigns = load_campaigns(paths, root, report)
     for campaign in campaigns:
         report.extend(check_app(campaign, config))

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from pushops.campaign import Campaign, load_campaigns
 from pushops.commands._common import now_option, parse_now, project_root
@@ -24,6 +23,7 @@ from pushops.diagnostics import Report
 from pushops.plan.mask import mask, mask_diagnostics, secret_values
 from pushops.render import render_deliveries
 from pushops.wording import plural
+from pushops.yamlsource import dump
 
 FORMAT_VERSION = 1
 
@@ -133,9 +133,8 @@ def command(
             )
         return 1
     if output_format == "yaml":
-        click.echo(
-            yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1 << 20), nl=False
-        )
+        # Quoted wherever YAML 1.1 and 1.2 would read a value differently ("yes", "1e3").
+        click.echo(dump(document), nl=False)
     else:
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     return 0

@@ -29,9 +29,9 @@ def names_the_code_reads() -> set[str]:
         if "scaffold" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if ENV_NAME.fullmatch(node.value):
-                    found.add(node.value)
+            is_text = isinstance(node, ast.Constant) and isinstance(node.value, str)
+            if is_text and ENV_NAME.fullmatch(node.value):
+                found.add(node.value)
     return found
 
 
@@ -49,7 +49,7 @@ def test_every_environment_variable_pushops_reads_is_documented():
 
 def test_every_key_of_the_config_schema_has_a_section_with_its_help():
     page = PAGE.read_text(encoding="utf-8")
-    paths = [key.path for key in configref.keys()]
+    paths = [key.path for key in configref.config_keys()]
 
     for expected in (
         "state.dsn_env",
@@ -63,7 +63,7 @@ def test_every_key_of_the_config_schema_has_a_section_with_its_help():
         "templates",
     ):
         assert expected in paths
-    for key in configref.keys():
+    for key in configref.config_keys():
         assert f"### `{key.path}`" in page
         assert key.schema.get("description", "").endswith("."), key.path
 

@@ -118,14 +118,8 @@ def opened(node: str, root: Path) -> Iterator[EditorRepo]:
     """The repository at ``root`` open in the editor, with its .vscode/settings.json."""
     vscode = json.loads((root / ".vscode" / "settings.json").read_text(encoding="utf-8"))
     # What VS Code's YAML extension sends the server from the workspace settings.
-    settings = {
-        "yaml": {
-            "validate": True,
-            "hover": True,
-            "completion": True,
-            "schemas": vscode["yaml.schemas"],
-        }
-    }
+    yaml_settings = {k.removeprefix("yaml."): v for k, v in vscode.items() if k.startswith("yaml.")}
+    settings = {"yaml": {"validate": True, "hover": True, "completion": True, **yaml_settings}}
     server = LanguageServer(node, root, settings)
     try:
         yield EditorRepo(root, server)

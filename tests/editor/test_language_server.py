@@ -6,6 +6,7 @@ checked too."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -64,6 +65,8 @@ def test_the_example_campaigns_and_config_are_clean_in_the_editor_and_in_pushops
 
 def test_a_repository_fresh_from_pushops_init_is_clean_in_the_editor(node: str, tmp_path: Path):
     assert CliRunner().invoke(cli, ["init", str(tmp_path)]).exit_code == 0
+    settings = json.loads((tmp_path / ".vscode" / "settings.json").read_text(encoding="utf-8"))
+    assert settings["yaml.yamlVersion"] == "1.2"  # the editor reads YAML as pushops does
 
     with opened(node, tmp_path) as fresh:
         for path in (tmp_path / "pushops.yaml", tmp_path / "campaigns" / "welcome.yaml"):
@@ -73,7 +76,9 @@ def test_a_repository_fresh_from_pushops_init_is_clean_in_the_editor(node: str, 
 
 # Inputs pushops accepts and sends that editors used to mark as errors (issue 18).
 ACCEPTED = {
-    "long-number-as-target": emas("n1", replace=("TargetValue: device-1", "TargetValue: 1234567890123456")),
+    "long-number-as-target": emas(
+        "n1", replace=("TargetValue: device-1", "TargetValue: 1234567890123456")
+    ),
     "number-as-title": emas("n2", replace=("Title: Hello", "Title: 2026")),
     "number-as-render-style": emas("n3", "AndroidRenderStyle: 1\n"),
     "quoted-notify-level": emas(
@@ -243,7 +248,9 @@ def test_a_valid_campaign_in_a_sub_folder_is_checked_and_clean(editor: EditorRep
     # `pushops init` writes maps campaigns/**).
     with_modeline = editor.write("campaigns/eu/autumn.yaml", emas("eu-autumn"))
     without = editor.write("campaigns/eu/de/winter.yaml", emas("eu-winter"), modeline=False)
-    broken = editor.write("campaigns/eu/de/broken.yaml", emas("eu-broken", "Titel: x\n"), modeline=False)
+    broken = editor.write(
+        "campaigns/eu/de/broken.yaml", emas("eu-broken", "Titel: x\n"), modeline=False
+    )
 
     assert editor.editor_diagnostics(with_modeline) == []
     assert editor.editor_diagnostics(without) == []
@@ -251,3 +258,29 @@ def test_a_valid_campaign_in_a_sub_folder_is_checked_and_clean(editor: EditorRep
     # The schema is really applied there: a typo is shown.
     (problem,) = editor.editor_diagnostics(broken)
     assert "Titel" in problem["message"]
+
+
+def test_a_modeline_one_level_short_in_a_sub_folder_is_flagged_with_the_right_path(
+    editor: EditorRepo,
+):
+    relative = "campaigns/eu/short.yaml"
+    path = editor.root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = emas("eu-short")
+    path.write_text("# yaml-language-server: $schema=../schemas/campaign.schema.json\n" + body)
+
+    (unloaded,) = editor.editor_diagnostics(path)
+    (warning,) = editor.validate(path)
+
+    assert "Unable to load schema" in unloaded["message"]
+    assert (warning["rule"], warning["severity"], warning["line"]) == (
+        "campaign.schema-link",
+        "warning",
+        1,
+    )
+    assert "write $schema=../../schemas/campaign.schema.json" in warning["message"]
+    path.unlink()
+    fixed = path.with_name("fixed.yaml")  # a new file: the server caches a schema per file
+    fixed.write_text("# yaml-language-server: $schema=../../schemas/campaign.schema.json\n" + body)
+    assert editor.editor_diagnostics(fixed) == []
+    assert editor.validate(fixed) == []

@@ -50,7 +50,7 @@ def test_every_field_an_editor_shows_has_a_title_and_a_sentence_of_help(name: st
     schema = load(name)
     seen = 0
     for path, sub in properties(schema):
-        if "/if/" in path or "/then/" in path and "description" not in sub:
+        if "/if/" in path or ("/then/" in path and "description" not in sub):
             continue  # the parts of a condition, not fields
         seen += 1
         assert sub.get("title"), path
