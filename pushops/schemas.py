@@ -752,12 +752,14 @@ POLICY_KIND_PARAMS: dict[str, dict[str, Any]] = {
     "quiet-hours": {
         "start": {
             "type": "string",
-            "pattern": r"^([01]\d|2[0-3]):[0-5]\d$",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+            "patternErrorMessage": "A time of day as HH:MM, e.g. 21:00.",
             "description": "Local time the quiet hours start, HH:MM (e.g. 21:00).",
         },
         "end": {
             "type": "string",
-            "pattern": r"^([01]\d|2[0-3]):[0-5]\d$",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+            "patternErrorMessage": "A time of day as HH:MM, e.g. 08:00.",
             "description": "Local time they end, HH:MM (e.g. 08:00); before start: overnight.",
         },
         "time_zone": {
@@ -774,7 +776,8 @@ POLICY_KIND_PARAMS: dict[str, dict[str, Any]] = {
         },
         "window": {
             "type": "string",
-            "pattern": r"^(\d+[smhd]|day)$",
+            "pattern": r"^([0-9]+[smhd]|day)$",
+            "patternErrorMessage": "A number and a unit (90m, 24h, 7d; s, m, h or d), or day.",
             "description": "A rolling window (90m, 24h, 7d), or day: the calendar day in "
             "time_zone.",
         },
@@ -873,7 +876,8 @@ POLICY_REQUIRED = {
 POLICY_COMMON: dict[str, Any] = {
     "name": {
         "type": "string",
-        "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        "pattern": ID_PATTERN,
+        "patternErrorMessage": ID_HELP,
         "description": "Unique name; what --override NAME refers to.",
     },
     "kind": {
@@ -890,14 +894,14 @@ POLICY_COMMON: dict[str, Any] = {
         "type": "array",
         "items": {"type": "string"},
         "minItems": 1,
-        "description": "Only in these environments (default: all).",
+        "description": "Only in these environments. Default: all.",
     },
     "campaigns": {
         "type": "array",
         "items": {"type": "string", "minLength": 1},
         "minItems": 1,
-        "description": "Only campaigns whose id matches one of these patterns (* and ?); "
-        "default: all.",
+        "description": "Only campaigns whose id matches one of these patterns (* and ?). "
+        "Default: all.",
     },
     "categories": {
         "type": "array",
@@ -910,6 +914,53 @@ POLICY_COMMON: dict[str, Any] = {
 }
 
 
+# What each value of the policies' enums means, for the editor's completion and hover.
+POLICY_VALUES = {
+    "quiet-hours": "No pushes to recipients during these local hours.",
+    "frequency-cap": "At most so many deliveries per target in a window.",
+    "vendor-rules": "The Android vendors' rules: categories, channels, windows, daily caps.",
+    "blast-radius": "A plan reaching more recipients than this is a finding.",
+    "required-fields": "Campaign keys and message fields every campaign must set.",
+    "advisory": "A warning in plan.",
+    "soft": "Blocks apply unless overridden for the run with --override NAME --reason.",
+    "hard": "Blocks apply, no override.",
+    "marketing": "News, content and promotions.",
+    "service": "Account, orders, reminders and chat.",
+    "any": "Every delivery, whatever its category.",
+    "block": "A finding at the policy's level.",
+    "drop": "The plan leaves out the deliveries over the cap (shown as skipped).",
+    "news": "A news app (the vendors allow it more daily pushes).",
+    "other": "Any other app.",
+    "device": "EMAS Target DEVICE.",
+    "account": "EMAS Target ACCOUNT.",
+    "alias": "EMAS Target ALIAS.",
+    "huawei": "Huawei.",
+    "honor": "Honor.",
+    "xiaomi": "Xiaomi.",
+    "oppo": "OPPO.",
+    "vivo": "vivo.",
+    "harmony": "HarmonyOS.",
+    "categories": "The vendor category fields are present and consistent.",
+    "channel": "The Xiaomi channel id.",
+    "windows": "The vendors' delivery windows.",
+    "caps": "The daily marketing caps.",
+}
+
+
+def _for_editors(properties: dict[str, Any]) -> dict[str, Any]:
+    """``properties`` with a title on each and a meaning on each enum value."""
+    out = {}
+    for name, schema in properties.items():
+        schema = {"title": name, **schema}
+        for holder in (schema, schema.get("items"), schema.get("propertyNames")):
+            if isinstance(holder, dict) and "enum" in holder:
+                holder.update(
+                    described_enum(holder["enum"], [POLICY_VALUES[v] for v in holder["enum"]])
+                )
+        out[name] = schema
+    return out
+
+
 def policy_schema() -> dict[str, Any]:
     """The JSON Schema of one policy (a ``$defs`` entry)."""
     branches = []
@@ -918,7 +969,7 @@ def policy_schema() -> dict[str, Any]:
             {
                 "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
                 "then": {
-                    "properties": {**{k: True for k in POLICY_COMMON}, **params},
+                    "properties": {**{k: True for k in POLICY_COMMON}, **_for_editors(params)},
                     "required": POLICY_REQUIRED[kind],
                     "additionalProperties": False,
                 },
@@ -926,9 +977,10 @@ def policy_schema() -> dict[str, Any]:
         )
     return {
         "type": "object",
+        "title": "policy",
         "description": "A team policy checked in plan.",
         "required": ["name", "kind", "level"],
-        "properties": dict(POLICY_COMMON),
+        "properties": _for_editors(POLICY_COMMON),
         "allOf": branches,
     }
 
@@ -948,6 +1000,7 @@ def policies_schema() -> dict[str, Any]:
             "policies": {
                 "type": "array",
                 "items": {"$ref": "#/$defs/policy"},
+                "title": "policies",
                 "description": "The policies of this file.",
             }
         },

@@ -82,6 +82,7 @@ def load_policies(config: Config) -> tuple[list[Policy], list[Diagnostic]]:
         except LocatedError as exc:
             problems.append(exc.diagnostic)
             continue
+        problems.extend(file_doc.warnings)  # values YAML 1.1 would read differently
         found = list(_schema_problems(file_doc))
         problems.extend(found)
         if found:

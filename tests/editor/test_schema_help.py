@@ -16,7 +16,7 @@ from pushops.tables import load_table
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas"
-EDITOR_SCHEMAS = ("campaign.schema.json", "pushops.schema.json")
+EDITOR_SCHEMAS = ("campaign.schema.json", "pushops.schema.json", "policies.schema.json")
 ALL_SCHEMAS = (*EDITOR_SCHEMAS, "emas-masspush.schema.json", "mpaas-pushbroadcast.schema.json")
 
 
