@@ -400,8 +400,10 @@ def _annotated(param: Param, schema: dict[str, Any]) -> dict[str, Any]:
     if param.deprecated:
         out["deprecated"] = True
         reason = param.deprecated if isinstance(param.deprecated, str) else ""
-        out["deprecationMessage"] = f"{param.name} is deprecated" + (
-            f": {sentence(reason)}" if reason else "."
+        # yaml-language-server shows every schema problem as an error: say it is a warning.
+        out["deprecationMessage"] = (
+            f"{param.name} is deprecated (a warning: pushops still sends it)"
+            + (f": {sentence(reason)}" if reason else ".")
         )
     return out
 

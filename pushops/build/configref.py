@@ -57,6 +57,13 @@ ENVIRONMENT_VARIABLES = (
         "`--max-plan-age`: refuse a saved plan file older than this (default `1h`).",
     ),
     EnvironmentVariable(
+        "PUSHOPS_PLAN_KEY",
+        "plan --out, apply PLANFILE",
+        "A secret plan files are signed with instead of a key derived from the provider "
+        "credentials, for a job that plans without them and applies in a later step; masked "
+        "in every output. See [plan-and-apply.md](../plan-and-apply.md).",
+    ),
+    EnvironmentVariable(
         "PUSHOPS_SCHEDULE_MARGIN",
         "plan, apply",
         "`--margin`: replace or cancel a scheduled push only until this long before it is "
@@ -253,7 +260,13 @@ def _type(schema: dict[str, Any]) -> str:
     kind = schema.get("type", "")
     if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
         return "map of names to the entries below"
-    words = {"string": "text", "integer": "whole number", "number": "number", "object": "map"}
+    words = {
+        "string": "text",
+        "integer": "whole number",
+        "number": "number",
+        "object": "map",
+        "array": "list",
+    }
     out = words.get(kind, kind)
     if schema.get("format") == "uri":
         out += " (URL)"

@@ -284,3 +284,21 @@ def test_a_modeline_one_level_short_in_a_sub_folder_is_flagged_with_the_right_pa
     fixed.write_text("# yaml-language-server: $schema=../../schemas/campaign.schema.json\n" + body)
     assert editor.editor_diagnostics(fixed) == []
     assert editor.validate(fixed) == []
+
+
+def test_the_editor_shows_pushops_own_words_for_conditions_formats_and_deprecations(
+    editor: EditorRepo,
+):
+    path = editor.write(
+        "campaigns/words.yaml",
+        emas("words", "AndroidOpenType: ACTIVITY\nPushTime: tomorrow\nSendSpeed: 10\n"),
+    )
+
+    messages = {d["message"]: d["severity"] for d in editor.editor_diagnostics(path)}
+
+    assert messages["AndroidOpenType ACTIVITY needs AndroidActivity, the Activity to open."] == 1
+    assert messages["Expected UTC time as YYYY-MM-DDThh:mm:ssZ, e.g. 2026-11-27T01:00:00Z."] == 1
+    # yaml-language-server reports every schema problem as an error; the message says what
+    # validate does with it.
+    (deprecated,) = [m for m in messages if m.startswith("SendSpeed is deprecated")]
+    assert deprecated.startswith("SendSpeed is deprecated (a warning: pushops still sends it): ")

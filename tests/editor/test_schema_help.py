@@ -127,7 +127,9 @@ def test_deprecated_fields_carry_the_message_editors_show():
     emas = load("campaign.schema.json")["$defs"]["emasMessage"]["properties"]
 
     assert emas["SendSpeed"]["deprecated"] is True
-    assert emas["SendSpeed"]["deprecationMessage"].startswith("SendSpeed is deprecated: ")
+    assert emas["SendSpeed"]["deprecationMessage"].startswith(
+        "SendSpeed is deprecated (a warning: pushops still sends it): "
+    )
     assert "deprecationMessage" not in emas["Title"]
 
 
