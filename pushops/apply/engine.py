@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from pushops.apply.gateway import FAILED, INTERRUPTED, SENT, Gateway, Outcome
+from pushops.apply.gateway import FAILED, INTERRUPTED, NOT_SENT, SENT, Gateway, Outcome
 from pushops.apply.progress import Progress
 from pushops.apply.recovery import Recovery
 from pushops.apply.writer import FLUSH_EVERY_S, LedgerWriter
@@ -39,6 +39,8 @@ STOP_GRACE_S = 20.0  # how long a stop waits for the calls in flight before leav
 
 @dataclass
 class Failure:
+    """A call that did not end as sent: what the provider (or pushops) said about it."""
+
     call_id: str
     keys: tuple[str, ...]
     code: str | None
@@ -48,14 +50,19 @@ class Failure:
 
 @dataclass
 class Summary:
+    """What a run did, counted in deliveries (``calls``: the calls accepted)."""
+
     sent: int = 0
     scheduled: int = 0
     calls: int = 0
-    failed: int = 0
+    failed: int = 0  # refused by the provider (or its cancel was): certainly not out there
     cancelled: int = 0
-    pending: int = 0  # left pending (answer lost): the next run settles them
-    not_started: int = 0  # deliveries not sent because the run stopped
+    # Answer lost, or an error that does not say whether it went out: left pending, the next
+    # run settles them. ``unanswered`` names each call with what came back, if anything.
+    pending: int = 0
+    not_sent: int = 0  # never sent because the run stopped first: certainly not out there
     failures: list[Failure] = field(default_factory=list)
+    unanswered: list[Failure] = field(default_factory=list)
     recovery: Recovery = field(default_factory=Recovery)
     stopped: str | None = None  # why sending stopped early
     seconds: float = 0.0
@@ -65,7 +72,7 @@ class Summary:
         return (
             not self.failed
             and not self.pending
-            and not self.not_started
+            and not self.not_sent
             and not self.recovery.unknown
             and not self.recovery.still_pending
             and self.stopped is None
@@ -96,7 +103,6 @@ class Applier:
         self.summary = Summary()
         self._fatal: str | None = None
         self._writer: LedgerWriter | None = None
-        self._refused_deliveries = 0
 
     # ------------------------------------------------------------------ cancels
 
@@ -171,9 +177,8 @@ class Applier:
             writer.close()
             await asyncio.to_thread(writer.wait)
         # Never written ahead, never sent: the next plan shows them as sends again.
-        self.summary.not_started += (
-            self.plan.calls.deliveries - writer.written_deliveries - self._refused_deliveries
-        )
+        # (Those whose old push could not be cancelled are among them: not sent either.)
+        self.summary.not_sent += self.plan.calls.deliveries - writer.written_deliveries
 
     def _ledger_failed(self, exc: BaseException) -> None:
         """The ledger writer stopped on an error: send nothing more (the error is raised
@@ -197,7 +202,11 @@ class Applier:
     async def send_one(self, call: PlannedCall) -> None:
         if self.stop.is_set() or self._fatal:
             # Written ahead but never sent: certainly not out there.
-            reason = self._fatal or "the run was interrupted before this call was sent"
+            reason = (
+                f"not sent: the run stopped after {self._fatal}"
+                if self._fatal
+                else "not sent: the run was interrupted before this call was sent"
+            )
             self._record(call, Outcome(FAILED, code=INTERRUPTED, message=reason))
             return
         try:
@@ -205,6 +214,9 @@ class Applier:
         except asyncio.CancelledError:
             self.summary.pending += len(call.deliveries)
             self._sent_to().record(None)
+            self.summary.unanswered.append(
+                Failure(call.call_id, _keys(call), None, "no answer before the run stopped")
+            )
             raise
         if outcome.fatal and self._fatal is None:
             self._fatal = f"{outcome.code}: {outcome.message}"
@@ -218,6 +230,7 @@ class Applier:
     def _record(self, call: PlannedCall, outcome: Outcome) -> None:
         n = len(call.deliveries)
         writer = self._sent_to()
+        attempted = True
         if outcome.status == SENT:
             writer.record(
                 SentResult(call.call_id, outcome.message_ids, outcome.response, outcome.request_id)
@@ -229,34 +242,26 @@ class Applier:
             writer.record(
                 FailedResult(call.call_id, outcome.code, outcome.message, outcome.request_id)
             )
-            if outcome.code == INTERRUPTED:
+            if outcome.code in NOT_SENT:
                 # Never sent (a stop came first): the next plan shows them as sends again.
-                self.summary.not_started += n
+                self.summary.not_sent += n
+                attempted = False
             else:
                 self.summary.failed += n
-                self.summary.failures.append(
-                    Failure(
-                        call.call_id,
-                        tuple(d.key for d in call.deliveries),
-                        outcome.code,
-                        outcome.message,
-                        outcome.request_id,
-                    )
-                )
+                self.summary.failures.append(_failure(call, outcome))
         else:
             writer.record(None)
             self.summary.pending += n
-        if self.progress is not None:
+            self.summary.unanswered.append(_failure(call, outcome))
+        if attempted and self.progress is not None:
             self.progress.advance(n)
 
     def _sendable(self, refused: set[str]) -> Iterator[PlannedCall]:
         """The plan's calls but those whose old push could not be cancelled (read in the
-        writer's thread: it only counts them)."""
+        writer's thread; never written ahead, they count as not sent)."""
         for call in self.plan.calls:
-            if refused and any(d.key in refused for d in call.deliveries):
-                # Its old push may still go out: sending the replacement could be a double.
-                self._refused_deliveries += len(call.deliveries)
-            else:
+            # Its old push may still go out: sending the replacement could be a double.
+            if not (refused and any(d.key in refused for d in call.deliveries)):
                 yield call
 
     async def _halt_on_stop(self) -> None:
@@ -287,6 +292,14 @@ class Applier:
             self.summary.stopped = "interrupted: stopped taking new calls"
         self.summary.seconds = time.monotonic() - started
         return self.summary
+
+
+def _keys(call: PlannedCall) -> tuple[str, ...]:
+    return tuple(d.key for d in call.deliveries)
+
+
+def _failure(call: PlannedCall, outcome: Outcome) -> Failure:
+    return Failure(call.call_id, _keys(call), outcome.code, outcome.message, outcome.request_id)
 
 
 def cancel_action(cancel: PlannedCancel) -> str:

@@ -15,6 +15,7 @@ from pushops.config import App, Environment
 from pushops.plan.model import decode_form
 from pushops.providers import Providers
 from pushops.providers.emas import MASS_PUSH_QUOTA, EmasClient
+from pushops.providers.endpoints import resolve_endpoint
 from pushops.providers.errors import ProviderError, RetryableError, RunFatalError, RunStopped
 from pushops.providers.mpaas import VERSION as MPAAS_VERSION
 from pushops.providers.mpaas import DuplicateMsgkey, MpaasClient
@@ -27,6 +28,10 @@ PENDING = "pending"  # the provider may have it; nobody knows yet (recovery sett
 # The code of a call the run gave up before it reached the network (apply was interrupted):
 # certainly not sent by this attempt.
 INTERRUPTED = "Interrupted"
+# The code of a call never sent because an earlier call's error was fatal for the run.
+RUN_STOPPED = "RunStopped"
+# Codes of calls certainly not sent by this run: counted and reported as not sent, not failed.
+NOT_SENT = frozenset({INTERRUPTED, RUN_STOPPED})
 
 
 @dataclass
@@ -49,7 +54,7 @@ class Outcome:
             if error.cause.code == HALTED:
                 return cls(FAILED, code=INTERRUPTED, message=error.cause.message)
             # Never reached the network: certainly not sent.
-            return cls(FAILED, code="RunStopped", message=str(error), fatal=True)
+            return cls(FAILED, code=RUN_STOPPED, message=str(error), fatal=True)
         status = PENDING if isinstance(error, RetryableError) and error.outcome_unknown else FAILED
         return cls(
             status,
@@ -58,6 +63,23 @@ class Outcome:
             message=error.message,
             fatal=isinstance(error, RunFatalError),
         )
+
+
+def _unexpected(error: Exception, status: str) -> Outcome:
+    """An error that is not the provider's answer, with what it said. Ours (an app the
+    config no longer has) fails that call; anything else is a defect and stops the run."""
+    if isinstance(error, ProviderError):
+        return Outcome(status, code=error.code, message=error.message)
+    message = str(error)[:500] or repr(error)
+    return Outcome(status, code=type(error).__name__, message=message, fatal=True)
+
+
+def check_endpoints(environment: Environment, env: Mapping[str, str] | None = None) -> None:
+    """Refuse (:class:`~pushops.providers.endpoints.EndpointError`) an endpoint of any app of
+    ``environment`` before apply writes anything: found inside a send, it would leave a call
+    written ahead that never went out."""
+    for app in environment.apps.values():
+        resolve_endpoint(app.provider, app.endpoint, env)
 
 
 def push_tasks(form: Mapping[str, str]) -> list[dict[str, str]]:
@@ -147,20 +169,31 @@ class Gateway:
         body: str | None = None,
     ) -> Outcome:
         """Send one MassPush or PushBroadcast exactly as planned (same token on retries):
-        its ``form`` fields, or its ``body`` (the form already encoded, as planned)."""
+        its ``form`` fields, or its ``body`` (the form already encoded, as planned).
+
+        Whatever goes wrong becomes the outcome, never an exception: before the request is
+        built (no client for the app) it is certainly not sent; once it may be on its way,
+        an unexpected error leaves it pending for recovery, and either stops the run.
+        """
         try:
-            if provider == "emas":
+            client: EmasClient | MpaasClient = (
+                self.emas(app) if provider == "emas" else self.mpaas(app)
+            )
+        except Exception as error:  # an unknown app, a refused endpoint: never reached the wire
+            return _unexpected(error, FAILED)
+        try:
+            if isinstance(client, EmasClient):
                 token = query["IdempotentToken"]
                 if body is not None:
-                    result = await self.emas(app).mass_push_encoded(body, token)
+                    result = await client.mass_push_encoded(body, token)
                 else:
-                    result = await self.emas(app).mass_push(push_tasks(form or {}), token)
+                    result = await client.mass_push(push_tasks(form or {}), token)
                 ids: dict[int, str | None] = dict(enumerate(result.message_ids))
                 return Outcome(SENT, ids, result.request_id)
             if body is not None:
                 form = decode_form(body)
             try:
-                broadcast = await self.mpaas(app).push_broadcast(form or {})
+                broadcast = await client.push_broadcast(form or {})
             except DuplicateMsgkey as duplicate:
                 # Something used this Msgkey before; whether that sent it, no document says
                 # (api-facts §5.11): left pending for recovery to ask the query APIs.
@@ -173,6 +206,8 @@ class Gateway:
             return Outcome(SENT, {0: broadcast.data}, broadcast.request_id)
         except ProviderError as error:
             return Outcome.from_error(error)
+        except Exception as error:  # a defect below us: it may have gone out, nobody knows
+            return _unexpected(error, PENDING)
 
     async def cancel(self, provider: str, app: str, message_id: str) -> Outcome:
         """CancelPush (EMAS) or CancelPushScheduler (mPaaS) of one scheduled push."""

@@ -17,9 +17,10 @@ from typing import Any
 import click
 
 from pushops.apply.engine import Applier, Summary
-from pushops.apply.gateway import Gateway
+from pushops.apply.gateway import Gateway, check_endpoints
 from pushops.apply.progress import Progress
 from pushops.apply.recovery import Recoverer
+from pushops.apply.report import summary_lines
 from pushops.check.validate import load_checked
 from pushops.commands._common import (
     DURATION,
@@ -62,6 +63,7 @@ from pushops.policy.gate import (
     refuse_blocked,
 )
 from pushops.policy.loading import load_policies
+from pushops.wording import count
 
 INTERRUPTED = 130
 
@@ -98,51 +100,13 @@ def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_
         plan.findings.extend(vendor_findings(plan, campaigns))
     if not report.ok or plan is None:
         print_diagnostics(report)
-        raise PushopsError(f"{len(report.errors)} error(s) in the campaigns; nothing sent")
+        raise PushopsError(f"{count(len(report.errors), 'error')} in the campaigns; nothing sent")
     return plan
 
 
-def _print_summary(summary: Summary) -> None:
-    r = summary.recovery
-    if r.settled:
-        click.echo(
-            f"Settled {r.settled} pending call(s) an interrupted run left: {r.resent} sent "
-            f"again with the same token, {r.found} found at the provider, {r.not_sent} not sent."
-        )
-    if r.unknown:
-        click.echo(
-            f"{len(r.unknown)} pending call(s) could not be settled and are marked unknown: their "
-            "keys are blocked until `pushops state resolve KEY --sent|--not-sent`.",
-            err=True,
-        )
-    if r.still_pending:
-        click.echo(
-            f"{len(r.still_pending)} pending call(s) got no answer again; the next run retries.",
-            err=True,
-        )
-    for failure in summary.failures[:50]:
-        rid = f" (RequestId {failure.request_id})" if failure.request_id else ""
-        keys = ", ".join(failure.keys[:3]) + (" …" if len(failure.keys) > 3 else "")
-        click.echo(
-            f"failed: {failure.call_id} [{keys}]: {failure.code}: {failure.message}{rid}", err=True
-        )
-    if len(summary.failures) > 50:
-        click.echo(f"… and {len(summary.failures) - 50} more failed calls", err=True)
-    if summary.stopped:
-        click.echo(f"Apply {summary.stopped}.", err=True)
-    rate = summary.sent / summary.seconds if summary.seconds > 0 else 0.0
-    extra = []
-    if summary.pending:
-        extra.append(f"{summary.pending} unanswered (the next run settles them)")
-    if summary.not_started:
-        extra.append(f"{summary.not_started} not sent")
-    more = ", " + ", ".join(extra) if extra else ""
-    word = "complete" if summary.ok else "finished with problems"
-    click.echo(
-        f"Apply {word}: {summary.sent} delivery(ies) sent in {summary.calls} call(s) "
-        f"({summary.scheduled} scheduled), {summary.cancelled} cancelled, {summary.failed} "
-        f"failed{more}; {summary.seconds:.1f}s, {rate:,.0f} deliveries/s."
-    )
+def _print_summary(summary: Summary, secrets: tuple[str, ...] = ()) -> None:
+    for text, to_stderr in summary_lines(summary):
+        click.echo(mask(text, secrets), err=to_stderr)
 
 
 @click.command("apply")
@@ -191,6 +155,10 @@ def command(
             "--auto-approve, or apply a saved plan (`pushops plan --out FILE`, then "
             "`pushops apply FILE`)"
         )
+    if not sandbox:
+        # Before anything is written: a bad endpoint found while sending would leave calls
+        # written ahead that never went out.
+        check_endpoints(config.environment(env))
     emulator = None
     saved = None
     if saved_file is not None and planfile is not None:
@@ -294,11 +262,11 @@ async def _apply(
         click.echo(mask(render_text(plan), secrets), nl=False)
         if plan.refusals:
             if recovery.settled or recovery.unknown:
-                _print_summary(Summary(recovery=recovery))
-            raise PushopsError(f"{len(plan.refusals)} delivery(ies) blocked; nothing sent")
+                _print_summary(Summary(recovery=recovery), secrets)
+            raise PushopsError(f"{count(len(plan.refusals), 'delivery')} blocked; nothing sent")
         if not plan.calls and not plan.cancels:
             if recovery.settled or recovery.unknown or recovery.still_pending:
-                _print_summary(Summary(recovery=recovery))
+                _print_summary(Summary(recovery=recovery), secrets)
                 problems = recovery.unknown or recovery.still_pending or plan.blocked
                 return 1 if problems else 0
             if plan.blocked:
@@ -315,7 +283,7 @@ async def _apply(
     progress = Progress(plan.calls.deliveries, len(plan.calls))
     applier = Applier(plan, ledger, gateway, actor=run.actor, stop=stop, progress=progress)
     summary = await applier.run(recovery)
-    _print_summary(summary)
+    _print_summary(summary, secrets)
     if interrupted:
         return INTERRUPTED
     return 0 if summary.ok and not plan.blocked else 1

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 
 import click
+
+from pushops.diagnostics import PushopsError
 
 
 def _credentials(values: tuple[str, ...]) -> dict[str, str]:
@@ -21,7 +25,13 @@ def _credentials(values: tuple[str, ...]) -> dict[str, str]:
 
 @click.command(name="emulator")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=0, show_default=True, help="Port; 0 picks a free one.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port; 0 picks a free one.",
+)
 @click.option(
     "--credentials",
     "credentials",
@@ -75,4 +85,14 @@ def command(
         sys.stdout.write(f"pushops emulator listening on {url}\n")
         sys.stdout.flush()
 
-    serve_forever(app, host, port, announce)
+    try:
+        serve_forever(app, host, port, announce)
+    except OSError as exc:  # the port is taken, the address is not this machine's …
+        shown = f"[{host}]" if ":" in host else host
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        hint = (
+            "; another process listens there: pick another --port, or 0 for a free one"
+            if exc.errno == errno.EADDRINUSE
+            else ""
+        )
+        raise PushopsError(f"the emulator cannot listen on {shown}:{port}: {why}{hint}") from None

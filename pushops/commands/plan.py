@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -50,6 +51,7 @@ from pushops.policy.evaluate import Evaluator, Override, check_overrides
 from pushops.policy.gate import recent_overrides
 from pushops.policy.loading import load_policies
 from pushops.policy.model import PolicyError
+from pushops.wording import count
 
 MARGIN_HELP = (
     "Replace or cancel a scheduled push only until this long before it is due "
@@ -134,6 +136,11 @@ def parse_overrides(names: tuple[str, ...], reason: str | None, who: str) -> lis
     return [Override(name, (reason or "").strip(), who) for name in dict.fromkeys(names)]
 
 
+def apply_command(planfile: Path, sandbox: bool) -> str:
+    """The command that applies ``planfile`` as it was made (a sandbox plan needs --sandbox)."""
+    return shlex.join(["pushops", "apply", *(["--sandbox"] if sandbox else []), str(planfile)])
+
+
 def print_diagnostics(report: Report) -> None:
     for diagnostic in report.sorted():
         click.echo(diagnostic.format(), err=True)
@@ -216,7 +223,7 @@ def command(
         plan.findings.extend(vendor_findings(plan, campaigns))
     if not report.ok:
         print_diagnostics(report)
-        click.echo(f"{len(report.errors)} error(s); no plan was made", err=True)
+        click.echo(f"{count(len(report.errors), 'error')}; no plan was made", err=True)
         return 1
     print_diagnostics(report)  # warnings
     secrets = tuple(secret_values(config, env))
@@ -247,7 +254,8 @@ def command(
     if plan.refusals:
         if out is not None:
             click.echo(
-                f"No plan file written: {len(plan.refusals)} delivery(ies) blocked.", err=True
+                f"No plan file written: {count(len(plan.refusals), 'delivery')} blocked.",
+                err=True,
             )
         return 1
     stopped = level_exit_code(plan.findings)
@@ -257,7 +265,7 @@ def command(
     if out is not None:
         key = plan_file_key(config, env, sandbox)
         write_plan(plan, out, key, secrets)
-        how = f"pushops apply {out}"
+        how = apply_command(out, sandbox)
         if stopped is not None:
             names = " ".join(
                 f"--override {n}" for n in dict.fromkeys(f.source for f in plan.blocking)

@@ -63,6 +63,7 @@ from pushops.plan.model import (
     call_record,
 )
 from pushops.providers.signing import percent_encode
+from pushops.wording import duration
 
 FORMAT = "pushops-plan"
 FORMAT_VERSION = 2
@@ -609,8 +610,8 @@ def check_usable(
     age = now - plan.created_at
     if age > max_age:
         raise PlanFileError(
-            f"plan file {path} is {int(age.total_seconds() // 60)} min old, older than the "
-            f"{int(max_age.total_seconds() // 60)} min allowed (--max-plan-age); make a new plan"
+            f"plan file {path} is {duration(age)} old, older than the {duration(max_age)} "
+            "allowed (--max-plan-age); make a new plan"
         )
     if lineage != plan.lineage:
         raise PlanFileError(

@@ -34,7 +34,7 @@ def test_plan_apply_plan_again_shows_no_changes(project: Project, emulator: Emul
     sends = [a for a in planned["actions"] if a["action"] == "send"]
     applied = project.run("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.output
-    assert "Apply complete: 2 delivery(ies) sent in 2 call(s)" in applied.output
+    assert "Apply complete: 2 deliveries sent in 2 calls" in applied.output
     again = project.run("plan", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
     assert "No changes." in again.output
@@ -106,7 +106,7 @@ def test_failed_call_is_recorded_and_independent_ones_go_on(
     result = sqlite_project.run("apply", "--auto-approve")
     assert result.exit_code == 1
     assert "InvalidParameter: no such thing" in result.output
-    assert "1 delivery(ies) sent in 1 call(s)" in result.output and "1 failed" in result.output
+    assert "1 delivery sent in 1 call" in result.output and "1 failed" in result.output
     with sqlite_project.open_ledger() as ledger:
         call = ledger.get_call(ledger.get("staging/sale/r1/android").current.call_id)
         assert call.status == "failed" and call.error_code == "InvalidParameter"
@@ -165,7 +165,7 @@ def test_two_applies_at_once_never_both_send(project: Project, emulator: Emulato
     ]
     outputs = [r.communicate(timeout=120)[0] for r in runs]
     assert [r.returncode for r in runs] == [0, 0], outputs
-    assert sum("Apply complete: 2 delivery(ies)" in o for o in outputs) == 1
+    assert sum("Apply complete: 2 deliveries" in o for o in outputs) == 1
     assert sum("No changes. Nothing to apply." in o for o in outputs) == 1
     assert len(emulator.deliveries()) == 2
 

@@ -71,4 +71,4 @@ def test_on_a_terminal_apply_shows_a_progress_bar(tmp_path: Path) -> None:
     assert process.wait(timeout=30) == 0, seen.decode(errors="replace")
     text = seen.decode(errors="replace")
     assert "Sending" in text and "calls" in text and "100%" in text, text
-    assert "Apply complete: 10 delivery(ies) sent" in text
+    assert "Apply complete: 10 deliveries sent" in text

@@ -145,3 +145,25 @@ def test_every_provider_error_code_has_a_class_and_advice():
             continue
         row = next(line for line in ERRORS.splitlines() if line.startswith(f"| `{code}` |"))
         assert not row.rstrip().endswith("|  |"), code
+
+
+def test_every_code_pushops_itself_records_is_documented():
+    """Codes apply and the transport make up (not the provider's): named in errors.md."""
+    patterns = (
+        r'code="([A-Za-z][\w.]*)"',
+        r'^[A-Z_]+ = "((?:Transport\.)?[A-Z][A-Za-z]+)"$',
+        r'(?:ProviderError|RetryableError)\(\s*"([A-Za-z][\w.]*)"',
+        r'"(Transport\.[A-Za-z]+)"',
+        r'_cancel_failed\(\s*cancel, "([A-Za-z]+)"',
+    )
+    sources = [*(ROOT / "pushops" / "apply").glob("*.py"), ROOT / "pushops/providers/transport.py"]
+    found: set[str] = set()
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        for pattern in patterns:
+            found |= set(re.findall(pattern, text, re.MULTILINE))
+        kinds = re.findall(r'kind = "([A-Za-z]+)"', text)
+        found |= {f"Transport.{kind}" for kind in kinds}
+    assert {"Interrupted", "RunStopped", "TooLate", "Transport.Timeout"} <= found  # the scan works
+    missing = sorted(code for code in found if f"`{code}`" not in ERRORS)
+    assert missing == []

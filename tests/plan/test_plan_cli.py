@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import re
+import time
+from datetime import datetime, timedelta, timezone
 
 from .support import (
     AKID,
@@ -212,7 +214,19 @@ def test_plan_file_older_than_max_age_is_refused(sqlite_project: Project) -> Non
     sqlite_project.write("sale.yaml", emas_campaign())
     sqlite_project.run("plan", "--out", "p.plan")
     result = sqlite_project.run("apply", "p.plan", env={"PUSHOPS_MAX_PLAN_AGE": "0s"})
-    assert result.exit_code == 1 and "older than the 0 min allowed" in result.output
+    assert result.exit_code == 1 and "older than the 0 s allowed" in result.output
+
+
+def test_plan_file_age_is_told_in_the_units_the_limit_was_given(sqlite_project: Project) -> None:
+    sqlite_project.write("sale.yaml", emas_campaign())
+    sqlite_project.run("plan", "--out", "p.plan")
+    planned = json.loads((sqlite_project.root / "p.plan").read_text())
+    created = datetime.fromisoformat(planned["plan"]["created_at"])
+    # Two seconds old, one allowed: never "0 min old, older than the 0 min allowed".
+    time.sleep(max(0.0, 2.1 - (datetime.now(timezone.utc) - created).total_seconds()))
+    result = sqlite_project.run("apply", "p.plan", "--max-plan-age", "1s")
+    assert result.exit_code == 1, result.output
+    assert re.search(r"is \d+ s old, older than the 1 s allowed", result.output), result.output
 
 
 def test_plan_file_is_applied_exactly(sqlite_project: Project, emulator) -> None:  # type: ignore[no-untyped-def]
