@@ -31,6 +31,7 @@ from pushops.apply.progress import Progress
 from pushops.apply.recovery import Recovery
 from pushops.apply.writer import FLUSH_EVERY_S, LedgerWriter
 from pushops.ledger import FailedResult, Ledger, LedgerConflictError, SentResult
+from pushops.plan.engine import without_revision
 from pushops.plan.model import Plan, PlannedCall, PlannedCancel
 
 BATCH = 100  # calls written ahead per transaction: a fifth of a second of the EMAS quota
@@ -107,7 +108,8 @@ class Applier:
     # ------------------------------------------------------------------ cancels
 
     async def cancel_all(self) -> set[str]:
-        """Cancel what the plan cancels; the keys whose cancel failed (not to be resent)."""
+        """Cancel what the plan cancels; the keys not to send because their cancel failed
+        (the replacements, and new revisions of what could not be withdrawn)."""
         refused: set[str] = set()
         margin = timedelta(seconds=self.plan.margin_s)
         for cancel in self.plan.cancels:
@@ -257,11 +259,17 @@ class Applier:
             self.progress.advance(n)
 
     def _sendable(self, refused: set[str]) -> Iterator[PlannedCall]:
-        """The plan's calls but those whose old push could not be cancelled (read in the
-        writer's thread; never written ahead, they count as not sent)."""
+        """The plan's calls but those whose old push could not be cancelled: its replacement
+        (the same key) or its new revision (the same key but for the revision) could give
+        users both. Read in the writer's thread; never written ahead, they count as not sent."""
+        if not refused:
+            yield from self.plan.calls
+            return
+        across = {without_revision(key) for key in refused}
         for call in self.plan.calls:
-            # Its old push may still go out: sending the replacement could be a double.
-            if not (refused and any(d.key in refused for d in call.deliveries)):
+            if not any(
+                d.key in refused or without_revision(d.key) in across for d in call.deliveries
+            ):
                 yield call
 
     async def _halt_on_stop(self) -> None:

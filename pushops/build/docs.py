@@ -125,6 +125,7 @@ WARNING_RULES = frozenset(
         "emas.expire-time-past",
         "emas.push-time-past",
         "mpaas.fixed-time-past",
+        "mpaas.loop-ended",
         "emas.deprecated",
         "mpaas.deprecated",
     }
@@ -132,7 +133,7 @@ WARNING_RULES = frozenset(
 
 
 # Rules that report an error or, for a lesser case, a warning.
-MIXED_RULES = frozenset({"mpaas.circle-value"})
+MIXED_RULES = frozenset({"mpaas.circle-value", "mpaas.loop-start-past"})
 
 
 def _severity(rule_id: str) -> str:

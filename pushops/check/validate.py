@@ -49,6 +49,8 @@ def check_params(
     params: dict[str, Any],
     now: datetime,
     unchecked: Iterable[str] = (),
+    *,
+    sending: bool = False,
 ) -> list[Diagnostic]:
     """Provider schema and rules over one message's concrete parameters, typed as the tables
     say (rendered deliveries are; :func:`validate` types a campaign it cannot render).
@@ -59,6 +61,9 @@ def check_params(
     would take a template's field for an absent one. That is the case when there is no usable
     config (an invalid ``pushops.yaml`` must not make valid campaigns look wrong); rendering
     with a valid one checks everything.
+    ``sending``: plan is about to send these parameters, so a clock-dependent finding that a
+    delivery applied earlier may have (a loop that started yesterday) is an error here rather
+    than a warning.
     """
     skip = set(unchecked)
     doc = campaign.source
@@ -78,7 +83,7 @@ def check_params(
                 full,
                 finding.message,
                 finding.rule,
-                severity=finding.severity,
+                severity="error" if sending and finding.error_when_sent else finding.severity,
                 display_path=format_path(full),
             )
         )

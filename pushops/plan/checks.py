@@ -36,7 +36,7 @@ class DeliveryChecker:
 
     def __call__(self, campaign: Campaign, delivery: Delivery) -> list[Diagnostic]:
         message = self.message(campaign, delivery.message)
-        return check_params(campaign, message, delivery.params, self.now)
+        return check_params(campaign, message, delivery.params, self.now, sending=True)
 
     def call(self, campaign: Campaign, call: Call) -> list[Diagnostic]:
         """The call-scope rules (tasks per call, call size, token) over one compiled call,

@@ -1,6 +1,6 @@
 """Compare the desired deliveries with the ledger and decide what apply does with each.
 
-The rules (DESIGN.md, "Plan semantics"), one clock (``now``):
+The rules (docs/plan-and-apply.md), one clock (``now``):
 
 - not in the ledger, or its last attempt failed or was cancelled: ``send``, unless its due
   time or expiry is already past: ``skip`` (a warning; never sent late);
@@ -10,7 +10,10 @@ The rules (DESIGN.md, "Plan semantics"), one clock (``now``):
   ``blocked`` (a push cannot be unsent; bump the campaign's revision);
 - pending (an interrupted run): ``resolve``; unknown (nobody could tell): ``blocked`` until
   ``pushops state resolve``;
-- in the ledger, scheduled and not yet due, but no longer in the campaigns: ``cancel``.
+- in the ledger, scheduled and not yet due (or an mPaaS loop with occurrences still to come),
+  but no longer in the campaigns (removed, or replaced by a new revision): ``cancel``, while
+  the next time it goes out is more than the safety margin away (apply sends the new
+  revision only once the cancel succeeded).
 
 Templates may read ``now``: a message that expires "24 hours from now" renders differently
 every run. A delivery that was sent is compared as its campaign renders at the time it was
@@ -22,7 +25,6 @@ compile time), so a row added to a data file later sends only that row.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ from pushops.diagnostics import Diagnostic, Report
 from pushops.ledger import Delivery as Record
 from pushops.ledger import Ledger
 from pushops.ledger.records import forgotten
+from pushops.loops import loop_end, loop_of
 from pushops.plan.diff import request_diff
 from pushops.plan.findings import Finding
 from pushops.plan.identity import for_generation
@@ -54,7 +57,6 @@ from pushops.plan.model import (
 )
 from pushops.plan.spool import Spool
 from pushops.render import render_deliveries
-from pushops.timeutil import from_epoch_ms
 
 DEFAULT_MARGIN_S = 300.0  # replace/cancel a scheduled push only until 5 minutes before it
 MAX_DIFFS = 1000  # field-level diffs computed per plan (each reads one ledger record)
@@ -93,33 +95,26 @@ def parse_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def loop_end(delivery: Delivery) -> datetime | None:
-    """The end of an mPaaS loop broadcast (StrategyType 2), which stays live until then."""
-    params = delivery.params
-    if delivery.provider != "mpaas" or params.get("StrategyType") != 2:
-        return None
-    content = params.get("StrategyContent")
-    if isinstance(content, str):
-        try:
-            content = json.loads(content)
-        except ValueError:
-            return None
-    end = content.get("endTime") if isinstance(content, dict) else None
-    return from_epoch_ms(end) if isinstance(end, int) else None
-
-
 def too_late(delivery: Delivery, now: datetime) -> str | None:
     """Why ``delivery`` can no longer go out (a skip), or None."""
+    end = loop_end(delivery.params) if delivery.provider == "mpaas" else None
+    if end is not None:
+        # A loop goes out until its end, whatever its first occurrence or message expiry.
+        return f"its loop ended at {iso(end)}; never sent late" if end <= now else None
     if delivery.expires_at is not None and delivery.expires_at <= now:
         return f"expired at {iso(delivery.expires_at)}; never sent late"
-    end = loop_end(delivery)
-    if end is not None:
-        if end <= now:
-            return f"its loop ended at {iso(end)}; never sent late"
-        return None
     if delivery.due_at is not None and delivery.due_at <= now:
         return f"due at {iso(delivery.due_at)}, already past; never sent late"
     return None
+
+
+def without_revision(key: str) -> str:
+    """``env/campaign/r3/message[/row]`` -> ``env/campaign/message[/row]``: the same delivery
+    across revisions (a revision bump replaces the old revision's keys with new ones)."""
+    parts = key.split("/", 3)
+    if len(parts) == 4 and parts[2][:1] == "r" and parts[2][1:].isdigit():
+        return "/".join((parts[0], parts[1], parts[3]))
+    return key
 
 
 @dataclass
@@ -149,6 +144,9 @@ class _State:
         default_factory=lambda: defaultdict(list)
     )
     diffs: int = 0
+    # The next time each cancelled push goes out (a loop's next occurrence): the cancel's
+    # safety margin counts from it.
+    upcoming: dict[str, datetime] = field(default_factory=dict)
 
 
 class Planner:
@@ -174,6 +172,7 @@ class Planner:
         self.now = now
         self.margin_s = margin_s
         self._rendered_at: dict[str, datetime | None] = {}
+        self._providers: dict[str, str | None] = {}
         self._compiler = Compiler(config)
         self._report = Report()
         # Sends held back while a ``drop`` cap may still leave them out (on disk).
@@ -191,6 +190,44 @@ class Planner:
             stamp = request.get(RENDERED_AT) if isinstance(request, dict) else None
             self._rendered_at[call_id] = parse_iso(stamp) if isinstance(stamp, str) else None
         return self._rendered_at[call_id]
+
+    def provider_of(self, call_id: str | None) -> str | None:
+        """The provider a call went to: its app's (call ids are ``env/app/token``), else as
+        the ledger recorded it (an app since removed from pushops.yaml)."""
+        if call_id is None:
+            return None
+        if call_id not in self._providers:
+            parts = call_id.split("/")
+            env = self.config.environments.get(parts[0]) if len(parts) >= 3 else None
+            app = env.apps.get(parts[1]) if env is not None else None
+            if app is not None:
+                self._providers[call_id] = app.provider
+            else:
+                call = self.ledger.get_call(call_id)
+                self._providers[call_id] = call.provider if call is not None else None
+        return self._providers[call_id]
+
+    def upcoming(self, record: Record, now: datetime) -> datetime | None:
+        """When a scheduled record next goes out: its due time while that is ahead; for an
+        mPaaS loop already running, its next occurrence (None once its end has passed).
+
+        Only mPaaS records whose due time is past are read in full (their request says
+        whether they are loops); a ledger written before loops recorded their end has no
+        end time on them, so the request is read for those too.
+        """
+        if record.status != "scheduled":
+            return None
+        if record.due_at is not None and record.due_at > now:
+            return record.due_at
+        if record.expires_at is not None and record.expires_at <= now:
+            return None
+        if self.provider_of(record.call_id) != "mpaas":
+            return None
+        history = self.ledger.get(record.key)
+        current = history.current if history is not None else None
+        request = current.request if current is not None else None
+        loop = loop_of(request) if isinstance(request, dict) else None
+        return loop.next_after(now) if loop is not None else None
 
     def old_request(self, state: _State, key: str) -> dict[str, Any] | None:
         if state.diffs >= MAX_DIFFS:
@@ -363,6 +400,12 @@ class Planner:
             if record.message_id:
                 state.waiting[record.message_id].append((delivery, record, noop))
                 return
+        elif record.status == "scheduled" and delivery.provider == "mpaas":
+            loop = loop_of(delivery.params)
+            upcoming = loop.next_after(state.now) if loop is not None else None
+            if loop is not None and upcoming is not None:
+                reason = f"unchanged; a loop running until {iso(loop.end)}, next {iso(upcoming)}"
+                noop = Action(key, NOOP, reason, record.fingerprint, fp, due_at=delivery.due_at)
         actions.append(noop)
 
     def changed(
@@ -435,11 +478,18 @@ class Planner:
             if record.message_id:
                 state.cancels[record.message_id].append((key, record))
             return
+        upcoming = self.upcoming(record, now) if due is not None and due <= now else None
         if record.status == "scheduled" and due is not None and due > now:
             reason = (
                 f"scheduled for {iso(due)}, within the {_margin(state)} safety margin: too late "
                 "to replace it; it goes out as it was. Bump the campaign's revision to send the "
                 "new version as a new push"
+            )
+        elif upcoming is not None:
+            reason = (
+                f"a loop already running (next at {iso(upcoming)}) and its definition changed: "
+                "what went out cannot be unsent. Bump the campaign's revision to cancel the "
+                "rest of this loop and start the new one, or remove the campaign to stop it"
             )
         else:
             reason = (
@@ -469,30 +519,51 @@ class Planner:
                 actions.append(
                     Action(key, BLOCKED, _unknown(key, record), record.fingerprint, held=True)
                 )
-            elif record.status == "scheduled" and record.due_at is not None and record.due_at > now:
-                if record.due_at - state.margin > now and record.message_id:
-                    actions.append(
-                        Action(
-                            key,
-                            CANCEL,
-                            f"no longer in the campaigns; scheduled for "
-                            f"{iso(record.due_at)}: cancel it",
-                            record.fingerprint,
-                            due_at=record.due_at,
-                        )
-                    )
-                    state.cancels[record.message_id].append((key, record))
-                else:
-                    actions.append(
-                        Action(
-                            key,
-                            BLOCKED,
-                            f"no longer in the campaigns, but scheduled for "
-                            f"{iso(record.due_at)}, within the {_margin(state)} safety "
-                            "margin: too late to cancel it safely",
-                            record.fingerprint,
-                        )
-                    )
+            elif record.status == "scheduled":
+                upcoming = self.upcoming(record, now)
+                if upcoming is not None:
+                    self.leftover_schedule(key, record, upcoming, state)
+
+    def leftover_schedule(
+        self, key: str, record: Record, upcoming: datetime, state: _State
+    ) -> None:
+        """A scheduled push or a running loop no campaign renders any more: cancel what is
+        still to come, unless that is within the safety margin."""
+        running = record.due_at is None or record.due_at <= state.now
+        what = (
+            f"a loop running, next at {iso(upcoming)}"
+            if running
+            else (f"scheduled for {iso(upcoming)}")
+        )
+        if upcoming - state.margin > state.now and record.message_id:
+            rest = "cancel the occurrences still to come" if running else "cancel it"
+            campaign = self._campaigns.get(record.campaign)
+            if campaign is not None and f"/r{campaign.revision}/" not in key:
+                rest += (
+                    f"; revision {campaign.revision} is sent only once this is cancelled "
+                    "(never both)"
+                )
+            state.plan.actions.append(
+                Action(
+                    key,
+                    CANCEL,
+                    f"no longer in the campaigns; {what}: {rest}",
+                    record.fingerprint,
+                    due_at=upcoming,
+                )
+            )
+            state.cancels[record.message_id].append((key, record))
+            state.upcoming[record.message_id] = upcoming
+            return
+        state.plan.actions.append(
+            Action(
+                key,
+                BLOCKED,
+                f"no longer in the campaigns, but {what}, within the {_margin(state)} safety "
+                "margin: too late to cancel it safely; plan again once it has gone out",
+                record.fingerprint,
+            )
+        )
 
     def plan_siblings(self, state: _State) -> None:
         """Unchanged deliveries that share a cancelled MessageId (one merged PushTask) are
@@ -525,7 +596,8 @@ class Planner:
             provider = call.provider if call is not None else "emas"
             app = call.app if call is not None else ""
             keys = tuple(sorted({k for k, _ in items}))
-            out.append(PlannedCancel(provider, app, message_id, keys, first.due_at))
+            due = state.upcoming.get(message_id, first.due_at)
+            out.append(PlannedCancel(provider, app, message_id, keys, due))
         return out
 
     def emit(self, call: Call, state: _State) -> None:

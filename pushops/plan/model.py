@@ -109,7 +109,8 @@ def decode_form(body: str) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class PlannedCancel:
-    """Withdraw one scheduled push (EMAS MessageId / mPaaS UniqueId) and the keys it carries.
+    """Withdraw one scheduled push (EMAS MessageId / mPaaS UniqueId; for an mPaaS loop, the
+    occurrences still to come) and the keys it carries.
 
     EMAS merges rows into one PushTask, so cancelling one key's MessageId cancels every key
     sharing it; the plan lists them all (the ones still wanted are sent again).
@@ -119,7 +120,7 @@ class PlannedCancel:
     app: str
     message_id: str
     keys: tuple[str, ...]
-    due_at: datetime | None = None
+    due_at: datetime | None = None  # when it (a loop: its next occurrence) would go out
 
 
 def _action_row(a: Action) -> tuple[Any, ...]:

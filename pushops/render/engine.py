@@ -27,7 +27,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -45,6 +45,7 @@ from pushops.compile.model import (
 from pushops.config import App, Config
 from pushops.diagnostics import Diagnostic, LocatedError, Report
 from pushops.ledger.records import MAX_KEY_BYTES, key_problem
+from pushops.loops import LOOP, loop_of
 from pushops.params import coerce
 from pushops.render.fanout import MissingColumns, Row, data_format, read_rows, resolve_data_path
 from pushops.render.fastpath import shortcut
@@ -59,7 +60,7 @@ from pushops.render.sandbox import (
     Sandbox,
 )
 from pushops.tables import Param, load_table
-from pushops.timeutil import MPAAS_DAY_ZONE, from_epoch_ms, parse_api_time, parse_zone
+from pushops.timeutil import from_epoch_ms, parse_api_time, parse_zone
 from pushops.yamlsource import format_path
 
 RESERVED = ("campaign", "environment", "app", "now", "row")
@@ -161,33 +162,31 @@ _api_time = lru_cache(maxsize=1024)(parse_api_time)
 
 
 def due_times(provider: str, params: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
-    """When a delivery goes out and when it expires (None: now / never said)."""
+    """When a delivery goes out and when it expires (None: now / never said). A loop goes
+    out first at its first occurrence and "expires" at its endTime: nothing after that."""
     if provider == "emas":
         push, expire = params.get("PushTime"), params.get("ExpireTime")
         return (
             _api_time(push) if isinstance(push, str) else None,
             _api_time(expire) if isinstance(expire, str) else None,
         )
+    kind = params.get("StrategyType")
+    if kind == LOOP:
+        loop = loop_of(params)
+        if loop is None:
+            return None, None
+        return loop.next_after(loop.start - timedelta(microseconds=1)), loop.end
     content = params.get("StrategyContent")
     if isinstance(content, str):
         try:
             content = json.loads(content)
         except ValueError:
             return None, None
-    if not isinstance(content, dict):
-        return None, None
-    kind = params.get("StrategyType")
-    try:
-        if kind == 1 and isinstance(content.get("fixedTime"), int):
+    if kind == 1 and isinstance(content, dict) and isinstance(content.get("fixedTime"), int):
+        try:
             return from_epoch_ms(content["fixedTime"]), None
-        if kind == 2 and isinstance(content.get("startTime"), int):
-            day = from_epoch_ms(content["startTime"]).astimezone(MPAAS_DAY_ZONE)
-            hours, minutes, seconds = (int(p) for p in str(content.get("time", "0:0:0")).split(":"))
-            local = datetime(day.year, day.month, day.day, tzinfo=MPAAS_DAY_ZONE)
-            moment = local + timedelta(hours=hours, minutes=minutes, seconds=seconds)
-            return moment.astimezone(timezone.utc), None
-    except (ValueError, OverflowError, OSError):
-        return None, None
+        except (ValueError, OverflowError, OSError):
+            return None, None
     return None, None
 
 

@@ -182,8 +182,20 @@ EXAMPLES: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
     "mpaas.loop-window": (
         "mpaas",
         "message",
+        loop(startTime=TODAY_MS + DAY_MS, endTime=TODAY_MS),
+        loop(startTime=TODAY_MS),
+    ),
+    "mpaas.loop-start-past": (
+        "mpaas",
+        "message",
         loop(startTime=TODAY_MS - 1),
         loop(startTime=TODAY_MS),
+    ),
+    "mpaas.loop-ended": (
+        "mpaas",
+        "message",
+        loop(startTime=TODAY_MS - 7 * DAY_MS, endTime=TODAY_MS - 1),
+        loop(startTime=TODAY_MS - 7 * DAY_MS, endTime=TODAY_MS),
     ),
     "mpaas.circle-value": ("mpaas", "message", loop(circleValue=[0, 8]), loop(circleValue=[1, 7])),
     "mpaas.fixed-time-past": (
@@ -252,9 +264,21 @@ def test_deprecated_parameters_are_warnings_not_errors() -> None:
 
 
 def test_past_times_are_warnings_so_sent_campaigns_stay_valid() -> None:
-    for rule_id in ("emas.push-time-past", "emas.expire-time-past", "mpaas.fixed-time-past"):
+    past = ("emas.push-time-past", "emas.expire-time-past", "mpaas.fixed-time-past")
+    for rule_id in (*past, "mpaas.loop-start-past", "mpaas.loop-ended"):
         (finding,) = findings(rule_id, EXAMPLES[rule_id][2])
         assert finding.severity == "warning"
+
+
+def test_a_loop_start_in_the_past_is_an_error_only_for_a_loop_about_to_be_sent() -> None:
+    (finding,) = findings("mpaas.loop-start-past", EXAMPLES["mpaas.loop-start-past"][2])
+    assert finding.error_when_sent
+    assert not any(f.error_when_sent for f in findings("mpaas.loop-ended", loop(endTime=0)))
+
+
+def test_a_loop_that_ended_is_not_also_reported_as_starting_in_the_past() -> None:
+    ended = loop(startTime=TODAY_MS - 7 * DAY_MS, endTime=TODAY_MS - 1)
+    assert findings("mpaas.loop-start-past", ended) == []
 
 
 def test_loop_end_more_than_180_days_ahead_fails() -> None:

@@ -76,7 +76,7 @@ def strategy_content(params: dict[str, Any], ctx: RuleContext) -> Iterator[Findi
 @rule(
     "mpaas.loop-window",
     "mpaas",
-    f"loop start/end not before today 00:00, end after start, within {LOOP_MAX_DAYS} days",
+    f"loop end after its start, at most {LOOP_MAX_DAYS} days after today",
     reads=("StrategyType",),
 )
 def loop_window(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
@@ -85,13 +85,6 @@ def loop_window(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
         return
     today = start_of_day(ctx.now)
     start, end = _ms(content, "startTime"), _ms(content, "endTime")
-    for name, value in (("startTime", start), ("endTime", end)):
-        if value is not None and from_epoch_ms(value) < today:
-            yield Finding(
-                ("StrategyContent", name),
-                f"{name} is before today 00:00 (UTC+8)",
-                "mpaas.loop-window",
-            )
     if start is not None and end is not None and end < start:
         yield Finding(
             ("StrategyContent", "endTime"), "endTime is before startTime", "mpaas.loop-window"
@@ -101,6 +94,49 @@ def loop_window(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
             ("StrategyContent", "endTime"),
             f"endTime is more than {LOOP_MAX_DAYS} days after today",
             "mpaas.loop-window",
+        )
+
+
+@rule(
+    "mpaas.loop-start-past",
+    "mpaas",
+    "a new loop may not start before today 00:00 (UTC+8); one already running may",
+    reads=("StrategyType",),
+)
+def loop_start_past(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    # mPaaS refuses a new loop whose start is before today, but a loop applied yesterday keeps
+    # its startTime: validate (no ledger) warns, plan refuses only when it would send the loop.
+    kind, content = _strategy(params)
+    start = _ms(content, "startTime") if kind == 2 and content is not None else None
+    end = _ms(content, "endTime") if kind == 2 and content is not None else None
+    today = start_of_day(ctx.now)
+    ended = end is not None and from_epoch_ms(end) < today
+    if start is not None and not ended and from_epoch_ms(start) < today:
+        yield Finding(
+            ("StrategyContent", "startTime"),
+            "startTime is before today 00:00 (UTC+8): fine for a loop already running, but "
+            "mPaaS refuses a new loop that starts in the past, so plan will not send it",
+            "mpaas.loop-start-past",
+            "warning",
+            error_when_sent=True,
+        )
+
+
+@rule(
+    "mpaas.loop-ended",
+    "mpaas",
+    "a loop whose endTime is past will be skipped",
+    reads=("StrategyType",),
+)
+def loop_ended(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
+    kind, content = _strategy(params)
+    end = _ms(content, "endTime") if kind == 2 and content is not None else None
+    if end is not None and from_epoch_ms(end) < start_of_day(ctx.now):
+        yield Finding(
+            ("StrategyContent", "endTime"),
+            "the loop ended before today; it will be skipped, never sent late",
+            "mpaas.loop-ended",
+            "warning",
         )
 
 

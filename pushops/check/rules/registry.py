@@ -19,6 +19,10 @@ class Finding:
     message: str
     rule: str
     severity: str = "error"
+    # A rule that reads the clock can find a problem in a campaign that was valid when it
+    # was applied (a loop that started yesterday). Such a finding is a warning for what is
+    # already out there, and an error only for a delivery plan is about to send.
+    error_when_sent: bool = False
 
 
 @dataclass(frozen=True)
