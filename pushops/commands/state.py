@@ -1,4 +1,4 @@
-"""pushops state init|list|show|lock|rm|import|export|resolve|unlock: the ledger, by hand.
+"""pushops state init|list|show|lock|rm|import|export|resolve|abandon|unlock: the ledger, by hand.
 
 The ledger is the one the project uses: ``--state URL_OR_PATH`` (or ``PUSHOPS_STATE_DSN``),
 else ``pushops.yaml``'s ``state``, else ``.pushops/state.db`` under the repository root;
@@ -28,7 +28,7 @@ from pushops.commands import _state_view as view
 from pushops.commands._common import emit_json, format_option, ledger_options, lock_timeout_option
 from pushops.config import CONFIG_FILE, Config, find_root, load_config
 from pushops.diagnostics import PushopsError
-from pushops.ledger import Ledger, LedgerMissingError, exchange, open_ledger
+from pushops.ledger import FailedResult, Ledger, LedgerMissingError, exchange, open_ledger
 from pushops.ledger.binding import BINDING_FILE, load_bindings
 from pushops.ledger.locking import default_holder
 from pushops.ledger.records import DELIVERY_STATUSES, UNSETTLED
@@ -43,6 +43,7 @@ from pushops.plan.session import (
     describe,
     state_target,
 )
+from pushops.wording import count
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -287,6 +288,101 @@ def resolve(
         settled = ledger.resolve(key, sent, actor or default_holder())
     meaning = "it will not be sent again" if sent else "the next apply may send it"
     click.echo(f"resolved {key} as {settled.status}: {meaning}")
+
+
+@command.command("abandon")
+@click.argument("keys", nargs=-1, metavar="[KEY]...")
+@click.option("--campaign", "campaigns", multiple=True, metavar="ID", help="Every unsettled key "
+              "of this campaign (repeatable).")  # fmt: skip
+@click.option("--call", "calls", multiple=True, metavar="CALL_ID", help="Every key this call "
+              "carries (repeatable; plan and apply name the calls).")  # fmt: skip
+@click.option("--env", "environment", metavar="ENV", help="Only this environment.")
+@click.option("--actor", metavar="WHO", help="Who checked (default: user@host).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@state_options
+@lock_timeout_option
+def abandon(
+    keys: tuple[str, ...],
+    campaigns: tuple[str, ...],
+    calls: tuple[str, ...],
+    environment: str | None,
+    actor: str | None,
+    yes: bool,
+    choice: LedgerChoice,
+    lock_timeout: timedelta,
+) -> None:
+    """Give up on pending or unknown calls: record them as not sent, many at once.
+
+    For calls an interrupted run left whose content you have since changed: they are never
+    repeated, and the next plan sends what the campaigns say now. Only when you know they did
+    not go out (check with the provider): one that did would be sent twice. `state resolve
+    KEY --sent` records one that did.
+    """
+    if not (keys or campaigns or calls):
+        raise click.UsageError("say what to abandon: KEY..., --campaign ID or --call CALL_ID")
+    timeout_s = lock_timeout.total_seconds()
+    with opened(choice) as ledger, ledger.lock("state abandon", timeout_s=timeout_s):
+        wanted = set(keys)
+        found = [
+            d
+            for d in ledger.current_deliveries(environment, with_request=False)
+            if d.status in UNSETTLED
+            and (d.key in wanted or d.campaign in campaigns or d.call_id in calls)
+        ]
+        named = {d.key for d in found}
+        missing = sorted(wanted - named)
+        if missing:
+            raise PushopsError(
+                f"not pending or unknown, nothing abandoned: {', '.join(missing[:5])}"
+                + (" …" if len(missing) > 5 else "")
+            )
+        if not found:
+            raise PushopsError("no pending or unknown key matches; nothing abandoned")
+        by_call = sorted({d.call_id or "?" for d in found})
+        click.echo(f"{count(len(found), 'key')} in {count(len(by_call), 'call')}:", err=True)
+        for d in found[:20]:
+            click.echo(f"  {d.key} ({d.status}, call {d.call_id})", err=True)
+        if len(found) > 20:
+            click.echo(f"  … and {len(found) - 20} more", err=True)
+        if not yes:
+            click.confirm(
+                "Record them as NOT sent? They will never be repeated and the next apply sends "
+                "what the campaigns say now; if any did go out, it is sent twice",
+                abort=True,
+                err=True,
+            )
+        who = actor or default_holder()
+        _abandon(ledger, found, who)
+    click.echo(
+        f"abandoned {count(len(found), 'key')} in "
+        f"{count(len(by_call), 'call')}: recorded as not sent by {who}; the next "
+        "plan sends what the campaigns say now"
+    )
+
+
+ABANDONED = "Abandoned"  # the code a call given up with `state abandon` is recorded with
+
+
+def _abandon(ledger: Ledger, found: list[Any], who: str) -> None:
+    """Whole calls in one transaction each batch (recorded failed, code Abandoned, by whom);
+    keys abandoned without the rest of their call one by one, as `state resolve` does."""
+    chosen: dict[str, set[str]] = {}
+    for d in found:
+        chosen.setdefault(d.call_id or "", set()).add(d.key)
+    whole, single = [], []
+    for call_id, keys in chosen.items():
+        carried = {d.key for d in ledger.call_deliveries(call_id)} if call_id else set()
+        if call_id and carried == keys:
+            whole.append(call_id)
+        else:
+            single.extend(sorted(keys))
+    note = f"abandoned by {who} (pushops state abandon): recorded as not sent"
+    for start in range(0, len(whole), 500):
+        ledger.record_failed_many(
+            [FailedResult(c, ABANDONED, note) for c in whole[start : start + 500]]
+        )
+    for key in single:
+        ledger.resolve(key, False, who)
 
 
 @command.command("unlock")
