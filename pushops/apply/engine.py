@@ -31,6 +31,7 @@ from pushops.apply.progress import Progress
 from pushops.apply.recovery import Recovery
 from pushops.apply.writer import FLUSH_EVERY_S, LedgerWriter
 from pushops.ledger import FailedResult, Ledger, LedgerConflictError, SentResult
+from pushops.ledger.records import FAILED as FAILED_STATUS
 from pushops.plan.engine import without_revision
 from pushops.plan.model import Plan, PlannedCall, PlannedCancel
 
@@ -104,6 +105,7 @@ class Applier:
         self.summary = Summary()
         self._fatal: str | None = None
         self._writer: LedgerWriter | None = None
+        self._settled_elsewhere = 0  # deliveries of calls left out: their pending call went out
 
     # ------------------------------------------------------------------ cancels
 
@@ -180,7 +182,9 @@ class Applier:
             await asyncio.to_thread(writer.wait)
         # Never written ahead, never sent: the next plan shows them as sends again.
         # (Those whose old push could not be cancelled are among them: not sent either.)
-        self.summary.not_sent += self.plan.calls.deliveries - writer.written_deliveries
+        self.summary.not_sent += (
+            self.plan.calls.deliveries - writer.written_deliveries - self._settled_elsewhere
+        )
 
     def _ledger_failed(self, exc: BaseException) -> None:
         """The ledger writer stopped on an error: send nothing more (the error is raised
@@ -258,16 +262,33 @@ class Applier:
         if attempted and self.progress is not None:
             self.progress.advance(n)
 
-    def _sendable(self, refused: set[str]) -> Iterator[PlannedCall]:
+    def still_out_there(self) -> set[str]:
+        """Keys an interrupted run left pending (``plan.resolves``) that settling did not find
+        "not sent": out there, unknown or still pending. The plan's send of such a key (its
+        current version, planned in case settling found it never went out) must not go."""
+        if not self.plan.resolves:
+            return set()
+        return {
+            d.key
+            for call_id in self.plan.resolves
+            for d in self.ledger.call_deliveries(call_id)
+            if d.status != FAILED_STATUS
+        }
+
+    def _sendable(self, refused: set[str], waiting: set[str]) -> Iterator[PlannedCall]:
         """The plan's calls but those whose old push could not be cancelled: its replacement
         (the same key) or its new revision (the same key but for the revision) could give
-        users both. Read in the writer's thread; never written ahead, they count as not sent."""
-        if not refused:
+        users both; and those carrying a key whose pending call went out after all (or
+        nobody could tell). Read in the writer's thread; none of them is written ahead."""
+        if not refused and not waiting:
             yield from self.plan.calls
             return
         across = {without_revision(key) for key in refused}
         for call in self.plan.calls:
-            if not any(
+            if waiting and any(d.key in waiting for d in call.deliveries):
+                # Settled as out there (or unknown): recovery's report says so; not "not sent".
+                self._settled_elsewhere += len(call.deliveries)
+            elif not any(
                 d.key in refused or without_revision(d.key) in across for d in call.deliveries
             ):
                 yield call
@@ -287,7 +308,7 @@ class Applier:
         refused = await self.cancel_all()
         watcher = asyncio.create_task(self._halt_on_stop())
         try:
-            await self.send_all(self._sendable(refused))
+            await self.send_all(self._sendable(refused, self.still_out_there()))
         finally:
             watcher.cancel()
             if self.progress is not None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -51,6 +51,9 @@ class Recovery:
     not_sent: int = 0  # the provider said it did not
     unknown: list[str] = field(default_factory=list)  # call ids nobody could settle
     still_pending: list[str] = field(default_factory=list)  # resend's answer lost again
+    # The deliveries those calls carry, by what settling found.
+    deliveries_sent: int = 0
+    deliveries_not_sent: int = 0
 
     @property
     def settled(self) -> int:
@@ -78,12 +81,16 @@ class Recoverer:
         self.window = window
         self._owned: set[str] | None = None
 
-    async def run(self) -> Recovery:
+    async def run(self, only: Collection[str] | None = None) -> Recovery:
+        """Settle the pending calls (``only``: those the approved plan lists)."""
         result = Recovery()
         for call in self.ledger.pending_calls(self.environment):
             if call.action not in ("MassPush", "PushBroadcast"):
                 continue
+            if only is not None and call.call_id not in only:
+                continue
             deliveries = self.ledger.call_deliveries(call.call_id)
+            sent, not_sent = result.resent + result.found, result.not_sent
             now = self.clock()
             created = call.created_at or now
             if call.provider != "emas":
@@ -92,6 +99,10 @@ class Recoverer:
                 await self.resend(call, result)
             else:
                 await self.ask_emas(call, deliveries, now, result)
+            if result.resent + result.found > sent:
+                result.deliveries_sent += len(deliveries)
+            elif result.not_sent > not_sent:
+                result.deliveries_not_sent += len(deliveries)
         return result
 
     def settle(self, call: Call, outcome: Outcome, result: Recovery, *, counted: str) -> None:

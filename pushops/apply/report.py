@@ -36,10 +36,20 @@ def _listed(label: str, failures: list[Failure], what: str) -> Iterator[Line]:
 
 def recovery_lines(r: Recovery) -> Iterator[Line]:
     if r.settled:
+        parts = []
+        if r.resent:
+            parts.append(
+                f"{r.resent} confirmed sent by repeating {'it' if r.resent == 1 else 'them'} "
+                "with the same token (the provider sends a token at most once)"
+            )
+        if r.found:
+            parts.append(f"{r.found} found at the provider")
+        if r.not_sent:
+            parts.append(f"{r.not_sent} not sent")
+        delivered = count(r.deliveries_sent, "delivery")
         yield (
-            f"Settled {count(r.settled, 'pending call')} an interrupted run left: "
-            f"{r.resent} sent again with the same token, {r.found} found at the provider, "
-            f"{r.not_sent} not sent.",
+            f"Settled {count(r.settled, 'pending call')} an interrupted run left "
+            f"({delivered} out there, {r.deliveries_not_sent} not sent): {'; '.join(parts)}.",
             False,
         )
     if r.unknown:
@@ -81,6 +91,13 @@ def totals(summary: Summary) -> str:
         f"{summary.cancelled} cancelled",
         f"{summary.failed} failed",
     ]
+    r = summary.recovery
+    if r.settled:
+        parts.insert(
+            1,
+            f"{count(r.deliveries_sent + r.deliveries_not_sent, 'delivery')} of an interrupted "
+            f"run settled ({r.deliveries_sent} out there, {r.deliveries_not_sent} not sent)",
+        )
     if summary.pending:
         parts.append(f"{summary.pending} pending (the next run settles them)")
     if summary.not_sent:

@@ -251,7 +251,6 @@ async def _apply(
 ) -> int:
     config, env, ledger = run.config, run.env, run.ledger
     secrets = tuple(secret_values(config, env))
-    recovery = await Recoverer(ledger, env, gateway).run()
     plan = run.saved
     if plan is not None:
         policies, _problems = load_policies(config)  # the plan was made with them
@@ -261,25 +260,22 @@ async def _apply(
         plan = _fresh_plan(config, env, ledger, run.clock, run.margin_s, run.sandbox, run.overrides)
         click.echo(mask(render_text(plan), secrets), nl=False)
         if plan.refusals:
-            if recovery.settled or recovery.unknown:
-                _print_summary(Summary(recovery=recovery), secrets)
             raise PushopsError(f"{count(len(plan.refusals), 'delivery')} blocked; nothing sent")
-        if not plan.calls and not plan.cancels:
-            if recovery.settled or recovery.unknown or recovery.still_pending:
-                _print_summary(Summary(recovery=recovery), secrets)
-                problems = recovery.unknown or recovery.still_pending or plan.blocked
-                return 1 if problems else 0
+        if not plan.calls and not plan.cancels and not plan.resolves:
             if plan.blocked:
                 return 1
             click.echo("No changes. Nothing to apply.")
             return 0
-    refuse_blocked(plan)  # the one place a policy stops apply, before anyone is asked
+    refuse_unappliable(plan)  # before anyone is asked, before anything is settled or sent
+    # What is approved is the whole plan: settling what an interrupted run left pending (which
+    # may send it, as it was planned then), the cancels and the sends.
     asked = run.saved is None and not run.auto_approve
     if asked and not click.confirm("Apply this plan?", err=True):
-        click.echo("Apply cancelled; nothing sent.", err=True)
+        click.echo("Apply cancelled; nothing settled, nothing sent.", err=True)
         return 1
     if plan.calls or plan.cancels:
         record_overrides(ledger, plan)  # on record before anything goes out
+    recovery = await Recoverer(ledger, env, gateway).run(only=plan.resolves)
     progress = Progress(plan.calls.deliveries, len(plan.calls))
     applier = Applier(plan, ledger, gateway, actor=run.actor, stop=stop, progress=progress)
     summary = await applier.run(recovery)
@@ -287,3 +283,12 @@ async def _apply(
     if interrupted:
         return INTERRUPTED
     return 0 if summary.ok and not plan.blocked else 1
+
+
+def refuse_unappliable(plan: Plan) -> None:
+    """The one place apply refuses a plan as a whole, before anyone is asked and before
+    anything is settled or sent: deliveries blocked by an edit, and policy findings that block
+    apply (``Finding.blocks``; policies say how to override a soft one)."""
+    if plan.refusals:
+        raise PushopsError(f"{count(len(plan.refusals), 'delivery')} blocked; nothing sent")
+    refuse_blocked(plan)

@@ -30,7 +30,7 @@ from pushops.config import Config, load_config
 from pushops.diagnostics import Report
 from pushops.ledger.locking import default_holder
 from pushops.plan.checks import DeliveryChecker
-from pushops.plan.engine import build_plan
+from pushops.plan.engine import build_plan, running_elsewhere
 from pushops.plan.findings import HARD_EXIT, level_exit_code
 from pushops.plan.grouped import group_plan
 from pushops.plan.html import render_html
@@ -215,6 +215,7 @@ def command(
                     config, env, ledger, campaigns, clock, report, margin_s=margin_s,
                     git_commit=git_commit(root), sandbox=sandbox, check=checker,
                     check_call=checker.call, policies=policies,
+                    in_progress=running_elsewhere(ledger),
                 )  # fmt: skip
             finally:
                 if policies is not None:
@@ -262,6 +263,13 @@ def command(
     if out is not None and stopped == HARD_EXIT:
         click.echo("No plan file written: a hard policy blocks apply.", err=True)
         return stopped
+    if out is not None and plan.in_progress is not None:
+        click.echo(
+            f"No plan file written: {plan.in_progress.describe()}, and the ledger will have "
+            "changed when it is done. Plan again then.",
+            err=True,
+        )
+        return 1
     if out is not None:
         key = plan_file_key(config, env, sandbox)
         write_plan(plan, out, key, secrets)

@@ -8,8 +8,10 @@ The rules (docs/plan-and-apply.md), one clock (``now``):
 - in the ledger, sent or scheduled, with another fingerprint: a scheduled one whose due time
   is more than the safety margin away is ``replace``d (cancel, then send); anything else is
   ``blocked`` (a push cannot be unsent; bump the campaign's revision);
-- pending (an interrupted run): ``resolve``; unknown (nobody could tell): ``blocked`` until
-  ``pushops state resolve``;
+- pending (an interrupted run): ``resolve``, settled by apply first, with a send of the
+  campaign's current version planned for when settling finds it never went out; pending
+  while another run holds the ledger lock: ``in-flight`` (that run records it); unknown
+  (nobody could tell): ``blocked`` until ``pushops state resolve``;
 - in the ledger, scheduled and not yet due (or an mPaaS loop with occurrences still to come),
   but no longer in the campaigns (removed, or replaced by a new revision): ``cancel``, while
   the next time it goes out is more than the safety margin away (apply sends the new
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
@@ -35,6 +37,7 @@ from pushops.campaign import Campaign
 from pushops.compile import Call, Compiler, Delivery
 from pushops.config import Config
 from pushops.diagnostics import Diagnostic, Report
+from pushops.ledger import Call as LedgerCall
 from pushops.ledger import Delivery as Record
 from pushops.ledger import Ledger
 from pushops.ledger.records import forgotten
@@ -45,18 +48,21 @@ from pushops.plan.identity import for_generation
 from pushops.plan.model import (
     BLOCKED,
     CANCEL,
+    INFLIGHT,
     NOOP,
     REPLACE,
     RESOLVE,
     SEND,
     SKIP,
     Action,
+    InProgress,
     Plan,
     PlannedCancel,
     encode_call,
 )
 from pushops.plan.spool import Spool
 from pushops.render import render_deliveries
+from pushops.wording import duration
 
 DEFAULT_MARGIN_S = 300.0  # replace/cancel a scheduled push only until 5 minutes before it
 MAX_DIFFS = 1000  # field-level diffs computed per plan (each reads one ledger record)
@@ -120,7 +126,7 @@ def without_revision(key: str) -> str:
 @dataclass
 class _Send:
     delivery: Delivery
-    action: str  # send or replace
+    action: str  # send or replace; resolve: sent only if its pending call settles not sent
     reason: str
     generation: int
     before: str | None = None
@@ -161,7 +167,9 @@ class Planner:
         check: Checker | None = None,
         check_call: CallChecker | None = None,
         policies: SendPolicies | None = None,
+        in_progress: InProgress | None = None,
     ) -> None:
+        self.in_progress = in_progress
         self.check = check
         self.check_call = check_call
         self.policies = policies
@@ -174,6 +182,10 @@ class Planner:
         self._rendered_at: dict[str, datetime | None] = {}
         self._providers: dict[str, str | None] = {}
         self._compiler = Compiler(config)
+        # Sends that wait for a pending call to settle are compiled apart, so that a call
+        # never mixes them with ones that go out whatever recovery finds.
+        self._contingent = Compiler(config)
+        self._pending_calls: dict[str, LedgerCall | None] = {}
         self._report = Report()
         # Sends held back while a ``drop`` cap may still leave them out (on disk).
         self._may_drop = policies is not None and bool(getattr(policies, "may_drop", True))
@@ -277,15 +289,18 @@ class Planner:
             return plan
         self.plan_leftovers(state)
         self.plan_siblings(state)
-        plan.resolves = [c.call_id for c in self.ledger.pending_calls(self.environment)]
+        plan.in_progress = self.in_progress
+        if self.in_progress is None:
+            plan.resolves = [c.call_id for c in self.ledger.pending_calls(self.environment)]
         plan.cancels = self.cancels(state)
         if self.policies is not None:
             leaving = {key for items in state.cancels.values() for key, _ in items}
             self.policies.conclude(self.ledger, self._campaigns, leaving)
             self.compile_deferred(state)
             plan.findings = self.policies.findings()
-        for call in self._compiler.finish():
-            self.emit(call, state)
+        for compiler in (self._compiler, self._contingent):
+            for call in compiler.finish():
+                self.emit(call, state)
         plan.created_at = datetime.now(timezone.utc).replace(microsecond=0)
         return plan
 
@@ -315,11 +330,8 @@ class Planner:
             if (
                 record is not None
                 and record.fingerprint != delivery.fingerprint
-                and record.status
-                in (
-                    "sent",
-                    "scheduled",
-                )
+                and record.status in ("sent", "scheduled", "pending")
+                and not (record.status == "pending" and self.in_progress is not None)
             ):
                 deferred.append((delivery, record))
                 continue
@@ -350,7 +362,8 @@ class Planner:
         if delivery.key in state.sending:
             return  # a repeated fan-out key: reported as an error, no plan comes of it
         state.sending[delivery.key] = send
-        for call in self._compiler.add(delivery):
+        compiler = self._contingent if send.action == RESOLVE else self._compiler
+        for call in compiler.add(delivery):
             self.emit(call, state)
 
     def decide(self, delivery: Delivery, record: Record | None, state: _State) -> None:
@@ -375,16 +388,7 @@ class Planner:
             )
             return
         if record.status == "pending":
-            actions.append(
-                Action(
-                    key,
-                    RESOLVE,
-                    f"left pending by an interrupted run (call {record.call_id}); "
-                    "apply settles it before sending anything else",
-                    record.fingerprint,
-                    fp,
-                )
-            )
+            self.pending(delivery, record, state)
             return
         if record.status == "unknown":
             actions.append(
@@ -430,6 +434,13 @@ class Planner:
                 if wanted.get(old.key) == old.fingerprint:
                     same.add(old.key)
         for delivery, record in deferred:
+            if record.status == "pending":
+                # Left pending with content the campaign no longer renders: say so, with the
+                # difference, before apply is approved to settle it.
+                edited = delivery.key not in same
+                diff = self.diff(state, delivery.key, delivery.params) if edited else None
+                self.pending(delivery, record, state, diff=diff)
+                continue
             if delivery.key in same:
                 state.plan.actions.append(
                     Action(
@@ -500,21 +511,97 @@ class Planner:
             Action(key, BLOCKED, reason, record.fingerprint, delivery.fingerprint, diff)
         )
 
+    def pending(
+        self,
+        delivery: Delivery,
+        record: Record,
+        state: _State,
+        *,
+        diff: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """A key an earlier run left pending: settled first; if that finds it did not go out,
+        its current version is sent in the same apply (calls of their own, planned here so
+        the approval covers them)."""
+        action = self.unsettled(delivery.key, record, delivery.fingerprint, diff=diff)
+        if action.action != RESOLVE:
+            state.plan.actions.append(action)
+            return
+        late = too_late(delivery, state.now)
+        if late is not None:
+            reason = f"{action.reason}; if it did not go out, it is not sent again: {late}"
+            state.plan.actions.append(replace(action, reason=reason))
+            return
+        version = "the current version" if diff else "it"
+        reason = f"{action.reason}; if it did not go out, apply sends {version} right after"
+        self.send(
+            _Send(delivery, RESOLVE, reason, record.generation + 1, record.fingerprint, diff),
+            state,
+        )
+
+    def unsettled(
+        self,
+        key: str,
+        record: Record,
+        after: str | None,
+        *,
+        gone: bool = False,
+        diff: list[dict[str, Any]] | None = None,
+    ) -> Action:
+        """A pending key: in flight with the run that holds the lock, or left by a run that
+        died. Settling the latter is part of what apply is approved to do, so the reason says
+        how it is settled and whether the campaign has changed since."""
+        if self.in_progress is not None:
+            return Action(
+                key,
+                INFLIGHT,
+                f"written ahead by the run in progress (call {record.call_id}): "
+                f"{self.in_progress.describe()}; it records the outcome",
+                record.fingerprint,
+                after,
+            )
+        settle = self.how_settled(record)
+        reason = [f"left pending by an interrupted run (call {record.call_id}); {settle}"]
+        if gone:
+            reason.append(
+                "its campaign is gone, but settling it may still send it as it was planned then"
+            )
+        elif diff:
+            reason.append(
+                "the campaign has changed since: settling it may send the version planned then "
+                "(below), not the current one"
+            )
+        if gone or diff:
+            reason.append(
+                f"to give it up instead (only if it did not go out): `pushops state abandon "
+                f"--call {record.call_id}`"
+            )
+        return Action(key, RESOLVE, "; ".join(reason), record.fingerprint, after, diff)
+
+    def how_settled(self, record: Record) -> str:
+        call_id = record.call_id
+        if call_id is not None and call_id not in self._pending_calls:
+            self._pending_calls[call_id] = self.ledger.get_call(call_id)
+        call = self._pending_calls.get(call_id) if call_id is not None else None
+        if call is None:
+            return "apply settles it first"
+        written = ""
+        if call.created_at is not None:
+            written = f" (written ahead {duration(self.now - call.created_at)} before this plan)"
+        if call.provider == "emas":
+            return (
+                f"apply settles it first{written}: within 14 minutes of writing it, by repeating "
+                "it with the same IdempotentToken (EMAS sends a token at most once in 15 "
+                "minutes); later, by asking EMAS (QueryPushRecords) whether it went out"
+            )
+        return f"apply settles it first{written}, asking mPaaS whether it went out"
+
     def plan_leftovers(self, state: _State) -> None:
         """Ledger records no campaign renders any more (removed campaign, message or row)."""
         now = state.now
         actions = state.plan.actions
         for key, record in state.records.items():
             if record.status == "pending":
-                actions.append(
-                    Action(
-                        key,
-                        RESOLVE,
-                        f"left pending by an interrupted run (call "
-                        f"{record.call_id}); its campaign is gone, apply settles it",
-                        record.fingerprint,
-                    )
-                )
+                actions.append(self.unsettled(key, record, None, gone=True))
             elif record.status == "unknown":
                 actions.append(
                     Action(key, BLOCKED, _unknown(key, record), record.fingerprint, held=True)
@@ -655,10 +742,25 @@ def build_plan(
     check: Checker | None = None,
     check_call: CallChecker | None = None,
     policies: SendPolicies | None = None,
+    in_progress: InProgress | None = None,
 ) -> Plan:
-    """The plan for ``environment`` (default: the config's); check ``report.ok`` after."""
+    """The plan for ``environment`` (default: the config's); check ``report.ok`` after.
+
+    ``in_progress``: another run holds the ledger lock (see :func:`running_elsewhere`); its
+    pending calls are shown as in flight, not as left by an interrupted run.
+    """
     planner = Planner(
         config, config.environment(environment).name, ledger, now, margin_s=margin_s,
-        check=check, check_call=check_call, policies=policies,
+        check=check, check_call=check_call, policies=policies, in_progress=in_progress,
     )  # fmt: skip
     return planner.build(campaigns, report, git_commit=git_commit, sandbox=sandbox)
+
+
+def running_elsewhere(ledger: Ledger) -> InProgress | None:
+    """The live holder of the ledger's write lock, if any (the lock tells a live holder from
+    one that died: that one's pending calls are an interrupted run's)."""
+    live = [info for info in ledger.lock_info() if not info.stale]
+    if not live:
+        return None
+    info = live[-1]
+    return InProgress(info.operation, info.holder, info.started_at, info.lock_id)

@@ -33,7 +33,8 @@ from pushops.plan.grouped import (
     group_plan,
 )
 from pushops.plan.mask import mask
-from pushops.plan.model import BLOCKED, CANCEL, NOOP, REPLACE, SEND, Plan, summary_line
+from pushops.plan.model import BLOCKED, CANCEL, INFLIGHT, NOOP, REPLACE, SEND, Plan, summary_line
+from pushops.plan.text import in_progress_note
 from pushops.plan.words import counts_phrase, finding_scope, level_words, override_line, where
 from pushops.preview.schedule import moment_text
 
@@ -209,6 +210,9 @@ def _head(
             "resolve`; apply sends the rest without them.",
             "",
         ]
+    note = in_progress_note(plan)
+    if note:
+        lines += ["> [!NOTE]", f"> {esc.text(note)}", ""]
     if not plan.has_changes and not plan.blocked:
         lines += ["No changes. The ledger matches the campaigns.", ""]
     out = "\n".join(lines) + "\n"
@@ -297,8 +301,8 @@ def _message(
         if first is not None:
             lines += [f"> {esc.text(first.headline)}", ""]
     for action in sorted(group.counts, key=action_order):
-        if action in (SEND, NOOP) or not group.counts[action]:
-            continue
+        if action in (SEND, NOOP, INFLIGHT) or not group.counts[action]:
+            continue  # in-flight: the run in progress records them (counted in the summary)
         if action == BLOCKED or level >= 1:
             lines.extend(_listed(group, action, max(level, 1), secrets))
     if level >= 3:

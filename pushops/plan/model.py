@@ -35,11 +35,15 @@ REPLACE = "replace"
 CANCEL = "cancel"
 SKIP = "skip"
 RESOLVE = "resolve"
+# Written ahead by an apply that is running right now: its outcome is that apply's to record.
+INFLIGHT = "in-flight"
 
 # The order the summary and the views list the actions in: what needs attention first.
-ACTIONS = (BLOCKED, RESOLVE, REPLACE, CANCEL, SEND, SKIP, NOOP)
+ACTIONS = (BLOCKED, RESOLVE, INFLIGHT, REPLACE, CANCEL, SEND, SKIP, NOOP)
 # Actions that change something when applied (``--detailed-exitcode`` 2).
 CHANGES = frozenset({SEND, REPLACE, CANCEL, RESOLVE})
+# Actions the views count rather than list one by one (there may be a million of them).
+COUNTED = frozenset({NOOP, INFLIGHT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +301,23 @@ class Calls:
         return bool(self._spool)
 
 
+@dataclass(frozen=True, slots=True)
+class InProgress:
+    """Another run holds the ledger's write lock as the plan is made (its holder is alive)."""
+
+    operation: str  # "apply", "state resolve", ...
+    holder: str
+    since: datetime
+    lock_id: str
+
+    def describe(self) -> str:
+        what = "an apply" if self.operation == "apply" else f"a {self.operation!r}"
+        return (
+            f"{what} is in progress ({self.holder}, since "
+            f"{self.since.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')})"
+        )
+
+
 @dataclass
 class Plan:
     environment: str
@@ -318,6 +339,8 @@ class Plan:
     # The latest policy overrides the ledger records for this environment (newest first):
     # {policy, level, reason, actor, created_at, git_commit, count}.
     overrides: list[dict[str, Any]] = field(default_factory=list)
+    # A run holding the ledger lock while this plan was made: its pending calls are in flight.
+    in_progress: InProgress | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.actions, Actions):
@@ -363,4 +386,6 @@ def summary_line(plan: Plan) -> str:
         f"{counts[SKIP]} to skip",
         f"{counts[BLOCKED]} blocked",
     ]
+    if counts[INFLIGHT]:
+        parts.append(f"{counts[INFLIGHT]} in flight")
     return f"Plan: {', '.join(parts)}, {counts[NOOP]} unchanged."

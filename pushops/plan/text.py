@@ -18,7 +18,7 @@ from pushops.plan.diff import format_diff
 from pushops.plan.engine import iso
 from pushops.plan.findings import Finding, unblock_hint
 from pushops.plan.grouped import CampaignGroup, MessageGroup, PlanView, action_order, group_plan
-from pushops.plan.model import NOOP, SEND, Plan, summary_line
+from pushops.plan.model import INFLIGHT, NOOP, SEND, Plan, summary_line
 from pushops.plan.words import (
     JSON_HINT,
     counts_phrase,
@@ -28,6 +28,7 @@ from pushops.plan.words import (
     where,
 )
 from pushops.preview.text import one_line
+from pushops.wording import count
 
 SYMBOLS = {
     "send": "+",
@@ -39,6 +40,18 @@ SYMBOLS = {
 }
 WIDTH = max(len(a) for a in SYMBOLS)
 LABEL = 16  # field names are padded to this
+
+
+def in_progress_note(plan: Plan) -> str | None:
+    """One line for a plan made while another run held the ledger lock."""
+    if plan.in_progress is None:
+        return None
+    flying = plan.counts()[INFLIGHT]
+    what = f"; {count(flying, 'delivery')} it wrote ahead are in flight" if flying else ""
+    return (
+        f"Note: {plan.in_progress.describe()}{what}. This plan shows the ledger as it was "
+        "mid-run: plan again when that run is done."
+    )
 
 
 def header(plan: Plan) -> str:
@@ -73,6 +86,9 @@ def _keys(group: MessageGroup, indent: str) -> list[str]:
                 lines.append(f"{indent}{symbol} {action:<{WIDTH}}  {total:,} deliveries")
             continue
         if action == NOOP:
+            continue
+        if action == INFLIGHT:  # the run in progress records them: counted, never listed
+            lines.append(f"{indent}  {action:<{WIDTH}}  {count(total, 'delivery')}")
             continue
         for item in kept:
             lines.append(f"{indent}{symbol} {action:<{WIDTH}}  {one_line(item.key)}")
@@ -143,6 +159,9 @@ def render_text(
     secrets = tuple(secrets)
     view = view if view is not None else group_plan(plan, campaigns, config)
     lines = [header(plan), ""]
+    note = in_progress_note(plan)
+    if note:
+        lines += [note, ""]
     quiet = [c for c in view.campaigns if c.unchanged]
     for camp in view.campaigns:
         if not camp.unchanged:
@@ -161,21 +180,22 @@ def render_text(
         lines.append("")
     if plan.resolves:
         lines.append(
-            f"{len(plan.resolves)} pending call(s) from an interrupted run to settle first."
+            f"{count(len(plan.resolves), 'pending call')} from an interrupted run to settle "
+            "first (see the resolve entries)."
         )
     if not plan.has_changes and not plan.blocked:
         lines.append("No changes. The ledger matches the campaigns.")
     lines.append(summary_line(plan))
     if plan.refusals:
         lines.append(
-            f"Error: {len(plan.refusals)} delivery(ies) blocked; apply refuses this plan until "
-            "they are fixed (see the reasons above)."
+            f"Error: {count(len(plan.refusals), 'delivery')} blocked; apply refuses this plan "
+            "until they are fixed (see the reasons above)."
         )
     held = len(plan.blocked) - len(plan.refusals)
     if held:
         lines.append(
-            f"Error: {held} delivery(ies) held until `pushops state resolve`; apply sends the "
-            "rest without them."
+            f"Error: {count(held, 'delivery')} held until `pushops state resolve`; apply sends "
+            "the rest without them."
         )
     blocking = [f for f in plan.findings if f.blocks]
     if blocking:

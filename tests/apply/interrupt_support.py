@@ -8,15 +8,23 @@ of view and the test can read what it accepted directly.
 from __future__ import annotations
 
 import os
+import pty
+import select
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 
-from plan.support import Project
+from plan.support import AKID, SECRET, Project
 
+from pushops.apply.gateway import push_tasks
+from pushops.apply.records import pending_records
 from pushops.emulator import Emulator
+from pushops.ledger import open_ledger
+from pushops.plan.planfile import plan_key, read_plan
+from pushops.providers import BlockingProviders, Credentials
 
 PACED_CONFIG = """\
 version: 1
@@ -98,3 +106,54 @@ def ledger_statuses(project: Project) -> dict[str, str]:
 def task_name_of(key: str) -> str:
     # staging/notices/r1/b007 -> "Notice 007" (what broadcasts() sends for that key)
     return f"Notice {key.rsplit('/b', 1)[1]}"
+
+
+def leave_pending(project: Project, emulator: Emulator, *, age: timedelta, sent: bool) -> str:
+    """What a run killed right after writing ahead (and, if ``sent``, after sending) leaves."""
+    assert project.run("plan", "--out", "p.plan").exit_code == 0
+    plan = read_plan(project.root / "p.plan").verified(plan_key(AKID, SECRET, "staging"))
+    call = next(iter(plan.calls))
+    target = project.env["PUSHOPS_STATE_DSN"]
+    schema = project.env.get("PUSHOPS_STATE_SCHEMA") or None
+    then = datetime.now(timezone.utc) - age
+    with open_ledger(target, root=project.root, schema=schema, clock=lambda: then) as ledger:
+        ledger.record_pending_many([pending_records(call, plan, "crashed-run")])
+    if sent:
+        with BlockingProviders(Credentials.of(AKID, SECRET)) as providers:
+            if call.provider == "emas":
+                client = providers.emas(call.query["AppKey"], endpoint=emulator.url)
+                client.mass_push(push_tasks(call.form), call.token)
+            else:
+                providers.mpaas(endpoint=emulator.url).push_broadcast(call.form)
+    return call.call_id
+
+
+def on_terminal(project: Project, *args: str, answer: str, timeout: float = 60) -> tuple[int, str]:
+    """Run ``pushops ARGS`` on a pseudo-terminal, answer its first question, read to the end."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pushops", *args],
+        cwd=project.root, env={**os.environ, **project.env},
+        stdin=follower, stdout=follower, stderr=follower, close_fds=True,
+    )  # fmt: skip
+    os.close(follower)
+    seen, answered = b"", False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if not answered and b"[y/N]" in seen:
+                os.write(leader, answer.encode() + b"\n")
+                answered = True
+        elif process.poll() is not None:
+            break
+    os.close(leader)
+    code = process.wait(timeout=30)
+    return code, seen.decode(errors="replace").replace("\r\n", "\n")

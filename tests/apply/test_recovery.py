@@ -6,32 +6,11 @@ from datetime import datetime, timedelta, timezone
 
 from plan.support import AKID, SECRET, Project, emas_campaign, mpaas_campaign
 
-from pushops.apply.gateway import push_tasks
-from pushops.apply.records import pending_records
 from pushops.emulator import Emulator
-from pushops.ledger import open_ledger
 from pushops.plan.planfile import plan_key, read_plan
 from pushops.providers import BlockingProviders, Credentials
 
-
-def leave_pending(project: Project, emulator: Emulator, *, age: timedelta, sent: bool) -> str:
-    """What a run killed right after writing ahead (and, if ``sent``, after sending) leaves."""
-    assert project.run("plan", "--out", "p.plan").exit_code == 0
-    plan = read_plan(project.root / "p.plan").verified(plan_key(AKID, SECRET, "staging"))
-    call = next(iter(plan.calls))
-    target = project.env["PUSHOPS_STATE_DSN"]
-    schema = project.env.get("PUSHOPS_STATE_SCHEMA") or None
-    then = datetime.now(timezone.utc) - age
-    with open_ledger(target, root=project.root, schema=schema, clock=lambda: then) as ledger:
-        ledger.record_pending_many([pending_records(call, plan, "crashed-run")])
-    if sent:
-        with BlockingProviders(Credentials.of(AKID, SECRET)) as providers:
-            if call.provider == "emas":
-                client = providers.emas(call.query["AppKey"], endpoint=emulator.url)
-                client.mass_push(push_tasks(call.form), call.token)
-            else:
-                providers.mpaas(endpoint=emulator.url).push_broadcast(call.form)
-    return call.call_id
+from .interrupt_support import leave_pending
 
 
 def test_pending_call_inside_the_window_is_resent_with_its_token_without_duplicate(
@@ -43,7 +22,7 @@ def test_pending_call_inside_the_window_is_resent_with_its_token_without_duplica
     assert planned.exit_code == 2 and "? resolve  staging/sale/r1/android" in planned.output
     result = project.run("apply", "--auto-approve")
     assert result.exit_code == 0, result.output
-    assert "1 sent again with the same token" in result.output
+    assert "1 confirmed sent by repeating it with the same token" in result.output
     assert len(emulator.deliveries()) == 1  # the provider deduped the token
     with project.open_ledger() as ledger:
         assert ledger.get_call(call_id).status == "sent"
