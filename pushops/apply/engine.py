@@ -312,7 +312,10 @@ class Applier:
         finally:
             watcher.cancel()
             if self.progress is not None:
-                self.progress.close()
+                stopped = (
+                    "interrupted" if self.stop.is_set() else "stopped" if self._fatal else None
+                )
+                self.progress.close(stopped)
         if self._fatal:
             self.summary.stopped = (
                 f"stopped sending after an error fatal for the run: {self._fatal}"

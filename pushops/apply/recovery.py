@@ -81,8 +81,11 @@ class Recoverer:
         self.window = window
         self._owned: set[str] | None = None
 
-    async def run(self, only: Collection[str] | None = None) -> Recovery:
-        """Settle the pending calls (``only``: those the approved plan lists)."""
+    async def run(
+        self, only: Collection[str] | None = None, tick: Callable[[int], None] | None = None
+    ) -> Recovery:
+        """Settle the pending calls (``only``: those the approved plan lists); ``tick`` is
+        told of each call settled."""
         result = Recovery()
         for call in self.ledger.pending_calls(self.environment):
             if call.action not in ("MassPush", "PushBroadcast"):
@@ -103,6 +106,8 @@ class Recoverer:
                 result.deliveries_sent += len(deliveries)
             elif result.not_sent > not_sent:
                 result.deliveries_not_sent += len(deliveries)
+            if tick is not None:
+                tick(1)
         return result
 
     def settle(self, call: Call, outcome: Outcome, result: Recovery, *, counted: str) -> None:

@@ -88,8 +88,8 @@ def totals(summary: Summary) -> str:
     parts = [
         f"{count(summary.sent, 'delivery')} sent in {count(summary.calls, 'call')}"
         + (f" ({summary.scheduled} scheduled)" if summary.scheduled else ""),
-        f"{summary.cancelled} cancelled",
-        f"{summary.failed} failed",
+        f"{summary.cancelled:,} cancelled",
+        f"{summary.failed:,} failed",
     ]
     r = summary.recovery
     if r.settled:
@@ -99,9 +99,9 @@ def totals(summary: Summary) -> str:
             f"run settled ({r.deliveries_sent} out there, {r.deliveries_not_sent} not sent)",
         )
     if summary.pending:
-        parts.append(f"{summary.pending} pending (the next run settles them)")
+        parts.append(f"{summary.pending:,} pending (the next run settles them)")
     if summary.not_sent:
-        parts.append(f"{summary.not_sent} not sent (the next plan sends them)")
+        parts.append(f"{summary.not_sent:,} not sent (the next plan sends them)")
     word = "complete" if summary.ok else "finished with problems"
     speed = f", {rate:,.0f} deliveries/s" if summary.sent else ""
     took = f"{summary.seconds:.1f} s" if summary.seconds < 60 else duration(summary.seconds)

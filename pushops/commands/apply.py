@@ -33,6 +33,7 @@ from pushops.commands.plan import (
     actor,
     override_options,
     parse_overrides,
+    planning,
     policy_setup,
     print_diagnostics,
     shared_options,
@@ -63,6 +64,7 @@ from pushops.policy.gate import (
     refuse_blocked,
 )
 from pushops.policy.loading import load_policies
+from pushops.progress import Phase
 from pushops.wording import count
 
 INTERRUPTED = 130
@@ -88,11 +90,12 @@ def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_
     if report.ok:
         checker = DeliveryChecker(now)
         try:
-            plan = build_plan(
-                config, env, ledger, campaigns, now, report, margin_s=margin_s,
-                git_commit=git_commit(config.root), sandbox=sandbox, check=checker,
-                check_call=checker.call, policies=policies,
-            )  # fmt: skip
+            with planning() as phase:
+                plan = build_plan(
+                    config, env, ledger, campaigns, now, report, margin_s=margin_s,
+                    git_commit=git_commit(config.root), sandbox=sandbox, check=checker,
+                    check_call=checker.call, policies=policies, progress=phase.advance,
+                )  # fmt: skip
         finally:
             if policies is not None:
                 policies.close()
@@ -275,7 +278,10 @@ async def _apply(
         return 1
     if plan.calls or plan.cancels:
         record_overrides(ledger, plan)  # on record before anything goes out
-    recovery = await Recoverer(ledger, env, gateway).run(only=plan.resolves)
+    with Phase("Settling", len(plan.resolves), "pending calls") as settling:
+        recovery = await Recoverer(ledger, env, gateway).run(
+            only=plan.resolves, tick=settling.advance
+        )
     progress = Progress(plan.calls.deliveries, len(plan.calls))
     applier = Applier(plan, ledger, gateway, actor=run.actor, stop=stop, progress=progress)
     summary = await applier.run(recovery)

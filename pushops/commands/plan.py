@@ -51,6 +51,7 @@ from pushops.policy.evaluate import Evaluator, Override, check_overrides
 from pushops.policy.gate import recent_overrides
 from pushops.policy.loading import load_policies
 from pushops.policy.model import PolicyError
+from pushops.progress import Phase
 from pushops.wording import count
 
 MARGIN_HELP = (
@@ -136,6 +137,11 @@ def parse_overrides(names: tuple[str, ...], reason: str | None, who: str) -> lis
     return [Override(name, (reason or "").strip(), who) for name in dict.fromkeys(names)]
 
 
+def planning() -> Phase:
+    """What plan shows while it renders and compares (only if that takes over a second)."""
+    return Phase("Planning", None, "deliveries rendered")
+
+
 def apply_command(planfile: Path, sandbox: bool) -> str:
     """The command that applies ``planfile`` as it was made (a sandbox plan needs --sandbox)."""
     return shlex.join(["pushops", "apply", *(["--sandbox"] if sandbox else []), str(planfile)])
@@ -209,13 +215,13 @@ def command(
         opened = open_state(
             config, choice, env, interactive=interactive(), command="plan", notice=warn
         )
-        with opened as ledger:
+        with opened as ledger, planning() as phase:
             try:
                 plan = build_plan(
                     config, env, ledger, campaigns, clock, report, margin_s=margin_s,
                     git_commit=git_commit(root), sandbox=sandbox, check=checker,
                     check_call=checker.call, policies=policies,
-                    in_progress=running_elsewhere(ledger),
+                    in_progress=running_elsewhere(ledger), progress=phase.advance,
                 )  # fmt: skip
             finally:
                 if policies is not None:

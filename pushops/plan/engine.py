@@ -65,6 +65,7 @@ from pushops.render import render_deliveries
 from pushops.wording import duration
 
 DEFAULT_MARGIN_S = 300.0  # replace/cancel a scheduled push only until 5 minutes before it
+PROGRESS_EVERY = 1024  # rendered deliveries between two progress reports
 MAX_DIFFS = 1000  # field-level diffs computed per plan (each reads one ledger record)
 RENDERED_AT = "rendered_at"  # where a call's request records the clock it was rendered with
 
@@ -168,8 +169,10 @@ class Planner:
         check_call: CallChecker | None = None,
         policies: SendPolicies | None = None,
         in_progress: InProgress | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
         self.in_progress = in_progress
+        self.progress = progress  # told how many more deliveries were rendered
         self.check = check
         self.check_call = check_call
         self.policies = policies
@@ -323,9 +326,14 @@ class Planner:
 
     def plan_campaign(self, campaign: Campaign, state: _State, report: Report) -> None:
         deferred: list[tuple[Delivery, Record]] = []
+        rendered = 0
         for delivery in render_deliveries(
             [campaign], self.config, self.environment, self.now, report
         ):
+            rendered += 1
+            if rendered == PROGRESS_EVERY and self.progress is not None:
+                self.progress(rendered)  # in steps: a call per delivery would cost more
+                rendered = 0
             record = state.records.pop(delivery.key, None)
             if (
                 record is not None
@@ -336,6 +344,8 @@ class Planner:
                 deferred.append((delivery, record))
                 continue
             self.decide(delivery, record, state)
+        if rendered and self.progress is not None:
+            self.progress(rendered)
         if deferred:
             self.changed(campaign, deferred, state, report)
 
@@ -743,6 +753,7 @@ def build_plan(
     check_call: CallChecker | None = None,
     policies: SendPolicies | None = None,
     in_progress: InProgress | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Plan:
     """The plan for ``environment`` (default: the config's); check ``report.ok`` after.
 
@@ -752,6 +763,7 @@ def build_plan(
     planner = Planner(
         config, config.environment(environment).name, ledger, now, margin_s=margin_s,
         check=check, check_call=check_call, policies=policies, in_progress=in_progress,
+        progress=progress,
     )  # fmt: skip
     return planner.build(campaigns, report, git_commit=git_commit, sandbox=sandbox)
 

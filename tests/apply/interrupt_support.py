@@ -128,16 +128,24 @@ def leave_pending(project: Project, emulator: Emulator, *, age: timedelta, sent:
     return call.call_id
 
 
-def on_terminal(project: Project, *args: str, answer: str, timeout: float = 60) -> tuple[int, str]:
-    """Run ``pushops ARGS`` on a pseudo-terminal, answer its first question, read to the end."""
+def on_terminal(
+    project: Project,
+    *args: str,
+    answer: str | None = None,
+    timeout: float = 60,
+    until: Callable[[bytes], bool] | None = None,
+    then: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> tuple[int, str]:
+    """Run ``pushops ARGS`` on a pseudo-terminal and read it to the end: ``answer`` its first
+    question; once ``until(output so far)`` holds, call ``then(process)`` (e.g. a signal)."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "pushops", *args],
-        cwd=project.root, env={**os.environ, **project.env},
+        cwd=project.root, env={**os.environ, **project.env, "COLUMNS": "160"},
         stdin=follower, stdout=follower, stderr=follower, close_fds=True,
     )  # fmt: skip
     os.close(follower)
-    seen, answered = b"", False
+    seen, answered, acted = b"", answer is None, then is None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ready, _, _ = select.select([leader], [], [], 0.1)
@@ -150,8 +158,11 @@ def on_terminal(project: Project, *args: str, answer: str, timeout: float = 60) 
                 break
             seen += chunk
             if not answered and b"[y/N]" in seen:
-                os.write(leader, answer.encode() + b"\n")
+                os.write(leader, (answer or "").encode() + b"\n")
                 answered = True
+            if not acted and until is not None and until(seen) and then is not None:
+                then(process)
+                acted = True
         elif process.poll() is not None:
             break
     os.close(leader)

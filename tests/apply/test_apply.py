@@ -30,7 +30,7 @@ def statuses(emulator: Emulator) -> list[tuple[str, str]]:
 def test_plan_apply_plan_again_shows_no_changes(project: Project, emulator: Emulator) -> None:
     project.write("sale.yaml", emas_campaign())
     project.write("notice.yaml", mpaas_campaign())
-    planned = json.loads(project.run("plan", "--format", "json").output)
+    planned = json.loads(project.run("plan", "--format", "json").stdout)
     sends = [a for a in planned["actions"] if a["action"] == "send"]
     applied = project.run("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.output

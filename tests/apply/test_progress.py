@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import select
-import shutil
-import subprocess
-import sys
-import time
-from pathlib import Path
+import signal
 
 import pytest
+from plan.support import Project
 
-from pushops.apply import progress
 from pushops.apply.progress import Progress
+from pushops.emulator import Emulator
+from pushops.progress import Phase, Window
+from pushops.wording import count
 
-REPO = Path(__file__).resolve().parents[2]
+from .interrupt_support import ledger_statuses, on_terminal, paced_project
 
 
-def test_without_a_terminal_apply_prints_plain_progress_lines(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_without_a_terminal_a_long_step_prints_plain_lines_with_rate_and_eta(
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(progress, "PLAIN_EVERY_S", 0.0)
-    shown = Progress(deliveries=10, calls=2, tty=False)
-    shown.advance(4)
-    shown.close()
+    phase = Phase("Sending", 10, "deliveries", tty=False, show_after_s=0, plain_every_s=0)
+    phase.advance(4)
+    phase.close()
     err = capsys.readouterr().err
-    assert err.startswith("apply: 4/10 deliveries, 1/2 calls, ")
-    assert "deliveries/s, ETA " in err
+    assert err.startswith("Sending: 4/10 deliveries, ")
+    assert " deliveries/s, ETA " in err
 
 
 def test_plain_lines_are_spaced_out_not_one_per_call(
@@ -40,35 +35,64 @@ def test_plain_lines_are_spaced_out_not_one_per_call(
     assert capsys.readouterr().err == ""  # well inside the first interval
 
 
-def test_on_a_terminal_apply_shows_a_progress_bar(tmp_path: Path) -> None:
-    for name in ("pushops.yaml", "campaigns", "data"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name)
-        else:
-            shutil.copy(source, tmp_path / name)
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pushops", "apply", "--sandbox", "--auto-approve"],
-        cwd=tmp_path, stdin=follower, stdout=follower, stderr=follower, close_fds=True,
+def test_a_step_over_within_a_second_shows_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    with Phase("Planning", None, "deliveries", tty=False, plain_every_s=0) as phase:
+        phase.advance(20_000)
+    assert capsys.readouterr().err == ""
+
+
+def test_the_rate_is_a_moving_window_not_an_average_from_the_start() -> None:
+    now = [0.0]
+    window = Window(span=10.0, clock=lambda: now[0])
+    # A slow start (30 s for the first 100), then 1,000 a second for 20 s.
+    now[0] = 30.0
+    window.add(100)
+    for second in range(1, 21):
+        now[0] = 30.0 + second
+        window.add(100 + 1000 * second)
+    assert window.rate() == pytest.approx(1000, rel=0.01)  # from start: 20,000 / 50 s = 402
+
+
+def test_a_stopped_step_ends_where_it_stood(capsys: pytest.CaptureFixture[str]) -> None:
+    phase = Phase("Sending", 10, "deliveries", tty=False, show_after_s=0, plain_every_s=60)
+    phase.advance(4)
+    phase.close("interrupted")
+    err = capsys.readouterr().err
+    assert "Sending: 4/10 deliveries" in err and "(interrupted)" in err
+
+
+def test_on_a_terminal_apply_shows_a_bar_with_calls_rate_and_eta(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    paced_project(sqlite_project, 12, 4.0)  # 12 calls at 4/s: about 3 s of sending
+    code, text = on_terminal(sqlite_project, "apply", "--auto-approve")
+    assert code == 0, text
+    assert "Sending" in text and "12/12 calls" in text and "100%" in text, text
+    assert "deliveries/s" in text and "ETA" in text
+    assert "Apply complete: 12 deliveries sent" in text
+
+
+def test_ctrl_c_on_a_terminal_never_shows_100_percent_and_counts_what_was_not_sent(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    paced_project(sqlite_project, 40, 4.0)  # 40 calls at 4/s: about 10 s
+    code, text = on_terminal(
+        sqlite_project, "apply", "--auto-approve",
+        until=lambda seen: b"8/40 calls" in seen,
+        then=lambda process: process.send_signal(signal.SIGINT),
     )  # fmt: skip
-    os.close(follower)
-    seen = b""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif process.poll() is not None:
-            break
-    os.close(leader)
-    assert process.wait(timeout=30) == 0, seen.decode(errors="replace")
-    text = seen.decode(errors="replace")
-    assert "Sending" in text and "calls" in text and "100%" in text, text
-    assert "Apply complete: 10 deliveries sent" in text
+    assert code == 130, text
+    assert "100%" not in text, text
+    assert "Sending (interrupted)" in text
+    summary = next(line for line in text.splitlines() if line.startswith("Apply "))
+    sent = len(emulator.deliveries())
+    assert summary.startswith("Apply finished with problems: "), summary
+    assert f"{count(sent, 'delivery')} sent" in summary
+    assert f"{40 - sent} not sent (the next plan sends them)" in summary, summary
+    assert "failed" in summary and " 0 failed" in summary  # never attempted is not "failed"
+    statuses = ledger_statuses(sqlite_project)
+    assert sum(s == "sent" for s in statuses.values()) == sent
+    assert set(statuses.values()) <= {"sent", "failed"}
+    with sqlite_project.open_ledger() as ledger:
+        codes = {c.error_code for c in ledger.calls("staging", ("failed",))}
+    assert codes <= {"Interrupted"}  # recorded as not sent: the run stopped before them

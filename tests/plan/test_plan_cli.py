@@ -43,7 +43,7 @@ def test_json_has_versioned_shape_one_entry_per_delivery(sqlite_project: Project
     sqlite_project.write("sale.yaml", emas_campaign())
     sqlite_project.write("notice.yaml", mpaas_campaign())
     result = sqlite_project.run("plan", "--format", "json")
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["format_version"] == 1
     assert {"lineage", "serial", "environment", "git_commit", "actions"} <= set(data)
     assert data["environment"] == "staging"  # the default environment without --env
@@ -64,7 +64,7 @@ def test_json_has_versioned_shape_one_entry_per_delivery(sqlite_project: Project
 
 def test_env_option_plans_that_environment(sqlite_project: Project) -> None:
     sqlite_project.write("sale.yaml", emas_campaign())
-    data = json.loads(sqlite_project.run("plan", "--env", "production", "--format", "json").output)
+    data = json.loads(sqlite_project.run("plan", "--env", "production", "--format", "json").stdout)
     assert data["environment"] == "production"
     assert data["actions"][0]["key"] == "production/sale/r1/android"
 
