@@ -37,6 +37,7 @@ from pushops.plan.model import BLOCKED, CANCEL, INFLIGHT, NOOP, REPLACE, SEND, P
 from pushops.plan.text import in_progress_note
 from pushops.plan.words import counts_phrase, finding_scope, level_words, override_line, where
 from pushops.preview.schedule import moment_text
+from pushops.wording import count
 
 MARKER = "<!-- pushops-plan -->"  # what pushops/github.py finds the comment by
 LIMIT = 65_536
@@ -190,9 +191,10 @@ def _head(
     if plan.refusals or blocking:
         what = []
         if plan.refusals:
-            what.append(f"{len(plan.refusals):,} delivery(ies) are blocked")
+            n = len(plan.refusals)
+            what.append(f"{count(n, 'delivery')} {'is' if n == 1 else 'are'} blocked")
         if blocking:
-            what.append(f"{len(blocking):,} finding(s) block apply")
+            what.append(f"{count(len(blocking), 'finding')} block apply")
         lines += [
             "> [!CAUTION]",
             f"> {'; '.join(what)}: apply refuses this plan until they "
@@ -206,7 +208,7 @@ def _head(
     if held:
         lines += [
             "> [!WARNING]",
-            f"> {held:,} delivery(ies) are held until `pushops state "
+            f"> {count(held, 'delivery')} {'is' if held == 1 else 'are'} held until `pushops state "
             "resolve`; apply sends the rest without them.",
             "",
         ]
@@ -221,7 +223,7 @@ def _head(
     warnings = sum(1 for f in plan.findings if not f.blocks)
     if plan.findings:
         out += (
-            f"**Findings:** {len(blocking):,} blocking, {warnings:,} warning(s)"
+            f"**Findings:** {len(blocking):,} blocking, {count(warnings, 'warning')}"
             + (" (per campaign below)." if any(f.campaign for f in plan.findings) else ".")
             + "\n"
         )
@@ -230,9 +232,8 @@ def _head(
         out += "**Policy overrides on record** (latest first):\n\n"
         out += "".join(f"- {esc.text(override_line(o))}\n" for o in plan.overrides) + "\n"
     if plan.resolves:
-        out += (
-            f"{len(plan.resolves):,} pending call(s) from an interrupted run to settle first.\n\n"
-        )
+        pending = count(len(plan.resolves), "pending call")
+        out += f"{pending} from an interrupted run to settle first.\n\n"
     out += (
         f"<sub>ledger {esc.html(plan.lineage)} serial {plan.serial}, planned with now = "
         f"{iso(plan.now)}.</sub>\n\n{link.text}\n\n"
@@ -285,7 +286,12 @@ def _message(
     facts = summary(group, camp.zone)
     parts = [counts_phrase(group.counts)]
     if group.deliveries:
-        parts += [facts.what, facts.recipients, f"{facts.calls:,} call(s)", f"sends {facts.sends}"]
+        parts += [
+            facts.what,
+            facts.recipients,
+            count(facts.calls, "call"),
+            f"sends {facts.sends}",
+        ]
         if facts.expires:
             parts.append(f"expires {facts.expires}")
         if facts.distinct:
@@ -328,7 +334,7 @@ def _section(camp: CampaignGroup, level: int, secrets: tuple[str, ...]) -> str:
     opened = any(counts[a] for a in OPEN_ACTIONS) or any(f.blocks for f in camp.findings)
     about = [counts_phrase(counts)]
     if camp.recipients or camp.broadcasts:
-        about.append(f"{_recipients(camp)} recipient(s)")
+        about.append(f"recipients {_recipients(camp)}")
     if counts[SEND] or counts[REPLACE]:
         about.append(_first_send(camp))
     if camp.file:
@@ -402,7 +408,8 @@ def render_markdown(
     if reduced or dropped:
         note = (
             f"> [!NOTE]\n> Shortened to stay under GitHub's {limit:,}-character comment limit: "
-            f"{reduced - dropped:,} campaign section(s) show less detail"
+            f"{count(reduced - dropped, 'campaign section')} "
+            f"show{'s' if reduced - dropped == 1 else ''} less detail"
             + (f", {dropped:,} are only in the table above" if dropped else "")
             + f". {link.text}\n"
         )

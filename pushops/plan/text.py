@@ -106,7 +106,12 @@ def _message(group: MessageGroup, camp: CampaignGroup, secrets: tuple[str, ...])
     head = f"  {group.message}: {counts_phrase(group.counts)}"
     lines = [head]
     if group.deliveries:
-        parts = [facts.what, facts.recipients, f"{facts.calls:,} call(s)", f"sends {facts.sends}"]
+        parts = [
+            facts.what,
+            facts.recipients,
+            count(facts.calls, "call"),
+            f"sends {facts.sends}",
+        ]
         if facts.expires:
             parts.append(f"expires {facts.expires}")
         if facts.distinct:
@@ -200,5 +205,5 @@ def render_text(
     blocking = [f for f in plan.findings if f.blocks]
     if blocking:
         hint = unblock_hint(plan.findings)
-        lines.append(f"Error: {len(blocking)} finding(s) block apply (see above): {hint}.")
+        lines.append(f"Error: {count(len(blocking), 'finding')} block apply (see above): {hint}.")
     return "\n".join(lines) + "\n"

@@ -30,7 +30,7 @@ def test_a_changed_sent_push_is_blocked_open_and_first_in_the_comment(tmp_path: 
 
     markdown = plan(root, "--format", "markdown").stdout
 
-    assert "> [!CAUTION]\n> 1 delivery(ies) are blocked" in markdown
+    assert "> [!CAUTION]\n> 1 delivery is blocked" in markdown
     assert "| `zzz` | 0 | 0 | 0 | **1** |" in markdown
     section = markdown.index("<details open><summary><b>zzz</b> · 1 blocked")
     assert section < markdown.index("<summary><b>aaa</b>")  # blocked campaigns come first

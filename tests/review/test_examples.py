@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from pushops.wording import count
+
 from .support import REPO, examples, plan, plan_json
 
 
@@ -56,18 +58,23 @@ def test_text_shows_each_message_with_its_rendered_title_and_body(text: str) -> 
 
 def test_text_counts_recipients_and_calls_and_says_when_it_sends_and_expires(text: str) -> None:
     assert (
-        "    Android notification; 3 recipient(s); 1 call(s); sends at apply; "
+        "    Android notification; 3 recipients; 1 call; sends at apply; "
         "expires 2026-11-23 09:00 UTC\n"
     ) in text
-    assert "    iOS notification; 2 recipient(s); 1 call(s); sends at apply\n" in text
+    assert "    iOS notification; 2 recipients; 1 call; sends at apply\n" in text
 
 
 def test_text_merges_fan_out_rows_into_their_distinct_texts_with_counts(text: str) -> None:
     counts = tiers()
-    assert "6 recipient(s); 1 call(s); sends at apply; 3 distinct texts" in text
-    assert f"[1] {counts['gold']} delivery(ies), {counts['gold']} recipient(s)\n" in text
+    assert "6 recipients; 1 call; sends at apply; 3 distinct texts" in text
+    assert (
+        f"[1] {count(counts['gold'], 'delivery')}, {count(counts['gold'], 'recipient')}\n" in text
+    )
     assert "      Title           Gold member: a ¥50 coupon for you\n" in text
-    assert f"[2] {counts['silver']} delivery(ies), {counts['silver']} recipient(s)\n" in text
+    assert (
+        f"[2] {count(counts['silver'], 'delivery')}, {count(counts['silver'], 'recipient')}\n"
+        in text
+    )
     assert "      Title           Silver member: a ¥20 coupon for you\n" in text
     assert "    + send     6 deliveries\n" in text  # keys counted, not listed one per line
 

@@ -56,7 +56,7 @@ def test_text_is_a_screenful_not_a_line_per_row(text: str) -> None:
     assert len(text.splitlines()) < 40
     assert "offer: 20,000 to send" in text
     assert (
-        "    Android notification; 20,000 recipient(s); 200 call(s); sends at apply; "
+        "    Android notification; 20,000 recipients; 200 calls; sends at apply; "
         "each row its own text (more than 5 distinct)\n"
     ) in text
     assert "    + send     20,000 deliveries\n" in text

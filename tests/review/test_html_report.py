@@ -89,10 +89,10 @@ def test_the_report_shows_every_campaign_and_the_summary(page: dict[str, Any]) -
         "weekly-digest",
     ]
     rows = {r[0]: r for r in page["summaryRows"]}
-    assert rows["total"][1:6] == ["11", "0", "0", "0", "13 + 2 broadcast(s)"]
+    assert rows["total"][1:6] == ["11", "0", "0", "0", "13 + 2 broadcasts"]
     assert rows["black-friday"][1:6] == ["2", "0", "0", "0", "5"]
     assert rows["weekly-digest"][5:7] == [
-        "1 broadcast(s)",
+        "1 broadcast",
         "2026-11-23 01:30 UTC (09:30 Beijing time)",
     ]
 

@@ -84,7 +84,7 @@ def test_markdown_and_html_show_the_finding_under_its_campaign(tmp_path: Path) -
     report = tmp_path / "r.html"
     markdown = plan(root, "--format", "markdown", "--report", str(report)).stdout
 
-    assert "**Findings:** 0 blocking, 1 warning(s) (per campaign below)." in markdown
+    assert "**Findings:** 0 blocking, 1 warning (per campaign below)." in markdown
     section = markdown[markdown.index("<summary><b>long</b>") :]
     assert "- ⚠️ **warning** `vendor-limits` at `campaigns/long.yaml:9:12`: android: too long" in (
         section
