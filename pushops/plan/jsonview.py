@@ -138,6 +138,15 @@ def plan_json(
         "summary": {name: counts[name] for name in [*ACTIONS, *sorted(set(counts) - set(ACTIONS))]},
         "changes": plan.has_changes,
         "pending_calls": list(plan.resolves),
+        # Another run held the ledger lock as this plan was made (its calls are "in-flight").
+        "in_progress": None
+        if plan.in_progress is None
+        else {
+            "operation": plan.in_progress.operation,
+            "holder": plan.in_progress.holder,
+            "since": iso(plan.in_progress.since),
+            "lock_id": plan.in_progress.lock_id,
+        },
         "findings": [finding_json(f, secrets) for f in plan.findings],
         "campaigns": [_campaign(c, secrets) for c in view.campaigns],
         # The latest policy overrides the ledger records for this environment, newest first.

@@ -5,6 +5,7 @@ says so instead of calling its calls interrupted."""
 
 from __future__ import annotations
 
+import json
 import signal
 from datetime import timedelta
 
@@ -161,6 +162,7 @@ def test_a_plan_during_a_live_apply_says_an_apply_is_in_progress(
         wait_until(lambda: len(emulator.deliveries()) >= 3, 60, "the first deliveries")
         during = run_cli(project, "plan")
         saved = run_cli(project, "plan", "--out", "mid.plan")
+        as_json = json.loads(run_cli(project, "plan", "--format", "json").stdout)
     finally:
         output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0, output
@@ -170,6 +172,8 @@ def test_a_plan_during_a_live_apply_says_an_apply_is_in_progress(
     assert "left pending by an interrupted run" not in during.stdout
     assert "? resolve" not in during.stdout
     assert saved.returncode == 1 and "No plan file written" in saved.stderr
+    assert as_json["in_progress"]["operation"] == "apply" and as_json["in_progress"]["since"]
+    assert as_json["pending_calls"] == []  # the live apply's calls are not offered for settling
     after = run_cli(project, "plan", "--detailed-exitcode")
     assert after.returncode == 0, after.stdout + after.stderr
     assert "in progress" not in after.stdout
