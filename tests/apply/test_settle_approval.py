@@ -155,15 +155,19 @@ def test_abandon_by_call_and_key_and_its_refusals(
 def test_a_plan_during_a_live_apply_says_an_apply_is_in_progress(
     project: Project, emulator: Emulator
 ) -> None:
-    paced_project(project, 30, 2.0)  # 30 calls at 2/s: about 15 s of sending
+    paced_project(project, 10, 4.0)
     emulator.configure(latency_ms=300)
     proc = start_apply(project)
     try:
-        wait_until(lambda: len(emulator.deliveries()) >= 3, 60, "the first deliveries")
+        wait_until(lambda: len(emulator.deliveries()) >= 2, 60, "the first deliveries")
+        # Paused mid-run, the apply is alive and holds the lock: what a plan in another job
+        # sees during any merge's apply, without a race against the apply finishing first.
+        proc.send_signal(signal.SIGSTOP)
         during = run_cli(project, "plan")
         saved = run_cli(project, "plan", "--out", "mid.plan")
         as_json = json.loads(run_cli(project, "plan", "--format", "json").stdout)
     finally:
+        proc.send_signal(signal.SIGCONT)
         output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0, output
     assert_no_traceback(during.stdout + during.stderr)
