@@ -161,7 +161,7 @@ def test_a_broadcast_whose_answer_is_lost_is_not_repeated_and_settled_next_run(
     sqlite_project.write("notice.yaml", mpaas_campaign())
     emulator.enqueue_fault(drop=True, action="PushBroadcast")  # executed, answer lost
     first = sqlite_project.run("apply", "--auto-approve")
-    assert "1 unanswered (the next run settles them)" in first.output
+    assert "1 pending (the next run settles them)" in first.output
     assert len(broadcasts_received(emulator)) == 1  # the Msgkey was not tried again
     second = sqlite_project.run("apply", "--auto-approve")
     assert second.exit_code == 0, second.output
