@@ -22,8 +22,9 @@ def ledger_calls(project: Project) -> list[tuple[str, str | None]]:
     return sorted((c.status, c.error_code) for c in found)
 
 
-def ledger_exists(project: Project) -> bool:
-    return (project.root / ".pushops" / "state.db").exists()
+def ledger_serial(project: Project) -> int:
+    with project.open_ledger() as ledger:
+        return ledger.meta().serial
 
 
 @pytest.mark.parametrize(
@@ -40,13 +41,14 @@ def test_a_refused_endpoint_stops_apply_before_anything_is_written(
     sqlite_project: Project, emulator: Emulator, endpoint: str, said: str
 ) -> None:
     sqlite_project.write("sale.yaml", emas_campaign())
+    before = ledger_serial(sqlite_project)
     result = sqlite_project.run("apply", "--auto-approve", env={"PUSHOPS_EMAS_ENDPOINT": endpoint})
     assert result.exit_code == 1
     assert "PUSHOPS_EMAS_ENDPOINT" in result.output and said in result.output
     assert "S3cretPassw0rd" not in result.output
     assert "Traceback" not in result.output and "Apply complete" not in result.output
-    assert not ledger_exists(sqlite_project)  # nothing written, not even a new ledger
-    assert emulator.deliveries() == []
+    assert ledger_serial(sqlite_project) == before  # nothing written
+    assert ledger_calls(sqlite_project) == [] and emulator.deliveries() == []
 
 
 def test_an_endpoint_in_pushops_yaml_is_checked_for_every_app_before_sending(
@@ -62,11 +64,12 @@ def test_an_endpoint_in_pushops_yaml_is_checked_for_every_app_before_sending(
     )
     # Only the EMAS campaign is planned: the mPaaS app's endpoint still stops the run first.
     sqlite_project.write("sale.yaml", emas_campaign())
+    before = ledger_serial(sqlite_project)
     result = sqlite_project.run("apply", "--auto-approve", env={"PUSHOPS_MPAAS_ENDPOINT": ""})
     assert result.exit_code == 1, result.output
     assert "mpaas endpoint in config" in result.output and "***@mpaas.example.com" in result.output
     assert "Hunter2Pass" not in result.output
-    assert not ledger_exists(sqlite_project) and emulator.deliveries() == []
+    assert ledger_serial(sqlite_project) == before and emulator.deliveries() == []
 
 
 def test_a_call_whose_app_is_gone_is_recorded_not_sent_and_the_run_fails(

@@ -208,6 +208,11 @@ def test_a_team_from_init_to_recovering_a_crashed_apply(
     text = text.replace("  production:", WALLET + "  production:", 1)
     config.write_text(text)
 
+    # The shared ledger is created once and bound to the environment, as docs/state.md says.
+    made = team.pushops("state", "init", "--env", "staging")
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert (root / "pushops.ledgers.yaml").is_file()
+
     # 1. Campaigns from the docs: the scaffold's welcome, a running loop, a scheduled push.
     team.write("digest.yaml", loop_campaign())
     team.write("launch.yaml", scheduled_campaign(1, "Launch day"))
