@@ -17,9 +17,6 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {many or _IRREGULAR.get(word) or word + 's'}"
 
 
-count = plural  # the name the apply and plan messages were written with
-
-
 def duration(span: timedelta | float) -> str:
     """A span in its two largest units, rounded down: "40 s", "2 min 5 s", "1 h", "3 d 4 h"."""
     seconds = int(span.total_seconds() if isinstance(span, timedelta) else span)

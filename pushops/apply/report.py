@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from pushops.apply.engine import Failure, Summary
 from pushops.apply.recovery import Recovery
-from pushops.wording import count, duration
+from pushops.wording import duration, plural
 
 MAX_LISTED = 50  # calls named one by one per kind; the rest are counted
 ERRORS_DOC = "docs/errors.md"
@@ -31,7 +31,7 @@ def _listed(label: str, failures: list[Failure], what: str) -> Iterator[Line]:
     for failure in failures[:MAX_LISTED]:
         yield f"{label}: {_call(failure)}", True
     if len(failures) > MAX_LISTED:
-        yield f"… and {count(len(failures) - MAX_LISTED, 'more call')} {what}", True
+        yield f"… and {plural(len(failures) - MAX_LISTED, 'more call')} {what}", True
 
 
 def recovery_lines(r: Recovery) -> Iterator[Line]:
@@ -46,22 +46,22 @@ def recovery_lines(r: Recovery) -> Iterator[Line]:
             parts.append(f"{r.found} found at the provider")
         if r.not_sent:
             parts.append(f"{r.not_sent} not sent")
-        delivered = count(r.deliveries_sent, "delivery")
+        delivered = plural(r.deliveries_sent, "delivery")
         yield (
-            f"Settled {count(r.settled, 'pending call')} an interrupted run left "
+            f"Settled {plural(r.settled, 'pending call')} an interrupted run left "
             f"({delivered} out there, {r.deliveries_not_sent} not sent): {'; '.join(parts)}.",
             False,
         )
     if r.unknown:
         yield (
-            f"{count(len(r.unknown), 'pending call')} could not be settled and "
+            f"{plural(len(r.unknown), 'pending call')} could not be settled and "
             f"{'is' if len(r.unknown) == 1 else 'are'} marked unknown: "
             "their keys are blocked until `pushops state resolve KEY --sent|--not-sent`.",
             True,
         )
     if r.still_pending:
         yield (
-            f"{count(len(r.still_pending), 'pending call')} got no answer again; "
+            f"{plural(len(r.still_pending), 'pending call')} got no answer again; "
             "the next run settles them.",
             True,
         )
@@ -86,7 +86,7 @@ def summary_lines(summary: Summary) -> Iterator[Line]:
 def totals(summary: Summary) -> str:
     rate = summary.sent / summary.seconds if summary.seconds > 0 else 0.0
     parts = [
-        f"{count(summary.sent, 'delivery')} sent in {count(summary.calls, 'call')}"
+        f"{plural(summary.sent, 'delivery')} sent in {plural(summary.calls, 'call')}"
         + (f" ({summary.scheduled} scheduled)" if summary.scheduled else ""),
         f"{summary.cancelled:,} cancelled",
         f"{summary.failed:,} failed",
@@ -95,7 +95,7 @@ def totals(summary: Summary) -> str:
     if r.settled:
         parts.insert(
             1,
-            f"{count(r.deliveries_sent + r.deliveries_not_sent, 'delivery')} of an interrupted "
+            f"{plural(r.deliveries_sent + r.deliveries_not_sent, 'delivery')} of an interrupted "
             f"run settled ({r.deliveries_sent} out there, {r.deliveries_not_sent} not sent)",
         )
     if summary.pending:

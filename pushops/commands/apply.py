@@ -65,7 +65,7 @@ from pushops.policy.gate import (
 )
 from pushops.policy.loading import load_policies
 from pushops.progress import Phase
-from pushops.wording import count
+from pushops.wording import plural
 
 INTERRUPTED = 130
 
@@ -103,7 +103,7 @@ def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_
         plan.findings.extend(vendor_findings(plan, campaigns))
     if not report.ok or plan is None:
         print_diagnostics(report)
-        raise PushopsError(f"{count(len(report.errors), 'error')} in the campaigns; nothing sent")
+        raise PushopsError(f"{plural(len(report.errors), 'error')} in the campaigns; nothing sent")
     return plan
 
 
@@ -263,7 +263,7 @@ async def _apply(
         plan = _fresh_plan(config, env, ledger, run.clock, run.margin_s, run.sandbox, run.overrides)
         click.echo(mask(render_text(plan), secrets), nl=False)
         if plan.refusals:
-            raise PushopsError(f"{count(len(plan.refusals), 'delivery')} blocked; nothing sent")
+            raise PushopsError(f"{plural(len(plan.refusals), 'delivery')} blocked; nothing sent")
         if not plan.calls and not plan.cancels and not plan.resolves:
             if plan.blocked:
                 return 1
@@ -296,5 +296,5 @@ def refuse_unappliable(plan: Plan) -> None:
     anything is settled or sent: deliveries blocked by an edit, and policy findings that block
     apply (``Finding.blocks``; policies say how to override a soft one)."""
     if plan.refusals:
-        raise PushopsError(f"{count(len(plan.refusals), 'delivery')} blocked; nothing sent")
+        raise PushopsError(f"{plural(len(plan.refusals), 'delivery')} blocked; nothing sent")
     refuse_blocked(plan)

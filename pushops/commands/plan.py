@@ -52,7 +52,7 @@ from pushops.policy.gate import recent_overrides
 from pushops.policy.loading import load_policies
 from pushops.policy.model import PolicyError
 from pushops.progress import Phase
-from pushops.wording import count
+from pushops.wording import plural
 
 MARGIN_HELP = (
     "Replace or cancel a scheduled push only until this long before it is due "
@@ -230,7 +230,7 @@ def command(
         plan.findings.extend(vendor_findings(plan, campaigns))
     if not report.ok:
         print_diagnostics(report)
-        click.echo(f"{count(len(report.errors), 'error')}; no plan was made", err=True)
+        click.echo(f"{plural(len(report.errors), 'error')}; no plan was made", err=True)
         return 1
     print_diagnostics(report)  # warnings
     secrets = tuple(secret_values(config, env))
@@ -261,7 +261,7 @@ def command(
     if plan.refusals:
         if out is not None:
             click.echo(
-                f"No plan file written: {count(len(plan.refusals), 'delivery')} blocked.",
+                f"No plan file written: {plural(len(plan.refusals), 'delivery')} blocked.",
                 err=True,
             )
         return 1

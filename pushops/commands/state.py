@@ -43,7 +43,7 @@ from pushops.plan.session import (
     describe,
     state_target,
 )
-from pushops.wording import count
+from pushops.wording import plural
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -339,7 +339,7 @@ def abandon(
         if not found:
             raise PushopsError("no pending or unknown key matches; nothing abandoned")
         by_call = sorted({d.call_id or "?" for d in found})
-        click.echo(f"{count(len(found), 'key')} in {count(len(by_call), 'call')}:", err=True)
+        click.echo(f"{plural(len(found), 'key')} in {plural(len(by_call), 'call')}:", err=True)
         for d in found[:20]:
             click.echo(f"  {d.key} ({d.status}, call {d.call_id})", err=True)
         if len(found) > 20:
@@ -354,8 +354,8 @@ def abandon(
         who = actor or default_holder()
         _abandon(ledger, found, who)
     click.echo(
-        f"abandoned {count(len(found), 'key')} in "
-        f"{count(len(by_call), 'call')}: recorded as not sent by {who}; the next "
+        f"abandoned {plural(len(found), 'key')} in "
+        f"{plural(len(by_call), 'call')}: recorded as not sent by {who}; the next "
         "plan sends what the campaigns say now"
     )
 

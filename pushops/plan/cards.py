@@ -20,7 +20,7 @@ from pushops.preview.notification import Notification, notification
 from pushops.preview.schedule import expiry_words, moment_text, send_words
 from pushops.preview.surfaces import Surface, surfaces
 from pushops.preview.vendors import refusals
-from pushops.wording import count
+from pushops.wording import plural
 
 KIND_WORDS = {
     "notice": "notification",
@@ -124,8 +124,8 @@ def make_card(
     request = mask(item.request, tuple(secrets))
     n = notification(provider, request)
     if isinstance(item, Variant):
-        unit = "broadcast" if provider == "mpaas" else f"{count(item.recipients, 'recipient')}"
-        label = f"{count(item.deliveries, 'delivery')}, {unit}"
+        unit = "broadcast" if provider == "mpaas" else f"{plural(item.recipients, 'recipient')}"
+        label = f"{plural(item.deliveries, 'delivery')}, {unit}"
     else:
         label = f"sample ({why}): {item.key}"
     shown = surfaces(n)
@@ -169,7 +169,7 @@ def summary(group: MessageGroup, zone: tzinfo | None) -> MessageSummary:
     if provider == "mpaas":
         recipients = "broadcast" if group.broadcasts else ""
     else:
-        recipients = f"{count(group.recipients, 'recipient')}" if group.deliveries else ""
+        recipients = f"{plural(group.recipients, 'recipient')}" if group.deliveries else ""
     if first is not None and provider == "mpaas":
         sends = send_words(first[0].request, provider, zone)
     elif group.first_send is None:

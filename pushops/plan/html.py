@@ -30,7 +30,7 @@ from pushops.preview.data import display_profiles, vendor_limits
 from pushops.preview.schedule import moment_text
 from pushops.preview.surfaces import Surface
 from pushops.preview.text import reveal
-from pushops.wording import count
+from pushops.wording import plural
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
 OPEN_ACTIONS = (BLOCKED, REPLACE)
@@ -271,7 +271,7 @@ def _facts(facts: MessageSummary, group: MessageGroup) -> str:
     if group.deliveries:
         recipients = f"{group.recipients:,}" if group.recipients else ""
         if group.broadcasts:
-            recipients = f"{count(group.broadcasts, 'broadcast')}"
+            recipients = f"{plural(group.broadcasts, 'broadcast')}"
         items += [
             ("deliveries", f"{group.deliveries:,}"),
             ("recipients", recipients),
@@ -354,7 +354,7 @@ def _summary(view: PlanView, plan: Plan) -> str:
         if camp.recipients:
             recips.append(f"{camp.recipients:,}")
         if camp.broadcasts:
-            recips.append(f"{count(camp.broadcasts, 'broadcast')}")
+            recips.append(f"{plural(camp.broadcasts, 'broadcast')}")
         also = {a: n for a, n in c.items() if a not in (SEND, REPLACE, CANCEL, BLOCKED) and n}
         name = e(camp.campaign)
         link = name if camp.unchanged else f'<a href="#{e("c-" + camp.campaign)}">{name}</a>'
@@ -370,7 +370,7 @@ def _summary(view: PlanView, plan: Plan) -> str:
     total_recipients = sum(c.recipients for c in view.campaigns)
     total_broadcasts = sum(c.broadcasts for c in view.campaigns)
     recipients = f"{total_recipients:,}" + (
-        f" + {count(total_broadcasts, 'broadcast')}" if total_broadcasts else ""
+        f" + {plural(total_broadcasts, 'broadcast')}" if total_broadcasts else ""
     )
     rows.append(
         f'<tr class="total"><td>total</td><td class="n">{counts[SEND]:,}</td>'
@@ -434,9 +434,9 @@ def render_html(
         what = []
         if plan.refusals:
             n = len(plan.refusals)
-            what.append(f"{count(n, 'delivery')} {'is' if n == 1 else 'are'} blocked")
+            what.append(f"{plural(n, 'delivery')} {'is' if n == 1 else 'are'} blocked")
         if blocking:
-            what.append(f"{count(len(blocking), 'finding')} block apply")
+            what.append(f"{plural(len(blocking), 'finding')} block apply")
         out.append(
             f'<div class="alert bad">{e("; ".join(what))}: apply refuses this plan until they '
             "are fixed.</div>"
@@ -444,13 +444,13 @@ def render_html(
     held = len(plan.blocked) - len(plan.refusals)
     if held:
         out.append(
-            f'<div class="alert warn">{count(held, "delivery")} {"is" if held == 1 else "are"} '
+            f'<div class="alert warn">{plural(held, "delivery")} {"is" if held == 1 else "are"} '
             "held until <code>pushops state "
             "resolve</code>; apply sends the rest without them.</div>"
         )
     if plan.resolves:
         out.append(
-            f'<div class="alert warn">{count(len(plan.resolves), "pending call")} from an '
+            f'<div class="alert warn">{plural(len(plan.resolves), "pending call")} from an '
             "interrupted "
             "run to settle first.</div>"
         )
@@ -464,7 +464,7 @@ def render_html(
         links = ", ".join(f'<a href="#{e("c-" + c)}">{e(c)}</a>' for c in where_)
         out.append(
             f'<p class="{"alert bad" if blocking else "alert warn"}">Findings: '
-            f"{len(blocking):,} blocking, {count(warnings, 'warning')}"
+            f"{len(blocking):,} blocking, {plural(warnings, 'warning')}"
             + (f" in {links}" if links else "")
             + ".</p>"
         )

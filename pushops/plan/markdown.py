@@ -37,7 +37,7 @@ from pushops.plan.model import BLOCKED, CANCEL, INFLIGHT, NOOP, REPLACE, SEND, P
 from pushops.plan.text import in_progress_note
 from pushops.plan.words import counts_phrase, finding_scope, level_words, override_line, where
 from pushops.preview.schedule import moment_text
-from pushops.wording import count
+from pushops.wording import plural
 
 MARKER = "<!-- pushops-plan -->"  # what pushops/github.py finds the comment by
 LIMIT = 65_536
@@ -192,9 +192,9 @@ def _head(
         what = []
         if plan.refusals:
             n = len(plan.refusals)
-            what.append(f"{count(n, 'delivery')} {'is' if n == 1 else 'are'} blocked")
+            what.append(f"{plural(n, 'delivery')} {'is' if n == 1 else 'are'} blocked")
         if blocking:
-            what.append(f"{count(len(blocking), 'finding')} block apply")
+            what.append(f"{plural(len(blocking), 'finding')} block apply")
         lines += [
             "> [!CAUTION]",
             f"> {'; '.join(what)}: apply refuses this plan until they "
@@ -208,8 +208,8 @@ def _head(
     if held:
         lines += [
             "> [!WARNING]",
-            f"> {count(held, 'delivery')} {'is' if held == 1 else 'are'} held until `pushops state "
-            "resolve`; apply sends the rest without them.",
+            f"> {plural(held, 'delivery')} {'is' if held == 1 else 'are'} held until "
+            "`pushops state resolve`; apply sends the rest without them.",
             "",
         ]
     note = in_progress_note(plan)
@@ -223,7 +223,7 @@ def _head(
     warnings = sum(1 for f in plan.findings if not f.blocks)
     if plan.findings:
         out += (
-            f"**Findings:** {len(blocking):,} blocking, {count(warnings, 'warning')}"
+            f"**Findings:** {len(blocking):,} blocking, {plural(warnings, 'warning')}"
             + (" (per campaign below)." if any(f.campaign for f in plan.findings) else ".")
             + "\n"
         )
@@ -232,7 +232,7 @@ def _head(
         out += "**Policy overrides on record** (latest first):\n\n"
         out += "".join(f"- {esc.text(override_line(o))}\n" for o in plan.overrides) + "\n"
     if plan.resolves:
-        pending = count(len(plan.resolves), "pending call")
+        pending = plural(len(plan.resolves), "pending call")
         out += f"{pending} from an interrupted run to settle first.\n\n"
     out += (
         f"<sub>ledger {esc.html(plan.lineage)} serial {plan.serial}, planned with now = "
@@ -289,7 +289,7 @@ def _message(
         parts += [
             facts.what,
             facts.recipients,
-            count(facts.calls, "call"),
+            plural(facts.calls, "call"),
             f"sends {facts.sends}",
         ]
         if facts.expires:
@@ -408,7 +408,7 @@ def render_markdown(
     if reduced or dropped:
         note = (
             f"> [!NOTE]\n> Shortened to stay under GitHub's {limit:,}-character comment limit: "
-            f"{count(reduced - dropped, 'campaign section')} "
+            f"{plural(reduced - dropped, 'campaign section')} "
             f"show{'s' if reduced - dropped == 1 else ''} less detail"
             + (f", {dropped:,} are only in the table above" if dropped else "")
             + f". {link.text}\n"

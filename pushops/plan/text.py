@@ -28,7 +28,7 @@ from pushops.plan.words import (
     where,
 )
 from pushops.preview.text import one_line
-from pushops.wording import count
+from pushops.wording import plural
 
 SYMBOLS = {
     "send": "+",
@@ -47,7 +47,7 @@ def in_progress_note(plan: Plan) -> str | None:
     if plan.in_progress is None:
         return None
     flying = plan.counts()[INFLIGHT]
-    what = f"; {count(flying, 'delivery')} it wrote ahead are in flight" if flying else ""
+    what = f"; {plural(flying, 'delivery')} it wrote ahead are in flight" if flying else ""
     return (
         f"Note: {plan.in_progress.describe()}{what}. This plan shows the ledger as it was "
         "mid-run: plan again when that run is done."
@@ -88,7 +88,7 @@ def _keys(group: MessageGroup, indent: str) -> list[str]:
         if action == NOOP:
             continue
         if action == INFLIGHT:  # the run in progress records them: counted, never listed
-            lines.append(f"{indent}  {action:<{WIDTH}}  {count(total, 'delivery')}")
+            lines.append(f"{indent}  {action:<{WIDTH}}  {plural(total, 'delivery')}")
             continue
         for item in kept:
             lines.append(f"{indent}{symbol} {action:<{WIDTH}}  {one_line(item.key)}")
@@ -109,7 +109,7 @@ def _message(group: MessageGroup, camp: CampaignGroup, secrets: tuple[str, ...])
         parts = [
             facts.what,
             facts.recipients,
-            count(facts.calls, "call"),
+            plural(facts.calls, "call"),
             f"sends {facts.sends}",
         ]
         if facts.expires:
@@ -185,7 +185,7 @@ def render_text(
         lines.append("")
     if plan.resolves:
         lines.append(
-            f"{count(len(plan.resolves), 'pending call')} from an interrupted run to settle "
+            f"{plural(len(plan.resolves), 'pending call')} from an interrupted run to settle "
             "first (see the resolve entries)."
         )
     if not plan.has_changes and not plan.blocked:
@@ -193,17 +193,17 @@ def render_text(
     lines.append(summary_line(plan))
     if plan.refusals:
         lines.append(
-            f"Error: {count(len(plan.refusals), 'delivery')} blocked; apply refuses this plan "
+            f"Error: {plural(len(plan.refusals), 'delivery')} blocked; apply refuses this plan "
             "until they are fixed (see the reasons above)."
         )
     held = len(plan.blocked) - len(plan.refusals)
     if held:
         lines.append(
-            f"Error: {count(held, 'delivery')} held until `pushops state resolve`; apply sends "
+            f"Error: {plural(held, 'delivery')} held until `pushops state resolve`; apply sends "
             "the rest without them."
         )
     blocking = [f for f in plan.findings if f.blocks]
     if blocking:
         hint = unblock_hint(plan.findings)
-        lines.append(f"Error: {count(len(blocking), 'finding')} block apply (see above): {hint}.")
+        lines.append(f"Error: {plural(len(blocking), 'finding')} block apply (see above): {hint}.")
     return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ from plan.support import Project
 from pushops.apply.progress import Progress
 from pushops.emulator import Emulator
 from pushops.progress import Phase, Window
-from pushops.wording import count
+from pushops.wording import plural
 
 from .interrupt_support import ledger_statuses, on_terminal, paced_project
 
@@ -87,7 +87,7 @@ def test_ctrl_c_on_a_terminal_never_shows_100_percent_and_counts_what_was_not_se
     summary = next(line for line in text.splitlines() if line.startswith("Apply "))
     sent = len(emulator.deliveries())
     assert summary.startswith("Apply finished with problems: "), summary
-    assert f"{count(sent, 'delivery')} sent" in summary
+    assert f"{plural(sent, 'delivery')} sent" in summary
     assert f"{40 - sent} not sent (the next plan sends them)" in summary, summary
     assert "failed" in summary and " 0 failed" in summary  # never attempted is not "failed"
     statuses = ledger_statuses(sqlite_project)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pushops.wording import count
+from pushops.wording import plural
 
 from .support import REPO, examples, plan, plan_json
 
@@ -68,11 +68,11 @@ def test_text_merges_fan_out_rows_into_their_distinct_texts_with_counts(text: st
     counts = tiers()
     assert "6 recipients; 1 call; sends at apply; 3 distinct texts" in text
     assert (
-        f"[1] {count(counts['gold'], 'delivery')}, {count(counts['gold'], 'recipient')}\n" in text
+        f"[1] {plural(counts['gold'], 'delivery')}, {plural(counts['gold'], 'recipient')}\n" in text
     )
     assert "      Title           Gold member: a ¥50 coupon for you\n" in text
     assert (
-        f"[2] {count(counts['silver'], 'delivery')}, {count(counts['silver'], 'recipient')}\n"
+        f"[2] {plural(counts['silver'], 'delivery')}, {plural(counts['silver'], 'recipient')}\n"
         in text
     )
     assert "      Title           Silver member: a ¥20 coupon for you\n" in text
