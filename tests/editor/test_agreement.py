@@ -51,11 +51,13 @@ BEYOND_SCHEMA = {
         mpaas("b5", 'BindPeriod: 4\nStrategyType: 1\nStrategyContent: \'{"time": "10:00:00"}\'\n'),
         "mpaas.strategy-content",
     ),
-    "loop-starting-before-today": (
+    # (A loop starting before today is only a warning in validate: one applied yesterday is
+    # fine, and validate does not read the ledger; plan refuses a new one. docs/plan-and-apply.md)
+    "loop-ending-before-it-starts": (
         mpaas(
             "b6",
-            "BindPeriod: 4\nStrategyType: 2\nStrategyContent: {startTime: 1704067200000, "
-            'endTime: 1796601600000, circleType: 1, time: "10:00:00"}\n',
+            "BindPeriod: 4\nStrategyType: 2\nStrategyContent: {startTime: 1796601600000, "
+            'endTime: 1704067200000, circleType: 1, time: "10:00:00"}\n',
         ),
         "mpaas.loop-window",
     ),
