@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from pushops.emulator import emas, mpaas
+from pushops.emulator import console, emas, mpaas
 from pushops.emulator.auth import Authenticator
 from pushops.emulator.clock import Clock, iso_utc
 from pushops.emulator.errors import ApiError, MpaasError, envelope, mpaas_result
@@ -32,6 +33,9 @@ ROUTES: dict[tuple[str, str], tuple[str, str, Handler]] = {
     },
 }
 _MPAAS_2019_ACTIONS = {"PushBroadcast"}  # the legacy version has no scheduler APIs
+# How many received calls the log keeps (the newest): a benchmark's hundreds of thousands of
+# calls must not grow the emulator without bound.
+CALL_LOG_SIZE = 100_000
 
 
 def _json(status: int, payload: Any) -> Response:
@@ -58,12 +62,35 @@ class EmulatorApp:
         self.store = store or Store()
         self.faults = faults or Faults()
         self.auth = Authenticator(credentials, self.clock)
+        # Every API call received, answered or refused: what a test reads to prove a command
+        # only asked (query actions) and never sent or cancelled anything.
+        self.calls: deque[dict[str, Any]] = deque(maxlen=CALL_LOG_SIZE)
 
     # --- the Alibaba Cloud APIs -------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
         if request.path.startswith("/_emulator/"):
             return self.control(request)
+        response = self.answer(request)
+        self._log(request, response)
+        return response
+
+    def _log(self, request: Request, response: Response) -> None:
+        query = request.query
+        action = query.get("Action") or request.headers.get("x-acs-action", "")
+        version = query.get("Version") or request.headers.get("x-acs-version", "")
+        app = query.get("AppKey") or (request.form.get("AppId", "") if request.body else "")
+        self.calls.append(
+            {
+                "action": action,
+                "version": version,
+                "app": app,
+                "status": response.status,
+                "at": iso_utc(self.clock.time()),
+            }
+        )
+
+    def answer(self, request: Request) -> Response:
         headers = request.headers
         if "x-acs-action" in headers and "Action" not in request.query:
             action, version = headers["x-acs-action"], headers.get("x-acs-version", "")
@@ -131,8 +158,10 @@ class EmulatorApp:
         return [d.public() for d in self.store.all(self.clock.time())]
 
     def reset(self) -> None:
-        """Forget everything received (deliveries, tokens, Msgkeys, nonces, queued faults)."""
+        """Forget everything received (deliveries, tokens, Msgkeys, nonces, queued faults,
+        the call log)."""
         self.store.reset()
+        self.calls.clear()
         self.faults.reset()
         self.auth.nonces.clear()
 
@@ -170,6 +199,15 @@ class EmulatorApp:
                 return _json(200, self.set_clock(doc))
             if route == ("GET", "/_emulator/health"):
                 return _json(200, {"ok": True})
+            if route == ("GET", "/_emulator/calls"):
+                calls = list(self.calls)
+                return _json(200, {"count": len(calls), "calls": calls})
+            if route == ("POST", "/_emulator/console/push"):
+                return _json(200, console.push(doc, self.store, self.clock.time()))
+            if route == ("POST", "/_emulator/console/cancel"):
+                return _json(200, console.cancel(doc, self.store, self.clock.time()))
+        except console.ConsoleError as exc:
+            return _json(exc.status, {"error": str(exc)})
         except (ValueError, TypeError) as exc:
             return _json(400, {"error": str(exc)})
         return _json(404, {"error": f"no emulator control at {request.method} {request.path}"})

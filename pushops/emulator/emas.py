@@ -232,6 +232,8 @@ def query_push_records(call: Call, store: Store) -> dict[str, Any]:
         filters.append(lambda d: d.params.get("PushType") == params["PushType"])
     if params.get("Target"):
         filters.append(lambda d: d.params.get("Target") == params["Target"])
+    if params.get("Source"):
+        filters.append(lambda d: d.source == params["Source"])
     if params.get("Keyword"):
         kw = params["Keyword"]
         filters.append(
@@ -269,7 +271,7 @@ def _push_info(d: Delivery) -> dict[str, Any]:
         "DeviceType": p.get("DeviceType", ""),
         "PushType": p.get("PushType", ""),
         "Target": p.get("Target", ""),
-        "Source": "API",
+        "Source": d.source,
         "Status": d.status.upper(),
         "PushTime": iso_utc(d.due or d.received_at),
     }

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pushops.emulator import console
 from pushops.emulator.app import EmulatorApp
 from pushops.emulator.clock import Clock
 from pushops.emulator.faults import Fault, Faults, FaultSettings
@@ -142,6 +143,19 @@ class Emulator:
 
     def reset(self) -> None:
         self.app.reset()
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every API call received (action, version, app, HTTP status, time), oldest first."""
+        return list(self.app.calls)
+
+    def console_push(self, product: str, params: Mapping[str, Any], app: str | None = None) -> str:
+        """A push made in the console (or by another tool); its MessageId / task id."""
+        doc = {"product": product, "app": app, "params": dict(params)}
+        return str(console.push(doc, self.app.store, self.app.clock.time())["message_id"])
+
+    def console_cancel(self, message_id: str) -> None:
+        """A scheduled push cancelled in the console."""
+        console.cancel({"message_id": message_id}, self.app.store, self.app.clock.time())
 
     def configure(self, **settings: Any) -> None:
         self.app.faults.configure(**settings)

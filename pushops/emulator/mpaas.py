@@ -66,7 +66,7 @@ def _check(params: dict[str, str], validator: Validator) -> None:
     raise MpaasError(_INVALID_CODES.get(name, "3028"), f"{name}: {detail}".strip())
 
 
-def _strategy(params: dict[str, str], now: float) -> tuple[float | None, float | None]:
+def strategy_window(params: dict[str, str], now: float) -> tuple[float | None, float | None]:
     """(due, until) of a scheduled or loop push, in epoch seconds; (None, None) if immediate."""
     kind = params.get("StrategyType", "0")
     if kind == "0":
@@ -124,7 +124,7 @@ def push_broadcast(call: Call, store: Store) -> dict[str, Any]:
     _check(params, validator)
     if int(params["ExpiredSeconds"]) > MAX_EXPIRED_SECONDS:
         raise MpaasError("3026", f"ExpiredSeconds may be at most {MAX_EXPIRED_SECONDS}.")
-    due, until = _strategy(params, call.now)
+    due, until = strategy_window(params, call.now)
     if due is not None and store.scheduled_count(call.now, PRODUCT) >= MAX_PENDING_SCHEDULES:
         raise MpaasError(
             "3028",

@@ -34,6 +34,7 @@ class Delivery:
     status: str  # sent | scheduled | cancelled
     due: float | None = None  # when a scheduled delivery goes out (epoch seconds)
     until: float | None = None  # a loop schedule's end: cancellable until then
+    source: str = "API"  # QueryPushRecords' Source: API, or CONSOLE (pushops/emulator/console)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -46,6 +47,7 @@ class Delivery:
             "params": self.params,
             "received_at": iso_utc(self.received_at),
             "status": self.status,
+            "source": self.source,
         }
 
 

@@ -26,7 +26,7 @@ def test_delivery_entries_have_the_documented_shape(emu: Emulator, call: Caller)
     (d,) = emu.deliveries()
     assert set(d) == {
         *("product", "action", "app", "message_id", "idempotent_token"),
-        *("msgkey", "params", "received_at", "status"),
+        *("msgkey", "params", "received_at", "status", "source"),
     }
     assert (d["product"], d["action"], d["app"], d["status"]) == (
         "emas",
