@@ -24,6 +24,13 @@ _INT = re.compile(INT_TEXT).fullmatch
 _NUMBER = re.compile(NUMBER_TEXT).fullmatch
 
 
+def is_digits(text: str) -> bool:
+    """``text`` is one or more ASCII digits. ``str.isdigit`` (and ``\\d`` in ``re``) also take
+    Arabic-Indic, fullwidth and superscript digits, which no API reads as a number (and on which
+    ``int()`` either succeeds, unlike the API, or raises)."""
+    return text.isascii() and text.isdigit()
+
+
 def coerce(param: Param | None, value: Any) -> Any:
     """``value`` as ``param``'s type where the conversion is exact; otherwise unchanged."""
     if param is None or value is None:

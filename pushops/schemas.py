@@ -25,6 +25,7 @@ from typing import Any
 from pushops.params import (
     boolean_text_pattern,
     integer_text_pattern,
+    is_digits,
     number_text_pattern,
 )
 from pushops.tables import (
@@ -194,10 +195,7 @@ def _numeric_strings(values: tuple[Value, ...]) -> list[tuple[int, str]]:
     return [
         (int(v.value), v.meaning)
         for v in values
-        if isinstance(v.value, str)
-        and v.value.isascii()
-        and v.value.isdigit()
-        and str(int(v.value)) == v.value
+        if isinstance(v.value, str) and is_digits(v.value) and str(int(v.value)) == v.value
     ]
 
 
@@ -375,9 +373,9 @@ def _vendor_key_schema(key: str, values: tuple[Value, ...], description: str) ->
     out: dict[str, Any] = {"type": ["string", "integer"], "title": key}
     if values:
         texts = [v.value for v in values]
-        numbers = [int(v.value) for v in values if str(v.value).isdigit()]
+        numbers = [int(v.value) for v in values if is_digits(str(v.value))]
         meanings = [v.meaning for v in values]
-        meanings += [v.meaning for v in values if str(v.value).isdigit()]
+        meanings += [v.meaning for v in values if is_digits(str(v.value))]
         out.update(described_enum(texts + numbers, meanings))
     if description:
         out["description"] = sentence(description)

@@ -10,6 +10,8 @@ import calendar
 import time
 from datetime import datetime, timedelta, timezone
 
+from pushops.params import is_digits
+
 
 class Clock:
     def __init__(self, now: datetime | None = None) -> None:
@@ -57,7 +59,7 @@ def parse_iso_utc(text: str) -> float | None:
     ):
         return None
     digits = (text[0:4], text[5:7], text[8:10], text[11:13], text[14:16], text[17:19])
-    if not all(d.isdigit() and d.isascii() for d in digits):
+    if not all(is_digits(d) for d in digits):
         return None
     year, month, day, hour, minute, second = (int(d) for d in digits)
     try:

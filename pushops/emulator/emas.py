@@ -17,6 +17,7 @@ from pushops.emulator.store import Delivery, Store
 from pushops.emulator.tasks import Layout, layout
 from pushops.emulator.validation import Validator, unflatten
 from pushops.emulator.wire import Call
+from pushops.params import is_digits
 from pushops.tables import load_table
 
 PRODUCT = "emas"
@@ -41,7 +42,7 @@ def _app_key(params: dict[str, str]) -> str:
     app_key = params.get("AppKey")
     if not app_key:
         raise missing("AppKey")
-    if not app_key.isdigit():
+    if not is_digits(app_key):
         raise invalid("AppKey")
     return app_key
 
@@ -186,7 +187,7 @@ def cancel_push(call: Call, store: Store) -> dict[str, Any]:
     message_id = params.get("MessageId")
     if not message_id:
         raise missing("MessageId")
-    if not message_id.isdigit():
+    if not is_digits(message_id):
         raise invalid("MessageId")
     found = store.get(message_id, call.now)
     if found is None or found.product != PRODUCT or found.app != app_key:
@@ -203,7 +204,7 @@ def _int_param(params: dict[str, str], name: str, default: int, low: int, high: 
     raw = params.get(name)
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not is_digits(raw) or not low <= int(raw) <= high:
         raise invalid(name)  # outside low..high
     return int(raw)
 

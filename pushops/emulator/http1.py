@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from pushops.emulator.wire import Request, Response
+from pushops.params import is_digits
 
 MAX_HEAD = 64 * 1024  # h11's max_incomplete_event_size in the server
 _TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
@@ -54,7 +55,7 @@ def parse(buffer: bytearray, max_body: int) -> tuple[Request, bool, int] | None:
     if "," in headers.get("host", ",") or not _TO_H11.isdisjoint(headers):
         raise Unusual
     length_text = headers.get("content-length", "0")
-    if not length_text.isdigit() or not length_text.isascii():
+    if not is_digits(length_text):
         raise Unusual  # repeated, signed or otherwise odd: h11 decides
     length = int(length_text)
     if length > max_body:

@@ -19,6 +19,7 @@ from pushops.emulator.errors import MpaasError
 from pushops.emulator.store import Delivery, Store
 from pushops.emulator.validation import Validator, unflatten
 from pushops.emulator.wire import Call
+from pushops.params import is_digits
 from pushops.tables import load_table
 
 PRODUCT = "mpaas"
@@ -193,7 +194,7 @@ def _int(params: dict[str, str], name: str, default: int) -> int:
     raw = params.get(name)
     if not raw:
         return default
-    if not raw.lstrip("-").isdigit():
+    if not is_digits(raw.removeprefix("-")):
         raise MpaasError("3028", f"{name} must be an integer.")
     return int(raw)
 

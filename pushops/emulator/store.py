@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pushops.emulator.clock import iso_utc
+from pushops.params import is_digits
 
 IDEMPOTENCY_SECONDS = 15 * 60
 FIRST_MESSAGE_ID = 600_000_000_001  # MessageIds are longs; these look like the real ones
@@ -83,7 +84,7 @@ class Store:
             self._deliveries[d.message_id] = d
             if d.status == "scheduled":
                 self._scheduled.add(d.message_id)
-            if d.message_id.isdigit():
+            if is_digits(d.message_id):
                 self._next_id = max(self._next_id, int(d.message_id) + 1)
         for key, at, response in conn.execute("SELECT key, at, response FROM tokens"):
             self._tokens[key] = (at, json.loads(response))

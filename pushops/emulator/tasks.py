@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from pushops.emulator.errors import invalid, missing
+from pushops.params import is_digits
 
 PREFIX = "PushTask."
 Getter = Callable[[Sequence[str]], tuple[str, ...]]
@@ -45,7 +46,7 @@ class Layout:
 def _split_key(key: str) -> tuple[str, str] | None:
     """``PushTask.12.Title`` -> ("12", "Title"); None when it is not ``PushTask.N.Name``."""
     index, _, name = key[len(PREFIX) :].partition(".")
-    return (index, name) if index.isdigit() and index[0] != "0" and name else None
+    return (index, name) if is_digits(index) and index[0] != "0" and name else None
 
 
 def _plan(keys: Sequence[str], max_items: int) -> Layout:

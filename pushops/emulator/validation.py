@@ -18,15 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from pushops.emulator.clock import parse_iso_utc
+from pushops.params import INT_TEXT, NUMBER_TEXT
 from pushops.tables import Condition, Param
 
 Problem = tuple[str, str, str]  # (parameter name, kind, detail)
 Check = Callable[[str], "tuple[str, str] | None"]  # value -> (kind, detail) or None
 
-_INT = re.compile(r"[+-]?\d+").fullmatch
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?").fullmatch
+# The same forms the client reads (ASCII digits only: ``\d`` would take any script's digits).
+_INT = re.compile(INT_TEXT).fullmatch
+_NUMBER = re.compile(NUMBER_TEXT).fullmatch
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d").fullmatch
+_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]").fullmatch
 
 
 def is_true(value: str) -> bool:

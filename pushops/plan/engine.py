@@ -42,6 +42,7 @@ from pushops.ledger import Delivery as Record
 from pushops.ledger import Ledger
 from pushops.ledger.records import forgotten
 from pushops.loops import loop_end, loop_of
+from pushops.params import is_digits
 from pushops.plan.diff import request_diff
 from pushops.plan.findings import Finding
 from pushops.plan.identity import for_generation
@@ -119,7 +120,7 @@ def without_revision(key: str) -> str:
     """``env/campaign/r3/message[/row]`` -> ``env/campaign/message[/row]``: the same delivery
     across revisions (a revision bump replaces the old revision's keys with new ones)."""
     parts = key.split("/", 3)
-    if len(parts) == 4 and parts[2][:1] == "r" and parts[2][1:].isdigit():
+    if len(parts) == 4 and parts[2][:1] == "r" and is_digits(parts[2][1:]):
         return "/".join((parts[0], parts[1], parts[3]))
     return key
 

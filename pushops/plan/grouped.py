@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pushops.campaign import Campaign
 from pushops.compile.model import canonical_json
 from pushops.config import Config
+from pushops.params import is_digits
 from pushops.plan.findings import Finding
 from pushops.plan.model import ACTIONS, BLOCKED, NOOP, SEND, Action, Plan
 from pushops.preview.notification import targets
@@ -47,7 +48,7 @@ def parse_key(key: str) -> tuple[str, str]:
     """(campaign, message) of ``{env}/{campaign}/r{rev}/{message}[/{row}]``; ids hold no
     ``/``. A key of another shape is grouped under its own name."""
     parts = key.split("/", 4)
-    if len(parts) >= 4 and parts[2][:1] == "r" and parts[2][1:].isdigit():
+    if len(parts) >= 4 and parts[2][:1] == "r" and is_digits(parts[2][1:]):
         return parts[1], parts[3]
     return "(other)", key
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from pushops.campaign import Campaign
 from pushops.config import Config
+from pushops.params import is_digits
 from pushops.plan import mdescape as esc
 from pushops.plan.cards import Card, cards, summary
 from pushops.plan.diff import format_diff
@@ -77,7 +78,7 @@ def report_link(report: str | None, environ: Mapping[str, str] | None = None) ->
         env.get("GITHUB_ACTIONS") == "true"
         and _SERVER.match(server)
         and _REPO.match(repo)
-        and run.isdigit()
+        and is_digits(run)
     ):
         url = f"{server}/{repo}/actions/runs/{run}"
         return ReportLink(

@@ -28,7 +28,7 @@ from pushops.preview.text import reveal
 
 ZWSP = "\u200b"
 _INLINE = re.compile(r"([\\`*_\[\]|~$])")
-_BLOCK_START = re.compile(r"^([#+=-]|\d+[.)])")
+_BLOCK_START = re.compile(r"^([#+=-]|[0-9]+[.)])")
 _AUTOLINK = re.compile(r"(?i)(://|www\.)")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _LINKS = re.compile(r"([@#])")

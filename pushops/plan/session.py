@@ -252,7 +252,7 @@ def git_commit(root: Path) -> str | None:
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_DURATION = timedelta(days=3650)
-_DURATION = re.compile(r"\s*(\d+)(\.\d+)?\s*([smhd]?)\s*")
+_DURATION = re.compile(r"\s*([0-9]+)(\.[0-9]+)?\s*([smhd]?)\s*")
 
 
 def parse_duration(text: str, what: str = "") -> timedelta:

@@ -29,7 +29,7 @@ from pushops.yamlsource import SourceDocument, load_file
 POLICY_DIR = "policies"
 SUFFIXES = (".yaml", ".yml")
 DEFAULT_ZONE = "Asia/Shanghai"  # where the China vendors' users are, unless told otherwise
-_DURATION = re.compile(r"^(\d+)([smhd])$")
+_DURATION = re.compile(r"^([0-9]+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_WINDOW_S = 366 * 86400
 

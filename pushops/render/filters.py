@@ -21,7 +21,7 @@ from jinja2.runtime import Context
 
 from pushops.timeutil import API_FORMAT, MPAAS_DAY_ZONE, local_to_utc, parse_zone
 
-_WALL = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?\s*$")
+_WALL = re.compile(r"^\s*([01]?[0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?\s*$")
 # Arithmetic far outside any push's life is a mistake, and huge values would overflow datetime.
 _MAX_SHIFT = 366 * 24
 

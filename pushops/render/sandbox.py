@@ -99,7 +99,7 @@ class NotText(SecurityError):
 
 
 def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+    return tuple(int(part) for part in re.findall(r"[0-9]+", text)[:3])
 
 
 def require_fixed_jinja(version: str = jinja2.__version__) -> None:
@@ -335,8 +335,8 @@ def _require_text(values: Iterable[Any]) -> None:
 
 # -- sizing formats before they run ------------------------------------------------------------
 
-_PERCENT_SPEC = re.compile(r"%(?:\(([^)]*)\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?(.?)")
-_SPEC_WIDTH = re.compile(r"^(?:.?[<>=^])?[-+ ]?z?#?0?(\d*)[,_]?(?:\.(\d+))?")
+_PERCENT_SPEC = re.compile(r"%(?:\(([^)]*)\))?[-#0 +]*(\*|[0-9]+)?(?:\.(\*|[0-9]+))?[hlL]?(.?)")
+_SPEC_WIDTH = re.compile(r"^(?:.?[<>=^])?[-+ ]?z?#?0?([0-9]*)[,_]?(?:\.([0-9]+))?")
 
 
 def _int_arg(value: Any) -> int:
