@@ -31,6 +31,7 @@ from pushops.diagnostics import PushopsError
 from pushops.ledger import FailedResult, Ledger, LedgerMissingError, exchange, open_ledger
 from pushops.ledger.binding import BINDING_FILE, load_bindings
 from pushops.ledger.locking import default_holder
+from pushops.ledger.records import ABANDONED as ABANDONED_EVENT
 from pushops.ledger.records import DELIVERY_STATUSES, UNSETTLED
 from pushops.ledger.roles import setup_sql
 from pushops.ledger.target import POSTGRESQL
@@ -59,12 +60,16 @@ def _config() -> Config:
 
 @contextmanager
 def opened(choice: LedgerChoice, *, create: bool = False) -> Iterator[Ledger]:
-    """The ledger the options name; a missing one is an error unless ``create``."""
+    """The ledger the options name; a missing one is an error unless ``create``.
+
+    An older ledger is not migrated on opening: the views only read it (a read-only role
+    may not change it), and the commands that write migrate it at their first write.
+    """
     config = _config()
     target = state_target(config, choice)
     schema = choice.schema or os.environ.get(SCHEMA_ENV) or None
     try:
-        ledger = open_ledger(target, root=config.root, schema=schema, create=create)
+        ledger = open_ledger(target, root=config.root, schema=schema, create=create, migrate=False)
     except LedgerMissingError:
         raise LedgerMissingError(
             f"no ledger at {describe(target, schema)}; nothing was created "
@@ -378,11 +383,11 @@ def _abandon(ledger: Ledger, found: list[Any], who: str) -> None:
             single.extend(sorted(keys))
     note = f"abandoned by {who} (pushops state abandon): recorded as not sent"
     for start in range(0, len(whole), 500):
-        ledger.record_failed_many(
-            [FailedResult(c, ABANDONED, note) for c in whole[start : start + 500]]
+        ledger.abandon_calls(
+            [FailedResult(c, ABANDONED, note) for c in whole[start : start + 500]], who
         )
     for key in single:
-        ledger.resolve(key, False, who)
+        ledger.resolve(key, False, who, kind=ABANDONED_EVENT)
 
 
 @command.command("unlock")

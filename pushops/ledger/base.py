@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from pushops.ledger import batch, sql
+from pushops.ledger import batch, events, sql
 from pushops.ledger.codec import (
     json_text,
     row_call,
@@ -45,25 +45,32 @@ from pushops.ledger.errors import (
     SchemaVersionError,
 )
 from pushops.ledger.locking import default_holder, lock_from_row, wait_for
-from pushops.ledger.migrations import latest_version, pending_migrations
+from pushops.ledger.migrations import EVENTS_VERSION, latest_version, pending_migrations
 from pushops.ledger.records import (
+    ABANDONED,
     CANCELLED,
     FAILED,
+    OVERRIDDEN,
     PENDING,
+    REMOVED,
     REMOVED_BY,
     REPLACEABLE,
+    RESOLVED,
     SCHEDULED,
     SENT,
     UNKNOWN,
     UNSETTLED,
+    WITHDRAWN,
     Call,
     Delivered,
     Delivery,
+    DeliveryEvent,
     FailedResult,
     KeyHistory,
     LedgerMeta,
     LockInfo,
     PolicyOverride,
+    ProviderStats,
     SentResult,
     forgotten,
     key_problem,
@@ -92,6 +99,9 @@ class Ledger(ABC):
         self._clock: Clock = clock or utc_now
         self._held: LockInfo | None = None
         self._streams = 0
+        # The schema version this handle found (or migrated to); below the latest only for a
+        # handle opened with migrate=False, until its first write migrates.
+        self._version = 0
 
     # ------------------------------------------------------------------ backend primitives
 
@@ -221,8 +231,15 @@ class Ledger(ABC):
                 raise
             cursor.execute("COMMIT")
 
+    def _ensure_latest(self) -> None:
+        """Only writers migrate: a handle opened on an older ledger without migrating (a
+        read-only plan) migrates before its first write."""
+        if self._version < latest_version():
+            self._migrate()
+
     @contextmanager
     def _write(self) -> Iterator[Tx]:
+        self._ensure_latest()
         with self._transaction(self._BEGIN_WRITE) as tx:
             # Serial first: on PostgreSQL its row lock queues concurrent writers, so each one
             # reads what the previous one committed.
@@ -243,7 +260,13 @@ class Ledger(ABC):
 
     def bulk_load(self) -> Any:
         """A write transaction that leaves the serial alone: import keeps the export's."""
+        self._ensure_latest()
         return self._transaction(self._BEGIN_WRITE)
+
+    @property
+    def has_events(self) -> bool:
+        """Whether this ledger's schema has the delivery_events and provider_stats tables."""
+        return self._version >= EVENTS_VERSION
 
     # ------------------------------------------------------------------ schema
 
@@ -266,7 +289,7 @@ class Ledger(ABC):
             raise SchemaVersionError(found, supported, self.location)
         return found < supported
 
-    def _prepare(self, create: bool = True) -> None:
+    def _prepare(self, create: bool = True, migrate: bool = True) -> None:
         # Read first: an up-to-date ledger opens without a write, so read-only credentials
         # (plan on a pull request) work, and a store that is not a pushops ledger is refused
         # before anything in it (even a setting) is changed.
@@ -275,6 +298,11 @@ class Ledger(ABC):
         if found == 0 and not create:
             raise LedgerMissingError(f"no ledger at {self.location}")
         needed = self._check_version(found)
+        self._version = found
+        if found and not migrate:
+            # A reader leaves an older ledger as it is (its role may not be allowed to
+            # change it); what the newer tables would hold reads as empty.
+            return
         self._before_writing()
         if needed:
             self._migrate()
@@ -288,6 +316,7 @@ class Ledger(ABC):
             self._migration_guard(tx)
             found = self._schema_version(tx)  # again: another process may have done it
             if not self._check_version(found):
+                self._version = found
                 return
             now = time_text(self._now())
             for migration in pending_migrations(found):
@@ -304,6 +333,7 @@ class Ledger(ABC):
             if found == 0:
                 tx.execute(sql.INSERT_META, (str(uuid.uuid4()), now))
                 self._tune_storage(tx)
+        self._version = latest_version()
 
     # ------------------------------------------------------------------ reads
 
@@ -448,14 +478,78 @@ class Ledger(ABC):
             )
             for o in overrides
         ]
+        trail = [
+            DeliveryEvent(
+                environment=o.environment,
+                kind=OVERRIDDEN,
+                actor=o.actor,
+                at=o.created_at,
+                evidence={
+                    "override_id": o.override_id,
+                    "policy": o.policy,
+                    "level": o.level,
+                    "reason": o.reason,
+                },
+            )
+            for o in overrides
+        ]
         with self._write() as tx:
             tx.executemany(sql.INSERT_OVERRIDE, rows)
+            events.add_events(tx, trail, self._now())
 
     def overrides(self, environment: str, limit: int = 20) -> list[PolicyOverride]:
         """The latest overrides recorded in ``environment``, newest first."""
         with self._read() as tx:
             rows = tx.all(sql.OVERRIDES_BY_ENV, (environment, limit))
         return [_override(r) for r in rows]
+
+    # ------------------------------------------------------------------ events and statistics
+
+    def record_events(self, trail: Sequence[DeliveryEvent]) -> None:
+        """Record events in one write of their own (a change that is recorded elsewhere in
+        the same transaction writes them there instead, see :func:`events.add_events`)."""
+        if not trail:
+            return
+        events.check_events(trail)
+        with self._write() as tx:
+            events.add_events(tx, trail, self._now())
+
+    def events_for(self, key: str) -> list[DeliveryEvent]:
+        """The events of ``key`` and of the whole calls that carried it, oldest first."""
+        return self._events(events.EVENTS_OF_KEY, (key, key))
+
+    def events(self, environment: str | None = None) -> list[DeliveryEvent]:
+        """Every event (of one environment), oldest first."""
+        if environment is None:
+            return self._events(events.ALL_EVENTS, ())
+        return self._events(events.EVENTS_BY_ENV, (environment,))
+
+    def _events(self, query: str, params: Sequence[Any]) -> list[DeliveryEvent]:
+        if not self.has_events:
+            return []  # an older ledger, opened by a reader: no event recorded yet
+        with self._read() as tx:
+            rows = tx.all(query, params)
+        with self._decoding(lambda: "a row of delivery_events"):
+            return [events.row_event(r) for r in rows]
+
+    def provider_stats(self, environment: str) -> list[ProviderStats]:
+        """The cached provider statistics of ``environment``'s messages."""
+        if not self.has_events:
+            return []
+        with self._read() as tx:
+            rows = tx.all(events.STATS_BY_ENV, (environment,))
+        with self._decoding(lambda: "a row of provider_stats"):
+            return [events.row_stats(r) for r in rows]
+
+    def save_provider_stats(self, stats: Sequence[ProviderStats]) -> None:
+        """Cache what the provider answered. A cache, not ledger content: the serial stays
+        (a saved plan still matches) and no lock is needed (each row is a whole answer)."""
+        if not stats:
+            return
+        rows = [events.stats_row(s) for s in stats]
+        self._ensure_latest()
+        with self._transaction(self._BEGIN_WRITE) as tx:
+            tx.executemany(events.UPSERT_STATS, rows)
 
     # ------------------------------------------------------------------ export / import
 
@@ -562,11 +656,13 @@ class Ledger(ABC):
         with self._decoding(lambda: f"the delivery row of key {key}"):
             return row_delivery(row)
 
-    def resolve(self, key: str, sent: bool, actor: str | None = None) -> Delivery:
+    def resolve(
+        self, key: str, sent: bool, actor: str | None = None, *, kind: str = RESOLVED
+    ) -> Delivery:
         """A person settles a pending/unknown key: it did (``sent``) or did not go out.
 
         Once none of its call's deliveries is unsettled, the call settles too: sent if any
-        of them went out, else failed.
+        of them went out, else failed. Recorded as a ``kind`` event (resolved, abandoned).
         """
         now = self._now()
         with self._write() as tx:
@@ -585,7 +681,35 @@ class Ledger(ABC):
                 went_out = delivered is not None and delivered[0] > 0
                 note = None if went_out else f"resolved as not sent by {actor or 'someone'}"
                 tx.execute(sql.CALL_SETTLE, (SENT if went_out else FAILED, note, stamp, call_id))
+            said = "it went out" if sent else "it did not go out"
+            events.add_events(tx, [_event(current, kind, actor, status, {"said": said})], now)
         return replace(current, status=status, actor=actor or current.actor, updated_at=now)
+
+    def abandon_calls(self, results: Sequence[FailedResult], actor: str | None) -> None:
+        """Give up whole pending/unknown calls as not sent (``state abandon``), each
+        recorded as failed with its code and note and as an ``abandoned`` event naming the
+        call (no key): all or none, one transaction."""
+        if not results:
+            return
+        now = self._now()
+        with self._write() as tx:
+            was = dict(batch.call_statuses(self, tx, [r.call_id for r in results]))
+            batch.write_failed(self, tx, results, now)
+            trail = []
+            for r in results:
+                call = tx.one(sql.CALL_ENVIRONMENT, (r.call_id,))
+                trail.append(
+                    DeliveryEvent(
+                        environment=call[0] if call else "?",
+                        kind=ABANDONED,
+                        actor=actor,
+                        call_id=r.call_id,
+                        status_from=was.get(r.call_id),
+                        status_to=FAILED,
+                        evidence={"code": r.code, "note": r.message},
+                    )
+                )
+            events.add_events(tx, trail, now)
 
     def mark_cancelled(
         self, key: str, *, actor: str | None = None, cancel_call_id: str | None = None
@@ -599,6 +723,8 @@ class Ledger(ABC):
                     f"key {key} is {current.status}; only a scheduled delivery can be cancelled"
                 )
             tx.execute(sql.SET_KEY_STATUS, (CANCELLED, actor, time_text(now), cancel_call_id, key))
+            proof = {"cancel_call": cancel_call_id}
+            events.add_events(tx, [_event(current, WITHDRAWN, actor, CANCELLED, proof)], now)
         return replace(
             current,
             status=CANCELLED,
@@ -632,6 +758,8 @@ class Ledger(ABC):
                 )
             mark = f"{REMOVED_BY} ({actor or 'someone'})"
             tx.execute(sql.SET_KEY_STATUS, (CANCELLED, actor, time_text(now), mark, key))
+            said = {"said": "forget it: the next apply sends it again"}
+            events.add_events(tx, [_event(current, REMOVED, actor, CANCELLED, said)], now)
         return replace(
             current,
             status=CANCELLED,
@@ -731,6 +859,22 @@ def _check_keys(items: Sequence[tuple[Call, Sequence[Delivery]]]) -> None:
                     f"{what} {text[:80]!r}{'…' if len(text) > 80 else ''} {problem}; "
                     "nothing was recorded or sent"
                 )
+
+
+def _event(
+    current: Delivery, kind: str, actor: str | None, status_to: str, evidence: Any
+) -> DeliveryEvent:
+    """The event of a change to one key's current record."""
+    return DeliveryEvent(
+        environment=current.environment,
+        kind=kind,
+        actor=actor,
+        key=current.key,
+        call_id=current.call_id,
+        status_from=current.status,
+        status_to=status_to,
+        evidence=evidence,
+    )
 
 
 def _whole(value: Any) -> bool:

@@ -82,7 +82,7 @@ def _unique_ids(call_ids: list[str], doing: str) -> None:
         raise ValueError(f"a call appears twice in one batch to {doing}")
 
 
-def _statuses(ledger: Storage, tx: Tx, call_ids: Sequence[str]) -> dict[str, str]:
+def call_statuses(ledger: Storage, tx: Tx, call_ids: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for test, params in ledger.member_tests(call_ids):
         for call_id, status in tx.all(sql.CALL_STATUSES_OF.format(test), params):
@@ -92,7 +92,7 @@ def _statuses(ledger: Storage, tx: Tx, call_ids: Sequence[str]) -> dict[str, str
 
 def check_unsettled(ledger: Storage, tx: Tx, call_ids: list[str], doing: str) -> None:
     """Every call exists and may still be settled: pending, or unknown (recovery learnt)."""
-    found = _statuses(ledger, tx, call_ids)
+    found = call_statuses(ledger, tx, call_ids)
     missing = [c for c in call_ids if c not in found]
     if missing:
         raise NotFoundError(f"no call {_shown(missing)} in the ledger; nothing was recorded")
@@ -118,7 +118,7 @@ def current_generations(ledger: Storage, tx: Tx, keys: Sequence[str]) -> dict[st
 def write_pending(ledger: Storage, tx: Tx, items: Sequence[PendingItem], now: datetime) -> None:
     """Write calls and their deliveries ahead of sending them (see record_pending_many)."""
     call_ids = [c.call_id for c, _ in items]
-    existing = _statuses(ledger, tx, call_ids)
+    existing = call_statuses(ledger, tx, call_ids)
     if existing:
         shown = _shown([f"{c} ({s})" for c, s in sorted(existing.items())])
         raise LedgerConflictError(

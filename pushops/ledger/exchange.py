@@ -7,10 +7,12 @@ The stream is, one JSON object per line::
     {"kind": "call", <every Call field>}                       ordered by call_id
     {"kind": "delivery", <every Delivery field>}               ordered by key, generation
     {"kind": "override", <every policy override column>}       ordered by override_id
-    {"kind": "end", "calls": N, "deliveries": M, "overrides": K}
+    {"kind": "event", <every delivery event column; its kind as "event">}  by serial, position
+    {"kind": "end", "calls": N, "deliveries": M, "overrides": K, "events": E}
 
-(An export from before policy overrides has no ``override`` lines and no ``overrides``
-count; it imports as a ledger without overrides.)
+(An export from before policy overrides or delivery events has no such lines and no such
+count; it imports as a ledger without them. The cached provider statistics do not move: the
+next ``pushops report`` reads them again.)
 
 Everything is read in one snapshot. Times are ISO 8601 UTC text and requests/responses JSON
 values, exactly as stored, so export -> import -> export gives the same bytes on any backend.
@@ -28,11 +30,13 @@ from typing import Any
 from pushops.ledger import sql
 from pushops.ledger.codec import CALL_COLUMNS, DELIVERY_COLUMNS, json_text, text_json, time_text
 from pushops.ledger.errors import ImportFormatError, LedgerConflictError
+from pushops.ledger.events import ALL_EVENTS, EVENT_COLUMNS
 from pushops.ledger.migrations import latest_version
 from pushops.ledger.records import (
     ACTIONS,
     CALL_STATUSES,
     DELIVERY_STATUSES,
+    EVENT_KINDS,
     LINEAGE,
     PROVIDERS,
     key_problem,
@@ -43,13 +47,21 @@ FORMAT = "pushops-ledger"
 FORMAT_VERSION = 1
 BATCH = 1000
 
-_JSON_FIELDS = {"request", "response", "findings"}
-_TIME_FIELDS = {"created_at", "sent_at", "updated_at", "due_at", "expires_at"}
+_JSON_FIELDS = {"request", "response", "findings", "evidence"}
+_NULLABLE_JSON = {"response", "evidence"}
+_TIME_FIELDS = {"created_at", "sent_at", "updated_at", "due_at", "expires_at", "at"}
 # Export field names: the record's, so ``is_current`` travels as ``current``.
 _CALL_FIELDS = CALL_COLUMNS
 _DELIVERY_FIELDS = tuple("current" if c == "is_current" else c for c in DELIVERY_COLUMNS)
 _OVERRIDE_FIELDS = sql.OVERRIDE_COLUMNS
-_COLUMNS = {"call": CALL_COLUMNS, "delivery": DELIVERY_COLUMNS, "override": _OVERRIDE_FIELDS}
+# An event's own kind (resolved, abandoned...) travels as ``event``: ``kind`` names the record.
+_EVENT_FIELDS = tuple("event" if c == "kind" else c for c in EVENT_COLUMNS)
+_COLUMNS = {
+    "call": CALL_COLUMNS,
+    "delivery": DELIVERY_COLUMNS,
+    "override": _OVERRIDE_FIELDS,
+    "event": EVENT_COLUMNS,
+}
 
 
 def _line(obj: dict[str, Any]) -> str:
@@ -59,7 +71,7 @@ def _line(obj: dict[str, Any]) -> str:
 def _record(kind: str, fields: tuple[str, ...], row: tuple[Any, ...]) -> str:
     obj: dict[str, Any] = {"kind": kind}
     for name, value in zip(fields, row, strict=True):
-        if name in _JSON_FIELDS:
+        if name in _JSON_FIELDS and not (value is None and name in _NULLABLE_JSON):
             value = text_json(value)
         elif name == "current":
             value = bool(value)
@@ -93,6 +105,11 @@ def export_lines(ledger: Storage) -> Iterator[str]:
         for row in ledger.stream_rows(tx, sql.ALL_OVERRIDES, ()):
             counts["overrides"] += 1
             yield _record("override", _OVERRIDE_FIELDS, row)
+        counts["events"] = 0
+        if ledger.has_events:
+            for row in ledger.stream_rows(tx, ALL_EVENTS, ()):
+                counts["events"] += 1
+                yield _record("event", _EVENT_FIELDS, row)
         yield _line({"kind": "end", **counts})
 
 
@@ -125,6 +142,12 @@ def _count(value: Any, low: int = 0) -> str | None:
     if not isinstance(value, int) or isinstance(value, bool):
         return "is not a whole number"
     return None if low <= value <= _INT32 else f"is out of range ({low} to {_INT32:,})"
+
+
+def _serial(value: Any) -> str | None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return "is not a whole number"
+    return None if 0 <= value <= _INT64 else f"is out of range (0 to {_INT64:,})"
 
 
 def _time(value: Any) -> str | None:
@@ -215,6 +238,19 @@ _CHECKS: dict[str, dict[str, Any]] = {
         "git_commit": _OPTIONAL_TEXT,
         "findings": _json,
     },
+    "event": {
+        "serial": _serial,
+        "position": _count,
+        "environment": _text,
+        "key": _optional(_key),
+        "call_id": _optional(_key),
+        "at": _time,
+        "actor": _OPTIONAL_TEXT,
+        "event": _one_of(EVENT_KINDS),
+        "status_from": _optional(_one_of(DELIVERY_STATUSES)),
+        "status_to": _optional(_one_of(DELIVERY_STATUSES)),
+        "evidence": _json,
+    },
 }
 
 
@@ -238,7 +274,7 @@ def _row(number: int, obj: dict[str, Any], fields: tuple[str, ...]) -> tuple[Any
         value = obj[name]
         _checked(number, kind, name, value)
         if name in _JSON_FIELDS:
-            value = None if value is None and name == "response" else json_text(value)
+            value = None if value is None and name in _NULLABLE_JSON else json_text(value)
         elif name in _TIME_FIELDS and value is not None:
             value = time_text(datetime.fromisoformat(value))
         elif name == "current":
@@ -339,11 +375,16 @@ def import_lines(ledger: Storage, lines: Iterable[str | bytes]) -> None:
                 f"ledger {ledger.location} already has {existing[0]} records; "
                 "import only into an empty ledger"
             )
-        counts = {"call": 0, "delivery": 0, "override": 0}
+        counts = {"call": 0, "delivery": 0, "override": 0, "event": 0}
         batch: list[tuple[Any, ...]] = []
         batch_kind = ""
-        tables = {"call": "calls", "delivery": "deliveries", "override": "policy_overrides"}
-        fields = {"call": _CALL_FIELDS, "delivery": _DELIVERY_FIELDS, "override": _OVERRIDE_FIELDS}
+        tables = {
+            "call": "calls",
+            "delivery": "deliveries",
+            "override": "policy_overrides",
+            "event": "delivery_events",
+        }
+        fields = {**_COLUMNS, "delivery": _DELIVERY_FIELDS, "event": _EVENT_FIELDS}
         end = None
         for number, obj in records:
             kind = obj["kind"]
@@ -366,11 +407,17 @@ def import_lines(ledger: Storage, lines: Iterable[str | bytes]) -> None:
             ledger.insert_rows(tx, tables[batch_kind], _COLUMNS[batch_kind], batch)
         if end is None:
             raise ImportFormatError("the export is truncated: no end line; nothing imported")
-        said = (end[1].get("calls"), end[1].get("deliveries"), end[1].get("overrides", 0))
-        if said != (counts["call"], counts["delivery"], counts["override"]):
+        said = (
+            end[1].get("calls"),
+            end[1].get("deliveries"),
+            end[1].get("overrides", 0),
+            end[1].get("events", 0),
+        )
+        had = (counts["call"], counts["delivery"], counts["override"], counts["event"])
+        if said != had:
             raise ImportFormatError(
-                f"line {end[0]}: the end line counts {said[0]} calls, {said[1]} deliveries and "
-                f"{said[2]} overrides, the stream had {counts['call']}, {counts['delivery']} "
-                f"and {counts['override']}; nothing imported"
+                f"line {end[0]}: the end line counts {said[0]} calls, {said[1]} deliveries, "
+                f"{said[2]} overrides and {said[3]} events, the stream had {had[0]}, {had[1]}, "
+                f"{had[2]} and {had[3]}; nothing imported"
             )
         tx.execute(sql.SET_SERIAL, (header["lineage"], header["serial"], header["created_at"]))

@@ -41,13 +41,16 @@ def open_ledger(
     schema: str | None = None,
     clock: Clock | None = None,
     create: bool = True,
+    migrate: bool = True,
 ) -> Ledger:
     """Open (migrating if needed) the ledger a target names.
 
     A PostgreSQL DSN opens the PostgreSQL backend (tables in ``schema``, default
     ``pushops``); a SQLite file path the SQLite one. With ``create=False`` a target that
     holds no ledger yet is :class:`~pushops.ledger.errors.LedgerMissingError` and nothing is
-    created there (no file, no schema, no table).
+    created there (no file, no schema, no table). With ``migrate=False`` (readers: plan, the
+    state views) a ledger of an older schema is read as it is, and migrated only by the
+    handle's first write.
     """
     resolved = resolve_target(target, root)
     if resolved.backend == POSTGRESQL:
@@ -55,8 +58,12 @@ def open_ledger(
         from pushops.ledger.postgres import DEFAULT_SCHEMA, PostgresLedger
 
         return PostgresLedger(
-            resolved.location, schema=schema or DEFAULT_SCHEMA, clock=clock, create=create
+            resolved.location,
+            schema=schema or DEFAULT_SCHEMA,
+            clock=clock,
+            create=create,
+            migrate=migrate,
         )
     from pushops.ledger.sqlite import SqliteLedger
 
-    return SqliteLedger(resolved.path, clock=clock, create=create)
+    return SqliteLedger(resolved.path, clock=clock, create=create, migrate=migrate)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pushops.ledger.records import CALL_STATUSES, DELIVERY_STATUSES, PROVIDERS
+from pushops.ledger.records import CALL_STATUSES, DELIVERY_STATUSES, EVENT_KINDS, PROVIDERS
 
 
 def _one_of(values: tuple[str, ...]) -> str:
@@ -121,7 +121,49 @@ POLICY_OVERRIDES = Migration(
     ),
 )
 
-MIGRATIONS: list[Migration] = [INITIAL, POLICY_OVERRIDES]
+EVENTS_AND_STATS = Migration(
+    3,
+    "delivery events (every write besides apply's sending) and cached provider statistics",
+    (
+        # One row per change a write made outside apply's hot path (resolve, abandon, rm,
+        # cancel, override, refresh), ordered by the write's serial and its place in it.
+        # key is NULL when the event names a whole call (abandon) or run (override).
+        f"""CREATE TABLE delivery_events (
+            serial BIGINT NOT NULL,
+            position INTEGER NOT NULL,
+            environment TEXT NOT NULL,
+            key TEXT,
+            call_id TEXT,
+            at TEXT NOT NULL,
+            actor TEXT,
+            kind TEXT NOT NULL CHECK (kind IN ({_one_of(EVENT_KINDS)})),
+            status_from TEXT,
+            status_to TEXT,
+            evidence TEXT,
+            PRIMARY KEY (serial, position)
+        )""",
+        "CREATE INDEX delivery_events_by_key ON delivery_events (key)",
+        "CREATE INDEX delivery_events_by_call ON delivery_events (call_id)",
+        # A cache of what the provider's statistics APIs answered, per message; not ledger
+        # content (writing it leaves the serial alone), refreshed until final.
+        f"""CREATE TABLE provider_stats (
+            environment TEXT NOT NULL,
+            provider TEXT NOT NULL CHECK (provider IN ({_one_of(PROVIDERS)})),
+            app TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            counts TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            final INTEGER NOT NULL CHECK (final IN (0, 1)),
+            PRIMARY KEY (environment, provider, app, message_id)
+        )""",
+    ),
+)
+
+# The first version with delivery_events and provider_stats: a reader of an older ledger
+# (plan with a read-only role) finds none, and only a write migrates it.
+EVENTS_VERSION = EVENTS_AND_STATS.version
+
+MIGRATIONS: list[Migration] = [INITIAL, POLICY_OVERRIDES, EVENTS_AND_STATS]
 
 
 def latest_version() -> int:

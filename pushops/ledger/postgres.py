@@ -89,6 +89,7 @@ class PostgresLedger(Ledger):
         clock: Clock | None = None,
         connect_timeout_s: int = 10,
         create: bool = True,
+        migrate: bool = True,
     ) -> None:
         super().__init__(clock=clock)
         self._dsn = dsn
@@ -104,7 +105,7 @@ class PostgresLedger(Ledger):
         # Until one connection succeeds a failure is "cannot reach", not "went away".
         self._reached = False
         try:
-            self._prepare(create)
+            self._prepare(create, migrate)
         except BaseException:
             self.close()
             raise

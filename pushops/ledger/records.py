@@ -210,3 +210,49 @@ class Delivered:
     status: str
     at: datetime
     request: JSON
+
+
+# What a delivery event records: every ledger write besides apply's own sending (whose
+# pending -> sent/failed history is the ``deliveries`` generations and the ``calls`` rows).
+RESOLVED = "resolved"  # state resolve: a person said it did or did not go out
+ABANDONED = "abandoned"  # state abandon: given up as not sent
+REMOVED = "removed"  # state rm: forgotten, the next apply sends it again
+WITHDRAWN = "cancelled"  # a scheduled push or loop cancelled at the provider
+OVERRIDDEN = "overridden"  # a soft policy let through for one apply (no key: a whole run)
+REFRESHED = "refreshed"  # pushops refresh: a status the provider's own records prove
+EVENT_KINDS = (RESOLVED, ABANDONED, REMOVED, WITHDRAWN, OVERRIDDEN, REFRESHED)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryEvent:
+    """One write that changed a delivery (or a whole call, ``key`` None) outside apply's
+    sending: who, when, from which status to which, and the evidence (a JSON value: what the
+    provider answered, what a person said). ``at`` is filled by the ledger when None;
+    ``serial`` (the ledger write it belongs to) and ``position`` (its order in that write)
+    are the ledger's, filled on reading."""
+
+    environment: str
+    kind: str
+    actor: str | None = None
+    key: str | None = None
+    call_id: str | None = None
+    status_from: str | None = None
+    status_to: str | None = None
+    evidence: JSON | None = None
+    at: datetime | None = None
+    serial: int = 0
+    position: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderStats:
+    """The provider's statistics of one message (EMAS MessageId, mPaaS task id), as read at
+    ``fetched_at``; ``final`` once they can no longer change (past the statistics window)."""
+
+    environment: str
+    provider: str
+    app: str
+    message_id: str
+    counts: Mapping[str, int]
+    fetched_at: datetime
+    final: bool = False

@@ -58,6 +58,7 @@ COUNT_RECORDS = "SELECT (SELECT COUNT(*) FROM calls) + (SELECT COUNT(*) FROM del
 
 # --- calls
 CALL_BY_ID = f"{CALL_SELECT} WHERE call_id = ?"
+CALL_ENVIRONMENT = "SELECT environment FROM calls WHERE call_id = ?"
 CALLS_BY_STATUS = (
     f"{CALL_SELECT} WHERE environment = ? AND status IN ({{statuses}}) ORDER BY call_id"
 )

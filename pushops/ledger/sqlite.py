@@ -44,6 +44,7 @@ class SqliteLedger(Ledger):
         clock: Clock | None = None,
         busy_timeout_s: float = 5.0,
         create: bool = True,
+        migrate: bool = True,
     ) -> None:
         super().__init__(clock=clock)
         self.path = Path(path)
@@ -82,7 +83,7 @@ class SqliteLedger(Ledger):
                 # belong to this connection, not to the file.
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("PRAGMA foreign_keys = ON")
-                self._prepare(create)
+                self._prepare(create, migrate)
             except BaseException:
                 self.close()
                 raise

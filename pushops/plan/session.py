@@ -118,7 +118,11 @@ def open_state(
     first_local_run = bound is None and interactive and target.backend == SQLITE
     created = False
     try:
-        ledger = open_ledger(target, root=config.root, schema=schema, create=False)
+        # plan only reads: an older ledger is read as it is (a read-only role could not
+        # migrate it); apply, which writes, migrates it first.
+        ledger = open_ledger(
+            target, root=config.root, schema=schema, create=False, migrate=command != "plan"
+        )
     except LedgerMissingError:
         if accept != ACCEPT_NEW and not first_local_run:
             raise LineageError(

@@ -60,8 +60,15 @@ def test_export_starts_with_a_versioned_header_and_ends_with_counts(ledger: Ledg
         "created_at": lines[0]["created_at"],
     }
     kinds = [line["kind"] for line in lines[1:-1]]
-    assert kinds == sorted(kinds) and set(kinds) == {"call", "delivery"}  # calls first
-    assert lines[-1] == {"kind": "end", "calls": 6, "deliveries": 7, "overrides": 0}
+    # calls, then deliveries, then the events of the writes besides sending (resolve, cancel)
+    assert kinds == sorted(kinds) and set(kinds) == {"call", "delivery", "event"}
+    assert lines[-1] == {
+        "kind": "end",
+        "calls": 6,
+        "deliveries": 7,
+        "overrides": 0,
+        "events": 1,  # the cancel
+    }
 
 
 def test_export_then_import_into_the_same_backend_is_identical(
