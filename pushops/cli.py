@@ -20,6 +20,7 @@ COMMANDS = {
     "render": "Show the concrete requests as they would go on the wire.",
     "plan": "Compare the desired deliveries with the ledger and say what apply would do.",
     "apply": "Send what the plan says, recording every call in the ledger first.",
+    "refresh": "Compare the ledger with the provider: pushes made or cancelled elsewhere.",
     "state": "Inspect and repair the ledger.",
     "schema": "Build or check the JSON Schemas derived from the parameter tables.",
     "docs": "Build or check the docs generated from the parameter tables and rules.",

@@ -14,7 +14,7 @@ from typing import Any
 from pushops.config import App, Environment
 from pushops.plan.model import decode_form
 from pushops.providers import Providers
-from pushops.providers.emas import MASS_PUSH_QUOTA, EmasClient
+from pushops.providers.emas import MASS_PUSH_QUOTA, QUERY_PUSH_RECORDS_QUOTA, EmasClient
 from pushops.providers.endpoints import resolve_endpoint
 from pushops.providers.errors import ProviderError, RetryableError, RunFatalError, RunStopped
 from pushops.providers.mpaas import VERSION as MPAAS_VERSION
@@ -144,8 +144,9 @@ class Gateway:
             app = self.app(name)
             rate = (app.rate_limit or MASS_PUSH_QUOTA) if self.rate_limit else None
             client = self._emas[name] = self.signing(app).emas(
-                str(app.app_key), endpoint=self.endpoint or app.endpoint, mass_push_rate=rate
-            )
+                str(app.app_key), endpoint=self.endpoint or app.endpoint, mass_push_rate=rate,
+                query_rate=QUERY_PUSH_RECORDS_QUOTA if self.rate_limit else None,
+            )  # fmt: skip
         return client
 
     def mpaas(self, name: str) -> MpaasClient:
@@ -258,17 +259,21 @@ class Gateway:
                 return found
             page += 1
 
-    async def push_tasks(self, app: str, start_ms: int, task_name: str) -> list[dict[str, Any]]:
-        """Every QueryPushAnalysisTaskList entry of an mPaaS app named ``task_name`` created
-        since ``start_ms`` (all pages; the model gives no total, so until a short page)."""
+    async def push_tasks(
+        self, app: str, start_ms: int, task_name: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every QueryPushAnalysisTaskList entry of an mPaaS app (named ``task_name``, when
+        given) created since ``start_ms`` (all pages; the model gives no total, so until a
+        short page)."""
         settings = self.app(app)
         client = self.mpaas(app)
         found: list[dict[str, Any]] = []
         size = 100
         for page in range(1, 1001):
+            named = {"TaskName": task_name} if task_name else {}
             reply = await client.query_push_analysis_task_list(
                 str(settings.app_id), str(settings.workspace_id), start_ms,
-                TaskName=task_name, PageNumber=str(page), PageSize=str(size),
+                PageNumber=str(page), PageSize=str(size), **named,
             )  # fmt: skip
             content = reply.content if isinstance(reply.content, dict) else {}
             data = content.get("Data")

@@ -273,7 +273,8 @@ def _ms(moment: datetime) -> int:
 DAY_MS = 86_400_000
 
 
-def _signature(task: dict[str, Any]) -> tuple[str, ...]:
+def task_signature(task: dict[str, Any]) -> tuple[str, ...]:
+    """What a PushTask and a QueryPushRecords entry are matched on (their shared fields)."""
     return tuple(str(task.get(name, "")) for name in MATCHED)
 
 
@@ -286,16 +287,16 @@ def match_tasks(
 ) -> list[str] | None:
     """MessageIds for ``tasks`` in order if each matches exactly one record; ``[]`` if none
     of them matches any record; None when the records cannot tell (some match, or several)."""
-    wanted = Counter(_signature(t) for t in tasks)
+    wanted = Counter(task_signature(t) for t in tasks)
     candidates: dict[tuple[str, ...], list[str]] = {}
     for task in tasks:
-        signature = _signature(task)
+        signature = task_signature(task)
         if signature in candidates:
             continue
         push_at = _when(task.get("PushTime"))
         hits = []
         for record in records:
-            if _signature(record) != signature:
+            if task_signature(record) != signature:
                 continue
             at = _when(record.get("PushTime"))
             if at is None:
@@ -313,7 +314,7 @@ def match_tasks(
     taken: Counter[tuple[str, ...]] = Counter()
     ids = []
     for task in tasks:
-        signature = _signature(task)
+        signature = task_signature(task)
         ids.append(candidates[signature][taken[signature]])
         taken[signature] += 1
     return ids

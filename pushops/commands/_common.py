@@ -186,6 +186,18 @@ def optional_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
         raise
 
 
+def provider_credentials(config: Config, environment: str) -> Any:
+    """The access key ``environment``'s apps use, from the variables pushops.yaml names."""
+    from pushops.providers import credentials_from_env
+
+    names = config.credential_vars(environment)
+    return credentials_from_env(
+        id_var=names["access_key_id_env"],
+        secret_var=names["access_key_secret_env"],
+        token_var=names["security_token_env"],
+    )
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
 

@@ -28,6 +28,7 @@ from pushops.commands._common import (
     lock_timeout_option,
     parse_now,
     project_root,
+    provider_credentials,
 )
 from pushops.commands.plan import (
     actor,
@@ -68,17 +69,6 @@ from pushops.progress import Phase
 from pushops.wording import plural
 
 INTERRUPTED = 130
-
-
-def _credentials(config: Config, environment: str) -> Any:
-    from pushops.providers import credentials_from_env
-
-    names = config.credential_vars(environment)
-    return credentials_from_env(
-        id_var=names["access_key_id_env"],
-        secret_var=names["access_key_secret_env"],
-        token_var=names["security_token_env"],
-    )
 
 
 def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_s: float,
@@ -181,7 +171,7 @@ def command(
 
         emulator, credentials = start_sandbox(root)
     else:
-        credentials = _credentials(config, env)
+        credentials = provider_credentials(config, env)
     who = actor()
     given = parse_overrides(overrides, reason, who)
     try:

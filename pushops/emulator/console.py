@@ -17,6 +17,7 @@ from pushops.emulator import emas, mpaas
 from pushops.emulator.clock import parse_iso_utc
 from pushops.emulator.errors import MpaasError
 from pushops.emulator.store import Delivery, Store
+from pushops.params import is_digits
 
 CONSOLE = "CONSOLE"  # QueryPushRecords' Source of a push made in the console
 # What a console push needs, per product: the fields the query APIs show and match on.
@@ -48,7 +49,7 @@ def push(doc: Mapping[str, Any], store: Store, now: float) -> dict[str, Any]:
     params = _strings(doc, "params")
     if product == emas.PRODUCT:
         app = str(doc.get("app") or "")
-        if not app.isdigit():
+        if not is_digits(app):
             raise ConsoleError("an EMAS console push needs 'app': the AppKey (digits)")
         need = _EMAS_FIELDS
         due: float | None = None

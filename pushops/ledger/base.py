@@ -424,6 +424,12 @@ class Ledger(ABC):
         with self._decoding(lambda: f"a delivery row of key {key}"):
             return KeyHistory(key, [row_delivery(r) for r in rows]) if rows else None
 
+    def message_ids(self) -> set[str]:
+        """Every MessageId (mPaaS: task id) the ledger records for any key, environment or
+        generation: pushes that are the ledger's, whatever became of them since."""
+        with self._read() as tx:
+            return {str(row[0]) for row in tx.all(sql.MESSAGE_IDS)}
+
     @contextmanager
     def snapshot(self) -> Iterator[Tx]:
         """A read transaction held open while the caller consumes a stream from it."""

@@ -121,6 +121,8 @@ CURRENT_ALL = f"{DELIVERY_SELECT} WHERE is_current = 1 ORDER BY key"
 KEY_HISTORY = f"{DELIVERY_SELECT} WHERE key = ? ORDER BY generation"
 CURRENT_OF_KEY = f"{DELIVERY_SELECT} WHERE key = ? AND is_current = 1"
 ALL_DELIVERIES = f"{DELIVERY_SELECT} ORDER BY key, generation"
+# Every provider id the ledger gives to some key, any generation (refresh: what is ours).
+MESSAGE_IDS = "SELECT DISTINCT message_id FROM deliveries WHERE message_id IS NOT NULL"
 SET_KEY_STATUS = (
     "UPDATE deliveries SET status = ?, actor = COALESCE(?, actor), updated_at = ?,"
     " cancelled_by = COALESCE(?, cancelled_by) WHERE key = ? AND is_current = 1"

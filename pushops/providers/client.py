@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pushops.providers.credentials import Credentials
-from pushops.providers.emas import MASS_PUSH_QUOTA, EmasClient
+from pushops.providers.emas import MASS_PUSH_QUOTA, QUERY_PUSH_RECORDS_QUOTA, EmasClient
 from pushops.providers.endpoints import EMAS, MPAAS, resolve_endpoint
 from pushops.providers.mpaas import VERSION as MPAAS_VERSION
 from pushops.providers.mpaas import MpaasClient
@@ -68,6 +68,7 @@ class Providers:
         *,
         endpoint: str | None = None,
         mass_push_rate: float | None = MASS_PUSH_QUOTA,
+        query_rate: float | None = QUERY_PUSH_RECORDS_QUOTA,
     ) -> EmasClient:
         """``endpoint`` is the one from pushops.yaml; PUSHOPS_EMAS_ENDPOINT overrides it."""
         return EmasClient(
@@ -75,6 +76,7 @@ class Providers:
             app_key,
             endpoint=resolve_endpoint(EMAS, endpoint, self._env),
             mass_push_rate=mass_push_rate,
+            query_rate=query_rate,
         )
 
     def mpaas(

@@ -19,6 +19,8 @@ VERSION = "2016-08-01"
 MAX_TASKS = MASS_PUSH_MAX_TASKS
 # The per-account MassPush quota the provider documents (calls per second).
 MASS_PUSH_QUOTA = 500.0
+# QueryPushRecords' documented quota (queries per second, per account).
+QUERY_PUSH_RECORDS_QUOTA = 10.0
 # We pace at 98% of a quota: the provider counts calls in its own windows, on its own clock,
 # after network jitter; evenly paced calls at 100% put 501 into a window now and then.
 QUOTA_HEADROOM = 0.02
@@ -77,8 +79,10 @@ class EmasClient:
         *,
         endpoint: str = DEFAULT_ENDPOINTS[EMAS],
         mass_push_rate: float | None = MASS_PUSH_QUOTA,
+        query_rate: float | None = QUERY_PUSH_RECORDS_QUOTA,
     ) -> None:
-        """``mass_push_rate``: the account's MassPush quota in calls/s (None: no limit)."""
+        """``mass_push_rate``: the account's MassPush quota in calls/s; ``query_rate``: its
+        QueryPushRecords quota in queries/s (None: no limit)."""
         self.transport = transport
         self.app_key = str(app_key)
         self.endpoint = endpoint
@@ -90,6 +94,9 @@ class EmasClient:
             # provider's windows, that window still counts at most the quota.
             burst = max(1, int(mass_push_rate * QUOTA_HEADROOM))
         self._mass_push_limiter = transport.limiter("emas:MassPush", pace, burst)
+        # Pages of a long window follow each other at once: paced under the quota, no burst.
+        query_pace = None if query_rate is None else query_rate * (1 - QUOTA_HEADROOM)
+        self._query_limiter = transport.limiter("emas:QueryPushRecords", query_pace, 1)
 
     async def mass_push(
         self, tasks: Sequence[Mapping[str, str]], idempotent_token: str
@@ -134,7 +141,7 @@ class EmasClient:
         query = {"AppKey": self.app_key, "StartTime": start_time, "EndTime": end_time}
         query.update({k: str(v) for k, v in filters.items()})
         reply = await self.transport.call(
-            self.endpoint, Call("QueryPushRecords", VERSION, query, {})
+            self.endpoint, Call("QueryPushRecords", VERSION, query, {}), limiter=self._query_limiter
         )
         body = reply.body
         infos = body.get("PushInfos")
