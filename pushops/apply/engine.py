@@ -26,12 +26,21 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from pushops.apply.gateway import FAILED, INTERRUPTED, NOT_SENT, SENT, Gateway, Outcome
+from pushops.apply.gateway import (
+    FAILED,
+    INTERRUPTED,
+    NOT_SENT,
+    RUN_STOPPED,
+    SENT,
+    Gateway,
+    Outcome,
+)
 from pushops.apply.progress import Progress
 from pushops.apply.recovery import Recovery
 from pushops.apply.writer import FLUSH_EVERY_S, LedgerWriter
 from pushops.ledger import FailedResult, Ledger, LedgerConflictError, SentResult
 from pushops.ledger.records import FAILED as FAILED_STATUS
+from pushops.ledger.records import NOT_SENT_WHY
 from pushops.plan.engine import without_revision
 from pushops.plan.model import Plan, PlannedCall, PlannedCancel
 
@@ -63,6 +72,7 @@ class Summary:
     # run settles them. ``unanswered`` names each call with what came back, if anything.
     pending: int = 0
     not_sent: int = 0  # never sent because the run stopped first: certainly not out there
+    not_sent_why: str | None = None  # why, in words (interrupted, or the run stopped)
     failures: list[Failure] = field(default_factory=list)
     unanswered: list[Failure] = field(default_factory=list)
     recovery: Recovery = field(default_factory=Recovery)
@@ -208,12 +218,19 @@ class Applier:
     async def send_one(self, call: PlannedCall) -> None:
         if self.stop.is_set() or self._fatal:
             # Written ahead but never sent: certainly not out there.
-            reason = (
-                f"not sent: the run stopped after {self._fatal}"
-                if self._fatal
-                else "not sent: the run was interrupted before this call was sent"
-            )
-            self._record(call, Outcome(FAILED, code=INTERRUPTED, message=reason))
+            if self._fatal:
+                stopped = Outcome(
+                    FAILED,
+                    code=RUN_STOPPED,
+                    message=f"not sent: the run stopped after {self._fatal}",
+                )
+            else:
+                stopped = Outcome(
+                    FAILED,
+                    code=INTERRUPTED,
+                    message="not sent: the run was interrupted before this call was sent",
+                )
+            self._record(call, stopped)
             return
         try:
             outcome = await self.gateway.send(call.provider, call.app, call.query, body=call.body)
@@ -251,6 +268,7 @@ class Applier:
             if outcome.code in NOT_SENT:
                 # Never sent (a stop came first): the next plan shows them as sends again.
                 self.summary.not_sent += n
+                self.summary.not_sent_why = NOT_SENT_WHY.get(outcome.code or "")
                 attempted = False
             else:
                 self.summary.failed += n

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pushops.config import App, Environment
+from pushops.ledger.records import INTERRUPTED, RUN_STOPPED
 from pushops.plan.model import decode_form
 from pushops.providers import Providers
 from pushops.providers.emas import MASS_PUSH_QUOTA, QUERY_PUSH_RECORDS_QUOTA, EmasClient
@@ -25,11 +26,9 @@ from pushops.providers.transport import HALTED
 SENT = "sent"
 FAILED = "failed"
 PENDING = "pending"  # the provider may have it; nobody knows yet (recovery settles it)
-# The code of a call the run gave up before it reached the network (apply was interrupted):
-# certainly not sent by this attempt.
-INTERRUPTED = "Interrupted"
-# The code of a call never sent because an earlier call's error was fatal for the run.
-RUN_STOPPED = "RunStopped"
+# INTERRUPTED: the code of a call the run gave up before it reached the network (apply was
+# interrupted): certainly not sent by this attempt. RUN_STOPPED: never sent because an earlier
+# call's error was fatal for the run. Both read "not sent" wherever a user sees them.
 # Codes of calls certainly not sent by this run: counted and reported as not sent, not failed.
 NOT_SENT = frozenset({INTERRUPTED, RUN_STOPPED})
 

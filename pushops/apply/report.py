@@ -101,7 +101,8 @@ def totals(summary: Summary) -> str:
     if summary.pending:
         parts.append(f"{summary.pending:,} pending (the next run settles them)")
     if summary.not_sent:
-        parts.append(f"{summary.not_sent:,} not sent (the next plan sends them)")
+        why = f"{summary.not_sent_why}; " if summary.not_sent_why else ""
+        parts.append(f"{summary.not_sent:,} not sent ({why}the next plan sends them)")
     word = "complete" if summary.ok else "finished with problems"
     speed = f", {rate:,.0f} deliveries/s" if summary.sent else ""
     took = f"{summary.seconds:.1f} s" if summary.seconds < 60 else duration(summary.seconds)

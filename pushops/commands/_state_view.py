@@ -2,8 +2,11 @@
 
 The JSON shapes are versioned (``"version": 1``) and deterministic: fields in a fixed order,
 records in the ledger's order (deliveries by key, generations oldest first, calls by id),
-times as ISO 8601 UTC. Requests are shown exactly as recorded: apply redacted the secrets
-before writing them, and nothing here adds any.
+times as ISO 8601 UTC. Beside the ledger's ``status``, ``outcome`` says what became of a
+record: ``not_sent`` for one whose call failed without ever reaching the provider (an
+interrupted run, say), which text calls "not sent (why)" rather than "failed". Requests are
+shown exactly as recorded: apply redacted the secrets before writing them, and nothing here
+adds any.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pushops.ledger import Call, Delivery, KeyHistory, LedgerMeta, LockInfo
+from pushops.ledger.records import outcome, outcome_words
 
 FORMAT_VERSION = 1
 FINGERPRINT_SHORT = 12
@@ -34,7 +38,10 @@ def ledger_json(meta: LedgerMeta) -> dict[str, Any]:
     }
 
 
-def delivery_json(d: Delivery, with_request: bool = False) -> dict[str, Any]:
+def delivery_json(
+    d: Delivery, with_request: bool = False, code: str | None = None
+) -> dict[str, Any]:
+    """``code``: the error code its call ended with, if it failed."""
     data: dict[str, Any] = {
         "key": d.key,
         "environment": d.environment,
@@ -43,6 +50,7 @@ def delivery_json(d: Delivery, with_request: bool = False) -> dict[str, Any]:
         "generation": d.generation,
         "current": d.current,
         "status": d.status,
+        "outcome": outcome(d.status, code),
         "fingerprint": d.fingerprint,
         "call_id": d.call_id,
         "position": d.position,
@@ -68,6 +76,7 @@ def call_json(c: Call) -> dict[str, Any]:
         "app": c.app,
         "action": c.action,
         "status": c.status,
+        "outcome": outcome(c.status, c.error_code),
         "token": c.token,
         "attempts": c.attempts,
         "error_code": c.error_code,
@@ -111,10 +120,10 @@ def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
     ]
 
 
-def delivery_line(d: Delivery) -> tuple[str, ...]:
+def delivery_line(d: Delivery, code: str | None = None) -> tuple[str, ...]:
     return (
         d.key,
-        d.status,
+        outcome_words(d.status, code),
         d.fingerprint[:FINGERPRINT_SHORT],
         d.message_id or "-",
         when(d.updated_at) or "-",
@@ -147,10 +156,12 @@ def _indented(value: Any) -> list[str]:
 
 def history_lines(history: KeyHistory, calls: list[Call]) -> list[str]:
     lines = [f"key {history.key}"]
+    codes = {c.call_id: c.error_code for c in calls}
     for d in history.generations:
+        status = outcome_words(d.status, codes.get(d.call_id or ""))
         lines += [
             "",
-            f"generation {d.generation}{' (current)' if d.current else ''}: {d.status}",
+            f"generation {d.generation}{' (current)' if d.current else ''}: {status}",
             f"  fingerprint  {d.fingerprint}",
             f"  call         {d.call_id or '-'} (position {d.position})",
             f"  message id   {d.message_id or '-'}",
@@ -168,8 +179,8 @@ def history_lines(history: KeyHistory, calls: list[Call]) -> list[str]:
     for c in calls:
         lines += [
             "",
-            f"call {c.call_id}: {c.status} ({c.provider} {c.action}, app {c.app}, "
-            f"environment {c.environment})",
+            f"call {c.call_id}: {outcome_words(c.status, c.error_code)} ({c.provider} "
+            f"{c.action}, app {c.app}, environment {c.environment})",
             f"  token {c.token}, attempts {c.attempts}",
             f"  created {when(c.created_at)}, sent {when(c.sent_at) or '-'}, "
             f"updated {when(c.updated_at)}",

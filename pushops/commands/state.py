@@ -132,13 +132,22 @@ def list_(
             for d in ledger.current_deliveries(environment, with_request=False)
             if status is None or d.status == status
         ]
+        # Failed deliveries whose call never reached the provider read "not sent (why)".
+        codes = (
+            ledger.not_sent_calls(environment) if any(d.status == "failed" for d in found) else {}
+        )
     if output_format == "json":
-        emit_json(view.document(meta, deliveries=[view.delivery_json(d) for d in found]))
+        emit_json(
+            view.document(
+                meta,
+                deliveries=[view.delivery_json(d, code=codes.get(d.call_id or "")) for d in found],
+            )
+        )
         return
     if not found:
         click.echo("no deliveries in the ledger" + (" match" if environment or status else ""))
         return
-    rows = [view.delivery_line(d) for d in found]
+    rows = [view.delivery_line(d, codes.get(d.call_id or "")) for d in found]
     click.echo("\n".join(view.table(rows, view.DELIVERY_HEADER)))
 
 
@@ -172,12 +181,16 @@ def show(key: str, output_format: str, choice: LedgerChoice) -> None:
         call_ids = sorted({d.call_id for d in history.generations if d.call_id})
         calls = [c for c in map(ledger.get_call, call_ids) if c is not None]
         meta = ledger.meta()
+    codes = {c.call_id: c.error_code for c in calls}
     if output_format == "json":
         emit_json(
             view.document(
                 meta,
                 key=key,
-                generations=[view.delivery_json(d, with_request=True) for d in history.generations],
+                generations=[
+                    view.delivery_json(d, with_request=True, code=codes.get(d.call_id or ""))
+                    for d in history.generations
+                ],
                 calls=[view.call_json(c) for c in calls],
             )
         )

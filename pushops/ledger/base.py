@@ -50,6 +50,7 @@ from pushops.ledger.records import (
     ABANDONED,
     CANCELLED,
     FAILED,
+    NOT_SENT_WHY,
     OVERRIDDEN,
     PENDING,
     REMOVED,
@@ -399,6 +400,19 @@ class Ledger(ABC):
         row: tuple[Any, ...] = ("?",)
         with self._decoding(lambda: f"the row of call {_shown(row[0])}"):
             return [row_call(row) for row in rows]
+
+    def not_sent_calls(self, environment: str | None = None) -> dict[str, str]:
+        """Call id -> code of every failed call that never reached the provider (the codes
+        of :data:`~pushops.ledger.records.NOT_SENT_WHY`): one query, for the views that say
+        "not sent" rather than "failed" of their deliveries."""
+        codes = tuple(NOT_SENT_WHY)
+        query = sql.NOT_SENT_CALLS.format(codes=sql.marks(len(codes)))
+        params: tuple[str, ...] = codes
+        if environment is not None:
+            query += " AND environment = ?"
+            params = (*codes, environment)
+        with self._read() as tx:
+            return {str(call_id): str(code) for call_id, code in tx.all(query, params)}
 
     def pending_calls(self, environment: str, *, include_unknown: bool = False) -> list[Call]:
         """Calls written ahead but never settled (crash, lost response), oldest id first."""

@@ -33,6 +33,34 @@ REPLACEABLE = (FAILED, CANCELLED)
 
 JSON = Any
 
+# Codes of calls recorded ``failed`` that the provider never refused: they never reached it
+# (the run was interrupted or stopped first), it has no record of them, or a person gave them
+# up. A user reads "failed" as "the provider refused it", so every view says "not sent" and
+# why instead; the ledger status stays ``failed`` (a key in it may be sent again, as any).
+INTERRUPTED = "Interrupted"
+RUN_STOPPED = "RunStopped"
+NOT_SENT_WHY = {
+    INTERRUPTED: "interrupted: never left pushops",
+    RUN_STOPPED: "the run stopped: never left pushops",
+    "NotSent": "the provider has no record of it",
+    "Abandoned": "abandoned with pushops state abandon",
+}
+NOT_SENT = "not_sent"  # the outcome JSON views give such a record
+
+
+def outcome(status: str, code: str | None) -> str:
+    """What became of a call or delivery in ``status`` whose call ended with ``code``: its
+    status, but ``not_sent`` for a failed call the provider never refused."""
+    return NOT_SENT if status == FAILED and code in NOT_SENT_WHY else status
+
+
+def outcome_words(status: str, code: str | None) -> str:
+    """The outcome in words: ``not sent (interrupted: never left pushops)``, else the status."""
+    if outcome(status, code) == NOT_SENT:
+        return f"not sent ({NOT_SENT_WHY[code or '']})"
+    return status
+
+
 # The longest delivery key or call id the ledger stores, in UTF-8 bytes, on both backends.
 # PostgreSQL's btree indexes refuse an entry over about 2,700 bytes (an index holds the
 # environment and the key together); SQLite has no such limit. One limit, checked before

@@ -63,6 +63,10 @@ CALLS_BY_STATUS = (
     f"{CALL_SELECT} WHERE environment = ? AND status IN ({{statuses}}) ORDER BY call_id"
 )
 ALL_CALLS = f"{CALL_SELECT} ORDER BY call_id"
+# Failed calls whose code says they never reached the provider (records.NOT_SENT_WHY).
+NOT_SENT_CALLS = (
+    "SELECT call_id, error_code FROM calls WHERE status = 'failed' AND error_code IN ({codes})"
+)
 CALL_UNKNOWN = "UPDATE calls SET status = 'unknown', updated_at = ? WHERE call_id = ?"
 CALL_ATTEMPT = "UPDATE calls SET attempts = attempts + 1, updated_at = ? WHERE call_id = ?"
 # Batched settling (record_sent_many, record_failed_many): one statement per chunk of calls,

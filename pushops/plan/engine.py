@@ -40,7 +40,7 @@ from pushops.diagnostics import Diagnostic, Report
 from pushops.ledger import Call as LedgerCall
 from pushops.ledger import Delivery as Record
 from pushops.ledger import Ledger
-from pushops.ledger.records import forgotten
+from pushops.ledger.records import NOT_SENT_WHY, forgotten
 from pushops.loops import loop_end, loop_of
 from pushops.params import is_digits
 from pushops.plan.diff import request_diff
@@ -50,6 +50,7 @@ from pushops.plan.model import (
     BLOCKED,
     CANCEL,
     INFLIGHT,
+    NEW_KEY,
     NOOP,
     REPLACE,
     RESOLVE,
@@ -190,6 +191,7 @@ class Planner:
         # never mixes them with ones that go out whatever recovery finds.
         self._contingent = Compiler(config)
         self._pending_calls: dict[str, LedgerCall | None] = {}
+        self._not_sent: dict[str, str] | None = None  # read at the first failed record
         self._report = Report()
         # Sends held back while a ``drop`` cap may still leave them out (on disk).
         self._may_drop = policies is not None and bool(getattr(policies, "may_drop", True))
@@ -244,6 +246,18 @@ class Planner:
         request = current.request if current is not None else None
         loop = loop_of(request) if isinstance(request, dict) else None
         return loop.next_after(now) if loop is not None else None
+
+    def again(self, record: Record) -> str:
+        """Why a key whose last attempt failed or was cancelled is sent again. A failed call
+        that never reached the provider (an interrupted run) was not sent, not refused."""
+        if record.status == "cancelled":
+            return "its last attempt was cancelled; sending it again"
+        if self._not_sent is None:
+            self._not_sent = self.ledger.not_sent_calls(self.environment)
+        code = self._not_sent.get(record.call_id or "")
+        if code is not None:
+            return f"not sent ({NOT_SENT_WHY[code]}); sending it again"
+        return "its last attempt failed; sending it again"
 
     def old_request(self, state: _State, key: str) -> dict[str, Any] | None:
         if state.diffs >= MAX_DIFFS:
@@ -387,10 +401,9 @@ class Planner:
                 actions.append(Action(key, SKIP, late, before, fp, due_at=delivery.due_at))
                 return
             if record is None:
-                reason, generation = "not in the ledger", 1
+                reason, generation = NEW_KEY, 1
             else:
-                word = "failed" if record.status == "failed" else "was cancelled"
-                reason = f"its last attempt {word}; sending it again"
+                reason = self.again(record)
                 if forgotten(record):
                     reason = f"forgotten by {record.cancelled_by}; sending it again"
                 generation = record.generation + 1

@@ -24,7 +24,16 @@ from pushops.plan.engine import iso
 from pushops.plan.findings import Finding
 from pushops.plan.grouped import CampaignGroup, MessageGroup, PlanView, action_order, group_plan
 from pushops.plan.mask import mask
-from pushops.plan.model import BLOCKED, CANCEL, NOOP, REPLACE, SEND, Plan, summary_line
+from pushops.plan.model import (
+    BLOCKED,
+    CANCEL,
+    NOOP,
+    REPLACE,
+    SEND,
+    Plan,
+    resend_reason,
+    summary_line,
+)
 from pushops.plan.words import counts_phrase, finding_scope, level_words, where
 from pushops.preview.data import display_profiles, vendor_limits
 from pushops.preview.schedule import moment_text
@@ -257,7 +266,10 @@ def _keys(group: MessageGroup, secrets: tuple[str, ...]) -> str:
         return ""
     items = []
     for action, kept in routine:
-        items += [f"<li>{e(action)} <code>{e(mask(k.key, secrets))}</code></li>" for k in kept]
+        for k in kept:
+            why = resend_reason(k)
+            note = f": {e(mask(why, secrets))}" if why else ""
+            items.append(f"<li>{e(action)} <code>{e(mask(k.key, secrets))}</code>{note}</li>")
         if group.counts[action] > len(kept):
             items.append(f"<li>… and {group.counts[action] - len(kept):,} more {e(action)}</li>")
     return (

@@ -34,7 +34,17 @@ from pushops.plan.grouped import (
     group_plan,
 )
 from pushops.plan.mask import mask
-from pushops.plan.model import BLOCKED, CANCEL, INFLIGHT, NOOP, REPLACE, SEND, Plan, summary_line
+from pushops.plan.model import (
+    BLOCKED,
+    CANCEL,
+    INFLIGHT,
+    NOOP,
+    REPLACE,
+    SEND,
+    Plan,
+    resend_reason,
+    summary_line,
+)
 from pushops.plan.text import in_progress_note
 from pushops.plan.words import counts_phrase, finding_scope, level_words, override_line, where
 from pushops.preview.schedule import moment_text
@@ -321,7 +331,9 @@ def _message(
             )
             for action, kept in routine:
                 for item in kept:
-                    lines.append(f"- {esc.text(action)} {esc.code(mask(item.key, secrets))}")
+                    why = resend_reason(item)
+                    note = f": {esc.text(mask(why, secrets))}" if why else ""
+                    lines.append(f"- {esc.text(action)} {esc.code(mask(item.key, secrets))}{note}")
                 if group.counts[action] > len(kept):
                     lines.append(
                         f"- … and {group.counts[action] - len(kept):,} more {esc.text(action)}"

@@ -38,6 +38,16 @@ RESOLVE = "resolve"
 # Written ahead by an apply that is running right now: its outcome is that apply's to record.
 INFLIGHT = "in-flight"
 
+# The reason of a send whose key the ledger never saw; any other send's reason says why it is
+# sent again (its last attempt failed, was never sent, was cancelled), which views show.
+NEW_KEY = "not in the ledger"
+
+
+def resend_reason(action: Action) -> str | None:
+    """Why a send goes out again (None for a first send or another action)."""
+    return action.reason if action.action == SEND and action.reason != NEW_KEY else None
+
+
 # The order the summary and the views list the actions in: what needs attention first.
 ACTIONS = (BLOCKED, RESOLVE, INFLIGHT, REPLACE, CANCEL, SEND, SKIP, NOOP)
 # Actions that change something when applied (``--detailed-exitcode`` 2).

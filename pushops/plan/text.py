@@ -18,7 +18,7 @@ from pushops.plan.diff import format_diff
 from pushops.plan.engine import iso
 from pushops.plan.findings import Finding, unblock_hint
 from pushops.plan.grouped import CampaignGroup, MessageGroup, PlanView, action_order, group_plan
-from pushops.plan.model import INFLIGHT, NOOP, SEND, Plan, summary_line
+from pushops.plan.model import INFLIGHT, NOOP, SEND, Plan, resend_reason, summary_line
 from pushops.plan.words import (
     JSON_HINT,
     counts_phrase,
@@ -92,8 +92,9 @@ def _keys(group: MessageGroup, indent: str) -> list[str]:
             continue
         for item in kept:
             lines.append(f"{indent}{symbol} {action:<{WIDTH}}  {one_line(item.key)}")
-            if action != SEND:
-                lines.append(f"{indent}    {one_line(item.reason)}")
+            why = item.reason if action != SEND else resend_reason(item)
+            if why:
+                lines.append(f"{indent}    {one_line(why)}")
             if item.diff:
                 lines.extend(format_diff(item.diff, indent=indent + "      "))
         if total > len(kept):

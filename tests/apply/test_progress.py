@@ -88,7 +88,9 @@ def test_ctrl_c_on_a_terminal_never_shows_100_percent_and_counts_what_was_not_se
     sent = len(emulator.deliveries())
     assert summary.startswith("Apply finished with problems: "), summary
     assert f"{plural(sent, 'delivery')} sent" in summary
-    assert f"{40 - sent} not sent (the next plan sends them)" in summary, summary
+    assert (
+        f"{40 - sent} not sent (interrupted: never left pushops; the next plan sends them)"
+    ) in summary, summary
     assert "failed" in summary and " 0 failed" in summary  # never attempted is not "failed"
     statuses = ledger_statuses(sqlite_project)
     assert sum(s == "sent" for s in statuses.values()) == sent
@@ -96,3 +98,7 @@ def test_ctrl_c_on_a_terminal_never_shows_100_percent_and_counts_what_was_not_se
     with sqlite_project.open_ledger() as ledger:
         codes = {c.error_code for c in ledger.calls("staging", ("failed",))}
     assert codes <= {"Interrupted"}  # recorded as not sent: the run stopped before them
+    listed = sqlite_project.run("state", "list", "--status", "failed").output
+    never_sent = [line for line in listed.splitlines()[1:] if line.strip()]
+    assert never_sent  # written ahead, never sent (the rest was never written)
+    assert all("not sent (interrupted: never left pushops)" in line for line in never_sent)
