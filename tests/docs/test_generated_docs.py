@@ -160,6 +160,7 @@ def test_every_code_pushops_itself_records_is_documented():
         *(ROOT / "pushops" / "apply").glob("*.py"),
         ROOT / "pushops/providers/transport.py",
         ROOT / "pushops/commands/state.py",
+        ROOT / "pushops/ledger/records.py",  # the not-sent codes every view words alike
     ]
     found: set[str] = set()
     for source in sources:
