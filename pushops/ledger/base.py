@@ -49,10 +49,12 @@ from pushops.ledger.migrations import EVENTS_VERSION, latest_version, pending_mi
 from pushops.ledger.records import (
     ABANDONED,
     CANCELLED,
+    CANCELLED_AT_PROVIDER,
     FAILED,
     NOT_SENT_WHY,
     OVERRIDDEN,
     PENDING,
+    REFRESHED,
     REMOVED,
     REMOVED_BY,
     REPLACEABLE,
@@ -71,6 +73,8 @@ from pushops.ledger.records import (
     LedgerMeta,
     LockInfo,
     PolicyOverride,
+    ProvenCall,
+    ProvenStatus,
     ProviderStats,
     SentResult,
     forgotten,
@@ -752,6 +756,47 @@ class Ledger(ABC):
             updated_at=now,
             cancelled_by=cancel_call_id,
         )
+
+    def record_refreshed(
+        self,
+        statuses: Sequence[ProvenStatus],
+        calls: Sequence[ProvenCall] = (),
+        actor: str | None = None,
+    ) -> int:
+        """Record what ``pushops refresh`` proved from the provider's records, all in one
+        transaction (all or none), each key's change as a ``refreshed`` event with its
+        evidence: keys whose status changed behind pushops's back (a scheduled push
+        cancelled in the console is ``cancelled``), and unsettled calls the provider has
+        (settled as sent with its MessageIds). A key no longer in the status refresh
+        compared, or a call settled meanwhile, raises :class:`LedgerConflictError` and
+        nothing is recorded. Returns how many keys changed."""
+        now = self._now()
+        stamp = time_text(now)
+        trail: list[DeliveryEvent] = []
+        with self._write() as tx:
+            for proven in statuses:
+                current = self._current(tx, proven.key)
+                if current.status != proven.status_from:
+                    raise LedgerConflictError(
+                        f"the ledger changed since refresh compared it: key {proven.key} is "
+                        f"{current.status}, not {proven.status_from}; nothing was recorded"
+                    )
+                mark = CANCELLED_AT_PROVIDER if proven.status_to == CANCELLED else None
+                tx.execute(sql.SET_KEY_STATUS, (proven.status_to, actor, stamp, mark, proven.key))
+                trail.append(_event(current, REFRESHED, actor, proven.status_to, proven.evidence))
+            before = {
+                c.call_id: [row_delivery(r) for r in tx.all(sql.CALL_DELIVERIES, (c.call_id,))]
+                for c in calls
+            }
+            batch.write_sent(
+                self, tx, [SentResult(c.call_id, dict(c.message_ids)) for c in calls], now
+            )
+            for proven_call in calls:
+                for d in before[proven_call.call_id]:
+                    status = SCHEDULED if d.due_at else SENT
+                    trail.append(_event(d, REFRESHED, actor, status, proven_call.evidence))
+            events.add_events(tx, trail, now)
+        return len(trail)
 
     def remove(self, key: str, actor: str | None = None) -> Delivery:
         """Forget a key (``state rm``): the next plan sees nothing of it out there, and the

@@ -284,3 +284,30 @@ class ProviderStats:
     counts: Mapping[str, int]
     fetched_at: datetime
     final: bool = False
+
+
+# ``cancelled_by`` of a key ``pushops refresh`` recorded cancelled: withdrawn at the provider
+# (in the console, by another tool), not by a call of pushops's.
+CANCELLED_AT_PROVIDER = "cancelled at the provider (pushops refresh)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProvenStatus:
+    """A key's status as the provider's own records prove it (``pushops refresh``): its
+    current record goes from ``status_from`` (the status refresh compared) to ``status_to``;
+    ``evidence`` is what the provider answered."""
+
+    key: str
+    status_from: str
+    status_to: str
+    evidence: JSON
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProvenCall:
+    """An unsettled call the provider's records prove sent (``pushops refresh``): its
+    MessageIds by wire position, and what the provider answered."""
+
+    call_id: str
+    message_ids: Mapping[int, str | None]
+    evidence: JSON

@@ -319,7 +319,9 @@ class Comparer:
             position = record.position if record.position is not None else n
             mid = by_position.get(position)
             status_to = SCHEDULED if record.due_at else SENT
-            changes.append(Change(record.key, record.status, status_to, mid, call.call_id))
+            changes.append(
+                Change(record.key, record.status, status_to, mid, call.call_id, position)
+            )
         first = records[0] if records else None
         self.add(Drift(
             model.SENT, app, provider,

@@ -41,6 +41,7 @@ class Change:
     status_to: str
     message_id: str | None = None
     call_id: str | None = None  # an unsettled call settled as sent (all its keys at once)
+    position: int | None = None  # the key's wire position in that call (EMAS PushTask.N-1)
 
 
 @dataclass

@@ -87,6 +87,7 @@ def drift_json(d: Drift) -> dict[str, Any]:
                 "status_to": c.status_to,
                 "message_id": c.message_id,
                 "call_id": c.call_id,
+                "position": c.position,
             }
             for c in d.changes
         ],

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from apply.interrupt_support import leave_pending
 from plan.support import Project, emas_campaign, mpaas_campaign
 
 from pushops.emulator import Emulator
@@ -100,7 +101,7 @@ def test_a_console_cancelled_scheduled_push_is_found_and_applied_as_cancelled(
     )  # fmt: skip
     assert drift["changes"] == [{"key": "staging/sale/r1/android", "status_from": "scheduled",
                                  "status_to": "cancelled", "message_id": record.message_id,
-                                 "call_id": None}]  # fmt: skip
+                                 "call_id": None, "position": None}]  # fmt: skip
     with project.open_ledger() as ledger:  # read-only: nothing recorded yet
         assert ledger.get("staging/sale/r1/android").current.status == "scheduled"
 
@@ -164,3 +165,109 @@ def test_a_window_wider_than_the_provider_is_known_to_keep_is_refused(
 
 def _in(seconds: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
+
+
+# ---------------------------------------------------------------- --apply
+
+
+def test_apply_records_a_console_cancel_as_cancelled_with_its_evidence_and_actor(
+    project: Project, emulator: Emulator
+) -> None:
+    key = "staging/sale/r1/android"
+    applied(project, "sale.yaml", emas_campaign(push_in=timedelta(hours=2)))
+    record = cancelled_in_console(project, emulator, key)
+    start = len(emulator.calls())
+    result = project.run("refresh", "--apply", "--yes", "--actor", "night-shift")
+    assert result.exit_code == 0, result.output  # every difference recorded
+    assert "Recorded 1 change in the ledger" in result.output
+    with project.open_ledger() as ledger:
+        current = ledger.get(key).current
+        events = ledger.events_for(key)
+    assert (current.status, current.message_id) == ("cancelled", record.message_id)
+    assert "at the provider" in (current.cancelled_by or "")
+    (event,) = [e for e in events if e.kind == "refreshed"]
+    assert (event.status_from, event.status_to, event.actor) == (
+        "scheduled", "cancelled", "night-shift",
+    )  # fmt: skip
+    (evidence,) = event.evidence["records"]
+    assert (evidence["MessageId"], evidence["Status"]) == (record.message_id, "CANCELLED")
+    assert set(only_queries_since(emulator, start)) <= QUERIES
+    assert project.run("refresh").exit_code == 0  # the ledger agrees now
+
+
+def test_apply_without_a_terminal_needs_yes_and_records_nothing(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    key = "staging/sale/r1/android"
+    applied(sqlite_project, "sale.yaml", emas_campaign(push_in=timedelta(hours=2)))
+    cancelled_in_console(sqlite_project, emulator, key)
+    result = sqlite_project.run("refresh", "--apply")
+    assert result.exit_code == 1 and "pass --yes" in result.output
+    with sqlite_project.open_ledger() as ledger:
+        assert ledger.get(key).current.status == "scheduled"
+        assert ledger.events_for(key) == []
+
+
+def test_apply_settles_a_pending_call_the_provider_has_with_its_message_id(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    sqlite_project.write("sale.yaml", emas_campaign())
+    call_id = leave_pending(sqlite_project, emulator, age=timedelta(minutes=20), sent=True)
+    (sent,) = emulator.deliveries()
+    code, doc = refresh_json(sqlite_project)
+    assert code == 2
+    (drift,) = doc["drift"]
+    assert (drift["kind"], drift["call_id"], drift["message_id"]) == (
+        "sent",
+        call_id,
+        sent["message_id"],
+    )
+    start = len(emulator.calls())
+    assert sqlite_project.run("refresh", "--apply", "--yes").exit_code == 0
+    assert set(only_queries_since(emulator, start)) <= QUERIES
+    assert len(emulator.deliveries()) == 1  # found, never sent again
+    with sqlite_project.open_ledger() as ledger:
+        assert ledger.get_call(call_id).status == "sent"
+        current = ledger.get("staging/sale/r1/android").current
+        (event,) = ledger.events_for("staging/sale/r1/android")
+    assert (current.status, current.message_id) == ("sent", sent["message_id"])
+    assert (event.kind, event.status_from, event.status_to) == ("refreshed", "pending", "sent")
+
+
+def test_an_ambiguous_match_is_reported_and_never_applied(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    # The same push twice at the provider: pushops's lost call, and a copy from the console.
+    sqlite_project.write("sale.yaml", emas_campaign())
+    call_id = leave_pending(sqlite_project, emulator, age=timedelta(minutes=20), sent=True)
+    (sent,) = emulator.deliveries()
+    copy = emulator.console_push("emas", sent["params"], app=APP_KEY)
+    code, doc = refresh_json(sqlite_project)
+    assert code == 2
+    (drift,) = doc["drift"]
+    assert (drift["kind"], drift["call_id"], drift["changes"]) == ("ambiguous", call_id, [])
+    assert sorted(drift["candidates"]) == sorted([sent["message_id"], copy])
+    result = sqlite_project.run("refresh", "--apply", "--yes")
+    assert result.exit_code == 2
+    assert "Nothing the provider's records prove to record." in result.output
+    with sqlite_project.open_ledger() as ledger:
+        assert ledger.get_call(call_id).status == "pending"
+        assert ledger.events_for("staging/sale/r1/android") == []
+
+
+def test_hostile_names_are_escaped_in_markdown(sqlite_project: Project, emulator: Emulator) -> None:
+    hostile = "@acme/admins [win](https://evil.example) <img src=x onerror=alert(1)> #1"
+    applied(sqlite_project, "sale.yaml", emas_campaign(title="Sale"))
+    emulator.console_push(
+        "emas", {"DeviceType": "ANDROID", "PushType": "NOTICE", "Target": "DEVICE",
+                 "Title": hostile + "\n::error::injected", "Body": "b"}, app=APP_KEY,
+    )  # fmt: skip
+    result = sqlite_project.run("refresh", "--format", "markdown")
+    assert result.exit_code == 2
+    page = result.stdout
+    assert "<img" not in page and "](https://" not in page
+    assert "@acme/admins" not in page and "#1" not in page  # no mention, no issue reference
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "\n::error::" not in page
+    text = sqlite_project.run("refresh").stdout
+    assert "\n::error::" not in text  # one line in text too: no workflow command
