@@ -12,6 +12,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
+
 from pushops.ledger.records import Call, Delivery
 
 CALL_COLUMNS = (
@@ -73,9 +75,23 @@ def text_time(value: str | None) -> datetime | None:
     return None if value is None else _fromiso(value)
 
 
-# One encoder for every record: json.dumps with options builds a new one per call, which is
-# a tenth of the cost of writing a batch of 5,000 deliveries.
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+# The stdlib encoder, for what orjson declines (integers beyond 64 bits, keys that are not
+# text): the same compact text either way.
+_stdlib_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def _encode(value: Any) -> str:
+    """Compact JSON text, as ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``.
+
+    orjson, because apply writes a request per delivery, 50,000 a second at the quota: the
+    stdlib encoder took ~9 µs each, about a third of the ledger's work per call; orjson ~1 µs.
+    NaN and infinities never reach here: validate refuses them in every request before a plan
+    is made (orjson would write null where the stdlib raises).
+    """
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return _stdlib_encode(value)
 
 
 def json_text(value: Any) -> str:
@@ -83,6 +99,7 @@ def json_text(value: Any) -> str:
 
 
 def text_json(value: str | None) -> Any:
+    # The stdlib reader: orjson reads an integer beyond 64 bits as a float, losing digits.
     return None if value is None else json.loads(value)
 
 

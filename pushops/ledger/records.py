@@ -84,6 +84,14 @@ def key_problem(text: str) -> str | None:
     return None
 
 
+def any_key_problem(texts: list[str]) -> bool:
+    """Whether :func:`key_problem` finds something in any of ``texts`` (cheaper than each)."""
+    if not texts:
+        return False
+    longest = max(map(len, texts))
+    return longest * 4 > MAX_KEY_BYTES or _CONTROL.search("".join(texts)) is not None
+
+
 # ``cancelled_by`` of a key that ``pushops state rm`` forgot: its current record is a
 # cancelled one (nothing of it counts as out there) marked with this, then who did it.
 REMOVED_BY = "pushops state rm"
