@@ -32,6 +32,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str, Handler]] = {
         for v in mpaas.VERSIONS
     },
 }
+API_QUOTAS: dict[str, int] = {**emas.QUOTAS}  # calls/s per account, as documented
 _MPAAS_2019_ACTIONS = {"PushBroadcast"}  # the legacy version has no scheduler APIs
 # How many received calls the log keeps (the newest): a benchmark's hundreds of thousands of
 # calls must not grow the emulator without bound.
@@ -112,7 +113,9 @@ class EmulatorApp:
             return self._fault(request_id, host_id, fault)
         try:
             access_key_id = self.auth.verify(request)
-            if self.faults.over_quota(access_key_id):
+            if self.faults.over_quota(access_key_id) or self.faults.over_api_quota(
+                access_key_id, action, API_QUOTAS.get(action)
+            ):
                 return self._throttled(request_id, host_id)
             if self.faults.random_error():
                 raise ApiError("InternalError")

@@ -1,4 +1,4 @@
-"""EMAS Push 2016-08-01: MassPush, CancelPush, QueryPushRecords.
+"""EMAS Push 2016-08-01: MassPush, CancelPush, QueryPushRecords, QueryPushStatByMsg.
 
 Where the docs are silent the choices are ours and listed in pushops/emulator/README.md:
 the code for too many tasks, the CancelPush and QueryPushRecords errors and record statuses.
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from pushops.emulator import stats
 from pushops.emulator.clock import iso_utc, parse_iso_utc
 from pushops.emulator.errors import ApiError, invalid, invalid_parameter, missing
 from pushops.emulator.store import Delivery, Store
@@ -30,6 +31,9 @@ MAX_OFFLINE = _LIMITS["offline_hours"] * 3600  # ExpireTime at most this long af
 MIN_EXPIRE_GAP = _LIMITS["expire_gap_seconds"]  # ExpireTime more than PushTime + this
 CALL_SIZE_LIMIT = _LIMITS["call_size"]  # tasks x the widest TargetValue list
 UNSUPPORTED_TARGETS = frozenset({"TAG", "ALL", "TBD", "FILE"})  # valid for Push, not MassPush
+# Per-API quotas the provider documents (queries per second per account), enforced whatever
+# the emulator's own --quota says.
+QUOTAS = {"QueryPushStatByMsg": _LIMITS["stat_queries_per_second"]}
 
 
 @cache
@@ -278,8 +282,39 @@ def _push_info(d: Delivery) -> dict[str, Any]:
     }
 
 
+def query_push_stat_by_msg(call: Call, store: Store) -> dict[str, Any]:
+    """The statistics of one MessageId, as :mod:`pushops.emulator.stats` derives them; an
+    id this AppKey never pushed is InvalidMessageId.NotFound (our reading)."""
+    params = call.params
+    app_key = _app_key(params)
+    message_id = params.get("MessageId")
+    if not message_id:
+        raise missing("MessageId")
+    if not is_digits(message_id):
+        raise invalid("MessageId")
+    found = store.get(message_id, call.now)
+    if found is None or found.product != PRODUCT or found.app != app_key:
+        raise ApiError("InvalidMessageId.NotFound")
+    c = stats.counts(found, call.now)
+    stat = {
+        "MessageId": message_id,
+        "AcceptCount": c.targets,
+        "SentCount": c.sent,
+        "ReceivedCount": c.received,
+        "OpenedCount": c.opened,
+        "DeletedCount": c.deleted,
+        "SmsSentCount": c.sms_sent,
+        "SmsSkipCount": 0,
+        "SmsFailedCount": 0,
+        "SmsReceiveSuccessCount": c.sms_sent,
+        "SmsReceiveFailedCount": 0,
+    }
+    return {"RequestId": call.request_id, "PushStats": {"PushStat": [stat]}}
+
+
 ACTIONS: dict[str, Callable[[Call, Store], dict[str, Any]]] = {
     "MassPush": mass_push,
     "CancelPush": cancel_push,
     "QueryPushRecords": query_push_records,
+    "QueryPushStatByMsg": query_push_stat_by_msg,
 }

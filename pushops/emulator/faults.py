@@ -100,16 +100,23 @@ class Faults:
         Fixed windows on the monotonic clock: a client pacing itself evenly never trips
         it, a burst beyond the quota inside one second does.
         """
-        quota = self.settings.quota
+        return self._over(access_key_id, self.settings.quota)
+
+    def over_api_quota(self, access_key_id: str, action: str, quota: int | None) -> bool:
+        """Count a call of one API against the quota the provider documents for it
+        (QueryPushStatByMsg: 50/s), in windows of its own, whatever ``quota`` is set."""
+        return self._over(f"{access_key_id}\n{action}", quota)
+
+    def _over(self, counter: str, quota: int | None) -> bool:
         if quota is None:
             return False
         second = int(time.monotonic())
         with self._lock:
-            window, count = self._windows.get(access_key_id, (second, 0))
+            window, count = self._windows.get(counter, (second, 0))
             if window != second:
                 window, count = second, 0
             count += 1
-            self._windows[access_key_id] = (window, count)
+            self._windows[counter] = (window, count)
         return count > quota
 
     def random_error(self) -> bool:

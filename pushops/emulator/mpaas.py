@@ -1,5 +1,6 @@
 """mPaaS 2020-10-28 (and 2019-08-21): PushBroadcast, CancelPushScheduler,
-QueryPushSchedulerList, QueryPushAnalysisTaskList.
+QueryPushSchedulerList, QueryPushAnalysisTaskList, QueryPushAnalysisTaskDetail,
+QueryPushAnalysisCoreIndex.
 
 Business errors are HTTP 200 with a ResultCode other than 100. The query APIs' request and
 response shapes follow the Tea SDK models; what they mean where the docs are silent (status
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+from pushops.emulator import stats
 from pushops.emulator.clock import BEIJING
 from pushops.emulator.errors import MpaasError
 from pushops.emulator.store import Delivery, Store
@@ -284,9 +286,82 @@ def _task(d: Delivery) -> dict[str, Any]:
     }
 
 
+def _found_task(call: Call, store: Store, app: str, task_id: str) -> Delivery:
+    if not is_digits(task_id):
+        raise MpaasError("3028", "TaskId must be a task id.")
+    found = store.get(task_id, call.now)
+    if found is None or found.product != PRODUCT or found.app != app:
+        # Our reading: no document gives the answer for an unknown task.
+        raise MpaasError("3028", f"TASK_NOT_FOUND: no push task {task_id}.")
+    return found
+
+
+def query_push_analysis_task_detail(call: Call, store: Store) -> dict[str, Any]:
+    """One task's counts (pushed, pushed successfully, arrived) and when it ran, as
+    :mod:`pushops.emulator.stats` derives them."""
+    params = call.params
+    app = _app(params)
+    task_id = params.get("TaskId")
+    if not task_id:
+        raise MpaasError("3028", "TaskId is required.")
+    found = _found_task(call, store, app, task_id)
+    c = stats.counts(found, call.now)
+    start = stats.sent_at(found)
+    start_ms = int((start if start is not None else found.received_at) * 1000)
+    end_ms = start_ms + (stats.WINDOW * 1000 if c.sent else 0)
+    data = {
+        "TaskId": int(task_id),
+        "PushNum": c.sent,
+        "PushSuccessNum": c.sent,
+        "PushArrivalNum": c.received,
+        "StartTime": start_ms,
+        "EndTime": end_ms,
+        "Duration": str((end_ms - start_ms) // 1000),
+    }
+    return _ok(call, ResultContent={"Data": data})
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def query_push_analysis_core_index(call: Call, store: Store) -> dict[str, Any]:
+    """The totals of the tasks pushed between StartTime and EndTime (epoch ms, required),
+    or of the one TaskId: pushed, arrived, opened, ignored (arrived and not opened)."""
+    params = call.params
+    app = _app(params)
+    start_ms, end_ms = _required_int(params, "StartTime"), _required_int(params, "EndTime")
+    task_id = params.get("TaskId")
+    if task_id:
+        tasks = [_found_task(call, store, app, task_id)]
+    else:
+        tasks = [d for d in store.all(call.now) if d.product == PRODUCT and d.app == app]
+    total = pushed = arrived = opened = 0
+    for d in tasks:
+        at = stats.sent_at(d)
+        if at is None or not start_ms <= int(at * 1000) <= end_ms:
+            continue
+        c = stats.counts(d, call.now)
+        total, pushed = total + c.targets, pushed + c.sent
+        arrived, opened = arrived + c.received, opened + c.opened
+    data = {
+        "PushTotalNum": total,
+        "PushNum": pushed,
+        "ArrivalNum": arrived,
+        "ArrivalRate": _rate(arrived, pushed),
+        "OpenNum": opened,
+        "OpenRate": _rate(opened, arrived),
+        "IgnoreNum": arrived - opened,
+        "IgnoreRate": _rate(arrived - opened, arrived),
+    }
+    return _ok(call, ResultContent={"Data": data})
+
+
 ACTIONS: dict[str, Callable[[Call, Store], dict[str, Any]]] = {
     "PushBroadcast": push_broadcast,
     "CancelPushScheduler": cancel_push_scheduler,
     "QueryPushSchedulerList": query_push_scheduler_list,
     "QueryPushAnalysisTaskList": query_push_analysis_task_list,
+    "QueryPushAnalysisTaskDetail": query_push_analysis_task_detail,
+    "QueryPushAnalysisCoreIndex": query_push_analysis_core_index,
 }

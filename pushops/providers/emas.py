@@ -1,4 +1,5 @@
-"""EMAS Mobile Push (Push 2016-08-01): MassPush, CancelPush, QueryPushRecords.
+"""EMAS Mobile Push (Push 2016-08-01): MassPush, CancelPush, QueryPushRecords,
+QueryPushStatByMsg.
 
 Inputs are wire parameters already rendered and serialised upstream; this module only puts
 them where the API wants them (api-facts §0.1) and reads the answer.
@@ -11,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pushops.providers.endpoints import DEFAULT_ENDPOINTS, EMAS
+from pushops.providers.ratelimit import RateLimiter
 from pushops.providers.rpc import Call
 from pushops.providers.transport import Transport
 from pushops.tables import MASS_PUSH_MAX_TASKS
@@ -21,6 +23,8 @@ MAX_TASKS = MASS_PUSH_MAX_TASKS
 MASS_PUSH_QUOTA = 500.0
 # QueryPushRecords' documented quota (queries per second, per account).
 QUERY_PUSH_RECORDS_QUOTA = 10.0
+# QueryPushStatByMsg's own quota (its API document), queries per second per account.
+STAT_QUERY_QUOTA = 50.0
 # We pace at 98% of a quota: the provider counts calls in its own windows, on its own clock,
 # after network jitter; evenly paced calls at 100% put 501 into a window now and then.
 QUOTA_HEADROOM = 0.02
@@ -47,6 +51,54 @@ class PushRecordsPage:
     page_size: int
     records: tuple[dict[str, object], ...]  # PushInfo entries as the provider sent them
     attempts: int
+
+
+# The counts of one message, by the field names of the official model's PushStat.
+STAT_FIELDS = (
+    "AcceptCount",
+    "SentCount",
+    "ReceivedCount",
+    "OpenedCount",
+    "DeletedCount",
+    "SmsSentCount",
+    "SmsSkipCount",
+    "SmsFailedCount",
+    "SmsReceiveSuccessCount",
+    "SmsReceiveFailedCount",
+)
+
+
+@dataclass(frozen=True)
+class PushStat:
+    request_id: str | None
+    message_id: str
+    counts: dict[str, int]  # the STAT_FIELDS the provider gave, as whole numbers
+    attempts: int
+
+
+def _counts(stat: Mapping[str, object], fields: Sequence[str]) -> dict[str, int]:
+    """The whole-number counts among ``fields`` (a count the provider left out is absent,
+    never a made-up 0)."""
+    found: dict[str, int] = {}
+    for name in fields:
+        value = stat.get(name)
+        if isinstance(value, bool) or value is None:
+            continue
+        try:
+            found[name] = int(float(str(value)))
+        except ValueError:
+            continue
+    return found
+
+
+def paced(transport: Transport, api: str, quota: float | None) -> RateLimiter | None:
+    """A limiter pacing ``api`` at 98% of the account's ``quota`` (None: no limit), with a
+    burst no bigger than the headroom: even if all of it lands in one of the provider's
+    windows, that window still counts at most the quota."""
+    if quota is None:
+        return transport.limiter(api, None, 1)
+    burst = max(1, int(quota * QUOTA_HEADROOM))
+    return transport.limiter(api, quota * (1 - QUOTA_HEADROOM), burst)
 
 
 def push_task_form(tasks: Sequence[Mapping[str, str]]) -> dict[str, str]:
@@ -87,16 +139,10 @@ class EmasClient:
         self.app_key = str(app_key)
         self.endpoint = endpoint
         # The quota is the account's, so apps of one account share one bucket.
-        pace, burst = None, 1
-        if mass_push_rate is not None:
-            pace = mass_push_rate * (1 - QUOTA_HEADROOM)
-            # A burst no bigger than the headroom: even if all of it lands in one of the
-            # provider's windows, that window still counts at most the quota.
-            burst = max(1, int(mass_push_rate * QUOTA_HEADROOM))
-        self._mass_push_limiter = transport.limiter("emas:MassPush", pace, burst)
+        self._mass_push_limiter = paced(transport, "emas:MassPush", mass_push_rate)
+        self._stat_limiter = paced(transport, "emas:QueryPushStatByMsg", STAT_QUERY_QUOTA)
         # Pages of a long window follow each other at once: paced under the quota, no burst.
-        query_pace = None if query_rate is None else query_rate * (1 - QUOTA_HEADROOM)
-        self._query_limiter = transport.limiter("emas:QueryPushRecords", query_pace, 1)
+        self._query_limiter = paced(transport, "emas:QueryPushRecords", query_rate)
 
     async def mass_push(
         self, tasks: Sequence[Mapping[str, str]], idempotent_token: str
@@ -156,3 +202,18 @@ class EmasClient:
             records,
             reply.attempts,
         )
+
+    async def query_push_stat_by_msg(self, message_id: str) -> PushStat:
+        """The provider's statistics of one MessageId, paced within the API's quota (50/s);
+        throttling is retried like any call's."""
+        call = Call(
+            "QueryPushStatByMsg", VERSION, {"AppKey": self.app_key, "MessageId": message_id}, {}
+        )
+        reply = await self.transport.call(self.endpoint, call, limiter=self._stat_limiter)
+        stats = reply.body.get("PushStats")
+        if isinstance(stats, Mapping):
+            stats = stats.get("PushStat")
+        entries = [s for s in stats if isinstance(s, Mapping)] if isinstance(stats, list) else []
+        mine = [s for s in entries if str(s.get("MessageId", message_id)) == message_id]
+        counts = _counts(mine[0], STAT_FIELDS) if mine else {}
+        return PushStat(reply.request_id, message_id, counts, reply.attempts)

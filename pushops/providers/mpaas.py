@@ -1,5 +1,6 @@
 """mPaaS push: PushBroadcast (2020-10-28, or 2019-08-21), CancelPushScheduler,
-QueryPushSchedulerList, QueryPushAnalysisTaskList.
+QueryPushSchedulerList, QueryPushAnalysisTaskList, QueryPushAnalysisTaskDetail,
+QueryPushAnalysisCoreIndex.
 
 Every business parameter travels in the form body (api-facts §0.1). mPaaS reports business
 failures as HTTP 200 with a ResultCode other than "100"; those become errors here so they are
@@ -188,6 +189,24 @@ class MpaasClient:
         TaskName, TaskId, PageNumber, PageSize, TenantId (the 2020-10-28 official model)."""
         form = {"AppId": app_id, "WorkspaceId": workspace_id, "StartTime": str(start_ms)}
         return await self._scheduler_call("QueryPushAnalysisTaskList", form, filters)
+
+    async def query_push_analysis_task_detail(
+        self, app_id: str, workspace_id: str, task_id: str, **extra: str
+    ) -> MpaasResult:
+        """One push task's counts (PushNum, PushSuccessNum, PushArrivalNum) and when it ran;
+        ``extra``: TenantId (the 2020-10-28 official model)."""
+        form = {"AppId": app_id, "WorkspaceId": workspace_id, "TaskId": task_id}
+        return await self._scheduler_call("QueryPushAnalysisTaskDetail", form, extra)
+
+    async def query_push_analysis_core_index(
+        self, app_id: str, workspace_id: str, start_ms: int, end_ms: int, **filters: str
+    ) -> MpaasResult:
+        """Totals (PushTotalNum, PushNum, ArrivalNum, OpenNum, IgnoreNum and rates) of the
+        tasks pushed between ``start_ms`` and ``end_ms``; ``filters``: TaskId, Platform,
+        Channel, Type, TenantId (the 2020-10-28 official model)."""
+        form = {"AppId": app_id, "WorkspaceId": workspace_id,
+                "StartTime": str(start_ms), "EndTime": str(end_ms)}  # fmt: skip
+        return await self._scheduler_call("QueryPushAnalysisCoreIndex", form, filters)
 
     async def _scheduler_call(
         self, action: str, form: dict[str, str], extra: Mapping[str, object]
