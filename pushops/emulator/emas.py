@@ -185,7 +185,8 @@ def mass_push(call: Call, store: Store) -> dict[str, Any]:
     return response
 
 
-def cancel_push(call: Call, store: Store) -> dict[str, Any]:
+def _message(call: Call, store: Store) -> Delivery:
+    """The push the call's MessageId names, of its AppKey (our reading: else NotFound)."""
     params = call.params
     app_key = _app_key(params)
     message_id = params.get("MessageId")
@@ -196,9 +197,14 @@ def cancel_push(call: Call, store: Store) -> dict[str, Any]:
     found = store.get(message_id, call.now)
     if found is None or found.product != PRODUCT or found.app != app_key:
         raise ApiError("InvalidMessageId.NotFound")
+    return found
+
+
+def cancel_push(call: Call, store: Store) -> dict[str, Any]:
+    found = _message(call, store)
     if found.status != "scheduled":
         raise ApiError(
-            "InvalidMessageId.NotCancellable", f"The push {message_id} is {found.status}."
+            "InvalidMessageId.NotCancellable", f"The push {found.message_id} is {found.status}."
         )
     store.cancel(found)
     return {"RequestId": call.request_id}
@@ -285,19 +291,10 @@ def _push_info(d: Delivery) -> dict[str, Any]:
 def query_push_stat_by_msg(call: Call, store: Store) -> dict[str, Any]:
     """The statistics of one MessageId, as :mod:`pushops.emulator.stats` derives them; an
     id this AppKey never pushed is InvalidMessageId.NotFound (our reading)."""
-    params = call.params
-    app_key = _app_key(params)
-    message_id = params.get("MessageId")
-    if not message_id:
-        raise missing("MessageId")
-    if not is_digits(message_id):
-        raise invalid("MessageId")
-    found = store.get(message_id, call.now)
-    if found is None or found.product != PRODUCT or found.app != app_key:
-        raise ApiError("InvalidMessageId.NotFound")
+    found = _message(call, store)
     c = stats.counts(found, call.now)
     stat = {
-        "MessageId": message_id,
+        "MessageId": found.message_id,
         "AcceptCount": c.targets,
         "SentCount": c.sent,
         "ReceivedCount": c.received,
