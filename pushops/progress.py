@@ -14,12 +14,15 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any, TypeVar
+
+T = TypeVar("T")
 
 WINDOW_S = 10.0  # rate and ETA read the last this many seconds
 SHOW_AFTER_S = 1.0  # a step shorter than this shows nothing
 PLAIN_EVERY_S = 5.0  # a plain line at most this often
+STEP = 1024  # items between two reports of a stream: one call per item would cost more
 
 
 def eta(seconds: float) -> str:
@@ -27,6 +30,27 @@ def eta(seconds: float) -> str:
     if seconds >= 3600:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def counted(
+    items: Iterable[T], advance: Callable[[int], None] | None, step: int = STEP
+) -> Iterator[T]:
+    """Pass ``items`` through, telling ``advance`` how many went by (in steps of ``step``,
+    and the rest at the end); ``advance`` None passes them through untouched."""
+    if advance is None:
+        yield from items
+        return
+    pending = 0
+    try:
+        for item in items:
+            yield item
+            pending += 1
+            if pending == step:
+                advance(pending)
+                pending = 0
+    finally:
+        if pending:
+            advance(pending)
 
 
 class Window:

@@ -17,6 +17,7 @@ from pushops.commands._common import (
 from pushops.config import CONFIG_FILE, not_a_repository
 from pushops.diagnostics import Diagnostic
 from pushops.plan.mask import every_secret_value, mask_diagnostics
+from pushops.progress import Phase
 from pushops.wording import plural
 
 
@@ -41,7 +42,9 @@ def command(paths: tuple[Path, ...], now: str | None, output_format: str) -> int
         return _report([missing], 0, output_format)
     config, config_problems = optional_config(root)
     clock = parse_now(now)
-    result = validate(paths, root, config, clock)
+    # On stderr, only past a second: diagnostics and the summary come after it has ended.
+    with Phase("Validating", None, "deliveries") as phase:
+        result = validate(paths, root, config, clock, progress=phase.advance)
     result.report.extend(config_problems)
     if config is not None:
         from pushops.policy.check import validate_policies
