@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.plan.support import fanout_campaign
 from tests.pushrepo import PushRepo
 
 ROWS = 60_000
@@ -29,29 +30,14 @@ environments:
     apps:
       shop: {provider: emas, app_key: 23267207}
 """
-CAMPAIGN = """\
-id: offers
-app: shop
-tasks:
-  - id: offer
-    fan_out:
-      data: data/rows.csv
-      key: "{{ row.device_id }}"
-    DeviceType: ANDROID
-    PushType: NOTICE
-    Target: DEVICE
-    TargetValue: "{{ row.device_id }}"
-    Title: "{{ row.name }}, an offer"
-    Body: Open the app to see it.
-"""
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def fan_out(repo: PushRepo) -> None:
+    campaign, rows = fanout_campaign("offers", ROWS, "data/rows.csv")
     repo.write("pushops.yaml", CONFIG)
-    repo.write("campaigns/offers.yaml", CAMPAIGN)
-    rows = "".join(f"d{i:08d},Name{i}\n" for i in range(ROWS))
-    repo.write("data/rows.csv", "device_id,name\n" + rows)
+    repo.write("campaigns/offers.yaml", campaign)
+    repo.write("data/rows.csv", rows)
 
 
 def stderr_on_terminal(repo: PushRepo, *args: str, stdout: Path) -> tuple[int, str]:
