@@ -17,6 +17,7 @@ from typing import Any
 
 from pushops.ledger import Call, Delivery, KeyHistory, LedgerMeta, LockInfo
 from pushops.ledger.records import outcome, outcome_words
+from pushops.ledger.timeline import Step
 
 FORMAT_VERSION = 1
 FINGERPRINT_SHORT = 12
@@ -193,3 +194,55 @@ def history_lines(history: KeyHistory, calls: list[Call]) -> list[str]:
         if c.response is not None:
             lines += ["  response:", *_indented(c.response)]
     return lines
+
+
+# ---------------------------------------------------------------- history (state history)
+
+
+def _fact(value: object) -> object:
+    return when(value) if isinstance(value, datetime) else value
+
+
+def step_json(step: Step) -> dict[str, Any]:
+    return {
+        "at": when(step.at),
+        "what": step.what,
+        "generation": step.generation,
+        "call_id": step.call_id,
+        "actor": step.actor,
+        "status_from": step.status_from,
+        "status_to": step.status_to,
+        **{name: _fact(value) for name, value in step.facts.items()},
+    }
+
+
+_FACT_WORDS = {
+    "git_commit": "commit",
+    "message_id": "MessageId",
+    "request_id": "RequestId",
+    "due_at": "due",
+    "error_code": "code",
+    "error_message": "message",
+}
+
+
+def step_line(step: Step) -> str:
+    parts = []
+    if step.generation is not None:
+        parts.append(f"generation {step.generation}")
+    if step.call_id:
+        parts.append(f"call {step.call_id}")
+    if step.status_from and step.status_to and step.status_from != step.status_to:
+        parts.append(f"{step.status_from} -> {step.status_to}")
+    parts.append(f"by {step.actor or 'someone unrecorded'}")
+    for name, value in step.facts.items():
+        if name == "evidence":
+            shown = json.dumps(value, ensure_ascii=False, sort_keys=True)
+            parts.append(f"evidence {shown}")
+        elif value is not None:
+            parts.append(f"{_FACT_WORDS.get(name, name)} {_fact(value)}")
+    return f"{when(step.at) or '-':20}  {step.what:10}  {', '.join(parts)}"
+
+
+def steps_lines(key: str, found: list[Step]) -> list[str]:
+    return [f"history of {key} (oldest first)", *(step_line(s) for s in found)]

@@ -1,4 +1,5 @@
-"""pushops state init|list|show|lock|rm|import|export|resolve|abandon|unlock: the ledger, by hand.
+"""pushops state init|list|show|history|lock|rm|import|export|resolve|abandon|unlock: the
+ledger, by hand.
 
 The ledger is the one the project uses: ``--state URL_OR_PATH`` (or ``PUSHOPS_STATE_DSN``),
 else ``pushops.yaml``'s ``state``, else ``.pushops/state.db`` under the repository root;
@@ -28,7 +29,14 @@ from pushops.commands import _state_view as view
 from pushops.commands._common import emit_json, format_option, ledger_options, lock_timeout_option
 from pushops.config import CONFIG_FILE, Config, find_root, load_config
 from pushops.diagnostics import PushopsError
-from pushops.ledger import FailedResult, Ledger, LedgerMissingError, exchange, open_ledger
+from pushops.ledger import (
+    FailedResult,
+    Ledger,
+    LedgerMissingError,
+    exchange,
+    open_ledger,
+    timeline,
+)
 from pushops.ledger.binding import BINDING_FILE, load_bindings
 from pushops.ledger.locking import default_holder
 from pushops.ledger.records import ABANDONED as ABANDONED_EVENT
@@ -196,6 +204,28 @@ def show(key: str, output_format: str, choice: LedgerChoice) -> None:
         )
     else:
         click.echo("\n".join(view.history_lines(history, calls)))
+
+
+@command.command("history")
+@click.argument("key")
+@format_option
+@state_options
+def history(key: str, output_format: str, choice: LedgerChoice) -> None:
+    """Every write that touched KEY, oldest first: each generation written ahead and what
+    came of it, then every resolve, abandon, rm, cancel and refresh, with who and when."""
+    with opened(choice) as ledger:
+        found = ledger.get(key)
+        if found is None:
+            raise PushopsError(f"no key {key} in the ledger {ledger.location}")
+        call_ids = sorted({d.call_id for d in found.generations if d.call_id})
+        calls = [c for c in map(ledger.get_call, call_ids) if c is not None]
+        events = ledger.events_for(key)
+        meta = ledger.meta()
+    writes = timeline.steps(found, calls, events)
+    if output_format == "json":
+        emit_json(view.document(meta, key=key, history=[view.step_json(s) for s in writes]))
+    else:
+        click.echo("\n".join(view.steps_lines(key, writes)))
 
 
 @command.command("export")
