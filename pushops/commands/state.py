@@ -30,7 +30,9 @@ from pushops.commands._common import emit_json, format_option, ledger_options, l
 from pushops.config import CONFIG_FILE, Config, find_root, load_config
 from pushops.diagnostics import PushopsError
 from pushops.ledger import (
+    Call,
     FailedResult,
+    KeyHistory,
     Ledger,
     LedgerMissingError,
     exchange,
@@ -183,11 +185,7 @@ def _show_locks(ledger: Ledger, output_format: str) -> None:
 def show(key: str, output_format: str, choice: LedgerChoice) -> None:
     """Every generation of KEY, the calls that carried it, and the requests as recorded."""
     with opened(choice) as ledger:
-        history = ledger.get(key)
-        if history is None:
-            raise PushopsError(f"no key {key} in the ledger {ledger.location}")
-        call_ids = sorted({d.call_id for d in history.generations if d.call_id})
-        calls = [c for c in map(ledger.get_call, call_ids) if c is not None]
+        history, calls = _key_records(ledger, key)
         meta = ledger.meta()
     codes = {c.call_id: c.error_code for c in calls}
     if output_format == "json":
@@ -206,6 +204,15 @@ def show(key: str, output_format: str, choice: LedgerChoice) -> None:
         click.echo("\n".join(view.history_lines(history, calls)))
 
 
+def _key_records(ledger: Ledger, key: str) -> tuple[KeyHistory, list[Call]]:
+    """Every generation of ``key`` and the calls that carried them; an unknown key is an error."""
+    history = ledger.get(key)
+    if history is None:
+        raise PushopsError(f"no key {key} in the ledger {ledger.location}")
+    call_ids = sorted({d.call_id for d in history.generations if d.call_id})
+    return history, [c for c in map(ledger.get_call, call_ids) if c is not None]
+
+
 @command.command("history")
 @click.argument("key")
 @format_option
@@ -214,11 +221,7 @@ def history(key: str, output_format: str, choice: LedgerChoice) -> None:
     """Every write that touched KEY, oldest first: each generation written ahead and what
     came of it, then every resolve, abandon, rm, cancel and refresh, with who and when."""
     with opened(choice) as ledger:
-        found = ledger.get(key)
-        if found is None:
-            raise PushopsError(f"no key {key} in the ledger {ledger.location}")
-        call_ids = sorted({d.call_id for d in found.generations if d.call_id})
-        calls = [c for c in map(ledger.get_call, call_ids) if c is not None]
+        found, calls = _key_records(ledger, key)
         events = ledger.events_for(key)
         meta = ledger.meta()
     writes = timeline.steps(found, calls, events)
