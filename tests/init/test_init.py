@@ -20,6 +20,7 @@ SOURCE = f"git+https://github.com/acme/pushops@{COMMIT}"
 EXPECTED = [
     ".github/pushops/requirements.txt",
     ".github/workflows/pushops-apply.yml",
+    ".github/workflows/pushops-drift.yml",
     ".github/workflows/pushops-plan.yml",
     ".gitignore",
     ".vscode/settings.json",
@@ -292,14 +293,12 @@ def test_upgrade_twice_changes_nothing_the_second_time(tmp_path: Path):
 
 def test_upgrade_keeps_the_environment_the_workflows_plan_and_apply(tmp_path: Path):
     init(tmp_path, "--source", SOURCE)
-    for name in ("pushops-plan.yml", "pushops-apply.yml"):
+    for name in ("pushops-plan.yml", "pushops-apply.yml", "pushops-drift.yml"):
         path = tmp_path / ".github/workflows" / name
         text = path.read_text("utf-8").replace(
             "PUSHOPS_ENVIRONMENT: production", "PUSHOPS_ENVIRONMENT: prod"
         )
-        path.write_text(
-            text.replace("group: pushops-apply-production", "group: pushops-apply-prod")
-        )
+        path.write_text(text.replace("-production\n", "-prod\n"))
 
     result = init(tmp_path, "--upgrade", "--source", SOURCE)
 
@@ -307,6 +306,11 @@ def test_upgrade_keeps_the_environment_the_workflows_plan_and_apply(tmp_path: Pa
     apply = yaml.safe_load((tmp_path / ".github/workflows/pushops-apply.yml").read_text("utf-8"))
     assert apply["env"] == {"PUSHOPS_ENVIRONMENT": "prod"}
     assert apply["concurrency"]["group"] == "pushops-apply-prod"
+    drift = yaml.safe_load((tmp_path / ".github/workflows/pushops-drift.yml").read_text("utf-8"))
+    assert (drift["env"], drift["concurrency"]["group"]) == (
+        {"PUSHOPS_ENVIRONMENT": "prod"},
+        "pushops-drift-prod",
+    )
 
 
 def test_upgrade_with_a_new_source_rewrites_it_everywhere(tmp_path: Path):

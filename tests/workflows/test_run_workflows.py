@@ -8,6 +8,9 @@ What cannot run outside GitHub is replaced, explicitly:
   step are skipped by name: the checkout is a copy of this repository's push files, and
   pushops is already installed in the interpreter running the tests (tests/workflows/
   test_install.py runs that step, exactly as written, in a fresh virtualenv);
+- ``gh`` (GitHub's CLI, preinstalled on its runners, not here): the drift job's step that opens
+  the issue with it is skipped by name; what it is given is checked in test_workflows.py and
+  its script by shellcheck;
 - the secrets are provided by the test: the ledger DSN secrets name a throwaway SQLite file
   (the commands take a path as well as a PostgreSQL DSN; a PostgreSQL DSN would need a
   schema the workflow does not pass), and the send credentials are a throwaway key the
@@ -39,7 +42,7 @@ REPOSITORY = "acme/push-campaigns"
 PULL = 7
 AKID, SECRET = "LTAIworkflowtest", "workflow-test-secret-0f9e"
 SKIPPED_ACTIONS = ("actions/checkout@", "actions/setup-python@", "actions/upload-artifact@")
-SKIPPED_RUNS = ("Install pushops",)
+SKIPPED_RUNS = ("Install pushops", "Open or update the drift issue")
 
 
 def load(name: str) -> dict[str, Any]:
@@ -65,9 +68,16 @@ def expression(text: str, context: Mapping[str, str]) -> str:
 def condition(text: str | None, context: Mapping[str, str]) -> bool:
     if text is None or text == "always()":
         return True
-    match = re.fullmatch(r"\s*([\w.]+)\s*(==|!=)\s*([\w.]+)\s*", text)
+    match = re.fullmatch(r"\s*([\w.]+)\s*(==|!=)\s*([\w.]+|'[^']*')\s*", text)
     assert match, f"the test runner does not know the condition {text!r}"
-    left, op, right = context[match.group(1)], match.group(2), context[match.group(3)]
+
+    def value(name: str) -> str:
+        if name.startswith("'"):
+            return name[1:-1]
+        # A step output no step wrote is empty, as in Actions.
+        return context.get(name, "") if name.startswith("steps.") else context[name]
+
+    left, op, right = value(match.group(1)), match.group(2), value(match.group(3))
     return (left == right) == (op == "==")
 
 
@@ -90,6 +100,11 @@ def run_job(
     github_env = cwd.parent / f"github-env-{job}.txt"
     github_env.write_text("")
     base["GITHUB_ENV"] = str(github_env)
+    # What a step with an id writes to $GITHUB_OUTPUT the later steps read as
+    # steps.<id>.outputs.<name>.
+    ctx = dict(ctx)
+    github_output = cwd.parent / f"github-output-{job}.txt"
+    base["GITHUB_OUTPUT"] = str(github_output)
     for step in spec["steps"]:
         name = step.get("name") or step.get("uses", "")
         if "uses" in step:
@@ -97,6 +112,7 @@ def run_job(
             continue
         if name in SKIPPED_RUNS or not condition(step.get("if"), ctx):
             continue
+        github_output.write_text("")
         step_env = {**base, **{k: expression(str(v), ctx) for k, v in step.get("env", {}).items()}}
         script = expression(step["run"], ctx)
         done = subprocess.run(
@@ -106,6 +122,10 @@ def run_job(
         if done.returncode != 0:
             raise StepFailed(name, done, ran)
         ran.append(name)
+        for line in github_output.read_text().splitlines():
+            key, _, value = line.partition("=")
+            assert key and "<<" not in key, f"the test runner reads only NAME=value: {line!r}"
+            ctx[f"steps.{step.get('id')}.outputs.{key}"] = value
         for line in github_env.read_text().splitlines():
             key, _, value = line.partition("=")
             assert key and "<<" not in key, f"the test runner reads only NAME=value: {line!r}"
@@ -344,3 +364,61 @@ def test_the_apply_summary_keeps_the_log_in_one_code_block_whatever_it_holds(tmp
     lines = summary.read_text().splitlines()
     assert lines[2] == lines[-1] == "`````"  # longer than the longest run inside
     assert lines[3:-1] == ["sent", "```", "<img src=x> @team", "````"]
+
+
+def drift_context(ledger: str, token: str) -> dict[str, str]:
+    """The expression context of a scheduled pushops-drift.yml run."""
+    return {
+        "secrets.PUSHOPS_STATE_DSN_READONLY": ledger,
+        "secrets.PUSHOPS_QUERY_ACCESS_KEY_ID": AKID,
+        "secrets.PUSHOPS_QUERY_ACCESS_KEY_SECRET": SECRET,
+        "github.token": token,
+        "github.repository": REPOSITORY,
+        "github.server_url": "https://github.com",
+        "github.run_id": "4242",
+    }
+
+
+def test_the_drift_job_passes_without_drift_and_fails_on_a_console_push_asking_only(
+    tmp_path: Path, checkout: Path, services: tuple[Emulator, FakeGitHubServer]
+) -> None:
+    emulator, github = services
+    env = runner_env(tmp_path, emulator, github)
+    ledger = str(tmp_path / "shared-ledger.db")
+    init_shared_ledger(checkout, ledger, env)
+    ctx = drift_context(ledger, github.fake.token)
+    summary = Path(env["GITHUB_STEP_SUMMARY"])
+
+    assert run_job(load("pushops-drift.yml"), "drift", checkout, env, ctx) == ["Refresh"]
+    assert "No drift" in summary.read_text(encoding="utf-8")
+
+    summary.write_text("", encoding="utf-8")
+    emulator.console_push(
+        "emas", {"DeviceType": "ANDROID", "PushType": "NOTICE", "Target": "DEVICE",
+                 "Title": "From the console", "Body": "b"}, app="24780031",
+    )  # fmt: skip
+    with pytest.raises(StepFailed) as failed:
+        run_job(load("pushops-drift.yml"), "drift", checkout, env, ctx)
+
+    assert failed.value.name == "Fail on drift" and failed.value.ran == ["Refresh"]
+    assert "::error title=pushops drift::" in failed.value.done.stdout
+    report = (checkout / "pushops-drift.md").read_text(encoding="utf-8")  # the issue's body
+    assert report.startswith("## pushops refresh: production") and "unmanaged" in report
+    assert report in summary.read_text(encoding="utf-8")
+    actions = {c["action"] for c in emulator.calls()}
+    assert actions == {"QueryPushRecords", "QueryPushSchedulerList", "QueryPushAnalysisTaskList"}
+    assert len(emulator.deliveries()) == 1  # the console's push, nothing else
+
+
+def test_the_drift_job_fails_on_an_error_without_calling_it_drift(
+    tmp_path: Path, checkout: Path, services: tuple[Emulator, FakeGitHubServer]
+) -> None:
+    emulator, github = services
+    env = runner_env(tmp_path, emulator, github)
+    ctx = drift_context("", github.fake.token)
+
+    with pytest.raises(StepFailed) as failed:
+        run_job(load("pushops-drift.yml"), "drift", checkout, env, ctx)
+
+    assert failed.value.name == "Refresh"
+    assert "Set the PUSHOPS_STATE_DSN_READONLY secret" in failed.value.done.stdout

@@ -111,6 +111,44 @@ def test_each_secret_reaches_only_the_steps_that_need_it():
     }
 
 
+def test_the_drift_job_gets_only_read_access_and_the_query_key_each_where_used():
+    drift = parse(scaffolded()["pushops-drift.yml"])
+    holders: dict[str, set[str]] = {}
+    for each in steps(drift, "drift"):
+        for value in (each.get("env") or {}).values():
+            for secret in re.findall(r"secrets\.(\w+)|github\.(token)", str(value)):
+                holders.setdefault("".join(secret), set()).add(each.get("name", "?"))
+
+    assert holders == {
+        "PUSHOPS_STATE_DSN_READONLY": {"Refresh"},
+        "PUSHOPS_QUERY_ACCESS_KEY_ID": {"Refresh"},
+        "PUSHOPS_QUERY_ACCESS_KEY_SECRET": {"Refresh"},
+        "token": {"Open or update the drift issue"},
+    }
+    # The issue is the only thing it may write; nothing of the apply job's (send key, ledger).
+    assert drift["permissions"] == {"contents": "read"}
+    assert drift["jobs"]["drift"]["permissions"] == {"contents": "read", "issues": "write"}
+    assert "secrets.ALIBABA_CLOUD" not in scaffolded()["pushops-drift.yml"]
+    assert "secrets.PUSHOPS_STATE_DSN }}" not in scaffolded()["pushops-drift.yml"]
+
+
+def test_the_drift_job_runs_nightly_and_by_hand_and_fails_on_drift_with_an_issue():
+    drift = parse(scaffolded()["pushops-drift.yml"])
+    refresh = step(drift, "drift", "Refresh")
+    issue = step(drift, "drift", "Open or update the drift issue")
+    fail = step(drift, "drift", "Fail on drift")
+
+    assert set(drift["on"]) == {"schedule", "workflow_dispatch"}
+    assert [entry["cron"] for entry in drift["on"]["schedule"]] == ["17 3 * * *"]
+    assert "pushops refresh" in refresh["run"] and "--format markdown" in refresh["run"]
+    assert all("--apply" not in each.get("run", "") for each in steps(drift, "drift"))
+    assert 'echo "drift=true" >> "$GITHUB_OUTPUT"' in refresh["run"]
+    assert issue["if"] == fail["if"] == "steps.refresh.outputs.drift == 'true'"
+    assert "-F body=@pushops-drift-issue.md" in issue["run"]
+    assert "head -c 60000 pushops-drift.md" in issue["run"]  # under GitHub's body limit
+    assert fail["run"].rstrip().endswith("exit 1")
+
+
 def test_the_plan_workflow_has_no_send_credentials():
     text = scaffolded()["pushops-plan.yml"]
 
