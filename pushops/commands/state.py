@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,10 +40,12 @@ from pushops.ledger import (
     timeline,
 )
 from pushops.ledger.binding import BINDING_FILE, load_bindings
+from pushops.ledger.codec import time_text
 from pushops.ledger.locking import default_holder
+from pushops.ledger.migrations import upgrade_sql
 from pushops.ledger.records import ABANDONED as ABANDONED_EVENT
 from pushops.ledger.records import DELIVERY_STATUSES, UNSETTLED
-from pushops.ledger.roles import setup_sql
+from pushops.ledger.roles import identifier, setup_sql
 from pushops.ledger.target import POSTGRESQL
 from pushops.plan.session import (
     ACCEPT_NEW,
@@ -52,6 +54,7 @@ from pushops.plan.session import (
     LineageError,
     check_accept,
     describe,
+    say_schema,
     state_target,
 )
 from pushops.wording import plural
@@ -69,23 +72,30 @@ def _config() -> Config:
 
 
 @contextmanager
-def opened(choice: LedgerChoice, *, create: bool = False) -> Iterator[Ledger]:
+def opened(
+    choice: LedgerChoice, *, create: bool = False, migrate: bool = False, quiet: bool = False
+) -> Iterator[Ledger]:
     """The ledger the options name; a missing one is an error unless ``create``.
 
-    An older ledger is not migrated on opening: the views only read it (a read-only role
-    may not change it), and the commands that write migrate it at their first write.
+    An older ledger is migrated on opening only for the commands that write (``migrate``);
+    the views read it as it is (a read-only role may not change it) and say so once, unless
+    ``quiet``.
     """
     config = _config()
     target = state_target(config, choice)
     schema = choice.schema or os.environ.get(SCHEMA_ENV) or None
     try:
-        ledger = open_ledger(target, root=config.root, schema=schema, create=create, migrate=False)
+        ledger = open_ledger(
+            target, root=config.root, schema=schema, create=create, migrate=migrate
+        )
     except LedgerMissingError:
         raise LedgerMissingError(
             f"no ledger at {describe(target, schema)}; nothing was created "
             "(`pushops state init` creates one)"
         ) from None
     with ledger:
+        if not quiet:
+            say_schema(ledger, functools.partial(click.echo, err=True))
         yield ledger
 
 
@@ -277,7 +287,7 @@ def import_(file: str, choice: LedgerChoice, lock_timeout: timedelta) -> None:
     with contextlib.ExitStack() as stack:
         source = sys.stdin.buffer if file == "-" else stack.enter_context(open(file, "rb"))
         _, lines = exchange.read_header(source)
-        ledger = stack.enter_context(opened(choice, create=True))
+        ledger = stack.enter_context(opened(choice, create=True, migrate=True))
         stack.enter_context(ledger.lock("state import", timeout_s=timeout_s))
         meta = ledger.import_(lines)
     click.echo(f"imported ledger {meta.lineage} (serial {meta.serial}) into {meta.location}")
@@ -295,7 +305,7 @@ def rm(
     """Forget KEY: the next plan sees nothing of it sent, and the next apply sends it again
     (as a new generation, with a new token). Its history stays, for `pushops state show`."""
     timeout_s = lock_timeout.total_seconds()
-    with opened(choice) as ledger, ledger.lock("state rm", timeout_s=timeout_s):
+    with opened(choice, migrate=True) as ledger, ledger.lock("state rm", timeout_s=timeout_s):
         history = ledger.get(key)
         if history is None:
             raise PushopsError(f"no key {key} in the ledger {ledger.location}")
@@ -335,7 +345,7 @@ def resolve(
     if sent is None:
         raise click.UsageError("say what the provider told you: --sent or --not-sent")
     timeout_s = lock_timeout.total_seconds()
-    with opened(choice) as ledger, ledger.lock("state resolve", timeout_s=timeout_s):
+    with opened(choice, migrate=True) as ledger, ledger.lock("state resolve", timeout_s=timeout_s):
         settled = ledger.resolve(key, sent, actor or default_holder())
     meaning = "it will not be sent again" if sent else "the next apply may send it"
     click.echo(f"resolved {key} as {settled.status}: {meaning}")
@@ -372,7 +382,7 @@ def abandon(
     if not (keys or campaigns or calls):
         raise click.UsageError("say what to abandon: KEY..., --campaign ID or --call CALL_ID")
     timeout_s = lock_timeout.total_seconds()
-    with opened(choice) as ledger, ledger.lock("state abandon", timeout_s=timeout_s):
+    with opened(choice, migrate=True) as ledger, ledger.lock("state abandon", timeout_s=timeout_s):
         wanted = set(keys)
         found = [
             d
@@ -465,6 +475,45 @@ def unlock(lock_id: str, force: bool, choice: LedgerChoice) -> None:
 # ---------------------------------------------------------------- creating and binding
 
 
+@command.command("migrate")
+@click.option(
+    "--sql",
+    "print_sql",
+    is_flag=True,
+    help="Print the SQL that upgrades this ledger, for a database administrator to review and "
+    "run, and exit; nothing is changed.",
+)
+@state_options
+@lock_timeout_option
+def migrate(print_sql: bool, choice: LedgerChoice, lock_timeout: timedelta) -> None:
+    """Upgrade the ledger to the schema this pushops knows, under the ledger lock.
+
+    A newer pushops may add tables. plan and the state commands that only read use an older
+    ledger as it is (a read-only role can plan); apply and the commands that write upgrade it
+    themselves. Run this (or let the next apply do it) with the role that owns the ledger's
+    tables; a ledger newer than this pushops is refused and left untouched.
+    """
+    if print_sql:
+        with opened(choice, quiet=True) as ledger:
+            before = ledger.meta().schema_version
+        search_path = None
+        if ledger.backend == POSTGRESQL:
+            search_path = identifier(choice.schema or os.environ.get(SCHEMA_ENV) or "pushops")
+        stamp = time_text(datetime.now(timezone.utc)) or ""
+        click.echo(upgrade_sql(before, stamp, search_path), nl=False)
+        return
+    timeout_s = lock_timeout.total_seconds()
+    with opened(choice, quiet=True) as ledger, ledger.lock("state migrate", timeout_s=timeout_s):
+        before, after = ledger.migrate()
+    if before == after:
+        click.echo(
+            f"ledger {ledger.location} is at schema version {after}, the latest this "
+            "pushops knows; nothing to do"
+        )
+    else:
+        click.echo(f"upgraded ledger {ledger.location} from schema version {before} to {after}")
+
+
 @command.command("init")
 @click.option(
     "--env",
@@ -511,7 +560,8 @@ def init(environments: tuple[str, ...], print_sql: bool, choice: LedgerChoice) -
     bound = {name: bindings.get(name) for name in names}
     created = False
     try:
-        ledger = open_ledger(target, root=root, schema=schema, create=False)
+        # Binding only reads the ledger's lineage: a read-only role can bind, on any schema.
+        ledger = open_ledger(target, root=root, schema=schema, create=False, migrate=False)
     except LedgerMissingError:
         taken = {name: lineage for name, lineage in bound.items() if lineage}
         if taken and accept != ACCEPT_NEW:

@@ -45,7 +45,7 @@ from pushops.ledger.errors import (
     SchemaVersionError,
 )
 from pushops.ledger.locking import default_holder, lock_from_row, wait_for
-from pushops.ledger.migrations import EVENTS_VERSION, latest_version, pending_migrations
+from pushops.ledger.migrations import latest_version, pending_migrations, table_since
 from pushops.ledger.records import (
     ABANDONED,
     CANCELLED,
@@ -106,8 +106,10 @@ class Ledger(ABC):
         self._held: LockInfo | None = None
         self._streams = 0
         # The schema version this handle found (or migrated to); below the latest only for a
-        # handle opened with migrate=False, until its first write migrates.
+        # handle opened with migrate=False, until its first write migrates. upgraded_from:
+        # the version it migrated an existing ledger from, if it did.
         self._version = 0
+        self.upgraded_from: int | None = None
 
     # ------------------------------------------------------------------ backend primitives
 
@@ -272,7 +274,41 @@ class Ledger(ABC):
     @property
     def has_events(self) -> bool:
         """Whether this ledger's schema has the delivery_events and provider_stats tables."""
-        return self._version >= EVENTS_VERSION
+        return self.has_table("delivery_events")
+
+    def has_table(self, table: str) -> bool:
+        """Whether the ledger's schema has ``table``: an older one, read as it is, may not,
+        and readers take a table it does not have yet for an empty one."""
+        since = table_since(table)
+        return since is not None and self._version >= since
+
+    @property
+    def schema_behind(self) -> tuple[int, int] | None:
+        """(the ledger's schema version, the one this pushops knows) while this handle reads
+        an older ledger it has not migrated; None when the ledger is up to date."""
+        known = latest_version()
+        return (self._version, known) if self._version < known else None
+
+    def schema_notice(self) -> str | None:
+        """What a reader of an older ledger says once; None when it is up to date."""
+        behind = self.schema_behind
+        if behind is None:
+            return None
+        return (
+            f"ledger schema {behind[0]}, this pushops knows {behind[1]}: the next apply (or "
+            "`pushops state migrate`) upgrades it; until then it is read as it is"
+        )
+
+    def migrate(self) -> tuple[int, int]:
+        """Bring the ledger up to this pushops's schema: (version before, version after).
+        ``pushops state migrate`` calls it holding the ledger lock."""
+        with self._read() as tx:
+            before = self._schema_version(tx)
+        self._check_version(before)
+        self._version = before
+        self._before_writing()
+        self._migrate()
+        return before, self._version
 
     # ------------------------------------------------------------------ schema
 
@@ -340,6 +376,8 @@ class Ledger(ABC):
                 tx.execute(sql.INSERT_META, (str(uuid.uuid4()), now))
                 self._tune_storage(tx)
         self._version = latest_version()
+        if found:
+            self.upgraded_from = found
 
     # ------------------------------------------------------------------ reads
 
@@ -524,6 +562,8 @@ class Ledger(ABC):
 
     def overrides(self, environment: str, limit: int = 20) -> list[PolicyOverride]:
         """The latest overrides recorded in ``environment``, newest first."""
+        if not self.has_table("policy_overrides"):
+            return []  # an older ledger, opened by a reader: none recorded yet
         with self._read() as tx:
             rows = tx.all(sql.OVERRIDES_BY_ENV, (environment, limit))
         return [_override(r) for r in rows]

@@ -102,7 +102,8 @@ def export_lines(ledger: Storage) -> Iterator[str]:
             counts["deliveries"] += 1
             yield _record("delivery", _DELIVERY_FIELDS, row)
         counts["overrides"] = 0
-        for row in ledger.stream_rows(tx, sql.ALL_OVERRIDES, ()):
+        overrides = ledger.has_table("policy_overrides")  # an older ledger, read as it is
+        for row in ledger.stream_rows(tx, sql.ALL_OVERRIDES, ()) if overrides else ():
             counts["overrides"] += 1
             yield _record("override", _OVERRIDE_FIELDS, row)
         counts["events"] = 0

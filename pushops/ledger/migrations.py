@@ -8,6 +8,7 @@ edit a released one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pushops.ledger.records import CALL_STATUSES, DELIVERY_STATUSES, EVENT_KINDS, PROVIDERS
@@ -173,3 +174,51 @@ def latest_version() -> int:
 
 def pending_migrations(current: int) -> list[Migration]:
     return [m for m in MIGRATIONS if m.version > current]
+
+
+def upgrade_sql(found: int, applied_at: str, search_path: str | None = None) -> str:
+    """The statements that bring a ledger from version ``found`` to the latest, as one
+    transaction a database administrator can review and run (``pushops state migrate --sql``):
+    what :meth:`~pushops.ledger.base.Ledger.migrate` runs, recorded in ``schema_version`` the
+    same way. ``search_path``: the PostgreSQL schema, already quoted as an identifier."""
+    pending = pending_migrations(found)
+    latest = latest_version()
+    if not pending:
+        return f"-- The ledger is at schema version {found}, the latest this pushops knows.\n"
+    lines = [
+        f"-- Upgrades the ledger from schema version {found} to {latest}, in one transaction.",
+        "-- Run it as the role that owns the ledger's tables (see docs/state.md).",
+        "BEGIN;",
+    ]
+    if search_path is not None:
+        lines.append(f"SET LOCAL search_path TO {search_path};")
+    for migration in pending:
+        lines.append(f"-- {migration.version}: {migration.summary}")
+        lines += [f"{_dedent(statement)};" for statement in migration.statements]
+        lines.append(
+            "INSERT INTO schema_version (version, applied_at) "
+            f"VALUES ({migration.version}, '{applied_at}');"
+        )
+    lines.append("COMMIT;")
+    return "\n".join(lines) + "\n"
+
+
+def _dedent(statement: str) -> str:
+    first, _, rest = statement.partition("\n")
+    return "\n".join([first, *(line.removeprefix("        ") for line in rest.splitlines())])
+
+
+_CREATE_TABLE = re.compile(r"\s*CREATE\s+TABLE\s+(\w+)", re.IGNORECASE)
+
+
+def table_since(table: str) -> int | None:
+    """The schema version that created ``table`` (None: no migration does): a reader of an
+    older ledger (plan with a read-only role, before the next apply migrates it) finds no such
+    table and reads it as empty. Derived from the statements themselves, so a new migration
+    needs no bookkeeping."""
+    for migration in MIGRATIONS:
+        for statement in migration.statements:
+            match = _CREATE_TABLE.match(statement)
+            if match and match.group(1) == table:
+                return migration.version
+    return None

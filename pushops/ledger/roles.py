@@ -13,7 +13,7 @@ PLAN_ROLE = "pushops_plan"
 
 def setup_sql(schema: str = "pushops") -> str:
     """The statements, for the ledger's ``schema`` (identifiers quoted as needed)."""
-    name = _identifier(schema)
+    name = identifier(schema)
     return f"""\
 -- As a superuser (or a member of {APPLY_ROLE}), in the ledger's database, once.
 -- apply (the protected production environment): owns the ledger and writes it
@@ -31,6 +31,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA {name} TO {PLAN_ROLE};
 """
 
 
-def _identifier(name: str) -> str:
+def identifier(name: str) -> str:
+    """``name`` as a PostgreSQL identifier in SQL text: as is when plain, else quoted."""
     plain = name.isascii() and name.replace("_", "a").isalnum() and name == name.lower()
     return name if plain and not name[:1].isdigit() else '"' + name.replace('"', '""') + '"'

@@ -111,7 +111,9 @@ def open_state(
     target = state_target(config, choice)
     schema = choice.schema or os.environ.get(SCHEMA_ENV) or None
     if choice.sandbox:
-        return open_ledger(target, root=config.root, schema=schema)
+        ledger = open_ledger(target, root=config.root, schema=schema)
+        say_schema(ledger, notice)
+        return ledger
     accept = check_accept(choice.accept_lineage)
     bound = load_bindings(config.root).get(environment)
     where = describe(target, schema)
@@ -131,6 +133,7 @@ def open_state(
         ledger = open_ledger(target, root=config.root, schema=schema, create=True)
         created = True
     try:
+        say_schema(ledger, notice)
         meta = ledger.meta()
         lineage = meta.lineage
         if created:
@@ -155,6 +158,17 @@ def open_state(
         ledger.close()
         raise
     return ledger
+
+
+def say_schema(ledger: Ledger, notice: Callable[[str], None]) -> None:
+    """Once per run: that plan reads an older ledger as it is, or that apply upgraded it."""
+    if text := ledger.schema_notice():
+        notice(f"Note: {text}.")
+    elif ledger.upgraded_from is not None:
+        notice(
+            f"Upgraded the ledger from schema version {ledger.upgraded_from} to "
+            f"{ledger.meta().schema_version}."
+        )
 
 
 def _missing(

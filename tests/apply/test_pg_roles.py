@@ -72,15 +72,21 @@ def database() -> Iterator[dict[str, str]]:
             admin.execute(f'DROP ROLE IF EXISTS "{plan_role}"')
 
 
-@pytest.mark.postgres
-def test_plan_with_the_read_only_role_and_apply_with_the_other_as_documented(
-    tmp_path: Path, emulator: Emulator, database: dict[str, str]
-) -> None:
+def _repo(tmp_path: Path, emulator: Emulator) -> Project:
+    """A fresh push repository with one campaign, run as CI runs it."""
     root = tmp_path / "repo"
     (root / "campaigns").mkdir(parents=True)
     (root / "pushops.yaml").write_text(CONFIG)
     project = Project(root, {**base_env(emulator.url), "PUSHOPS_STATE_SCHEMA": "", "CI": "true"})
     project.write("sale.yaml", emas_campaign())
+    return project
+
+
+@pytest.mark.postgres
+def test_plan_with_the_read_only_role_and_apply_with_the_other_as_documented(
+    tmp_path: Path, emulator: Emulator, database: dict[str, str]
+) -> None:
+    project = _repo(tmp_path, emulator)
     as_plan = {"PUSHOPS_STATE_DSN": database["plan"]}
     as_apply = {"PUSHOPS_STATE_DSN": database["apply"]}
 
@@ -103,3 +109,85 @@ def test_plan_with_the_read_only_role_and_apply_with_the_other_as_documented(
     assert binds_read_only.exit_code == 0  # the binding is a file; the ledger is only read
     rm = project.run("state", "rm", "staging/sale/r1/android", "--yes", env=as_plan)
     assert rm.exit_code == 1 and "this role may not do that" in rm.output
+
+
+def _schema_versions(dsn: str) -> list[int]:
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("SELECT version FROM pushops.schema_version ORDER BY 1").fetchall()
+    return [r[0] for r in rows]
+
+
+@pytest.mark.postgres
+def test_a_read_only_role_plans_on_an_older_ledger_and_only_a_writer_migrates_it(
+    tmp_path: Path,
+    emulator: Emulator,
+    database: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pushops.ledger import migrations
+
+    project = _repo(tmp_path, emulator)
+    as_plan = {"PUSHOPS_STATE_DSN": database["plan"]}
+    as_apply = {"PUSHOPS_STATE_DSN": database["apply"]}
+    latest = migrations.latest_version()
+    with monkeypatch.context() as older_pushops:  # the team's ledger, made by the first pushops
+        older_pushops.setattr(migrations, "MIGRATIONS", [migrations.INITIAL])
+        assert project.run("state", "init", env=as_apply).exit_code == 0
+        assert project.run("apply", "--auto-approve", env=as_apply).exit_code == 0
+
+    planned = project.run("plan", "--detailed-exitcode", env=as_plan)
+    listed = project.run("state", "list", env=as_plan)
+    refused = project.run("state", "migrate", env=as_plan)
+    printed = project.run("state", "migrate", "--sql", env=as_plan)
+    versions_after_readers = _schema_versions(database["apply"])
+    migrated = project.run("state", "migrate", env=as_apply)
+    again = project.run("plan", "--detailed-exitcode", env=as_plan)
+
+    notice = f"ledger schema 1, this pushops knows {latest}: the next apply (or `pushops state"
+    assert planned.exit_code == 0, planned.output
+    assert "No changes." in planned.output and planned.output.count(notice) == 1
+    assert listed.exit_code == 0 and "staging/sale/r1/android" in listed.output
+    assert listed.output.count(notice) == 1
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "this role may not do that" in refused.output
+    assert printed.exit_code == 0
+    assert "CREATE TABLE policy_overrides" in printed.stdout
+    assert "SET LOCAL search_path TO pushops;" in printed.stdout
+    assert versions_after_readers == [1]  # the readers wrote nothing
+    assert migrated.exit_code == 0, migrated.output
+    assert f"from schema version 1 to {latest}" in migrated.output
+    assert _schema_versions(database["apply"]) == list(range(1, latest + 1))
+    assert again.exit_code == 0 and "No changes." in again.output
+    assert notice not in again.output
+    assert len(emulator.deliveries()) == 1
+
+
+@pytest.mark.postgres
+def test_a_ledger_newer_than_this_pushops_is_refused_and_left_untouched(
+    tmp_path: Path, emulator: Emulator, database: dict[str, str]
+) -> None:
+    import psycopg
+
+    project = _repo(tmp_path, emulator)
+    assert project.run("state", "init", env={"PUSHOPS_STATE_DSN": database["apply"]}).exit_code == 0
+    with psycopg.connect(database["apply"], autocommit=True) as conn:
+        conn.execute("INSERT INTO pushops.schema_version VALUES (99, '2030-01-01')")
+    before = _schema_versions(database["apply"])
+
+    results = [
+        project.run(*args, env={"PUSHOPS_STATE_DSN": database[role]})
+        for args, role in [
+            (("plan",), "plan"),
+            (("apply", "--auto-approve"), "apply"),
+            (("state", "migrate"), "apply"),
+        ]
+    ]
+
+    for result in results:
+        assert result.exit_code == 1, result.output
+        assert "schema version 99, newer than version" in result.output
+        assert "upgrade pushops (nothing was changed)" in result.output
+    assert _schema_versions(database["apply"]) == before
+    assert emulator.deliveries() == []

@@ -1,0 +1,86 @@
+"""A newer pushops on a ledger an older one made, through the real CLI on both backends: plan
+reads it as it is (writing nothing) and says once what upgrades it; apply upgrades it and
+says so; the state commands that only read leave it alone, `state migrate` upgrades it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from plan.support import CONFIG, Project, backend_env, base_env, emas_campaign
+
+from pushops.emulator import Emulator
+from pushops.ledger import migrations
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+LATEST = migrations.latest_version()
+NOTICE = (
+    f"ledger schema 1, this pushops knows {LATEST}: the next apply (or `pushops state migrate`)"
+)
+
+
+@pytest.fixture(params=BACKENDS)
+def older(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Project]:
+    """A push repo whose ledger the first pushops (schema 1) made, holding one sent push."""
+    root = tmp_path / "repo"
+    (root / "campaigns").mkdir(parents=True)
+    (root / "pushops.yaml").write_text(CONFIG)
+    for env in backend_env(request.param, root):
+        project = Project(root, {**base_env(emulator.url), **env})
+        project.write("sale.yaml", emas_campaign())
+        with monkeypatch.context() as first_pushops:
+            first_pushops.setattr(migrations, "MIGRATIONS", [migrations.INITIAL])
+            project.init_ledger()
+            assert project.run("apply", "--auto-approve").exit_code == 0
+        yield project
+
+
+def _versions(project: Project) -> int:
+    result = project.run("state", "list", "--format", "json")
+    assert result.exit_code == 0, result.output
+    return int(json.loads(result.stdout)["ledger"]["schema_version"])
+
+
+def test_plan_reads_an_older_ledger_as_it_is_and_says_once_what_upgrades_it(
+    older: Project,
+) -> None:
+    db = older.root / ".pushops" / "state.db"
+    before = db.read_bytes() if db.exists() else b""
+
+    planned = older.run("plan", "--detailed-exitcode")
+
+    assert planned.exit_code == 0, planned.output
+    assert "No changes." in planned.output
+    assert planned.output.count(NOTICE) == 1
+    assert (db.read_bytes() if db.exists() else b"") == before
+    assert _versions(older) == 1
+
+
+def test_apply_upgrades_an_older_ledger_and_says_so(older: Project, emulator: Emulator) -> None:
+    older.write("more.yaml", emas_campaign("more"))
+
+    applied = older.run("apply", "--auto-approve")
+
+    assert applied.exit_code == 0, applied.output
+    assert f"Upgraded the ledger from schema version 1 to {LATEST}." in applied.output
+    assert NOTICE not in applied.output
+    assert _versions(older) == LATEST
+    assert len(emulator.deliveries()) == 2
+
+
+def test_state_migrate_upgrades_once_then_has_nothing_to_do(older: Project) -> None:
+    first = older.run("state", "migrate")
+    second = older.run("state", "migrate")
+
+    assert first.exit_code == 0, first.output
+    assert f"from schema version 1 to {LATEST}" in first.output
+    assert second.exit_code == 0
+    assert f"is at schema version {LATEST}, the latest this pushops knows" in second.output
+    assert _versions(older) == LATEST
