@@ -198,7 +198,7 @@ def test_sandbox_main_job_works_without_account_and_remembers(tmp_path, monkeypa
     repo = Path(__file__).resolve().parents[2]
     work = tmp_path / "clone"
     work.mkdir()
-    for name in ("pushops.yaml", "campaigns", "data"):
+    for name in ("pushops.yaml", "campaigns", "data", "schemas"):  # what a clone has
         src = repo / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "PUSHOPS_"))}
@@ -214,6 +214,10 @@ def test_sandbox_main_job_works_without_account_and_remembers(tmp_path, monkeypa
     first = run("apply", "--sandbox", "--auto-approve")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Apply complete" in first.stdout
+    # The README's first line, on the examples as they are: clean, nothing a new user must
+    # puzzle over (a vendor that would refuse an example title, a warning of any kind).
+    for said in (plan.stdout + plan.stderr, first.stdout + first.stderr):
+        assert "warning" not in said.lower() and "Refused by" not in said, said
     second = run("apply", "--sandbox", "--auto-approve")
     assert second.returncode == 0 and "No changes. Nothing to apply." in second.stdout
     assert not (work / ".pushops" / "state.db").exists()  # the real ledger is untouched

@@ -70,12 +70,12 @@ def test_text_merges_fan_out_rows_into_their_distinct_texts_with_counts(text: st
     assert (
         f"[1] {plural(counts['gold'], 'delivery')}, {plural(counts['gold'], 'recipient')}\n" in text
     )
-    assert "      Title           Gold member: a ¥50 coupon for you\n" in text
+    assert "      Title           Gold member: a ¥50 coupon\n" in text
     assert (
         f"[2] {plural(counts['silver'], 'delivery')}, {plural(counts['silver'], 'recipient')}\n"
         in text
     )
-    assert "      Title           Silver member: a ¥20 coupon for you\n" in text
+    assert "      Title           Silver member: a ¥20 coupon\n" in text
     assert "    + send     6 deliveries\n" in text  # keys counted, not listed one per line
 
 
@@ -148,8 +148,8 @@ def test_json_groups_the_plan_by_campaign_and_message(data: dict[str, Any]) -> N
     assert coupon["distinct"] == 3 and not coupon["personalised"]
     titles = [c["notification"]["title"] for c in coupon["cards"]]
     assert titles[:2] == [
-        "Gold member: a ¥50 coupon for you",
-        "Silver member: a ¥20 coupon for you",
+        "Gold member: a ¥50 coupon",
+        "Silver member: a ¥20 coupon",
     ]
     digest = campaigns["weekly-digest"]["messages"][0]
     assert digest["sends"].endswith("8 occurrences")
