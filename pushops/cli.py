@@ -21,6 +21,7 @@ COMMANDS = {
     "plan": "Compare the desired deliveries with the ledger and say what apply would do.",
     "apply": "Send what the plan says, recording every call in the ledger first.",
     "refresh": "Compare the ledger with the provider: pushes made or cancelled elsewhere.",
+    "report": "Delivery statistics: the provider's counts per campaign and message.",
     "state": "Inspect and repair the ledger.",
     "schema": "Build or check the JSON Schemas derived from the parameter tables.",
     "docs": "Build or check the docs generated from the parameter tables and rules.",

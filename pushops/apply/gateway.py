@@ -15,13 +15,22 @@ from pushops.config import App, Environment
 from pushops.ledger.records import INTERRUPTED, RUN_STOPPED
 from pushops.plan.model import decode_form
 from pushops.providers import Providers
-from pushops.providers.emas import MASS_PUSH_QUOTA, QUERY_PUSH_RECORDS_QUOTA, EmasClient
+from pushops.providers.emas import (
+    MASS_PUSH_QUOTA,
+    QUERY_PUSH_RECORDS_QUOTA,
+    EmasClient,
+    whole_counts,
+)
 from pushops.providers.endpoints import resolve_endpoint
 from pushops.providers.errors import ProviderError, RetryableError, RunFatalError, RunStopped
 from pushops.providers.mpaas import VERSION as MPAAS_VERSION
 from pushops.providers.mpaas import DuplicateMsgkey, MpaasClient
 from pushops.providers.rpc import V1
 from pushops.providers.transport import HALTED
+
+# The counts of the mPaaS push-analysis models (2020-10-28) a report reads.
+TASK_DETAIL_COUNTS = ("PushNum", "PushSuccessNum", "PushArrivalNum")
+CORE_INDEX_COUNTS = ("PushTotalNum", "ArrivalNum", "OpenNum", "IgnoreNum")
 
 SENT = "sent"
 FAILED = "failed"
@@ -281,3 +290,25 @@ class Gateway:
             if len(entries) < size:
                 break
         return found
+
+    async def push_stat(self, app: str, message_id: str) -> dict[str, int]:
+        """QueryPushStatByMsg's counts of one EMAS message, by the model's names."""
+        return (await self.emas(app).query_push_stat_by_msg(message_id)).counts
+
+    async def task_stats(
+        self, app: str, task_id: str, start_ms: int, end_ms: int
+    ) -> dict[str, int]:
+        """An mPaaS push task's counts: QueryPushAnalysisTaskDetail's (pushed, pushed
+        successfully, arrived) and QueryPushAnalysisCoreIndex's of that task between
+        ``start_ms`` and ``end_ms`` (total, opened, ignored), by the models' names."""
+        settings = self.app(app)
+        client = self.mpaas(app)
+        ids = (str(settings.app_id), str(settings.workspace_id))
+        detail = await client.query_push_analysis_task_detail(*ids, task_id)
+        index = await client.query_push_analysis_core_index(*ids, start_ms, end_ms, TaskId=task_id)
+        counts: dict[str, int] = {}
+        for reply, names in ((detail, TASK_DETAIL_COUNTS), (index, CORE_INDEX_COUNTS)):
+            content = reply.content if isinstance(reply.content, dict) else {}
+            data = content.get("Data") if isinstance(content.get("Data"), dict) else {}
+            counts.update(whole_counts(data, names))
+        return counts

@@ -76,6 +76,7 @@ from pushops.ledger.records import (
     ProvenCall,
     ProvenStatus,
     ProviderStats,
+    SentMessage,
     SentResult,
     any_key_problem,
     forgotten,
@@ -596,6 +597,15 @@ class Ledger(ABC):
             rows = tx.all(query, params)
         with self._decoding(lambda: "a row of delivery_events"):
             return [events.row_event(r) for r in rows]
+
+    def sent_messages(self, environment: str) -> Iterator[SentMessage]:
+        """The current deliveries of ``environment`` that went (or go) out with a provider
+        id, by campaign and message id, streamed."""
+
+        def decode(r: tuple[Any, ...]) -> SentMessage:
+            return SentMessage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], text_time(r[7]))
+
+        return self._rows(sql.SENT_MESSAGES, (environment,), decode)
 
     def provider_stats(self, environment: str) -> list[ProviderStats]:
         """The cached provider statistics of ``environment``'s messages."""

@@ -319,3 +319,18 @@ class ProvenCall:
     call_id: str
     message_ids: Mapping[int, str | None]
     evidence: JSON
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A current delivery that went (or goes) out with a provider id: what ``pushops report``
+    asks the provider's statistics about. ``at``: its due time, else when its call was sent."""
+
+    key: str
+    campaign: str
+    task: str
+    provider: str
+    app: str
+    message_id: str
+    status: str
+    at: datetime | None

@@ -76,7 +76,7 @@ class PushStat:
     attempts: int
 
 
-def _counts(stat: Mapping[str, object], fields: Sequence[str]) -> dict[str, int]:
+def whole_counts(stat: Mapping[str, object], fields: Sequence[str]) -> dict[str, int]:
     """The whole-number counts among ``fields`` (a count the provider left out is absent,
     never a made-up 0)."""
     found: dict[str, int] = {}
@@ -215,5 +215,5 @@ class EmasClient:
             stats = stats.get("PushStat")
         entries = [s for s in stats if isinstance(s, Mapping)] if isinstance(stats, list) else []
         mine = [s for s in entries if str(s.get("MessageId", message_id)) == message_id]
-        counts = _counts(mine[0], STAT_FIELDS) if mine else {}
+        counts = whole_counts(mine[0], STAT_FIELDS) if mine else {}
         return PushStat(reply.request_id, message_id, counts, reply.attempts)
