@@ -41,6 +41,20 @@ now_option = click.option(
     metavar="TIME",
     help="Read this time instead of the clock (ISO 8601, e.g. 2026-11-22T09:00:00Z).",
 )
+
+
+def markdown_format_option(suits: str) -> Callable[[F], F]:
+    """``--format text|json|markdown``; ``suits`` says where the Markdown goes."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json", "markdown"]),
+        default="text",
+        show_default=True,
+        help=f"Output format; json has a versioned, deterministic shape, markdown suits {suits}.",
+    )
+
+
 format_option = click.option(
     "--format",
     "output_format",

@@ -20,6 +20,7 @@ from pushops.commands._common import (
     interactive,
     ledger_options,
     lock_timeout_option,
+    markdown_format_option,
     now_option,
     parse_now,
     project_root,
@@ -79,14 +80,7 @@ def _show(result: Refresh, output_format: str, applied: int | None = None) -> No
     help="How far back to compare (at most 14d: the widest window QueryPushRecords is known "
     "to answer).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="Output format; json has a versioned, deterministic shape, markdown suits an issue.",
-)
+@markdown_format_option("an issue")
 @click.option(
     "--apply",
     "apply_",

@@ -21,6 +21,7 @@ from pushops.commands._common import (
     emit_json,
     interactive,
     ledger_options,
+    markdown_format_option,
     now_option,
     parse_now,
     project_root,
@@ -67,15 +68,7 @@ async def _collect(
 @click.command("report")
 @click.option("--env", "environment", metavar="ENV", help="Environment (default: pushops.yaml's).")
 @click.option("--campaign", metavar="ID", help="Only this campaign's messages.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="Output format; json has a versioned, deterministic shape, markdown suits a comment "
-    "on the merged pull request.",
-)
+@markdown_format_option("a comment on the merged pull request")
 @ledger_options(sandbox=False)
 @now_option
 def command(
