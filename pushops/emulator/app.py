@@ -8,6 +8,7 @@ and is the signature right, is the caller over its quota, then the API's own che
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -88,6 +89,7 @@ class EmulatorApp:
                 "app": app,
                 "status": response.status,
                 "at": iso_utc(self.clock.time()),
+                "time": round(time.time(), 6),  # real time, for rates (the clock may be set)
             }
         )
 

@@ -81,6 +81,16 @@ def provider() -> Iterator[str]:
 
 
 class Team:
+    @classmethod
+    def init(cls, root: Path, url: str, schema: str) -> Team:
+        """A repository made by `pushops init`, and the team working in it."""
+        made = subprocess.run(
+            [sys.executable, "-m", "pushops", "init", str(root)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        return cls(root, url, schema)
+
     def __init__(self, root: Path, url: str, schema: str) -> None:
         self.root = root
         self.url = url
@@ -196,12 +206,7 @@ def test_a_team_from_init_to_recovering_a_crashed_apply(
     tmp_path: Path, provider: str, pg_schema: str
 ) -> None:
     root = tmp_path / "pushes"
-    init = subprocess.run(
-        [sys.executable, "-m", "pushops", "init", str(root)],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert init.returncode == 0, init.stderr
-    team = Team(root, provider, pg_schema)
+    team = Team.init(root, provider, pg_schema)
     config = root / "pushops.yaml"
     text = config.read_text()
     # The team adds its mPaaS app to staging, below the scaffold's EMAS app.

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apply.interrupt_support import leave_pending
 from plan.support import Project, emas_campaign, mpaas_campaign
 
 from pushops.emulator import Emulator
+from pushops.timeutil import MPAAS_DAY_ZONE
 
 QUERIES = {"QueryPushRecords", "QueryPushSchedulerList", "QueryPushAnalysisTaskList"}
 APP_KEY = "23267207"  # the staging shop's (plan.support.CONFIG)
@@ -193,6 +194,12 @@ def test_apply_records_a_console_cancel_as_cancelled_with_its_evidence_and_actor
     assert (evidence["MessageId"], evidence["Status"]) == (record.message_id, "CANCELLED")
     assert set(only_queries_since(emulator, start)) <= QUERIES
     assert project.run("refresh").exit_code == 0  # the ledger agrees now
+    history = json.loads(project.run("state", "history", key, "--format", "json").stdout)
+    (step,) = [s for s in history["history"] if s["what"] == "refreshed"]
+    assert (step["status_from"], step["status_to"], step["actor"]) == (
+        "scheduled", "cancelled", "night-shift",
+    )  # fmt: skip
+    assert record.message_id in json.dumps(step)  # the provider's record, as evidence
 
 
 def test_apply_without_a_terminal_needs_yes_and_records_nothing(
@@ -271,3 +278,31 @@ def test_hostile_names_are_escaped_in_markdown(sqlite_project: Project, emulator
     assert "\n::error::" not in page
     text = sqlite_project.run("refresh").stdout
     assert "\n::error::" not in text  # one line in text too: no workflow command
+
+
+def test_a_scheduled_push_that_went_out_when_due_is_no_drift(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    # Due in 6 minutes (past the 5-minute safety margin); 10 minutes later (within the 15
+    # minutes a signed request's timestamp may be off) the provider has sent it.
+    applied(sqlite_project, "sale.yaml", emas_campaign(push_in=timedelta(minutes=6)))
+    emulator.advance(600)
+    assert {d["status"] for d in emulator.deliveries()} == {"sent"}
+    result = sqlite_project.run("refresh", "--now", _in(600))
+    assert result.exit_code == 0, result.output
+
+
+def test_a_running_loop_and_an_immediate_broadcast_are_no_drift(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    today = datetime.now(MPAAS_DAY_ZONE).replace(hour=0, minute=0, second=0, microsecond=0)
+    loop = mpaas_campaign("digest", "Digest") + (
+        "    StrategyType: 2\n    StrategyContent:\n"
+        f"      startTime: {int(today.timestamp() * 1000)}\n"
+        f"      endTime: {int((today + timedelta(days=14)).timestamp() * 1000)}\n"
+        "      circleType: 1\n      time: '23:59:00'\n"
+    )
+    applied(sqlite_project, "digest.yaml", loop)
+    applied(sqlite_project, "notice.yaml", mpaas_campaign())
+    result = sqlite_project.run("refresh")
+    assert result.exit_code == 0, result.output
