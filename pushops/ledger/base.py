@@ -603,7 +603,8 @@ class Ledger(ABC):
         id, by campaign and message id, streamed."""
 
         def decode(r: tuple[Any, ...]) -> SentMessage:
-            return SentMessage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], text_time(r[7]))
+            request = None if r[8] is None else text_json(r[8])
+            return SentMessage(*r[:7], text_time(r[7]), request)
 
         return self._rows(sql.SENT_MESSAGES, (environment,), decode)
 

@@ -324,7 +324,8 @@ class ProvenCall:
 @dataclass(frozen=True, slots=True)
 class SentMessage:
     """A current delivery that went (or goes) out with a provider id: what ``pushops report``
-    asks the provider's statistics about. ``at``: its due time, else when its call was sent."""
+    asks the provider's statistics about. ``at``: its due time, else when its call was sent;
+    ``request``: an mPaaS broadcast's (a loop's end is in it), None for EMAS."""
 
     key: str
     campaign: str
@@ -334,3 +335,4 @@ class SentMessage:
     message_id: str
     status: str
     at: datetime | None
+    request: JSON | None = None

@@ -152,10 +152,12 @@ DELIVERED_BETWEEN = (
     f"AND d.status IN {_in(('sent', 'scheduled', 'pending', 'unknown'))} "
     f"AND (({_LANDS} >= ? AND {_LANDS} <= ?) OR c.provider = 'mpaas')"
 )
-# What pushops report reads: deliveries out there with the provider's id, by message.
+# What pushops report reads: deliveries out there with the provider's id, by message (and an
+# mPaaS broadcast's request: a loop's statistics grow until its end).
 SENT_MESSAGES = (
     "SELECT d.key, d.campaign, d.task, c.provider, c.app, d.message_id, d.status, "
-    "COALESCE(d.due_at, c.sent_at) FROM deliveries d JOIN calls c ON c.call_id = d.call_id "
+    "COALESCE(d.due_at, c.sent_at), CASE WHEN c.provider = 'mpaas' THEN d.request END "
+    "FROM deliveries d JOIN calls c ON c.call_id = d.call_id "
     "WHERE d.environment = ? AND d.is_current = 1 AND d.status IN ('sent', 'scheduled') "
     "AND d.message_id IS NOT NULL ORDER BY d.campaign, d.message_id, d.key"
 )

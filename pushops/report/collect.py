@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 
 from pushops.apply.gateway import Gateway
 from pushops.ledger import Ledger, ProviderStats
+from pushops.loops import loop_end
 from pushops.providers.errors import ProviderError
-from pushops.report.model import WINDOW, Message, Report
+from pushops.report.model import Message, Report
 
 # The push-analysis window asked of mPaaS around a task: from a little before it went out
 # (the clocks of pushops and the provider differ) to now.
@@ -31,9 +32,11 @@ def messages(ledger: Ledger, environment: str, campaign: str | None) -> list[Mes
         ident = (sent.provider, sent.app, sent.message_id)
         message = found.get(ident)
         if message is None:
+            until = loop_end(sent.request) if isinstance(sent.request, dict) else None
             message = found[ident] = Message(
-                sent.campaign, sent.provider, sent.app, sent.message_id, sent.status, sent.at
-            )
+                sent.campaign, sent.provider, sent.app, sent.message_id, sent.status, sent.at,
+                until=until,
+            )  # fmt: skip
         message.keys.append(sent.key)
     for cached in ledger.provider_stats(environment):
         message = found.get((cached.provider, cached.app, cached.message_id))
@@ -71,13 +74,13 @@ async def refresh(found: list[Message], gateway: Gateway, now: datetime) -> list
         assert message.at is not None
         message.counts = answer
         message.fetched_at = now
-        message.final = now - message.at >= WINDOW
+        message.final = message.final_at(now)
         message.read_now = True
         answered.append(message)
     return answered
 
 
-def cache(ledger: Ledger, environment: str, answered: list[Message]) -> None:
+def cache(ledger: Ledger, environment: str, answered: list[Message], now: datetime) -> None:
     ledger.save_provider_stats(
         [
             ProviderStats(
@@ -86,7 +89,7 @@ def cache(ledger: Ledger, environment: str, answered: list[Message]) -> None:
                 app=m.app,
                 message_id=m.message_id,
                 counts=m.counts or {},
-                fetched_at=m.fetched_at or datetime.now().astimezone(),
+                fetched_at=m.fetched_at or now,
                 final=m.final,
             )
             for m in answered
@@ -99,5 +102,5 @@ async def collect(
 ) -> Report:
     found = messages(ledger, environment, campaign)
     answered = await refresh(found, gateway, now)
-    cache(ledger, environment, answered)
+    cache(ledger, environment, answered, now)
     return Report(environment, now, campaign, found)

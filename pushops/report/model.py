@@ -45,6 +45,7 @@ class Message:
     message_id: str
     status: str  # the ledger's: sent or scheduled
     at: datetime | None  # when it went (or goes) out
+    until: datetime | None = None  # a loop's last day: it goes out again until then
     keys: list[str] = field(default_factory=list)
     counts: dict[str, int] | None = None
     fetched_at: datetime | None = None
@@ -55,6 +56,12 @@ class Message:
     def due(self, now: datetime) -> bool:
         """Whether it went out by ``now`` (a scheduled push not yet due has no statistics)."""
         return self.at is not None and self.at <= now
+
+    def final_at(self, now: datetime) -> bool:
+        """Whether counts read at ``now`` can no longer change: a window after it last went
+        out (a loop's end, else its one sending)."""
+        last = max(t for t in (self.at, self.until) if t is not None) if self.at else None
+        return last is not None and now - last >= WINDOW
 
     def summary(self) -> dict[str, int | None]:
         names = _NAMES.get(self.provider, {})

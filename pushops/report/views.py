@@ -136,6 +136,7 @@ def render_json(report: Report) -> dict[str, Any]:
                 "message_id": m.message_id,
                 "status": m.status,
                 "sent_at": _iso(m.at),
+                "repeats_until": _iso(m.until),
                 "keys": m.keys,
                 "counts": m.counts,
                 "summary": m.summary(),

@@ -183,3 +183,15 @@ def test_plan_and_state_history_read_a_ledger_from_before_events_without_migrati
     assert sqlite3.connect(path).execute(version).fetchone()[0] == 2  # readers left it as it was
     report(sqlite_project, later(emulator, 1))  # a writer (of the cache) migrates it
     assert sqlite3.connect(path).execute(version).fetchone()[0] == migrations.latest_version()
+
+
+def test_a_loop_can_still_grow_until_a_day_after_its_last_occurrence(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    from apply.test_loops import loop_campaign
+
+    applied(sqlite_project, ("digest.yaml", loop_campaign(days=3)))
+    (message,) = report(sqlite_project, later(emulator, 26))["messages"]
+    assert message["repeats_until"] and message["counts"] and not message["final"]
+    (message,) = report(sqlite_project, later(emulator, 4 * 24))["messages"]
+    assert message["final"]
