@@ -6,6 +6,7 @@ and is imported only when invoked, so ``pushops validate`` does not pay for http
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 
@@ -79,5 +80,17 @@ def cli() -> None:
     """Push notifications as code: validate, render, plan and apply campaigns."""
 
 
+# The cyclic garbage collector's thresholds for a pushops process (see main).
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
 def main() -> None:
+    # A run is one process that allocates millions of small objects (planning, applying or
+    # emulating a million deliveries), nearly all of them freed by reference counting. At
+    # Python's default thresholds (700, 10, 10) the cyclic collector ran ~1,100 times in a
+    # 100,000-row plan, each older pass walking everything still alive: 1.05 s of its 7.3 s
+    # of CPU. Every 50,000 net allocations it ran 4 times, 0.12 s; the cyclic garbage it
+    # leaves waiting is a few MB at most. The console script only: tests (CliRunner) and
+    # library users keep their own settings.
+    gc.set_threshold(*GC_THRESHOLDS)
     cli.main(prog_name="pushops")

@@ -9,6 +9,7 @@ is byte-for-byte lossless.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timezone
 from typing import Any
 
@@ -80,18 +81,30 @@ def text_time(value: str | None) -> datetime | None:
 _stdlib_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
-def _encode(value: Any) -> str:
-    """Compact JSON text, as ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``.
+def finite(value: Any) -> bool:
+    """Whether ``value`` holds no NaN or infinity (JSON has neither; orjson writes null)."""
+    if type(value) is float:
+        return math.isfinite(value)
+    if type(value) is dict:
+        return all(finite(v) for v in value.values())
+    if type(value) is list:
+        return all(finite(v) for v in value)
+    return True
 
-    orjson, because apply writes a request per delivery, 50,000 a second at the quota: the
-    stdlib encoder took ~9 µs each, about a third of the ledger's work per call; orjson ~1 µs.
-    NaN and infinities never reach here: validate refuses them in every request before a plan
-    is made (orjson would write null where the stdlib raises).
+
+def _encode(value: Any) -> str:
+    """Compact JSON text, as ``json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+    allow_nan=False)``: apply writes a request per delivery, 50,000 a second at the quota,
+    and orjson encodes one several times faster than the stdlib encoder.
     """
     try:
-        return orjson.dumps(value).decode()
-    except TypeError:
+        data = orjson.dumps(value)
+    except TypeError:  # an integer beyond 64 bits, a key that is not text
         return _stdlib_encode(value)
+    if b"null" in data and not finite(value):
+        # orjson writes NaN and infinities as null; the ledger refuses them as before.
+        raise ValueError(f"{str(value)[:80]}: not a finite number, which JSON cannot hold")
+    return data.decode()
 
 
 def json_text(value: Any) -> str:

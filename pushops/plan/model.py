@@ -13,7 +13,6 @@ are the blocked actions (``plan.blocked``), which are few and kept in memory.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from urllib.parse import unquote
 import orjson
 
 from pushops.diagnostics import PushopsError
+from pushops.ledger.codec import finite
 from pushops.plan.findings import Finding
 from pushops.plan.spool import SortedSpool, Spool
 
@@ -201,17 +201,6 @@ def _utc(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(timezone.utc).isoformat()
 
 
-def _finite(value: Any) -> bool:
-    """Whether ``value`` holds no NaN or infinity (JSON has neither; orjson writes null)."""
-    if type(value) is float:
-        return math.isfinite(value)
-    if type(value) is dict:
-        return all(_finite(v) for v in value.values())
-    if type(value) is list:
-        return all(_finite(v) for v in value)
-    return True
-
-
 def _exact(data: bytes) -> bytes:
     """A copy of exactly this size: orjson's results keep a 4 KB buffer each, which a
     spool of a hundred thousand of them turned into 300 MB."""
@@ -221,8 +210,8 @@ def _exact(data: bytes) -> bytes:
 def request_json(key: str, request: dict[str, Any]) -> bytes:
     """A delivery's typed request as compact JSON (the plan file's and the ledger's text)."""
     data = orjson.dumps(request)
-    if b"null" in data and not _finite(request):
-        bad = next(name for name, value in request.items() if not _finite(value))
+    if b"null" in data and not finite(request):
+        bad = next(name for name, value in request.items() if not finite(value))
         raise PushopsError(f"{key}: {bad} is not a finite number; it cannot be sent as JSON")
     return data
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
 
 from pushops.ledger import Ledger, LedgerConflictError, NotFoundError
+from pushops.ledger.codec import json_text
 
 from .support import ENV, FUTURE, call, delivery, key, pending, sent
 
@@ -176,3 +178,19 @@ def test_times_come_back_in_utc(ledger: Ledger) -> None:
     (d,) = ledger.call_deliveries("c1")
     assert d.due_at == datetime(2099, 1, 1, 0, tzinfo=timezone.utc)
     assert d.due_at is not None and d.due_at.utcoffset() == timedelta(0)
+
+
+def test_requests_are_stored_as_compact_json_text_as_the_stdlib_writes_it(ledger: Ledger) -> None:
+    request = {"Title": "Prix d'été, 50 %", "n": [1, 2.5, None, True], "big": 2**70, "x": {}}
+    ledger.record_pending(call("c1"), [delivery("k", request=request)])
+    (stored,) = ledger.call_deliveries("c1")
+    assert stored.request == request
+    assert json_text(request) == json.dumps(request, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_a_request_with_nan_is_refused_before_anything_is_written(ledger: Ledger) -> None:
+    before = ledger.meta().serial
+    with pytest.raises(ValueError, match="not a finite number"):
+        ledger.record_pending(call("c1"), [delivery("k", request={"x": [float("nan")]})])
+    assert ledger.meta().serial == before
+    assert ledger.get_call("c1") is None
