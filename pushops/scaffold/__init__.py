@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import yaml
-
+from pushops.diagnostics import LocatedError
 from pushops.tables import schemas_dir
+from pushops.yamlsource import load_file
 
 HERE = Path(__file__).resolve().parent
 SOURCE_SLOT = "__PUSHOPS_SOURCE__"
@@ -80,9 +80,11 @@ def workflow_settings(root: Path) -> tuple[str | None, str | None]:
     sources: set[str] = set()
     environments: set[str] = set()
     for path in sorted((root / WORKFLOWS).glob("pushops-*.yml")):
+        # As GitHub and every other pushops reader do: YAML 1.2 (an environment named `no`
+        # or `on` is that text, not a boolean), and only a file inside the repository.
         try:
-            workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            workflow = load_file(path.relative_to(root), root=root).data
+        except LocatedError:
             continue
         if not isinstance(workflow, dict):
             continue

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from pushops.cli import cli
 from pushops.scaffold import source as sources
+from pushops.yamlsource import parse_text
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 SOURCE = f"git+https://github.com/acme/pushops@{COMMIT}"
@@ -83,7 +83,7 @@ def test_a_fresh_repo_plans_in_the_sandbox_with_no_edits(tmp_path: Path):
 def test_config_has_staging_and_production(tmp_path: Path):
     init(tmp_path)
 
-    config = yaml.safe_load((tmp_path / "pushops.yaml").read_text(encoding="utf-8"))
+    config = parse_text((tmp_path / "pushops.yaml").read_text(encoding="utf-8"), "test").data
 
     assert list(config["environments"]) == ["staging", "production"]
 
@@ -158,7 +158,7 @@ def test_the_copied_schemas_are_pushops_own(tmp_path: Path):
 
 
 def install_source(directory: Path, name: str) -> str:
-    workflow = yaml.safe_load((directory / ".github/workflows" / name).read_text("utf-8"))
+    workflow = parse_text((directory / ".github/workflows" / name).read_text("utf-8"), "test").data
     (job,) = workflow["jobs"].values()
     step = next(s for s in job["steps"] if s.get("name") == "Install pushops")
     return step["env"]["PUSHOPS_SOURCE"]
@@ -303,14 +303,40 @@ def test_upgrade_keeps_the_environment_the_workflows_plan_and_apply(tmp_path: Pa
     result = init(tmp_path, "--upgrade", "--source", SOURCE)
 
     assert result.exit_code == 0, result.output
-    apply = yaml.safe_load((tmp_path / ".github/workflows/pushops-apply.yml").read_text("utf-8"))
+    apply = parse_text(
+        (tmp_path / ".github/workflows/pushops-apply.yml").read_text("utf-8"), "test"
+    ).data
     assert apply["env"] == {"PUSHOPS_ENVIRONMENT": "prod"}
     assert apply["concurrency"]["group"] == "pushops-apply-prod"
-    drift = yaml.safe_load((tmp_path / ".github/workflows/pushops-drift.yml").read_text("utf-8"))
+    drift = parse_text(
+        (tmp_path / ".github/workflows/pushops-drift.yml").read_text("utf-8"), "test"
+    ).data
     assert (drift["env"], drift["concurrency"]["group"]) == (
         {"PUSHOPS_ENVIRONMENT": "prod"},
         "pushops-drift-prod",
     )
+
+
+@pytest.mark.parametrize("environment", ["on", "no", "2024_05"])
+def test_upgrade_reads_the_workflows_as_yaml_1_2_as_github_does(tmp_path: Path, environment: str):
+    """An environment that YAML 1.1 would read as a boolean or a number is the text GitHub
+    (YAML 1.2) passes to the job: the upgrade keeps it."""
+    init(tmp_path, "--source", SOURCE)
+    for name in ("pushops-plan.yml", "pushops-apply.yml", "pushops-drift.yml"):
+        path = tmp_path / ".github/workflows" / name
+        path.write_text(
+            path.read_text("utf-8").replace(
+                "PUSHOPS_ENVIRONMENT: production", f"PUSHOPS_ENVIRONMENT: {environment}"
+            )
+        )
+
+    result = init(tmp_path, "--upgrade", "--source", SOURCE)
+
+    assert result.exit_code == 0, result.output
+    apply = parse_text(
+        (tmp_path / ".github/workflows/pushops-apply.yml").read_text("utf-8"), "test"
+    ).data
+    assert apply["env"] == {"PUSHOPS_ENVIRONMENT": environment}
 
 
 def test_upgrade_with_a_new_source_rewrites_it_everywhere(tmp_path: Path):

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from pushops.emulator import Emulator
+from pushops.yamlsource import parse_text
 from tests.plan.support import plan_records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ def run_action(
     tmp_path: Path, checkout: Path, inputs: Mapping[str, str], env: Mapping[str, str]
 ) -> subprocess.CompletedProcess[str]:
     """The action's run step with these inputs (the rest default) and this step env."""
-    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    action = parse_text((ROOT / "action.yml").read_text(encoding="utf-8"), "action.yml").data
     unknown = set(inputs) - set(action["inputs"])
     assert not unknown, f"the action has no input(s) {unknown}"
     values = {name: str(spec.get("default", "")) for name, spec in action["inputs"].items()}

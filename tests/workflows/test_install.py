@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from pushops import scaffold
 from pushops.cli import cli
+from pushops.yamlsource import parse_text
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 600
@@ -51,7 +51,7 @@ def test_the_scaffolds_install_step_installs_a_working_pushops_in_a_fresh_virtua
     repo = tmp_path / "push"
     result = CliRunner().invoke(cli, ["init", str(repo), "--source", str(ROOT)])
     assert result.exit_code == 0, result.output
-    workflow = yaml.safe_load((repo / ".github/workflows/pushops-apply.yml").read_text())
+    workflow = parse_text((repo / ".github/workflows/pushops-apply.yml").read_text(), "apply").data
     step = install_step(workflow)
     assert step["env"] == {"PUSHOPS_SOURCE": str(ROOT)}
     fresh = tmp_path / "venv"
@@ -79,7 +79,7 @@ def test_the_install_step_refuses_a_dependency_missing_from_the_lock(tmp_path: P
     assert jinja and "markupsafe" not in jinja.group()
     lock.write_text(jinja.group(), encoding="utf-8")
     (step,) = [
-        install_step(yaml.safe_load(f.text))
+        install_step(parse_text(f.text, f.path.name).data)
         for f in scaffold.files(str(ROOT))
         if f.path.name == "pushops-plan.yml"
     ]
@@ -98,7 +98,7 @@ def test_the_install_step_refuses_a_dependency_missing_from_the_lock(tmp_path: P
 def test_the_actions_install_step_uses_a_virtualenv_of_its_own_and_leaves_path_alone(
     tmp_path: Path,
 ):
-    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    action = parse_text((ROOT / "action.yml").read_text(encoding="utf-8"), "action.yml").data
     step = next(s for s in action["runs"]["steps"] if s.get("name") == "Install pushops")
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir()

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from pushops.emulator import Emulator
 from pushops.ledger import open_ledger
+from pushops.yamlsource import parse_text
 from tests.github.fake_github import FakeGitHubServer
 from tests.plan.support import plan_calls
 
@@ -46,10 +46,8 @@ SKIPPED_RUNS = ("Install pushops", "Open or update the drift issue")
 
 
 def load(name: str) -> dict[str, Any]:
-    data = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
-    if True in data:  # YAML 1.1 reads the key `on` as True
-        data["on"] = data.pop(True)
-    return data
+    # YAML 1.2, as GitHub reads it (and pushops): `on` is a key, not True.
+    return parse_text((WORKFLOWS / name).read_text(encoding="utf-8"), name).data
 
 
 def expression(text: str, context: Mapping[str, str]) -> str:

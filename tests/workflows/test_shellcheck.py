@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from pushops import scaffold
+from pushops.yamlsource import parse_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "git+https://github.com/acme/pushops@" + "a" * 40
@@ -30,7 +30,7 @@ def scripts() -> list[tuple[str, str]]:
     texts["action.yml"] = (ROOT / "action.yml").read_text("utf-8")
     found = []
     for name, text in sorted(texts.items()):
-        data: dict[str, Any] = yaml.safe_load(text)
+        data: dict[str, Any] = parse_text(text, name).data
         steps = (
             data["runs"]["steps"]
             if "runs" in data

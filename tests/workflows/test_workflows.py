@@ -14,6 +14,7 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 
 from pushops import scaffold
+from pushops.yamlsource import parse_text
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -23,10 +24,8 @@ SECRET_OR_TOKEN = re.compile(r"\$\{\{\s*(secrets\.|github\.token)")
 
 
 def parse(text: str) -> dict[Any, Any]:
-    data = yaml.safe_load(text)
-    if True in data:  # YAML 1.1 reads the key `on` as True
-        data["on"] = data.pop(True)
-    return data
+    # YAML 1.2, as GitHub reads it (and pushops): `on` is a key, not True.
+    return parse_text(text, "workflow").data
 
 
 def load(path: Path) -> dict[Any, Any]:
@@ -398,7 +397,9 @@ def test_ci_still_tests_every_supported_python():
 
 
 def test_the_pre_commit_hook_validates_when_campaigns_or_config_change():
-    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    (hook,) = parse_text(
+        (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"), ".pre-commit-hooks.yaml"
+    ).data
     files = re.compile(hook["files"])
 
     assert hook["id"] == "pushops-validate"
