@@ -17,7 +17,7 @@ import os
 import socket
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -482,11 +482,16 @@ class Ledger(ABC):
         with self._decoding(lambda: f"a delivery row of key {key}"):
             return KeyHistory(key, [row_delivery(r) for r in rows]) if rows else None
 
-    def message_ids(self) -> set[str]:
-        """Every MessageId (mPaaS: task id) the ledger records for any key, environment or
-        generation: pushes that are the ledger's, whatever became of them since."""
+    def owned_message_ids(self, among: Collection[str]) -> set[str]:
+        """Which of the provider ids ``among`` (MessageIds, mPaaS task ids) the ledger gives
+        to some key, of any environment or generation: pushes that are the ledger's,
+        whatever became of them since. One streamed scan; memory grows with ``among``."""
+        return {mid for mid in self._rows(sql.MESSAGE_IDS, (), lambda r: str(r[0])) if mid in among}
+
+    def call_apps(self, environment: str) -> dict[str, str]:
+        """The app of every call of ``environment``, by call id (no request is read)."""
         with self._read() as tx:
-            return {str(row[0]) for row in tx.all(sql.MESSAGE_IDS)}
+            return {str(r[0]): str(r[1]) for r in tx.all(sql.CALL_APPS, (environment,))}
 
     @contextmanager
     def snapshot(self) -> Iterator[Tx]:

@@ -126,7 +126,9 @@ KEY_HISTORY = f"{DELIVERY_SELECT} WHERE key = ? ORDER BY generation"
 CURRENT_OF_KEY = f"{DELIVERY_SELECT} WHERE key = ? AND is_current = 1"
 ALL_DELIVERIES = f"{DELIVERY_SELECT} ORDER BY key, generation"
 # Every provider id the ledger gives to some key, any generation (refresh: what is ours).
-MESSAGE_IDS = "SELECT DISTINCT message_id FROM deliveries WHERE message_id IS NOT NULL"
+# No index holds message_id: one scan, streamed, costs less than probes per id.
+MESSAGE_IDS = "SELECT message_id FROM deliveries WHERE message_id IS NOT NULL"
+CALL_APPS = "SELECT call_id, app FROM calls WHERE environment = ?"
 SET_KEY_STATUS = (
     "UPDATE deliveries SET status = ?, actor = COALESCE(?, actor), updated_at = ?,"
     " cancelled_by = COALESCE(?, cancelled_by) WHERE key = ? AND is_current = 1"

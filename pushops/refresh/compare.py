@@ -55,25 +55,38 @@ def _ms(moment: datetime) -> int:
 
 @dataclass
 class _Ledger:
-    """The ledger side of one app: its calls, the current records they carry."""
+    """The ledger side of one app: its unsettled calls, and the current records that can
+    show in the window (unsettled, scheduled, or landing in it)."""
 
-    calls: dict[str, Call] = field(default_factory=dict)
+    unsettled: list[Call] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
-
-    def unsettled(self) -> list[Call]:
-        return [c for c in self.calls.values() if c.status in UNSETTLED]
 
     def of_call(self, call_id: str) -> list[Record]:
         return sorted(
             (r for r in self.records if r.call_id == call_id), key=lambda r: r.position or 0
         )
 
-    def landed(self, record: Record) -> datetime | None:
-        """When the record's push lands: its due time, else when its call was sent."""
-        if record.due_at is not None:
-            return record.due_at
-        call = self.calls.get(record.call_id or "")
-        return (call.sent_at or call.created_at) if call is not None else record.created_at
+    @staticmethod
+    def landed(record: Record) -> datetime | None:
+        """The earliest the record's push can have landed: its due time, else when it was
+        written ahead (its call went out after that)."""
+        return record.due_at or record.created_at
+
+
+@dataclass
+class _Provider:
+    """What the provider answered for one app: EMAS records, or mPaaS tasks and schedules."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    schedules: list[dict[str, Any]] = field(default_factory=list)
+
+    def ids(self) -> set[str]:
+        return (
+            {str(r.get("MessageId")) for r in self.records}
+            | {str(t.get("TaskId")) for t in self.tasks}
+            | {str(e.get("ParentId") or e.get("UniqueId")) for e in self.schedules}
+        )
 
 
 class Comparer:
@@ -90,34 +103,56 @@ class Comparer:
         self.gateway = gateway
         self.now = now
         self.result = Refresh(environment.name, since, now - since, now + EMAS_AHEAD, now)
-        self.owned = ledger.message_ids()
+        self.owned: set[str] = set()
         self.recoverer = Recoverer(ledger, environment.name, gateway, clock=lambda: now)
 
     async def run(self) -> Refresh:
-        apps = self._ledger_by_app()
-        for name, app in sorted(self.environment.apps.items()):
-            side = apps.get(name, _Ledger())
+        apps = sorted(self.environment.apps.items())
+        answers = {name: await self._ask(name, app.provider) for name, app in apps}
+        # The provider's side first: which of its ids the ledger owns is then one scan that
+        # keeps only those, however many the ledger holds.
+        self.owned = self.ledger.owned_message_ids(
+            set().union(*(a.ids() for a in answers.values()))
+        )
+        sides = self._ledger_by_app()
+        for name, app in apps:
+            side = sides.get(name, _Ledger())
             if app.provider == "emas":
-                await self.emas(name, side)
+                await self.emas(name, side, answers[name].records)
             else:
-                await self.mpaas(name, side)
+                await self.mpaas(name, side, answers[name])
             self.result.apps.append(name)
         return self.result
+
+    async def _ask(self, app: str, provider: str) -> _Provider:
+        if provider == "emas":
+            end = self.now + EMAS_AHEAD + SKEW
+            return _Provider(
+                records=await self.gateway.push_records(app, _utc(self.result.start), _utc(end))
+            )
+        start_ms = _ms(self.result.start)
+        return _Provider(
+            tasks=await self.gateway.push_tasks(app, start_ms),
+            schedules=await self.gateway.schedules(app, start_ms, _ms(self.now + MPAAS_AHEAD)),
+        )
 
     def _ledger_by_app(self) -> dict[str, _Ledger]:
         env = self.environment.name
         sides: dict[str, _Ledger] = {}
-        calls = {
-            c.call_id: c
-            for c in self.ledger.calls(env, ("pending", "sent", "failed", "unknown"))
-            if c.action in SENDS
-        }
-        for call in calls.values():
-            sides.setdefault(call.app, _Ledger()).calls[call.call_id] = call
+        for call in self.ledger.pending_calls(env, include_unknown=True):
+            if call.action in SENDS:
+                sides.setdefault(call.app, _Ledger()).unsettled.append(call)
+        apps = self.ledger.call_apps(env)
+        early = self.result.start - SKEW
         for record in self.ledger.current_deliveries(env, with_request=False):
-            call = calls.get(record.call_id or "")
-            if call is not None:
-                sides[call.app].records.append(record)
+            app = apps.get(record.call_id or "")
+            landed = _Ledger.landed(record)
+            if app is not None and (
+                record.status in UNSETTLED
+                or (record.message_id and record.status == SCHEDULED)
+                or (record.message_id and landed is not None and landed >= early)
+            ):
+                sides.setdefault(app, _Ledger()).records.append(record)
         return sides
 
     def _inside(self, moment: datetime | None, end: datetime) -> bool:
@@ -129,15 +164,13 @@ class Comparer:
 
     # ------------------------------------------------------------------ EMAS
 
-    async def emas(self, app: str, side: _Ledger) -> None:
-        start, end = self.result.start, self.now + EMAS_AHEAD + SKEW
-        records = await self.gateway.push_records(app, _utc(start), _utc(end))
+    async def emas(self, app: str, side: _Ledger, records: list[dict[str, Any]]) -> None:
         by_id = {str(r.get("MessageId")): r for r in records}
         free = [r for r in records if str(r.get("MessageId")) not in self.owned]
         claimed = self._emas_unsettled(app, side, free)
         for record in side.records:
             if record.message_id:
-                self._emas_record(app, side, record, by_id.get(record.message_id))
+                self._emas_record(app, record, by_id.get(record.message_id))
         for r in free:
             mid = str(r.get("MessageId"))
             if mid not in claimed:
@@ -152,7 +185,7 @@ class Comparer:
     def _emas_unsettled(self, app: str, side: _Ledger, free: list[dict[str, Any]]) -> set[str]:
         """Match each unsettled call to the free records, as recovery does; the ids taken."""
         claimed: set[str] = set()
-        for call in side.unsettled():
+        for call in side.unsettled:
             created = call.created_at or self.now
             if created < self.result.start:
                 continue  # older than the window: apply's recovery or state resolve settle it
@@ -171,12 +204,10 @@ class Comparer:
                 claimed.update(str(r.get("MessageId")) for r in hits)
         return claimed
 
-    def _emas_record(
-        self, app: str, side: _Ledger, record: Record, found: dict[str, Any] | None
-    ) -> None:
+    def _emas_record(self, app: str, record: Record, found: dict[str, Any] | None) -> None:
         if found is None:
             if record.status in (SENT, SCHEDULED, CANCELLED):
-                self._missing(app, "emas", side, record, self.now + EMAS_AHEAD)
+                self._missing(app, "emas", record, self.now + EMAS_AHEAD)
             return
         status = str(found.get("Status", "")).upper()
         self._compare_status(
@@ -186,17 +217,15 @@ class Comparer:
 
     # ------------------------------------------------------------------ mPaaS
 
-    async def mpaas(self, app: str, side: _Ledger) -> None:
-        start_ms = _ms(self.result.start)
-        tasks = await self.gateway.push_tasks(app, start_ms)
-        schedules = await self.gateway.schedules(app, start_ms, _ms(self.now + MPAAS_AHEAD))
+    async def mpaas(self, app: str, side: _Ledger, answer: _Provider) -> None:
+        tasks, schedules = answer.tasks, answer.schedules
         by_task = {str(t.get("TaskId")): t for t in tasks}
         # A loop's occurrences share their parent, the id PushBroadcast answered with.
         by_schedule = {str(e.get("ParentId") or e.get("UniqueId")): e for e in schedules}
         claimed = await self._mpaas_unsettled(app, side)
         for record in side.records:
             if record.message_id:
-                self._mpaas_record(app, side, record, by_task, by_schedule)
+                self._mpaas_record(app, record, by_task, by_schedule)
         for mid, entry in {**by_task, **by_schedule}.items():
             if mid in self.owned or mid in claimed:
                 continue
@@ -208,7 +237,7 @@ class Comparer:
 
     async def _mpaas_unsettled(self, app: str, side: _Ledger) -> set[str]:
         claimed: set[str] = set()
-        for call in side.unsettled():
+        for call in side.unsettled:
             created = call.created_at or self.now
             if created < self.result.start:
                 continue
@@ -230,7 +259,6 @@ class Comparer:
     def _mpaas_record(
         self,
         app: str,
-        side: _Ledger,
         record: Record,
         by_task: dict[str, dict[str, Any]],
         by_schedule: dict[str, dict[str, Any]],
@@ -239,7 +267,7 @@ class Comparer:
         entry = by_schedule.get(mid)
         if entry is None:
             if mid not in by_task and record.status in (SENT, SCHEDULED, CANCELLED):
-                self._missing(app, "mpaas", side, record, self.now)
+                self._missing(app, "mpaas", record, self.now)
             return
         executed = int(entry.get("ExecutedStatus") or 0)
         self._compare_status(
@@ -291,10 +319,8 @@ class Comparer:
     def _later(self, record: Record) -> bool:
         return record.due_at is not None and record.due_at > self.now + SKEW
 
-    def _missing(
-        self, app: str, provider: str, side: _Ledger, record: Record, end: datetime
-    ) -> None:
-        if not self._inside(side.landed(record), end):
+    def _missing(self, app: str, provider: str, record: Record, end: datetime) -> None:
+        if not self._inside(_Ledger.landed(record), end):
             return  # near or outside the window's edge: the provider may list it elsewhere
         self.add(Drift(
             model.MISSING, app, provider,
