@@ -19,11 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from bench._repo import repo_with_ledger
 from pushops.emulator import Emulator
 
 Figure = dict[str, object]
@@ -62,26 +62,7 @@ def measure(pushes: int) -> dict[str, float]:
                 app="24780031",
             )  # fmt: skip
         root = Path(tmp)
-        (root / "pushops.yaml").write_text(CONFIG)
-        (root / "campaigns").mkdir()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PUSHOPS_")},
-            "ALIBABA_CLOUD_ACCESS_KEY_ID": AKID,
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET,
-            "PUSHOPS_EMAS_ENDPOINT": emulator.url,
-            "PUSHOPS_MPAAS_ENDPOINT": emulator.url,
-            "PUSHOPS_STATE_DSN": str(root / "ledger.db"),
-        }
-
-        def pushops(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [sys.executable, "-m", "pushops", *args], cwd=root, env=env,
-                capture_output=True, text=True, timeout=3600,
-            )  # fmt: skip
-
-        made = pushops("state", "init", "--env", "production")
-        if made.returncode != 0:
-            raise SystemExit(made.stderr)
+        pushops = repo_with_ledger(root, CONFIG, emulator, AKID, SECRET)
         done = pushops("refresh", "--format", "json")
         if done.returncode != 2:
             raise SystemExit(f"refresh exited {done.returncode}: {done.stderr}")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench._repo import repo_with_ledger
 from bench.bench_refresh import busiest_second
 from pushops.emulator import Emulator
 from pushops.ledger import Call, Delivery, SentResult, open_ledger
@@ -97,26 +97,7 @@ def measure(messages: int) -> dict[str, object]:
             for n in range(messages)
         ]
         root = Path(tmp)
-        (root / "pushops.yaml").write_text(CONFIG)
-        (root / "campaigns").mkdir()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PUSHOPS_")},
-            "ALIBABA_CLOUD_ACCESS_KEY_ID": AKID,
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET,
-            "PUSHOPS_EMAS_ENDPOINT": emulator.url,
-            "PUSHOPS_MPAAS_ENDPOINT": emulator.url,
-            "PUSHOPS_STATE_DSN": str(root / "ledger.db"),
-        }
-
-        def pushops(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [sys.executable, "-m", "pushops", *args], cwd=root, env=env,
-                capture_output=True, text=True, timeout=3600,
-            )  # fmt: skip
-
-        made = pushops("state", "init", "--env", "production")
-        if made.returncode != 0:
-            raise SystemExit(made.stderr)
+        pushops = repo_with_ledger(root, CONFIG, emulator, AKID, SECRET)
         _ledger(root / "ledger.db", ids)
         runs = []
         for hours in (0, 24, 1):
