@@ -208,3 +208,39 @@ def test_the_first_write_of_a_reader_handle_migrates_then_records_its_event(
         assert shape(handle.events_for(key("b"))) == [
             ("resolved", key("b"), "c2", "erin", "pending", "failed")
         ]
+
+
+@pytest.mark.postgres
+def test_a_read_only_postgresql_role_reads_an_older_ledger(
+    pg_target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan role of docs/state.md (USAGE and SELECT only) on a ledger a pushops from
+    before events made: it reads, and it could not have migrated it."""
+    import uuid
+
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from pushops.ledger import open_ledger
+
+    from .support import PG_DSN
+
+    _older_ledger(pg_target, monkeypatch)
+    role = f"reader_{uuid.uuid4().hex[:10]}"
+    schema = pg_target.schema
+    with psycopg.connect(PG_DSN, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}')
+        admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}')
+    try:
+        dsn = make_conninfo(**{**conninfo_to_dict(PG_DSN), "user": role})
+        with open_ledger(dsn, schema=schema, create=False, migrate=False) as reader:
+            assert reader.meta().schema_version == 2
+            assert reader.get(key("a")) is not None and reader.events_for(key("a")) == []
+        with pytest.raises(LedgerError):  # a writer must migrate, and this role cannot
+            open_ledger(dsn, schema=schema, create=False)
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as admin:
+            admin.execute(f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM {role}')
+            admin.execute(f'REVOKE ALL ON SCHEMA "{schema}" FROM {role}')
+            admin.execute(f"DROP ROLE {role}")
