@@ -43,6 +43,7 @@ from pushops.commands.plan import (
 from pushops.config import Config, load_config
 from pushops.diagnostics import PushopsError, Report
 from pushops.ledger import Ledger
+from pushops.plan.approval import approval_lines
 from pushops.plan.checks import DeliveryChecker
 from pushops.plan.engine import build_plan
 from pushops.plan.mask import mask, secret_values
@@ -261,8 +262,16 @@ async def _apply(
             return 0
     refuse_unappliable(plan)  # before anyone is asked, before anything is settled or sent
     # What is approved is the whole plan: settling what an interrupted run left pending (which
-    # may send it, as it was planned then), the cancels and the sends.
+    # may send it, as it was planned then), the cancels and the sends. Said right before the
+    # question (the plan above can be thousands of lines), and before a saved plan is sent.
     asked = run.saved is None and not run.auto_approve
+    doing = (
+        "Approving" if asked
+        else "Applying the saved plan (approved when saved)" if run.saved is not None
+        else "Applying (--auto-approve)"
+    )  # fmt: skip
+    for line in approval_lines(plan, doing):
+        click.echo(mask(line, secrets), err=True)
     if asked and not click.confirm("Apply this plan?", err=True):
         click.echo("Apply cancelled; nothing settled, nothing sent.", err=True)
         return 1
