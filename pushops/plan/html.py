@@ -34,6 +34,7 @@ from pushops.plan.model import (
     resend_reason,
     summary_line,
 )
+from pushops.plan.text import in_progress_note
 from pushops.plan.words import counts_phrase, finding_scope, level_words, where
 from pushops.preview.data import display_profiles, vendor_limits
 from pushops.preview.schedule import moment_text
@@ -453,6 +454,9 @@ def render_html(
             f'<div class="alert bad">{e("; ".join(what))}: apply refuses this plan until they '
             "are fixed.</div>"
         )
+    note = in_progress_note(plan)
+    if note:  # its calls are in flight, not left pending: this plan is a snapshot mid-run
+        out.append(f'<div class="alert warn in-progress">{e(note)}</div>')
     held = len(plan.blocked) - len(plan.refusals)
     if held:
         out.append(

@@ -183,6 +183,31 @@ def test_a_plan_during_a_live_apply_says_an_apply_is_in_progress(
     assert "in progress" not in after.stdout
 
 
+def test_the_report_and_the_comment_made_during_a_live_apply_say_an_apply_is_in_progress(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    paced_project(sqlite_project, 10, 4.0)
+    emulator.configure(latency_ms=300)
+    proc = start_apply(sqlite_project)
+    try:
+        wait_until(lambda: len(emulator.deliveries()) >= 2, 60, "the first deliveries")
+        proc.send_signal(signal.SIGSTOP)  # alive, holding the lock (see the test above)
+        comment = run_cli(sqlite_project, "plan", "--format", "markdown")
+        reported = run_cli(sqlite_project, "plan", "--report", "report.html")
+    finally:
+        proc.send_signal(signal.SIGCONT)
+        output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, output
+    assert comment.returncode == 0 and reported.returncode == 0, comment.stderr
+    assert "> [!NOTE]\n> Note: an apply is in progress (" in comment.stdout, comment.stdout
+    assert "left pending by an interrupted run" not in comment.stdout
+    html = (sqlite_project.root / "report.html").read_text()
+    assert '<div class="alert warn in-progress">Note: an apply is in progress (' in html
+    assert "left pending by an interrupted run" not in html
+    assert run_cli(sqlite_project, "plan", "--report", "after.html").returncode == 0
+    assert "in progress" not in (sqlite_project.root / "after.html").read_text()
+
+
 def test_a_plan_after_the_apply_died_shows_its_calls_as_left_pending(
     sqlite_project: Project, emulator: Emulator
 ) -> None:
