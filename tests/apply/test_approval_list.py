@@ -8,49 +8,24 @@ listed the same way, from the file, before it is sent.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from plan.support import Project, emas_campaign, fanout_campaign, mpaas_campaign
 
 from pushops.emulator import Emulator
 
 from .interrupt_support import on_terminal
-
-BEIJING = timezone(timedelta(hours=8))  # mPaaS loops are planned in Beijing time
-
-
-def daily_loop() -> str:
-    """A daily mPaaS broadcast at 20:00 Beijing time, from today for two weeks."""
-    today = datetime.now(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0)
-    return f"""\
-id: digest
-app: wallet
-broadcasts:
-  - id: daily
-    TaskName: Daily digest
-    DeliveryType: 2
-    TemplateName: digest
-    TemplateKeyValue: {{content: Your daily summary.}}
-    ExpiredSeconds: 3600
-    PushStatus: 1
-    UnBindPeriod: 3
-    StrategyType: 2
-    StrategyContent:
-      startTime: {int(today.timestamp() * 1000)}
-      endTime: {int((today + timedelta(days=14)).timestamp() * 1000)}
-      circleType: 1
-      time: "20:00:00"
-"""
+from .test_loops import loop_campaign
 
 
 def repo_with_three_kinds(project: Project) -> None:
     """A scheduled EMAS push (2 devices, 3 hours ahead), a 50-row fan-out sent at apply
-    and a daily mPaaS loop."""
+    and a daily mPaaS loop already running."""
     project.write("launch.yaml", emas_campaign("launch", push_in=timedelta(hours=3)))
     campaign, rows = fanout_campaign("offers", 50, "data/rows.csv")
     project.write("offers.yaml", campaign)
     project.data("data/rows.csv", rows)
-    project.write("digest.yaml", daily_loop())
+    project.write("digest.yaml", loop_campaign())
 
 
 def approval_block(text: str) -> list[str]:
@@ -82,10 +57,8 @@ def test_before_asking_apply_lists_each_campaign_with_deliveries_calls_and_send_
     assert row(block, "offers")[1:] == ["50", "1", "at apply"]
     digest = row(block, "digest")
     assert digest[1:3] == ["1", "1"]
-    assert (
-        digest[3].startswith("loop: every day at 20:00 Beijing time, ")
-        and "occurrences" in digest[3]
-    )
+    loop = r"loop: every day at \d\d:\d\d Beijing time, \d{4}-\d\d-\d\d → \d{4}-\d\d-\d\d, "
+    assert re.match(loop + r"\d+ occurrences?$", digest[3]), digest
     assert row(block, "total")[1:] == ["52", "3"]
     assert "Apply cancelled; nothing settled, nothing sent." in text
     assert emulator.deliveries() == []

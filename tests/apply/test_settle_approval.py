@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 from datetime import timedelta
 
 from plan.support import Project, emas_campaign, mpaas_campaign
@@ -152,24 +153,33 @@ def test_abandon_by_call_and_key_and_its_refusals(
     assert ledger_statuses(sqlite_project) == {"staging/sale/r1/android": "failed"}
 
 
-def test_a_plan_during_a_live_apply_says_an_apply_is_in_progress(
-    project: Project, emulator: Emulator
-) -> None:
+def during_a_live_apply(
+    project: Project, emulator: Emulator, *commands: list[str]
+) -> list[subprocess.CompletedProcess[str]]:
+    """Run ``pushops`` COMMANDS while an apply is paused mid-run: alive and holding the lock,
+    what a plan in another job sees during any merge's apply, without a race against the
+    apply finishing first. The apply then finishes cleanly."""
     paced_project(project, 10, 4.0)
     emulator.configure(latency_ms=300)
     proc = start_apply(project)
     try:
         wait_until(lambda: len(emulator.deliveries()) >= 2, 60, "the first deliveries")
-        # Paused mid-run, the apply is alive and holds the lock: what a plan in another job
-        # sees during any merge's apply, without a race against the apply finishing first.
         proc.send_signal(signal.SIGSTOP)
-        during = run_cli(project, "plan")
-        saved = run_cli(project, "plan", "--out", "mid.plan")
-        as_json = json.loads(run_cli(project, "plan", "--format", "json").stdout)
+        results = [run_cli(project, *command) for command in commands]
     finally:
         proc.send_signal(signal.SIGCONT)
         output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0, output
+    return results
+
+
+def test_a_plan_during_a_live_apply_says_an_apply_is_in_progress(
+    project: Project, emulator: Emulator
+) -> None:
+    during, saved, as_json_run = during_a_live_apply(
+        project, emulator, ["plan"], ["plan", "--out", "mid.plan"], ["plan", "--format", "json"]
+    )
+    as_json = json.loads(as_json_run.stdout)
     assert_no_traceback(during.stdout + during.stderr)
     assert "Note: an apply is in progress (" in during.stdout, during.stdout
     assert "since " in during.stdout
@@ -186,18 +196,10 @@ def test_a_plan_during_a_live_apply_says_an_apply_is_in_progress(
 def test_the_report_and_the_comment_made_during_a_live_apply_say_an_apply_is_in_progress(
     sqlite_project: Project, emulator: Emulator
 ) -> None:
-    paced_project(sqlite_project, 10, 4.0)
-    emulator.configure(latency_ms=300)
-    proc = start_apply(sqlite_project)
-    try:
-        wait_until(lambda: len(emulator.deliveries()) >= 2, 60, "the first deliveries")
-        proc.send_signal(signal.SIGSTOP)  # alive, holding the lock (see the test above)
-        comment = run_cli(sqlite_project, "plan", "--format", "markdown")
-        reported = run_cli(sqlite_project, "plan", "--report", "report.html")
-    finally:
-        proc.send_signal(signal.SIGCONT)
-        output, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 0, output
+    comment, reported = during_a_live_apply(
+        sqlite_project, emulator, ["plan", "--format", "markdown"],
+        ["plan", "--report", "report.html"],
+    )  # fmt: skip
     assert comment.returncode == 0 and reported.returncode == 0, comment.stderr
     assert "> [!NOTE]\n> Note: an apply is in progress (" in comment.stdout, comment.stdout
     assert "left pending by an interrupted run" not in comment.stdout
