@@ -1,5 +1,6 @@
-"""Reading the push repository's files, and only those: the one way every reader opens a file
-a campaign or the config names (campaign files, ``pushops.yaml``, fan-out data, partials).
+"""Reading and writing the push repository's files, and only those: the one way every reader
+opens a file a campaign or the config names (campaign files, ``pushops.yaml``, fan-out data,
+partials), and every writer of a repository file (``pushops init``, the ledger bindings) writes.
 
 A pull request controls the repository's content, symlinks included, and CI runs validate
 and plan on it with secrets nearby, so a file is read only when:
@@ -12,12 +13,17 @@ and plan on it with secrets nearby, so a file is read only when:
 - the last component is not swapped for a symlink between the check and the open
   (``O_NOFOLLOW``). A symlink swapped higher up the path in that instant is not caught: that
   takes someone running code on the machine already, not a pull request.
+
+A file is written (:func:`write_in`) under the same first rule: a symlinked folder or file on
+the way that leads out of the repository (a cloned template, a pull request) is refused before
+anything is written, and folders are created only inside it.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO
 
@@ -81,3 +87,49 @@ def open_in(folder: Path, name: str | Path, *, where: str = "the repository") ->
     except BaseException:
         os.close(fd)
         raise
+
+
+def read_text_in(folder: Path, name: str | Path, *, where: str = "the repository") -> str:
+    """The UTF-8 text of ``name`` under ``folder``, read through :func:`open_in`."""
+    with open_in(folder, name, where=where) as fh:
+        return fh.read().decode("utf-8")
+
+
+def write_in(folder: Path, name: str | Path, text: str, *, where: str = "the repository") -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``name`` under ``folder`` once :func:`inside`
+    allows it, creating missing folders; the path written, or a :class:`RepoFileError`.
+
+    Atomic (a temporary file beside it, then a rename): a reader never sees half a file, and a
+    crash leaves the old one. A symlink that stays inside is written through (its target is
+    replaced, the link kept); an existing file keeps its permissions.
+    """
+    path = inside(folder, name, where=where)
+    try:
+        mode: int | None = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise RepoFileError(f"cannot write: {exc.strerror or exc}") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise RepoFileError("is not a regular file; nothing was written")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise RepoFileError(f"cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        os.chmod(tmp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _umask() -> int:
+    # Read by setting it: there is no other way; set back at once (pushops is one thread here).
+    current = os.umask(0o022)
+    os.umask(current)
+    return current

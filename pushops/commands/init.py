@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from pushops import scaffold
+from pushops.repofile import RepoFileError, inside, read_text_in, write_in
 from pushops.scaffold import source as sources
 
 
@@ -19,23 +20,38 @@ def _source(given: str | None) -> str | None:
         raise click.BadParameter(str(exc), param_hint="--source") from None
 
 
+def _check_inside(directory: Path, files: list[scaffold.File]) -> None:
+    """Refuse, before writing anything, a scaffold path that a symlink leads out of the
+    repository (``.github/workflows`` or ``pushops.yaml`` linked elsewhere): init never writes
+    outside it, and never writes half a scaffold."""
+    for file in files:
+        try:
+            inside(directory, file.path)
+        except RepoFileError as exc:
+            raise click.ClickException(
+                f"{directory / file.path}: {exc}; nothing was written"
+            ) from None
+
+
 def _write(directory: Path, file: scaffold.File, upgrading: bool) -> str | None:
     """Write one scaffold file; the verb to report, or None when nothing changed."""
     target = directory / file.path
     text = file.text
-    if str(file.path) == scaffold.GITIGNORE and target.exists():
-        merged = scaffold.merge_gitignore(target.read_text(encoding="utf-8"), text)
-        if merged is None:
-            return None
-        text, verb = merged, "updated"
-    elif target.exists():
-        if upgrading and target.read_text(encoding="utf-8") == text:
-            return None
-        verb = "updated" if upgrading else "overwrote"
-    else:
-        verb = "created"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    try:
+        if str(file.path) == scaffold.GITIGNORE and target.exists():
+            merged = scaffold.merge_gitignore(read_text_in(directory, file.path), text)
+            if merged is None:
+                return None
+            text, verb = merged, "updated"
+        elif target.exists():
+            if upgrading and read_text_in(directory, file.path) == text:
+                return None
+            verb = "updated" if upgrading else "overwrote"
+        else:
+            verb = "created"
+        write_in(directory, file.path, text)
+    except (RepoFileError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{target}: {exc}") from None
     return verb
 
 
@@ -88,6 +104,7 @@ def command(directory: Path, source: str | None, force: bool, upgrade: bool) -> 
         for f in planned
         if (directory / f.path).exists() and str(f.path) != scaffold.GITIGNORE
     ]
+    _check_inside(directory, planned)
     if existing and not force:
         for path in existing:
             click.echo(f"exists: {directory / path}", err=True)
@@ -136,6 +153,7 @@ def _upgrade(directory: Path, given: str | None) -> int:
         for f in scaffold.files(pinned, environment or scaffold.DEFAULT_ENVIRONMENT)
         if f.generated
     ]
+    _check_inside(directory, files)
     changed = 0
     for file in files:
         verb = _write(directory, file, upgrading=True)

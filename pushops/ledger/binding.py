@@ -11,13 +11,12 @@ be reviewed and committed like ``pushops.yaml``.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pushops.diagnostics import Diagnostic, LocatedError, PushopsError
+from pushops.diagnostics import Diagnostic, PushopsError
 from pushops.ledger.records import LINEAGE
+from pushops.repofile import RepoFileError, write_in
 from pushops.yamlsource import load_file
 
 BINDING_FILE = "pushops.ledgers.yaml"
@@ -50,14 +49,10 @@ class Bindings:
         names += sorted(e for e in self.lineages if e not in names)
         lines = [HEADER, "version: 1\n", "environments:\n"]
         lines += [f'  "{name}": "{self.lineages[name]}"\n' for name in names]
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-                out.write("".join(lines))
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            write_in(self.path.parent, self.path.name, "".join(lines))
+        except RepoFileError as exc:
+            raise PushopsError(f"{BINDING_FILE}: {exc}") from None
 
 
 def load_bindings(root: Path) -> Bindings:
@@ -65,15 +60,7 @@ def load_bindings(root: Path) -> Bindings:
     path = root / BINDING_FILE
     if not path.exists() and not path.is_symlink():
         return Bindings(path)
-    try:
-        inside = path.resolve().is_relative_to(root.resolve())
-    except OSError:
-        inside = False
-    if not inside:
-        raise LocatedError(
-            Diagnostic(BINDING_FILE, 1, 1, "", "is a link to a file outside the repository", RULE)
-        )
-    doc = load_file(path, BINDING_FILE, root=root)
+    doc = load_file(path, BINDING_FILE, root=root)  # refuses a link out of the repository
     data = doc.data
     problems: list[Diagnostic] = []
     lineages: dict[str, str] = {}

@@ -39,29 +39,18 @@ def _file_validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(policies_schema())
 
 
-def policy_files(root: Path) -> tuple[list[Path], list[Diagnostic]]:
-    """The policy files under ``policies/``, sorted; one that leads out of the repo (a
-    symlink) is refused, located at itself."""
+def policy_files(root: Path) -> list[Path]:
+    """The policy files under ``policies/``, sorted. Symlinks are listed too: reading them
+    (:func:`~pushops.yamlsource.load_file`, through :mod:`pushops.repofile`) refuses one that
+    leads out of the repository, located at itself."""
     folder = root / POLICY_DIR
     if not folder.is_dir():
-        return [], []
-    base = root.resolve()
-    found, problems = [], []
-    for path in sorted(folder.rglob("*")):
-        if path.suffix not in SUFFIXES:
-            continue
-        relative = path.relative_to(root).as_posix()
-        try:
-            resolved = path.resolve()
-        except OSError:
-            resolved = None
-        if resolved is None or not resolved.is_relative_to(base):
-            problems.append(
-                Diagnostic(relative, 1, 1, "", "leads outside the repo (a symlink)", "policy.path")
-            )
-        elif resolved.is_file():
-            found.append(path)
-    return found, problems
+        return []
+    return [
+        path
+        for path in sorted(folder.rglob("*"))
+        if path.suffix in SUFFIXES and (path.is_file() or path.is_symlink())
+    ]
 
 
 def load_policies(config: Config) -> tuple[list[Policy], list[Diagnostic]]:
@@ -74,9 +63,7 @@ def load_policies(config: Config) -> tuple[list[Policy], list[Diagnostic]]:
         for index, item in enumerate(doc.data.get("policies") or []):
             if isinstance(item, dict):
                 written.append((doc, ("policies", index), item))
-    files, refused = policy_files(config.root)
-    problems.extend(refused)
-    for path in files:
+    for path in policy_files(config.root):
         try:
             file_doc = load_file(path, path.relative_to(config.root).as_posix(), root=config.root)
         except LocatedError as exc:

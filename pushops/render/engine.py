@@ -59,6 +59,7 @@ from pushops.render.sandbox import (
     NotText,
     Sandbox,
 )
+from pushops.repofile import RepoFileError, inside
 from pushops.tables import Param, load_table
 from pushops.timeutil import from_epoch_ms, parse_api_time, parse_zone
 from pushops.yamlsource import format_path
@@ -216,11 +217,9 @@ class Renderer:
         self.templates_problem: str | None = None
         if folder is not None:
             try:
-                resolved = folder.resolve()
-                if not resolved.is_relative_to(self.root.resolve()):
-                    self.templates_problem = "the templates folder is outside the repo"
-                    folder = None
-            except OSError:
+                inside(self.root, config.templates)
+            except RepoFileError as exc:
+                self.templates_problem = f"the templates folder {config.templates} {exc}"
                 folder = None
         self.sandbox = Sandbox(folder)
         self._parsed: dict[str, tuple[Template, bool]] = {}

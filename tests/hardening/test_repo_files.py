@@ -90,6 +90,39 @@ def test_pushops_yaml_symlinked_out_of_the_repo_is_refused(repo: PushRepo, elsew
     assert "pushops.yaml:1:1: leads outside the repository" in result.stderr
 
 
+def test_the_ledger_bindings_symlinked_out_of_the_repo_are_refused(
+    repo: PushRepo, elsewhere: Path
+) -> None:
+    (elsewhere / "pushops.ledgers.yaml").write_text(f"version: 1\nenvironments: {{{OUTSIDE}: x}}\n")
+    os.symlink(elsewhere / "pushops.ledgers.yaml", repo.root / "pushops.ledgers.yaml")
+    for command in (("plan",), ("state", "init")):
+        result = repo.cli(*command)
+        assert result.exit_code == 1, result.output
+        assert "pushops.ledgers.yaml:1:1: leads outside the repository" in result.output
+        assert OUTSIDE not in result.output and "Traceback" not in result.output
+    assert (elsewhere / "pushops.ledgers.yaml").read_text().startswith("version: 1\n")
+
+
+def test_a_templates_folder_symlinked_out_of_the_repo_is_refused(
+    repo: PushRepo, elsewhere: Path
+) -> None:
+    (elsewhere / "greeting.j2").write_text(OUTSIDE)
+    os.symlink(elsewhere, repo.root / "partials")
+    config = repo.root / "pushops.yaml"
+    config.write_text(config.read_text() + "templates: partials\n")
+    doc = {
+        "id": "c",
+        "app": "shop",
+        "tasks": [{**EMAS_TASK, "Title": "{% include 'greeting.j2' %}"}],
+    }
+    repo.write("campaigns/c.yaml", json.dumps(doc))
+    found = errors(repo)
+    assert any(
+        "the templates folder partials leads outside the repository" in str(e["message"])
+        for e in found
+    ), found
+
+
 def test_a_fifo_named_like_a_campaign_is_refused_without_blocking(repo: PushRepo) -> None:
     os.mkfifo(repo.root / "campaigns" / "pipe.yaml")
     (error,) = errors(repo)

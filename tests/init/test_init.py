@@ -372,3 +372,73 @@ def test_force_and_upgrade_are_not_taken_together(tmp_path: Path):
 
     assert result.exit_code == 1
     assert written(tmp_path) == []
+
+
+# --- symlinks out of the repository: nothing written outside it ----------------------------
+
+
+def _tree(directory: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in directory.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_init_refuses_a_workflows_folder_linked_out_of_the_repository(tmp_path: Path):
+    repo, outside = tmp_path / "push", tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "theirs.yml").write_text("keep: me\n")
+    (repo / ".github").mkdir(parents=True)
+    (repo / ".github" / "workflows").symlink_to(outside)
+    before = _tree(outside)
+
+    result = init(repo, "--source", SOURCE)
+
+    assert result.exit_code != 0
+    assert ".github/workflows/pushops-apply.yml: leads outside the repository" in result.output
+    assert "nothing was written" in result.output and "Traceback" not in result.output
+    assert _tree(outside) == before
+    assert not (repo / "pushops.yaml").exists()  # no half a scaffold either
+
+
+def test_init_force_refuses_a_config_linked_out_of_the_repository(tmp_path: Path):
+    repo, outside = tmp_path / "push", tmp_path / "their-config.yaml"
+    repo.mkdir()
+    outside.write_text("version: 1  # someone else's\n")
+    (repo / "pushops.yaml").symlink_to(outside)
+
+    result = init(repo, "--force", "--source", SOURCE)
+
+    assert result.exit_code != 0
+    assert "pushops.yaml: leads outside the repository" in result.output
+    assert outside.read_text() == "version: 1  # someone else's\n"
+    assert [p.name for p in repo.iterdir()] == ["pushops.yaml"]  # only the link, as it was
+
+
+def test_upgrade_refuses_a_workflows_folder_linked_out_of_the_repository(tmp_path: Path):
+    repo, outside = tmp_path / "push", tmp_path / "elsewhere"
+    init(repo, "--source", SOURCE)
+    workflows = repo / ".github" / "workflows"
+    workflows.rename(outside)
+    workflows.symlink_to(outside)
+    (outside / "pushops-apply.yml").write_text("stale\n")
+    before = _tree(outside)
+
+    result = init(repo, "--upgrade", "--source", SOURCE)
+
+    assert result.exit_code != 0
+    assert "leads outside the repository" in result.output
+    assert _tree(outside) == before
+
+
+def test_init_writes_through_a_link_that_stays_inside_the_repository(tmp_path: Path):
+    repo = tmp_path / "push"
+    (repo / "config").mkdir(parents=True)
+    (repo / "pushops.yaml").symlink_to(repo / "config" / "pushops.yaml")
+
+    result = init(repo, "--source", SOURCE)
+
+    assert result.exit_code == 0, result.output
+    assert (repo / "pushops.yaml").is_symlink()
+    assert "environments:" in (repo / "config" / "pushops.yaml").read_text()
