@@ -106,6 +106,12 @@ def command(
         click.echo(views.render_markdown(report), nl=False)
     else:
         click.echo(views.render_text(report), nl=False)
+    if report.not_cached:
+        click.echo(
+            "Note: the statistics read now were not cached: this ledger role can only read "
+            f"({printable(report.not_cached)}); the next report reads them again.",
+            err=True,
+        )
     failed = report.failed
     for m in failed:
         click.echo(

@@ -18,6 +18,10 @@ class LedgerError(PushopsError):
     """Any ledger failure."""
 
 
+class LedgerPermissionError(LedgerError):
+    """The ledger's role may not do that: a role that can only read (plan's) asked to write."""
+
+
 class LedgerCorruptError(LedgerError):
     """The store exists but is not a readable pushops ledger (damaged file, foreign database)."""
 

@@ -24,6 +24,7 @@ from pushops.ledger.errors import (
     LedgerConflictError,
     LedgerCorruptError,
     LedgerError,
+    LedgerPermissionError,
     LedgerUnavailableError,
 )
 from pushops.ledger.records import LockInfo
@@ -179,7 +180,7 @@ class PostgresLedger(Ledger):
         if isinstance(
             exc, psycopg.errors.InsufficientPrivilege | psycopg.errors.ReadOnlySqlTransaction
         ):
-            return LedgerError(
+            return LedgerPermissionError(
                 f"PostgreSQL ledger {self.location}: this role may not do that ({text}); "
                 "see the roles in docs/state.md"
             )

@@ -13,7 +13,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from pushops.apply.gateway import Gateway
-from pushops.ledger import Ledger, ProviderStats
+from pushops.ledger import Ledger, LedgerPermissionError, ProviderStats
 from pushops.loops import loop_end
 from pushops.providers.errors import ProviderError
 from pushops.report.model import Message, Report
@@ -102,5 +102,11 @@ async def collect(
 ) -> Report:
     found = messages(ledger, environment, campaign)
     answered = await refresh(found, gateway, now)
-    cache(ledger, environment, answered, now)
-    return Report(environment, now, campaign, found)
+    report = Report(environment, now, campaign, found)
+    try:
+        cache(ledger, environment, answered, now)
+    except LedgerPermissionError as error:
+        # A role that can only read (a scheduled job's): the counts are shown all the same,
+        # and the next report asks for them again.
+        report.not_cached = str(error)
+    return report

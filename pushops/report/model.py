@@ -77,6 +77,8 @@ class Report:
     now: datetime
     campaign: str | None
     messages: list[Message]
+    # Why what was read could not be cached (a ledger role that can only read), if so.
+    not_cached: str | None = None
 
     @property
     def read_now(self) -> int:
