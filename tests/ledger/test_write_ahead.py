@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
-from pushops.ledger import Ledger, LedgerConflictError, NotFoundError
+from pushops.ledger import Ledger, LedgerConflictError, NotFoundError, SentResult, open_ledger
+from pushops.ledger import sqlite as sqlite_backend
 from pushops.ledger.codec import json_text
 
 from .support import ENV, FUTURE, call, delivery, key, pending, sent
@@ -194,3 +196,19 @@ def test_a_request_with_nan_is_refused_before_anything_is_written(ledger: Ledger
         ledger.record_pending(call("c1"), [delivery("k", request={"x": [float("nan")]})])
     assert ledger.meta().serial == before
     assert ledger.get_call("c1") is None
+
+
+@pytest.mark.parametrize("json_functions", [True, False], ids=["json", "per-delivery"])
+def test_sqlite_settles_message_ids_alike_with_or_without_its_json_functions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, json_functions: bool
+) -> None:
+    monkeypatch.setattr(sqlite_backend, "_JSON", json_functions)
+    with open_ledger(tmp_path / "state.db") as ledger:
+        ds = [delivery("a", position=0), delivery("b", position=0), delivery("c", position=1)]
+        ledger.record_pending_many([(call("c1"), ds), (call("c2"), [delivery("d"), delivery("e")])])
+        ledger.record_sent_many(
+            [SentResult("c1", {0: "m0", 1: None}), SentResult("c2", {1: "m-e"})]
+        )
+        got = [(d.status, d.message_id) for c in ("c1", "c2") for d in ledger.call_deliveries(c)]
+    # A position answered without a MessageId, or not answered for, is sent all the same.
+    assert got == [("sent", "m0"), ("sent", "m0"), ("sent", None), ("sent", None), ("sent", "m-e")]
