@@ -22,6 +22,7 @@ EXPECTED = [
     ".github/workflows/pushops-apply.yml",
     ".github/workflows/pushops-drift.yml",
     ".github/workflows/pushops-plan.yml",
+    ".github/workflows/pushops-report.yml",
     ".gitignore",
     ".vscode/settings.json",
     "campaigns/welcome.yaml",
@@ -293,7 +294,12 @@ def test_upgrade_twice_changes_nothing_the_second_time(tmp_path: Path):
 
 def test_upgrade_keeps_the_environment_the_workflows_plan_and_apply(tmp_path: Path):
     init(tmp_path, "--source", SOURCE)
-    for name in ("pushops-plan.yml", "pushops-apply.yml", "pushops-drift.yml"):
+    for name in (
+        "pushops-plan.yml",
+        "pushops-apply.yml",
+        "pushops-drift.yml",
+        "pushops-report.yml",
+    ):
         path = tmp_path / ".github/workflows" / name
         text = path.read_text("utf-8").replace(
             "PUSHOPS_ENVIRONMENT: production", "PUSHOPS_ENVIRONMENT: prod"
@@ -322,7 +328,12 @@ def test_upgrade_reads_the_workflows_as_yaml_1_2_as_github_does(tmp_path: Path, 
     """An environment that YAML 1.1 would read as a boolean or a number is the text GitHub
     (YAML 1.2) passes to the job: the upgrade keeps it."""
     init(tmp_path, "--source", SOURCE)
-    for name in ("pushops-plan.yml", "pushops-apply.yml", "pushops-drift.yml"):
+    for name in (
+        "pushops-plan.yml",
+        "pushops-apply.yml",
+        "pushops-drift.yml",
+        "pushops-report.yml",
+    ):
         path = tmp_path / ".github/workflows" / name
         path.write_text(
             path.read_text("utf-8").replace(

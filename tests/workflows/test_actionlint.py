@@ -55,7 +55,12 @@ def test_the_repository_workflows_pass_actionlint(actionlint):
 def test_the_scaffolded_workflows_pass_actionlint(actionlint, tmp_path: Path):
     CliRunner().invoke(cli, ["init", str(tmp_path)])
     files = sorted((tmp_path / ".github" / "workflows").glob("*.yml"))
-    assert [f.name for f in files] == ["pushops-apply.yml", "pushops-drift.yml", "pushops-plan.yml"]
+    assert [f.name for f in files] == [
+        "pushops-apply.yml",
+        "pushops-drift.yml",
+        "pushops-plan.yml",
+        "pushops-report.yml",
+    ]
 
     result = lint(actionlint, files)
 

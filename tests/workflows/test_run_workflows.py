@@ -9,7 +9,7 @@ What cannot run outside GitHub is replaced, explicitly:
   pushops is already installed in the interpreter running the tests (tests/workflows/
   test_install.py runs that step, exactly as written, in a fresh virtualenv);
 - ``gh`` (GitHub's CLI, preinstalled on its runners, not here): the drift job's step that opens
-  the issue with it is skipped by name; what it is given is checked in test_workflows.py and
+  the issue with it and the report job's that comments are skipped by name; what it is given is checked in test_workflows.py and
   its script by shellcheck;
 - the secrets are provided by the test: the ledger DSN secrets name a throwaway SQLite file
   (the commands take a path as well as a PostgreSQL DSN; a PostgreSQL DSN would need a
@@ -42,7 +42,11 @@ REPOSITORY = "acme/push-campaigns"
 PULL = 7
 AKID, SECRET = "LTAIworkflowtest", "workflow-test-secret-0f9e"
 SKIPPED_ACTIONS = ("actions/checkout@", "actions/setup-python@", "actions/upload-artifact@")
-SKIPPED_RUNS = ("Install pushops", "Open or update the drift issue")
+SKIPPED_RUNS = (
+    "Install pushops",
+    "Open or update the drift issue",
+    "Comment on yesterday's merged pull requests",
+)
 
 
 def load(name: str) -> dict[str, Any]:
@@ -364,8 +368,8 @@ def test_the_apply_summary_keeps_the_log_in_one_code_block_whatever_it_holds(tmp
     assert lines[3:-1] == ["sent", "```", "<img src=x> @team", "````"]
 
 
-def drift_context(ledger: str, token: str) -> dict[str, str]:
-    """The expression context of a scheduled pushops-drift.yml run."""
+def scheduled_context(ledger: str, token: str) -> dict[str, str]:
+    """The expression context of a scheduled run (pushops-drift.yml, pushops-report.yml)."""
     return {
         "secrets.PUSHOPS_STATE_DSN_READONLY": ledger,
         "secrets.PUSHOPS_QUERY_ACCESS_KEY_ID": AKID,
@@ -377,14 +381,23 @@ def drift_context(ledger: str, token: str) -> dict[str, str]:
     }
 
 
-def test_the_drift_job_passes_without_drift_and_fails_on_a_console_push_asking_only(
+def scheduled_run(
     tmp_path: Path, checkout: Path, services: tuple[Emulator, FakeGitHubServer]
-) -> None:
+) -> tuple[dict[str, str], str, dict[str, str]]:
+    """A scheduled job's runner environment, the shared ledger (made and bound as the team
+    does once) and the expression context."""
     emulator, github = services
     env = runner_env(tmp_path, emulator, github)
     ledger = str(tmp_path / "shared-ledger.db")
     init_shared_ledger(checkout, ledger, env)
-    ctx = drift_context(ledger, github.fake.token)
+    return env, ledger, scheduled_context(ledger, github.fake.token)
+
+
+def test_the_drift_job_passes_without_drift_and_fails_on_a_console_push_asking_only(
+    tmp_path: Path, checkout: Path, services: tuple[Emulator, FakeGitHubServer]
+) -> None:
+    emulator, _ = services
+    env, _, ctx = scheduled_run(tmp_path, checkout, services)
     summary = Path(env["GITHUB_STEP_SUMMARY"])
 
     assert run_job(load("pushops-drift.yml"), "drift", checkout, env, ctx) == ["Refresh"]
@@ -413,10 +426,37 @@ def test_the_drift_job_fails_on_an_error_without_calling_it_drift(
 ) -> None:
     emulator, github = services
     env = runner_env(tmp_path, emulator, github)
-    ctx = drift_context("", github.fake.token)
+    ctx = scheduled_context("", github.fake.token)
 
     with pytest.raises(StepFailed) as failed:
         run_job(load("pushops-drift.yml"), "drift", checkout, env, ctx)
 
     assert failed.value.name == "Refresh"
     assert "Set the PUSHOPS_STATE_DSN_READONLY secret" in failed.value.done.stdout
+
+
+def test_the_report_job_reports_what_was_sent_into_the_summary_asking_only(
+    tmp_path: Path, checkout: Path, services: tuple[Emulator, FakeGitHubServer]
+) -> None:
+    emulator, _ = services
+    env, ledger, ctx = scheduled_run(tmp_path, checkout, services)
+    sent = subprocess.run(
+        [sys.executable, "-m", "pushops", "apply", "--env", "production", "--auto-approve",
+         "--state", ledger],
+        cwd=checkout, capture_output=True, text=True, timeout=120,
+        env={**env, "ALIBABA_CLOUD_ACCESS_KEY_ID": AKID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET},
+    )  # fmt: skip
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    held = emulator.deliveries()
+    asked_from = len(emulator.calls())
+
+    ran = run_job(load("pushops-report.yml"), "report", checkout, env, ctx)
+
+    assert ran == ["Report"]  # no statistics left unread: nothing fails
+    report = (checkout / "pushops-report.md").read_text(encoding="utf-8")  # the comment's body
+    assert report in Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    out_there = [d["message_id"] for d in held if d["status"] == "sent"]
+    assert out_there and all(message_id in report for message_id in out_there)
+    asked = {c["action"] for c in emulator.calls()[asked_from:]}
+    assert asked and not asked & {"MassPush", "PushBroadcast", "CancelPush", "CancelPushScheduler"}
+    assert emulator.deliveries() == held

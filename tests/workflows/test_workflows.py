@@ -61,6 +61,16 @@ def uses_lines(text: str) -> list[str]:
     ]
 
 
+def step_secrets(workflow: dict[str, Any], job: str) -> dict[str, set[str]]:
+    """Which steps of ``job`` get each secret (``token``: the GitHub token)."""
+    holders: dict[str, set[str]] = {}
+    for each in steps(workflow, job):
+        for value in (each.get("env") or {}).values():
+            for secret in re.findall(r"secrets\.(\w+)|github\.(token)", str(value)):
+                holders.setdefault("".join(secret), set()).add(each.get("name", "?"))
+    return holders
+
+
 # --- the scaffold is what this repository runs ---------------------------------------------
 
 
@@ -94,16 +104,8 @@ def test_no_secret_or_token_in_workflow_or_job_level_env(name: str, text: str):
 def test_each_secret_reaches_only_the_steps_that_need_it():
     plan, apply = (parse(scaffolded()[f"pushops-{n}.yml"]) for n in ("plan", "apply"))
 
-    def holders(workflow: dict[str, Any], job: str) -> dict[str, set[str]]:
-        found: dict[str, set[str]] = {}
-        for each in steps(workflow, job):
-            for value in (each.get("env") or {}).values():
-                for secret in re.findall(r"secrets\.(\w+)|github\.(token)", str(value)):
-                    found.setdefault("".join(secret), set()).add(each.get("name", "?"))
-        return found
-
-    assert holders(plan, "plan") == {"PUSHOPS_STATE_DSN_READONLY": {"Plan"}, "token": {"Plan"}}
-    assert holders(apply, "apply") == {
+    assert step_secrets(plan, "plan") == {"PUSHOPS_STATE_DSN_READONLY": {"Plan"}, "token": {"Plan"}}
+    assert step_secrets(apply, "apply") == {
         "PUSHOPS_STATE_DSN": {"Plan", "Apply"},
         "ALIBABA_CLOUD_ACCESS_KEY_ID": {"Apply"},
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": {"Apply"},
@@ -112,13 +114,8 @@ def test_each_secret_reaches_only_the_steps_that_need_it():
 
 def test_the_drift_job_gets_only_read_access_and_the_query_key_each_where_used():
     drift = parse(scaffolded()["pushops-drift.yml"])
-    holders: dict[str, set[str]] = {}
-    for each in steps(drift, "drift"):
-        for value in (each.get("env") or {}).values():
-            for secret in re.findall(r"secrets\.(\w+)|github\.(token)", str(value)):
-                holders.setdefault("".join(secret), set()).add(each.get("name", "?"))
 
-    assert holders == {
+    assert step_secrets(drift, "drift") == {
         "PUSHOPS_STATE_DSN_READONLY": {"Refresh"},
         "PUSHOPS_QUERY_ACCESS_KEY_ID": {"Refresh"},
         "PUSHOPS_QUERY_ACCESS_KEY_SECRET": {"Refresh"},
@@ -146,6 +143,39 @@ def test_the_drift_job_runs_nightly_and_by_hand_and_fails_on_drift_with_an_issue
     assert "-F body=@pushops-drift-issue.md" in issue["run"]
     assert "head -c 60000 pushops-drift.md" in issue["run"]  # under GitHub's body limit
     assert fail["run"].rstrip().endswith("exit 1")
+
+
+def test_the_report_job_reads_with_the_query_key_and_comments_with_the_token_only():
+    report = parse(scaffolded()["pushops-report.yml"])
+
+    assert step_secrets(report, "report") == {
+        "PUSHOPS_STATE_DSN_READONLY": {"Report"},
+        "PUSHOPS_QUERY_ACCESS_KEY_ID": {"Report"},
+        "PUSHOPS_QUERY_ACCESS_KEY_SECRET": {"Report"},
+        "token": {"Comment on yesterday's merged pull requests"},
+    }
+    assert report["permissions"] == {"contents": "read"}
+    assert report["jobs"]["report"]["permissions"] == {
+        "contents": "read",
+        "pull-requests": "write",
+    }
+
+
+def test_the_report_job_comments_once_a_day_on_the_pull_requests_merged_the_day_before():
+    report = parse(scaffolded()["pushops-report.yml"])
+    reading = step(report, "report", "Report")["run"]
+    commenting = step(report, "report", "Comment on yesterday's merged pull requests")["run"]
+
+    assert set(report["on"]) == {"schedule", "workflow_dispatch"}
+    assert "pushops report" in reading and "--format markdown" in reading
+    assert 'day="$(date -u -d yesterday +%F)"' in commenting
+    assert "is:pr is:merged merged:$day" in commenting
+    assert 'grep -qF -- "$marker"' in commenting  # a re-run does not comment twice
+    assert "-F body=@pushops-report-comment.md" in commenting
+    assert "head -c 60000 pushops-report.md" in commenting
+    assert step(report, "report", "Fail on unread statistics")["if"] == (
+        "steps.report.outputs.exit != '0'"
+    )
 
 
 def test_the_plan_workflow_has_no_send_credentials():
