@@ -27,6 +27,7 @@ from pushops.plan.mask import mask
 from pushops.plan.model import (
     BLOCKED,
     CANCEL,
+    INFLIGHT,
     NOOP,
     REPLACE,
     SEND,
@@ -34,7 +35,7 @@ from pushops.plan.model import (
     resend_reason,
     summary_line,
 )
-from pushops.plan.text import in_progress_note
+from pushops.plan.text import in_progress_note, no_changes_line
 from pushops.plan.words import counts_phrase, finding_scope, level_words, where
 from pushops.preview.data import display_profiles, vendor_limits
 from pushops.preview.schedule import moment_text
@@ -240,8 +241,8 @@ def _diff(rows: list[dict[str, object]]) -> str:
 def _attention(group: MessageGroup, secrets: tuple[str, ...]) -> str:
     out = []
     for action in sorted(group.counts, key=action_order):
-        if action in (SEND, NOOP) or not group.counts[action]:
-            continue
+        if action in (SEND, NOOP, INFLIGHT) or not group.counts[action]:
+            continue  # in-flight: the run in progress records them (counted, never listed)
         kept = group.listed.get(action, [])
         cls = "attention blocked" if action == BLOCKED else "attention"
         out.append(f'<div class="{cls}"><h4>{e(action)} ({group.counts[action]:,})</h4><ul>')
@@ -471,7 +472,7 @@ def render_html(
             "run to settle first.</div>"
         )
     if not plan.has_changes and not plan.blocked:
-        out.append("<p>No changes. The ledger matches the campaigns.</p>")
+        out.append(f"<p>{e(no_changes_line(plan))}</p>")
     if view.campaigns:
         out.append("<h2>Summary</h2>" + _summary(view, plan))
     if plan.findings:

@@ -45,7 +45,7 @@ from pushops.plan.model import (
     resend_reason,
     summary_line,
 )
-from pushops.plan.text import in_progress_note
+from pushops.plan.text import in_progress_note, no_changes_line
 from pushops.plan.words import counts_phrase, finding_scope, level_words, override_line, where
 from pushops.preview.schedule import moment_text
 from pushops.wording import plural
@@ -227,7 +227,7 @@ def _head(
     if note:
         lines += ["> [!NOTE]", f"> {esc.text(note)}", ""]
     if not plan.has_changes and not plan.blocked:
-        lines += ["No changes. The ledger matches the campaigns.", ""]
+        lines += [no_changes_line(plan), ""]
     out = "\n".join(lines) + "\n"
     if view.campaigns:
         out += _table(view, plan, budget // 2) + "\n"

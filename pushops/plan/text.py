@@ -54,6 +54,18 @@ def in_progress_note(plan: Plan) -> str | None:
     )
 
 
+def no_changes_line(plan: Plan) -> str:
+    """What a plan with nothing to do says: the ledger matches the campaigns, unless another
+    run is sending some of them right now (it records them; they are not settled yet)."""
+    flying = plan.counts()[INFLIGHT]
+    if flying:
+        return (
+            f"No changes beyond the {plural(flying, 'delivery')} the run in progress is sending "
+            "(it records them)."
+        )
+    return "No changes. The ledger matches the campaigns."
+
+
 def header(plan: Plan) -> str:
     commit = f", commit {plan.git_commit[:12]}" if plan.git_commit else ""
     sandbox = " [sandbox]" if plan.sandbox else ""
@@ -190,7 +202,7 @@ def render_text(
             "first (see the resolve entries)."
         )
     if not plan.has_changes and not plan.blocked:
-        lines.append("No changes. The ledger matches the campaigns.")
+        lines.append(no_changes_line(plan))
     lines.append(summary_line(plan))
     if plan.refusals:
         lines.append(

@@ -6,6 +6,7 @@ says so instead of calling its calls interrupted."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 from datetime import timedelta
@@ -206,6 +207,12 @@ def test_the_report_and_the_comment_made_during_a_live_apply_say_an_apply_is_in_
     html = (sqlite_project.root / "report.html").read_text()
     assert '<div class="alert warn in-progress">Note: an apply is in progress (' in html
     assert "left pending by an interrupted run" not in html
+    # Its deliveries are counted, never listed one by one, and the ledger is not said to
+    # match the campaigns while they are in flight.
+    for view in (comment.stdout, html):
+        assert "written ahead by the run in progress" not in view
+        assert "The ledger matches the campaigns" not in view
+        assert re.search(r"No changes beyond the \d+ deliver(y|ies) the run in progress", view)
     assert run_cli(sqlite_project, "plan", "--report", "after.html").returncode == 0
     assert "in progress" not in (sqlite_project.root / "after.html").read_text()
 
