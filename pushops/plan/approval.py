@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pushops.plan.grouped import default_zone
-from pushops.plan.model import Plan
+from pushops.plan.model import RESOLVE, Plan
 from pushops.preview.schedule import moment_text, mpaas_schedule
 from pushops.wording import plural
 
@@ -101,6 +101,14 @@ def approval_lines(plan: Plan, doing: str = "Approving") -> list[str]:
         lines += ["  " + _row(r, widths) for r in [header, *rows, total]]
     else:
         lines.append("  nothing to send")
+    contingent = min(plan.counts()[RESOLVE], plan.calls.deliveries)
+    if contingent:
+        # Planned in their current version in case settling finds the old call never left.
+        lines.append(
+            f"  of which up to {plural(contingent, 'delivery')} "
+            f"{'goes' if contingent == 1 else 'go'} out only if settling finds that "
+            f"{'its' if contingent == 1 else 'their'} pending call never did"
+        )
     also = []
     if plan.cancels:
         also.append(f"cancel {plural(len(plan.cancels), 'scheduled push', 'scheduled pushes')}")

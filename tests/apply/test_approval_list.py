@@ -14,7 +14,7 @@ from plan.support import Project, emas_campaign, fanout_campaign, mpaas_campaign
 
 from pushops.emulator import Emulator
 
-from .interrupt_support import on_terminal
+from .interrupt_support import leave_pending, on_terminal
 from .test_loops import loop_campaign
 
 
@@ -97,3 +97,21 @@ def test_what_else_apply_does_is_said_after_the_totals(
     assert row(block, "total")[1:] == ["2", "2"]
     after = out[out.index("in environment staging:") :].splitlines()
     assert "  and cancel 1 scheduled push" in after
+
+
+def test_sends_that_wait_on_settling_a_pending_call_are_said_to(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    sqlite_project.write("sale.yaml", emas_campaign())
+    leave_pending(sqlite_project, emulator, age=timedelta(minutes=2), sent=False)
+    sqlite_project.write("sale.yaml", emas_campaign(title="Sale now on"))
+    code, text = on_terminal(sqlite_project, "apply", answer="n")
+    assert code == 1, text
+    block = text[text.index("Approving in environment staging:") : text.index("[y/N]")]
+    assert row(approval_block(block), "total")[1:] == ["1", "1"]
+    lines = [line.strip() for line in block.splitlines()]
+    assert (
+        "of which up to 1 delivery goes out only if settling finds that its pending call never did"
+    ) in lines
+    assert "and settle 1 pending call an interrupted run left" in lines
+    assert emulator.deliveries() == []
