@@ -36,7 +36,7 @@ from pushops.plan.model import (
     summary_line,
 )
 from pushops.plan.text import in_progress_note, no_changes_line
-from pushops.plan.words import counts_phrase, finding_scope, level_words, where
+from pushops.plan.words import blocking_phrase, counts_phrase, finding_scope, level_words, where
 from pushops.preview.data import display_profiles, vendor_limits
 from pushops.preview.schedule import moment_text
 from pushops.preview.surfaces import Surface
@@ -444,15 +444,10 @@ def render_html(
         f'<p class="planline">{e(summary_line(plan))}</p>',
     ]
     blocking = [f for f in plan.findings if f.blocks]
-    if plan.refusals or blocking:
-        what = []
-        if plan.refusals:
-            n = len(plan.refusals)
-            what.append(f"{plural(n, 'delivery')} {'is' if n == 1 else 'are'} blocked")
-        if blocking:
-            what.append(f"{plural(len(blocking), 'finding')} block apply")
+    stopped = blocking_phrase(plan)
+    if stopped:
         out.append(
-            f'<div class="alert bad">{e("; ".join(what))}: apply refuses this plan until they '
+            f'<div class="alert bad">{e(stopped)}: apply refuses this plan until they '
             "are fixed.</div>"
         )
     note = in_progress_note(plan)

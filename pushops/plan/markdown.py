@@ -46,7 +46,14 @@ from pushops.plan.model import (
     summary_line,
 )
 from pushops.plan.text import in_progress_note, no_changes_line
-from pushops.plan.words import counts_phrase, finding_scope, level_words, override_line, where
+from pushops.plan.words import (
+    blocking_phrase,
+    counts_phrase,
+    finding_scope,
+    level_words,
+    override_line,
+    where,
+)
 from pushops.preview.schedule import moment_text
 from pushops.wording import plural
 
@@ -199,17 +206,11 @@ def _head(
         "",
     ]
     blocking = [f for f in plan.findings if f.blocks]
-    if plan.refusals or blocking:
-        what = []
-        if plan.refusals:
-            n = len(plan.refusals)
-            what.append(f"{plural(n, 'delivery')} {'is' if n == 1 else 'are'} blocked")
-        if blocking:
-            what.append(f"{plural(len(blocking), 'finding')} block apply")
+    stopped = blocking_phrase(plan)
+    if stopped:
         lines += [
             "> [!CAUTION]",
-            f"> {'; '.join(what)}: apply refuses this plan until they "
-            "are fixed (details below, open).",
+            f"> {stopped}: apply refuses this plan until they are fixed (details below, open).",
         ]
         hint = unblock_hint(plan.findings)
         if hint:

@@ -6,6 +6,8 @@ from collections import Counter
 
 from pushops.plan.findings import ADVISORY, HARD, SOFT, Finding
 from pushops.plan.grouped import action_order
+from pushops.plan.model import Plan
+from pushops.wording import plural
 
 ACTION_WORDS = {
     "send": "to send",
@@ -69,3 +71,16 @@ def override_line(item: dict[str, object]) -> str:
         f"{item['created_at']} {item['policy']} ({item['level']}) overridden by "
         f"{item['actor']}: {item['reason']}"
     )
+
+
+def blocking_phrase(plan: Plan) -> str | None:
+    """What keeps apply from taking ``plan`` ("1 delivery is blocked; 2 findings block
+    apply"), as every plan view says it; None when nothing does."""
+    what = []
+    if plan.refusals:
+        n = len(plan.refusals)
+        what.append(f"{plural(n, 'delivery')} {'is' if n == 1 else 'are'} blocked")
+    blocking = sum(1 for f in plan.findings if f.blocks)
+    if blocking:
+        what.append(f"{plural(blocking, 'finding')} block apply")
+    return "; ".join(what) or None
