@@ -52,7 +52,9 @@ class Loop:
         return None
 
 
-def _content(params: Mapping[str, Any]) -> dict[str, Any] | None:
+def strategy_content(params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The mPaaS ``StrategyContent`` as a map (written as one, or as its JSON text); None
+    when it is neither."""
     content = params.get("StrategyContent")
     if isinstance(content, str):
         try:
@@ -67,7 +69,7 @@ def loop_of(params: Mapping[str, Any]) -> Loop | None:
     then validate has said why)."""
     if params.get("StrategyType") not in (LOOP, str(LOOP)):
         return None
-    content = _content(params)
+    content = strategy_content(params)
     if content is None:
         return None
     start, end = content.get("startTime"), content.get("endTime")
@@ -87,7 +89,7 @@ def loop_end(params: Mapping[str, Any]) -> datetime | None:
     """``endTime`` of a loop broadcast: it stays live until then. None for anything else."""
     if params.get("StrategyType") not in (LOOP, str(LOOP)):
         return None
-    content = _content(params)
+    content = strategy_content(params)
     end = content.get("endTime") if content is not None else None
     if not isinstance(end, int):
         return None

@@ -17,11 +17,11 @@ so a frequency cap counts both the same way:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from pushops.loops import strategy_content
 from pushops.policy.model import MARKETING
 from pushops.policy.vendors import inferred_category
 from pushops.timeutil import MPAAS_DAY_ZONE, from_epoch_ms
@@ -63,16 +63,6 @@ def category_of(declared: str | None, provider: str, params: dict[str, Any]) -> 
     return declared or inferred_category(provider, params) or MARKETING
 
 
-def strategy(params: dict[str, Any]) -> dict[str, Any] | None:
-    content = params.get("StrategyContent")
-    if isinstance(content, str):
-        try:
-            content = json.loads(content)
-        except ValueError:
-            return None
-    return content if isinstance(content, dict) else None
-
-
 def occurrences(
     provider: str, params: dict[str, Any], due: datetime | None, start: datetime, end: datetime
 ) -> Iterator[datetime]:
@@ -83,7 +73,7 @@ def occurrences(
         if due is not None and start <= due <= end:
             yield due
         return
-    content = strategy(params) or {}
+    content = strategy_content(params) or {}
     first, last = content.get("startTime"), content.get("endTime")
     if not isinstance(first, int) or not isinstance(last, int):
         if due is not None and start <= due <= end:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 from pushops.check.rules.registry import Finding, RuleContext, rule
+from pushops.loops import strategy_content as content_of
 from pushops.tables import load_table
 from pushops.timeutil import from_epoch_ms, start_of_day
 
@@ -28,14 +28,7 @@ CIRCLE_RANGE = {2: (1, 7), 3: (1, 31)}  # weekly: days of week; monthly: days of
 
 
 def _strategy(params: dict[str, Any]) -> tuple[int | None, dict[str, Any] | None]:
-    kind = params.get("StrategyType")
-    content = params.get("StrategyContent")
-    if isinstance(content, str):
-        try:
-            content = json.loads(content)
-        except ValueError:
-            return kind, None
-    return kind, content if isinstance(content, dict) else None
+    return params.get("StrategyType"), content_of(params)
 
 
 def _ms(content: dict[str, Any], name: str) -> int | None:
