@@ -11,6 +11,8 @@ API_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # mPaaS does not say which zone "today" is in; its service runs in China, so we assume Beijing
 # time (UTC+8). A fixed offset: China has no daylight saving time.
 MPAAS_DAY_ZONE = timezone(timedelta(hours=8), "UTC+8")
+# The units of a duration written as text (``30s``, ``5m``, ``24h``, ``7d``), in seconds.
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])([0-9]{1,2})(?::?([0-9]{2}))?$", re.IGNORECASE)

@@ -26,6 +26,7 @@ from pushops.ledger import Ledger, LedgerMissingError, open_ledger
 from pushops.ledger.binding import BINDING_FILE, LINEAGE, load_bindings
 from pushops.ledger.factory import DSN_ENV
 from pushops.ledger.target import SQLITE, LedgerTarget, parse_target
+from pushops.timeutil import DURATION_UNITS
 
 SANDBOX_LEDGER = ".pushops/sandbox.db"
 SANDBOX_EMULATOR_DB = ".pushops/sandbox-emulator.db"
@@ -268,7 +269,6 @@ def git_commit(root: Path) -> str | None:
     return commit if out.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", commit) else None
 
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_DURATION = timedelta(days=3650)
 _DURATION = re.compile(r"\s*([0-9]+)(\.[0-9]+)?\s*([smhd]?)\s*")
 
@@ -282,7 +282,7 @@ def parse_duration(text: str, what: str = "") -> timedelta:
         raise PushopsError(f"{prefix}{shown} is not a duration such as 300s, 5m, 1h or 2d")
     whole, fraction, unit = match.groups()
     number = float("inf") if len(whole) > 15 else float(whole + (fraction or ""))
-    seconds = number * _UNITS[unit or "s"]
+    seconds = number * DURATION_UNITS[unit or "s"]
     if seconds > MAX_DURATION.total_seconds():
         raise PushopsError(
             f"{prefix}{shown} is longer than the longest duration accepted ({MAX_DURATION.days}d)"

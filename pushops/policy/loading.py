@@ -23,14 +23,13 @@ from pushops.config import Config
 from pushops.diagnostics import Diagnostic, LocatedError
 from pushops.policy.model import FREQUENCY_CAP, QUIET_HOURS, VENDOR_RULES, Policy, Window
 from pushops.schemas import POLICY_COMMON, policies_schema
-from pushops.timeutil import parse_zone
+from pushops.timeutil import DURATION_UNITS, parse_zone
 from pushops.yamlsource import SourceDocument, load_file
 
 POLICY_DIR = "policies"
 SUFFIXES = (".yaml", ".yml")
 DEFAULT_ZONE = "Asia/Shanghai"  # where the China vendors' users are, unless told otherwise
 _DURATION = re.compile(r"^([0-9]+)([smhd])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_WINDOW_S = 366 * 86400
 
 
@@ -164,7 +163,7 @@ def parse_window(text: str, zone: str | None) -> Window:
     match = _DURATION.match(text)
     if match is None:
         raise ValueError(f"{text!r} is not a window such as 24h, 7d, 90m or day")
-    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    seconds = int(match.group(1)) * DURATION_UNITS[match.group(2)]
     if not 0 < seconds <= MAX_WINDOW_S:
         raise ValueError(f"a window of {text} is not between 1 second and 366 days")
     return Window(seconds, text=text)
