@@ -58,6 +58,15 @@ class MessageSummary:
     expires: str
     distinct: str  # "2 distinct texts" / "each row its own text (more than 5 distinct)"
 
+    def phrases(self) -> list[str]:
+        """The facts as the text and Markdown views list them, empty ones left out."""
+        parts = [self.what, self.recipients, plural(self.calls, "call"), f"sends {self.sends}"]
+        if self.expires:
+            parts.append(f"expires {self.expires}")
+        if self.distinct:
+            parts.append(self.distinct)
+        return [p for p in parts if p]
+
 
 def _pairs(mapping: dict[str, str]) -> str:
     return ", ".join(f"{k}={v}" if k else v for k, v in mapping.items())

@@ -298,16 +298,7 @@ def _message(
     facts = summary(group, camp.zone)
     parts = [counts_phrase(group.counts)]
     if group.deliveries:
-        parts += [
-            facts.what,
-            facts.recipients,
-            plural(facts.calls, "call"),
-            f"sends {facts.sends}",
-        ]
-        if facts.expires:
-            parts.append(f"expires {facts.expires}")
-        if facts.distinct:
-            parts.append(facts.distinct)
+        parts += facts.phrases()
     lines = [f"#### {esc.code(group.message)} · " + esc.text(" · ".join(p for p in parts if p)), ""]
     if group.deliveries and level >= 2:
         shown = cards(group, camp.zone, secrets)

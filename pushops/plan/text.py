@@ -119,17 +119,7 @@ def _message(group: MessageGroup, camp: CampaignGroup, secrets: tuple[str, ...])
     head = f"  {group.message}: {counts_phrase(group.counts)}"
     lines = [head]
     if group.deliveries:
-        parts = [
-            facts.what,
-            facts.recipients,
-            plural(facts.calls, "call"),
-            f"sends {facts.sends}",
-        ]
-        if facts.expires:
-            parts.append(f"expires {facts.expires}")
-        if facts.distinct:
-            parts.append(facts.distinct)
-        lines.append("    " + "; ".join(p for p in parts if p))
+        lines.append("    " + "; ".join(facts.phrases()))
         shown = cards(group, camp.zone, secrets)
         for index, card in enumerate(shown, 1):
             numbered = f"[{index}] " if len(shown) > 1 or group.personalised else ""
