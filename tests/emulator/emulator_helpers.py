@@ -144,6 +144,22 @@ class Caller:
         return self.v1(action, version, None, form, **kw)
 
 
+def tea_client(url: str, module: str) -> Any:
+    """The official Tea SDK's client of ``module`` (e.g. alibabacloud_push20160801), reaching
+    the emulator at ``url`` over plain HTTP, signing with the test key."""
+    from alibabacloud_tea_openapi.models import Config
+
+    client = __import__(f"{module}.client", fromlist=["Client"]).Client
+    return client(
+        Config(
+            access_key_id=AK,
+            access_key_secret=SECRET,
+            endpoint=url.removeprefix("http://"),
+            protocol="http",
+        )
+    )
+
+
 def error_code(response: httpx.Response) -> str:
     return response.json()["Code"]
 

@@ -7,7 +7,7 @@ import json
 import time
 
 import httpx
-from emulator_helpers import APP_KEY, Caller, broadcast, iso, result_code, task
+from emulator_helpers import APP_KEY, Caller, broadcast, iso, result_code, task, tea_client
 
 from pushops.emulator import Emulator
 
@@ -108,3 +108,37 @@ def test_the_call_log_records_every_api_call_and_none_of_the_controls(
     assert [c["app"] for c in emu.calls()] == [APP_KEY, APP_KEY, MPAAS_APP["AppId"], APP_KEY]
     emu.reset()
     assert emu.calls() == []
+
+
+def test_the_tea_sdk_parses_query_push_records_listing_a_console_push(emu: Emulator) -> None:
+    from alibabacloud_push20160801 import models
+
+    made = emu.console_push("emas", task(Title="by hand"), app=APP_KEY)
+    request = models.QueryPushRecordsRequest(
+        app_key=int(APP_KEY), start_time=WINDOW["StartTime"], end_time=WINDOW["EndTime"],
+        source="CONSOLE", page=1, page_size=100,
+    )  # fmt: skip
+    body = tea_client(emu.url, "alibabacloud_push20160801").query_push_records(request).body
+    (info,) = body.push_infos.push_info
+    assert (info.message_id, info.source, info.status, info.title) == (
+        made, "CONSOLE", "SENT", "by hand",
+    )  # fmt: skip
+    assert (body.total, body.page, body.page_size) == (1, 1, 100)
+
+
+def test_the_tea_sdk_parses_the_scheduler_list_showing_a_console_cancel(emu: Emulator) -> None:
+    from alibabacloud_mpaas20201028 import models
+
+    content = json.dumps({"fixedTime": int((time.time() + 7200) * 1000)})
+    made = emu.console_push(
+        "mpaas", {**MPAAS_APP, "TaskName": "later", "TemplateName": "tpl", "DeliveryType": "1",
+                  "StrategyType": "1", "StrategyContent": content},
+    )  # fmt: skip
+    emu.console_cancel(made)
+    request = models.QueryPushSchedulerListRequest(
+        app_id=MPAAS_APP["AppId"], workspace_id=MPAAS_APP["WorkspaceId"],
+        start_time=0, end_time=2**53, page_number=1, page_size=100,
+    )  # fmt: skip
+    body = tea_client(emu.url, "alibabacloud_mpaas20201028").query_push_scheduler_list(request).body
+    (entry,) = body.result_content.data.list
+    assert (entry.unique_id, entry.executed_status, entry.push_title) == (made, 2, "later")

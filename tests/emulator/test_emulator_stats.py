@@ -8,26 +8,12 @@ import time
 from typing import Any
 
 import pytest
-from emulator_helpers import AK, APP_KEY, SECRET, Caller, broadcast, iso, task
+from emulator_helpers import APP_KEY, Caller, broadcast, iso, task, tea_client
 
 from pushops.emulator import Emulator
 from pushops.emulator.stats import MPAAS_AUDIENCE, WINDOW
 
 MPAAS = "2020-10-28"
-
-
-def _tea(emu: Emulator, module: str) -> Any:
-    from alibabacloud_tea_openapi.models import Config
-
-    client = __import__(f"{module}.client", fromlist=["Client"]).Client
-    return client(
-        Config(
-            access_key_id=AK,
-            access_key_secret=SECRET,
-            endpoint=emu.url.removeprefix("http://"),
-            protocol="http",
-        )
-    )
 
 
 # Calls are signed at the emulator's time: it judges timestamps by its own clock, which the
@@ -58,7 +44,7 @@ def test_the_tea_sdk_parses_query_push_stat_by_msg(emu: Emulator, call: Caller) 
     message_id = _pushed(emu, call)
     emu.app.clock.reset()
     request = models.QueryPushStatByMsgRequest(app_key=int(APP_KEY), message_id=message_id)
-    body = _tea(emu, "alibabacloud_push20160801").query_push_stat_by_msg(request).body
+    body = tea_client(emu.url, "alibabacloud_push20160801").query_push_stat_by_msg(request).body
     (stat,) = body.push_stats.push_stat
     assert stat.message_id == message_id
     assert (stat.accept_count, stat.sent_count) == (10, 10)
@@ -135,7 +121,11 @@ def test_the_tea_sdk_parses_the_mpaas_task_detail(emu: Emulator, call: Caller) -
     request = models.QueryPushAnalysisTaskDetailRequest(
         app_id="ONEX570DA89211721", workspace_id="default", task_id=task_id
     )
-    body = _tea(emu, "alibabacloud_mpaas20201028").query_push_analysis_task_detail(request).body
+    body = (
+        tea_client(emu.url, "alibabacloud_mpaas20201028")
+        .query_push_analysis_task_detail(request)
+        .body
+    )
     assert body.result_code == "100"
     data = body.result_content.data
     assert (str(data.task_id), data.push_num, data.push_success_num) == (
@@ -162,7 +152,11 @@ def test_the_tea_sdk_parses_the_mpaas_core_index_of_one_task(emu: Emulator, call
         start_time=now_ms - 2 * WINDOW * 1000,
         end_time=now_ms,
     )
-    body = _tea(emu, "alibabacloud_mpaas20201028").query_push_analysis_core_index(request).body
+    body = (
+        tea_client(emu.url, "alibabacloud_mpaas20201028")
+        .query_push_analysis_core_index(request)
+        .body
+    )
     data = body.result_content.data
     assert (data.push_total_num, data.push_num) == (MPAAS_AUDIENCE, MPAAS_AUDIENCE)
     assert data.ignore_num == data.arrival_num - data.open_num
