@@ -25,9 +25,9 @@ import uuid
 from pathlib import Path
 
 try:
-    from bench._child import PEAK_RSS
+    from bench._child import PEAK_RSS, RECORD_SENT
 except ImportError:  # run as a script: bench/ is on sys.path
-    from _child import PEAK_RSS
+    from _child import PEAK_RSS, RECORD_SENT
 
 Figure = dict[str, object]
 PG_DSN = os.environ.get("PUSHOPS_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -59,14 +59,15 @@ tasks:
     Body: "Use code {{ row.code }} within 7 days."
 """
 
-SEED = r"""
+SEED = (
+    RECORD_SENT
+    + r"""
 import sys
 from datetime import datetime
 from pathlib import Path
-from pushops.apply.records import pending_records
 from pushops.config import load_config
 from pushops.diagnostics import Report
-from pushops.ledger import SentResult, open_ledger
+from pushops.ledger import open_ledger
 from pushops.plan.engine import build_plan
 from pushops.campaign import load_campaigns
 root, target, schema = Path(sys.argv[1]), sys.argv[2], sys.argv[3] or None
@@ -76,16 +77,9 @@ now = datetime.fromisoformat(sys.argv[4].replace("Z", "+00:00"))
 with open_ledger(target, root=root, schema=schema) as ledger:
     plan = build_plan(config, None, ledger, load_campaigns([], root, report), now, report)
     assert report.ok, report.errors[:3]
-    for start in range(0, len(plan.calls), 50):
-        chunk = plan.calls[start:start + 50]
-        ledger.record_pending_many([pending_records(c, plan, "bench") for c in chunk])
-        ledger.record_sent_many([
-            SentResult(c.call_id, {i: str(10**9 + start * 100 + i)
-                                   for i in range(len(c.deliveries))})
-            for c in chunk
-        ])
-print(sum(len(c.deliveries) for c in plan.calls))
+    print(record_sent(ledger, plan, "bench"))
 """
+)
 
 CHILD = (
     PEAK_RSS

@@ -30,9 +30,9 @@ import tempfile
 from pathlib import Path
 
 try:
-    from bench._child import PEAK_RSS
+    from bench._child import PEAK_RSS, RECORD_SENT
 except ImportError:  # run as a script: bench/ is on sys.path
-    from _child import PEAK_RSS
+    from _child import PEAK_RSS, RECORD_SENT
 
 Figure = dict[str, object]
 NOW = "2026-11-22T09:00:00Z"
@@ -100,15 +100,16 @@ tasks:
 """
 
 # Plans the earlier campaign at its own clock and records every call as sent, as apply would.
-SEED = r"""
+SEED = (
+    RECORD_SENT
+    + r"""
 import sys
 from datetime import datetime
 from pathlib import Path
-from pushops.apply.records import pending_records
 from pushops.campaign import load_campaigns
 from pushops.config import load_config
 from pushops.diagnostics import Report
-from pushops.ledger import SentResult, open_ledger
+from pushops.ledger import open_ledger
 from pushops.plan.engine import build_plan
 root, target = Path(sys.argv[1]), sys.argv[2]
 config = load_config(root)
@@ -117,16 +118,9 @@ now = datetime.fromisoformat(sys.argv[3].replace("Z", "+00:00"))
 with open_ledger(target, root=root) as ledger:
     plan = build_plan(config, None, ledger, load_campaigns([], root, report), now, report)
     assert report.ok, report.errors[:3]
-    for start in range(0, len(plan.calls), 50):
-        chunk = plan.calls[start:start + 50]
-        ledger.record_pending_many([pending_records(c, plan, "bench") for c in chunk])
-        ledger.record_sent_many([
-            SentResult(c.call_id, {i: str(10**9 + start * 100 + i)
-                                   for i in range(len(c.deliveries))})
-            for c in chunk
-        ])
-print(sum(len(c.deliveries) for c in plan.calls))
+    print(record_sent(ledger, plan, "bench"))
 """
+)
 
 PLAN_CHILD = (
     PEAK_RSS
@@ -170,7 +164,7 @@ zones = json.loads(sys.argv[3])
 config = load_config(root)
 policies, problems = load_policies(config)
 assert policies and not problems, problems
-campaign, _ = load_campaign(root / "campaigns" / "morning.yaml")
+campaign, _ = load_campaign(root / "campaigns" / "morning.yaml", root)
 now = datetime(2026, 11, 22, 9, tzinfo=timezone.utc)
 start = time.perf_counter()
 evaluator = Evaluator(policies, config, "staging", now)

@@ -263,10 +263,14 @@ def _figure(name: str, value: float, target: str | None = None) -> Figure:
     return {"figure": name, "value": round(value, 4), "target": target, "pass": passed}
 
 
-def _run_figures(prefix: str, r: RunResult, sdk_rate: float | None) -> list[Figure]:
+def _run_figures(
+    prefix: str, r: RunResult, sdk_rate: float | None, quick: bool = False
+) -> list[Figure]:
+    # --quick: a few seconds of sending, start-up included, on a machine running other
+    # things: the quota share is shown, not judged (exactly-once figures are, at any size).
     figures = [
         _figure(f"{prefix}.calls_per_s", r.calls_per_s),
-        _figure(f"{prefix}.quota_ratio", r.calls_per_s / QUOTA, ">= 0.95"),
+        _figure(f"{prefix}.quota_ratio", r.calls_per_s / QUOTA, None if quick else ">= 0.95"),
         _figure(f"{prefix}.throttled_calls", r.throttled, "== 0"),
         _figure(f"{prefix}.duplicates", r.deliveries - r.unique_deliveries, "== 0"),
         _figure(f"{prefix}.missing_deliveries", r.calls * r.tasks_per_call - r.unique_deliveries,
@@ -307,9 +311,9 @@ def run(quick: bool = False) -> list[Figure]:
         print(f"  pushops / SDK        {small.calls_per_s / sdk_rate:8.1f}x")
         large = pushops_run(emulator, scale.calls_100, 100)
         _print_run("pushops", large)
-    figures = _run_figures("masspush_10", small, sdk_rate)
+    figures = _run_figures("masspush_10", small, sdk_rate, quick)
     figures.append(_figure("sdk_sequential.calls_per_s", sdk_rate))
-    figures += _run_figures("masspush_100", large, None)
+    figures += _run_figures("masspush_100", large, None, quick)
     return figures
 
 

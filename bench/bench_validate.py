@@ -106,7 +106,9 @@ def measure(campaigns: int, tasks_each: int) -> dict[str, float]:
     return result
 
 
-def _figure(name: str, value: float, target: float, higher: bool) -> Figure:
+def _figure(name: str, value: float, target: float | None, higher: bool) -> Figure:
+    if target is None:  # shown, not judged
+        return {"figure": name, "value": round(value, 2), "target": None, "pass": None}
     ok = value >= target if higher else value <= target
     return {
         "figure": name,
@@ -133,7 +135,7 @@ def run(quick: bool = False) -> list[Figure]:
         _figure(
             f"validate.one_campaign_{sizes[-1]}_tasks.tasks_per_s",
             largest["tasks_per_s"],
-            TASKS_PER_SECOND_TARGET,
+            None if quick else TASKS_PER_SECOND_TARGET,  # --quick: a smoke run, not a timing
             True,
         )
     )
@@ -152,7 +154,10 @@ def run(quick: bool = False) -> list[Figure]:
     )
     figures.append(
         _figure(
-            f"validate.{files}_files.tasks_per_s", r["tasks_per_s"], TASKS_PER_SECOND_TARGET, True
+            f"validate.{files}_files.tasks_per_s",
+            r["tasks_per_s"],
+            None if quick else TASKS_PER_SECOND_TARGET,
+            True,
         )
     )
     return figures
