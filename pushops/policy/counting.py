@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from pushops.policy.model import Policy, Window
+from pushops.scratch import scratch_db, scratch_problem
 from pushops.timeutil import parse_zone
 
 BATCH = 4096
@@ -145,18 +146,11 @@ class Counter:
         try:
             db = self._db
             if db is None:
-                # "" is a private on-disk database, deleted when closed; a small page cache
-                # and file-backed sorting keep it out of memory.
-                db = self._db = sqlite3.connect("", isolation_level=None)
-                db.execute("PRAGMA cache_size = -2048")
-                db.execute("PRAGMA temp_store = FILE")
-                db.execute("PRAGMA journal_mode = OFF")
-                db.execute("PRAGMA synchronous = OFF")
-                db.execute(
+                db = self._db = scratch_db(
                     "CREATE TABLE events (rule INTEGER, digest INTEGER, at INTEGER, "
-                    "idx INTEGER, target TEXT, key TEXT)"
+                    "idx INTEGER, target TEXT, key TEXT)",
+                    cache_kib=2048,
                 )
-                db.execute("BEGIN")
             db.executemany(
                 "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
                 zip(
@@ -266,7 +260,4 @@ class Counter:
 
 
 def _explain(exc: sqlite3.Error) -> str:
-    return (
-        f"could not count deliveries per target in a temporary file ({exc}); make room in "
-        "the temporary directory (TMPDIR) or point TMPDIR elsewhere"
-    )
+    return scratch_problem("count deliveries per target", exc)

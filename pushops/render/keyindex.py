@@ -23,6 +23,8 @@ from array import array
 from dataclasses import dataclass
 from hashlib import blake2b
 
+from pushops.scratch import scratch_db, scratch_problem
+
 IN_MEMORY_KEYS = 65_536  # keys checked in memory; later ones go to disk (read at KeyCheck())
 SPILL_BATCH = 4096  # spilled keys written per executemany
 _SIGNED = 1 << 63
@@ -153,18 +155,10 @@ class KeyCheck:
             return
         db = self._db
         if db is None:
-            # "" is a private on-disk database, deleted when closed; a small page cache and
-            # file-backed sorting keep it out of memory.
-            db = self._db = sqlite3.connect("", isolation_level=None)
-            db.execute("PRAGMA cache_size = -1024")
-            db.execute("PRAGMA temp_store = FILE")
-            db.execute("PRAGMA journal_mode = OFF")
-            db.execute("PRAGMA synchronous = OFF")
-            db.execute(
+            db = self._db = scratch_db(
                 "CREATE TABLE spilled (row INTEGER PRIMARY KEY, line INTEGER, digest INTEGER, "
                 "key TEXT)"
             )
-            db.execute("BEGIN")
         db.executemany(
             "INSERT INTO spilled VALUES (?, ?, ?, ?)",
             zip(self._rows, self._lines, self._digests, self._keys, strict=True),
@@ -216,7 +210,4 @@ class KeyCheck:
 
 
 def _explain(exc: sqlite3.Error) -> str:
-    return (
-        f"could not check the keys for repeats in a temporary file ({exc}); "
-        "make room in the temporary directory (TMPDIR) or point TMPDIR elsewhere"
-    )
+    return scratch_problem("check the keys for repeats", exc)
