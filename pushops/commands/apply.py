@@ -32,9 +32,9 @@ from pushops.commands._common import (
 )
 from pushops.commands.plan import (
     actor,
+    make_plan,
     override_options,
     parse_overrides,
-    planning,
     policy_setup,
     print_diagnostics,
     shared_options,
@@ -44,24 +44,19 @@ from pushops.config import Config, load_config
 from pushops.diagnostics import PushopsError, Report
 from pushops.ledger import Ledger
 from pushops.plan.approval import approval_lines
-from pushops.plan.checks import DeliveryChecker
-from pushops.plan.engine import build_plan
 from pushops.plan.mask import mask, secret_values
 from pushops.plan.model import Plan
 from pushops.plan.planfile import PlanFileError, check_usable, read_plan
 from pushops.plan.session import (
     PLAN_KEY_ENV,
     LedgerChoice,
-    git_commit,
     open_state,
     plan_file_key,
 )
 from pushops.plan.text import render_text
-from pushops.plan.vendorcheck import vendor_findings
 from pushops.policy.evaluate import Override, check_overrides
 from pushops.policy.gate import (
     override_saved,
-    recent_overrides,
     record_overrides,
     refuse_blocked,
 )
@@ -79,19 +74,10 @@ def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_
     policies = policy_setup(config, env, now, overrides, report)
     plan = None
     if report.ok:
-        checker = DeliveryChecker(now)
-        try:
-            with planning() as phase:
-                plan = build_plan(
-                    config, env, ledger, campaigns, now, report, margin_s=margin_s,
-                    git_commit=git_commit(config.root), sandbox=sandbox, check=checker,
-                    check_call=checker.call, policies=policies, progress=phase.advance,
-                )  # fmt: skip
-        finally:
-            if policies is not None:
-                policies.close()
-        plan.overrides = recent_overrides(ledger, env)
-        plan.findings.extend(vendor_findings(plan, campaigns))
+        plan = make_plan(
+            config, env, ledger, campaigns, now, report, policies, margin_s=margin_s,
+            sandbox=sandbox,
+        )  # fmt: skip
     if not report.ok or plan is None:
         print_diagnostics(report)
         raise PushopsError(f"{plural(len(report.errors), 'error')} in the campaigns; nothing sent")

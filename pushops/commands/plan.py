@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from pushops.campaign import Campaign
 from pushops.check.validate import load_checked
 from pushops.commands._common import (
     DURATION,
@@ -28,6 +29,7 @@ from pushops.commands._common import (
 )
 from pushops.config import Config, load_config
 from pushops.diagnostics import Report
+from pushops.ledger import Ledger
 from pushops.ledger.locking import default_holder
 from pushops.plan.checks import DeliveryChecker
 from pushops.plan.engine import build_plan, running_elsewhere
@@ -37,6 +39,7 @@ from pushops.plan.html import render_html
 from pushops.plan.jsonview import plan_json
 from pushops.plan.markdown import render_markdown, report_link
 from pushops.plan.mask import mask, secret_values
+from pushops.plan.model import InProgress, Plan
 from pushops.plan.planfile import write_plan
 from pushops.plan.session import (
     PLAN_KEY_ENV,
@@ -142,6 +145,39 @@ def planning() -> Phase:
     return Phase("Planning", None, "deliveries rendered")
 
 
+def make_plan(
+    config: Config,
+    environment: str,
+    ledger: Ledger,
+    campaigns: list[Campaign],
+    clock: datetime,
+    report: Report,
+    policies: Evaluator | None,
+    *,
+    margin_s: float,
+    sandbox: bool,
+    in_progress: InProgress | None = None,
+) -> Plan:
+    """The plan of ``campaigns`` against ``ledger``, as plan and apply make it: every
+    delivery checked, the policies evaluated (and closed), the recent overrides and the
+    vendor findings attached."""
+    checker = DeliveryChecker(clock)
+    try:
+        with planning() as phase:
+            plan = build_plan(
+                config, environment, ledger, campaigns, clock, report, margin_s=margin_s,
+                git_commit=git_commit(config.root), sandbox=sandbox, check=checker,
+                check_call=checker.call, policies=policies, in_progress=in_progress,
+                progress=phase.advance,
+            )  # fmt: skip
+    finally:
+        if policies is not None:
+            policies.close()
+    plan.overrides = recent_overrides(ledger, environment)
+    plan.findings.extend(vendor_findings(plan, campaigns))
+    return plan
+
+
 def apply_command(planfile: Path, sandbox: bool) -> str:
     """The command that applies ``planfile`` as it was made (a sandbox plan needs --sandbox)."""
     return shlex.join(["pushops", "apply", *(["--sandbox"] if sandbox else []), str(planfile)])
@@ -211,23 +247,14 @@ def command(
     given = parse_overrides(overrides, reason, actor())
     policies = policy_setup(config, env, clock, given, report)
     if report.ok:
-        checker = DeliveryChecker(clock)
         opened = open_state(
             config, choice, env, interactive=interactive(), command="plan", notice=warn
         )
-        with opened as ledger, planning() as phase:
-            try:
-                plan = build_plan(
-                    config, env, ledger, campaigns, clock, report, margin_s=margin_s,
-                    git_commit=git_commit(root), sandbox=sandbox, check=checker,
-                    check_call=checker.call, policies=policies,
-                    in_progress=running_elsewhere(ledger), progress=phase.advance,
-                )  # fmt: skip
-            finally:
-                if policies is not None:
-                    policies.close()
-            plan.overrides = recent_overrides(ledger, env)
-        plan.findings.extend(vendor_findings(plan, campaigns))
+        with opened as ledger:
+            plan = make_plan(
+                config, env, ledger, campaigns, clock, report, policies, margin_s=margin_s,
+                sandbox=sandbox, in_progress=running_elsewhere(ledger),
+            )  # fmt: skip
     if not report.ok:
         print_diagnostics(report)
         click.echo(f"{plural(len(report.errors), 'error')}; no plan was made", err=True)
