@@ -111,6 +111,11 @@ class SqliteLedger(Ledger):
                 # belong to this connection, not to the file.
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("PRAGMA foreign_keys = ON")
+                # A page cache of 32 MiB, not 2: apply's batches (10,000 deliveries written
+                # ahead, then settled) touch more pages than the default holds, so each was
+                # read back from the file: ~100 preads a call. Measured on 100,000 deliveries:
+                # 0.45 -> 0.33 ms of system time a call, ~20% less wall time.
+                conn.execute("PRAGMA cache_size = -32768")
                 self._prepare(create, migrate)
             except BaseException:
                 self.close()

@@ -212,3 +212,15 @@ def test_sqlite_settles_message_ids_alike_with_or_without_its_json_functions(
         got = [(d.status, d.message_id) for c in ("c1", "c2") for d in ledger.call_deliveries(c)]
     # A position answered without a MessageId, or not answered for, is sent all the same.
     assert got == [("sent", "m0"), ("sent", "m0"), ("sent", None), ("sent", None), ("sent", "m-e")]
+
+
+def test_a_key_twice_in_one_batch_is_refused_and_nothing_is_written(ledger: Ledger) -> None:
+    before = ledger.meta().serial
+    with pytest.raises(ValueError, match="carries a key twice"):
+        ledger.record_pending_many([(call("c1"), [delivery("a"), delivery("a")])])
+    with pytest.raises(ValueError, match="carried by calls c1 and c2"):
+        ledger.record_pending_many(
+            [(call("c1"), [delivery("a"), delivery("b")]), (call("c2"), [delivery("b")])]
+        )
+    assert ledger.meta().serial == before
+    assert ledger.get_call("c1") is None and ledger.get_call("c2") is None
