@@ -37,6 +37,7 @@ from pushops.ledger.errors import (
     LedgerCorruptError,
     LedgerError,
     LedgerMissingError,
+    LedgerPermissionError,
     LockError,
     LockLostError,
     LockTimeoutError,
@@ -369,6 +370,13 @@ class Ledger(ABC):
                     tx.execute(sql.RECORD_VERSION, (migration.version, now))
                 except Exception as exc:
                     why = self._translate(exc) or exc  # driver text, with no password in it
+                    if isinstance(why, LedgerPermissionError):
+                        # A role that can only read: what asked to write cannot, and says so.
+                        raise LedgerPermissionError(
+                            f"ledger {self.location} is at schema version {found}; migrating "
+                            f"it to {migration.version} needs the role that writes, nothing "
+                            f"was changed: {why}"
+                        ) from exc
                     raise MigrationError(
                         f"migrating ledger {self.location} from schema version {found} to "
                         f"{migration.version} failed, nothing was changed: {why}"

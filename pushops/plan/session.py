@@ -121,10 +121,12 @@ def open_state(
     first_local_run = bound is None and interactive and target.backend == SQLITE
     created = False
     try:
-        # plan only reads: an older ledger is read as it is (a read-only role could not
-        # migrate it); apply, which writes, migrates it first.
+        # Only apply migrates an older ledger as it opens it. The others read it as it is (a
+        # read-only role could not migrate it: plan on a pull request, the scheduled refresh
+        # and report), and one that writes (refresh --apply, report's cache) migrates it at
+        # its first write.
         ledger = open_ledger(
-            target, root=config.root, schema=schema, create=False, migrate=command != "plan"
+            target, root=config.root, schema=schema, create=False, migrate=command == "apply"
         )
     except LedgerMissingError:
         if accept != ACCEPT_NEW and not first_local_run:
