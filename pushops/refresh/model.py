@@ -25,7 +25,7 @@ KINDS = (UNMANAGED, CANCELLED, SENT, MISSING, AMBIGUOUS, STATUS)
 TITLES = {
     UNMANAGED: "pushed from elsewhere (no ledger record owns it)",
     CANCELLED: "cancelled at the provider",
-    SENT: "sent, as the ledger does not say",
+    SENT: "sent at the provider, which the ledger does not say",
     MISSING: "unknown to the provider",
     AMBIGUOUS: "ambiguous: several provider pushes could be this call",
     STATUS: "statuses disagree",
