@@ -7,6 +7,7 @@ import inspect
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -32,6 +33,15 @@ def parse_now(value: str | None) -> datetime:
             f"{value!r} is not an ISO 8601 time, e.g. 2026-11-22T09:00:00Z"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def signing_clock(now: str | None, at: datetime) -> Callable[[], datetime] | None:
+    """With ``--now``, provider requests are dated from that time on (an emulator whose clock
+    a test moved judges them by it); else by the system clock."""
+    if not now:
+        return None
+    started = time.monotonic()
+    return lambda: at + timedelta(seconds=time.monotonic() - started)
 
 
 now_option = click.option(

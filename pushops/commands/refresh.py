@@ -9,6 +9,7 @@ asks the provider; with --apply it records in the ledger what the provider's ans
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from pushops.commands._common import (
     parse_now,
     project_root,
     provider_credentials,
+    signing_clock,
 )
 from pushops.commands.plan import actor as default_actor
 from pushops.commands.plan import warn
@@ -38,14 +40,20 @@ DRIFT_EXIT = 2
 
 
 async def _compare(
-    config: Config, env: str, ledger: Ledger, credentials: Any, now: datetime, since: timedelta
+    config: Config,
+    env: str,
+    ledger: Ledger,
+    credentials: Any,
+    now: datetime,
+    since: timedelta,
+    clock: Callable[[], datetime] | None,
 ) -> Refresh:
     from pushops.apply.gateway import Gateway
     from pushops.providers import Providers
     from pushops.providers.errors import ProviderError
     from pushops.refresh.compare import compare
 
-    async with Providers(credentials) as providers:
+    async with Providers(credentials, clock=clock) as providers:
         gateway = Gateway(providers, config.environment(env))
         try:
             return await compare(ledger, config.environment(env), gateway, now, since)
@@ -128,6 +136,7 @@ def command(
     config = load_config(project_root())
     env = config.environment(environment).name
     clock = parse_now(now)
+    signing = signing_clock(now, clock)
     check_endpoints(config.environment(env))
     credentials = provider_credentials(config, env)
     who = actor or default_actor()
@@ -136,12 +145,12 @@ def command(
     )
     with opened as ledger:
         if not apply_:
-            result = asyncio.run(_compare(config, env, ledger, credentials, clock, since))
+            result = asyncio.run(_compare(config, env, ledger, credentials, clock, since, signing))
             _show(result, output_format)
             return DRIFT_EXIT if result.drift else 0
         with ledger.lock("refresh", who, lock_timeout.total_seconds()):
             # Under the lock from the comparison on: nothing changes the ledger in between.
-            result = asyncio.run(_compare(config, env, ledger, credentials, clock, since))
+            result = asyncio.run(_compare(config, env, ledger, credentials, clock, since, signing))
             return _apply(ledger, result, output_format, who, yes)
 
 

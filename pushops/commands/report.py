@@ -10,9 +10,8 @@ the provider did not answer for some message (the rest is shown and cached).
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import click
@@ -26,6 +25,7 @@ from pushops.commands._common import (
     parse_now,
     project_root,
     provider_credentials,
+    signing_clock,
 )
 from pushops.commands.plan import warn
 from pushops.config import Config, load_config
@@ -33,15 +33,6 @@ from pushops.diagnostics import PushopsError, printable
 from pushops.ledger import Ledger
 from pushops.plan.session import LedgerChoice, open_state
 from pushops.report.model import Report
-
-
-def _signing_clock(now: str | None, at: datetime) -> Callable[[], datetime] | None:
-    """With ``--now``, requests are dated from that time on (an emulator whose clock a test
-    moved judges them by it); else by the system clock."""
-    if not now:
-        return None
-    started = time.monotonic()
-    return lambda: at + timedelta(seconds=time.monotonic() - started)
 
 
 async def _collect(
@@ -98,7 +89,7 @@ def command(
         config, choice, env, interactive=interactive(), command="report", notice=warn
     )
     with opened as ledger:
-        clock = _signing_clock(now, at)
+        clock = signing_clock(now, at)
         report = asyncio.run(_collect(config, env, ledger, credentials, at, campaign, clock))
     if output_format == "json":
         emit_json(views.render_json(report))
