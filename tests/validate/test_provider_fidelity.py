@@ -122,3 +122,15 @@ def test_the_2019_api_without_bind_period_is_told_what_to_do(repo: PushRepo) -> 
     # The advice works: nothing else then contradicts it.
     advised = LEGACY_BROADCAST + "    PushStatus: 1\n    UnBindPeriod: 4\n"
     assert errors_of(repo, advised) == []
+
+
+def test_an_integer_written_in_other_digits_is_a_located_type_error(repo: PushRepo) -> None:
+    # Arabic-Indic three: Python's int() reads it, the gateway does not (and neither does the
+    # emulator, tests/emulator/test_ascii_digits.py).
+    (error,) = errors_of(repo, task('iOSBadge: "\u0663"'))
+    assert (error["rule"], error["line"], error["path"]) == (
+        "emas.ios-badge-type",
+        10,
+        "tasks[0].iOSBadge",
+    )
+    assert errors_of(repo, task('iOSBadge: "3"')) == []
