@@ -13,6 +13,7 @@ from plan.support import Project, emas_campaign, mpaas_campaign
 from pushops.emulator import Emulator
 from pushops.emulator import stats as derived
 from pushops.emulator.store import Delivery
+from pushops.report.model import Message
 
 STAT_QUERIES = {"QueryPushStatByMsg", "QueryPushAnalysisTaskDetail", "QueryPushAnalysisCoreIndex"}
 
@@ -195,3 +196,13 @@ def test_a_loop_can_still_grow_until_a_day_after_its_last_occurrence(
     assert message["repeats_until"] and message["counts"] and not message["final"]
     (message,) = report(sqlite_project, later(emulator, 4 * 24))["messages"]
     assert message["final"]
+
+
+def test_a_message_sent_in_the_second_the_report_starts_is_read() -> None:
+    # The report's clock is read to the second; the ledger's send times to the microsecond.
+    now = datetime(2026, 12, 2, 6, 23, 44, tzinfo=timezone.utc)
+    sent = Message("sale", "emas", "shop", "1", "sent", now.replace(microsecond=500_000))
+    later = Message("sale", "emas", "shop", "2", "scheduled", now + timedelta(seconds=1))
+
+    assert sent.due(now)
+    assert not later.due(now)
