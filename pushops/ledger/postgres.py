@@ -45,7 +45,7 @@ _MESSAGE_IDS = (
     f"UPDATE deliveries SET status = {sql.SENT_STATUS}, message_id = v.message_id,"
     " updated_at = ? FROM unnest(?::text[], ?::int[], ?::text[]) AS v (call_id, position,"
     " message_id) WHERE deliveries.call_id = ANY(?) AND deliveries.call_id = v.call_id"
-    " AND deliveries.position = v.position AND deliveries.is_current = 1"
+    f" AND deliveries.position = v.position AND deliveries.{sql.CURRENT_BY_CALL}"
     f" AND deliveries.status IN {sql.UNSETTLED_IN}"
 )
 

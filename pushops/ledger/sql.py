@@ -99,9 +99,14 @@ DELIVERY_SENT = (
 )
 # ... then whatever of the calls is still unsettled (positions without a MessageId).
 # {status}: SENT_STATUS or a placeholder; {calls}: a membership test from Ledger.member_tests.
+# CURRENT_BY_CALL ("is_current + 0", not "is_current"): found through the calls' index
+# alone. Written plainly, PostgreSQL (its statistics behind a ledger apply is filling)
+# ANDed in the partial index of every current delivery, read whole each time: 30 ms a batch
+# at 300,000 deliveries, growing with the ledger.
+CURRENT_BY_CALL = "is_current + 0 = 1"
 DELIVERIES_OF_CALLS = (
     "UPDATE deliveries SET status = {status}, updated_at = ?"
-    f" WHERE call_id {{calls}} AND is_current = 1 AND status IN {UNSETTLED_IN}"
+    f" WHERE call_id {{calls}} AND {CURRENT_BY_CALL} AND status IN {UNSETTLED_IN}"
 )
 DELIVERIES_STATUS = (
     "UPDATE deliveries SET status = ?, updated_at = ?"
