@@ -112,6 +112,11 @@ class Phase:
         self._task: Any = None
         self._timer: threading.Timer | None = None
         if self.tty:
+            # rich is imported here, not in the timer's thread: an import there competes for
+            # the GIL with the step's own work and could land after a step of a few seconds
+            # had ended, which then showed nothing at all.
+            import rich.progress  # noqa: F401
+
             self._timer = threading.Timer(show_after_s, self._show)
             self._timer.daemon = True
             self._timer.start()

@@ -1,6 +1,6 @@
 """validate and render on a large fan-out show that they are working, as plan and apply do.
 
-60,000 rows take seconds to render and check: on a terminal a bar counts the deliveries and
+250,000 rows take seconds to render and check: on a terminal a bar counts the deliveries and
 ends at the exact total ("done"), in a log (no terminal) a plain line says where it is, and
 stdout (render's document, validate's findings) is never mixed with it. A step over within a
 second shows nothing (tests/apply/test_progress.py).
@@ -21,7 +21,7 @@ from pathlib import Path
 from tests.plan.support import fanout_campaign
 from tests.pushrepo import PushRepo
 
-ROWS = 60_000
+ROWS = 250_000  # seconds of work on any machine: a step within a second shows nothing
 CONFIG = """\
 version: 1
 default_environment: staging
