@@ -52,7 +52,9 @@ async def _read(gateway: Gateway, message: Message, now: datetime) -> dict[str, 
         return await gateway.push_stat(message.app, message.message_id)
     assert message.at is not None
     start_ms = int((message.at - _BEFORE).timestamp() * 1000)
-    end_ms = int(now.timestamp() * 1000)
+    # ``now`` names a whole second (the report's clock is read to the second); a task sent
+    # later in that second is inside the window, or its totals would read 0 right after apply.
+    end_ms = int(now.timestamp() * 1000) + 999
     return await gateway.task_stats(message.app, message.message_id, start_ms, end_ms)
 
 

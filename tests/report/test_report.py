@@ -206,3 +206,18 @@ def test_a_message_sent_in_the_second_the_report_starts_is_read() -> None:
 
     assert sent.due(now)
     assert not later.due(now)
+
+
+def test_an_mpaas_broadcast_reported_in_the_second_it_went_out_counts_its_audience(
+    project: Project, emulator: Emulator
+) -> None:
+    applied(project, ("notice.yaml", mpaas_campaign()))
+    with project.open_ledger() as ledger:
+        (sent,) = ledger.sent_messages("staging")
+    assert sent.at is not None
+    same_second = sent.at.replace(microsecond=0).isoformat()  # the report's clock: seconds
+
+    (notice,) = report(project, same_second)["messages"]
+
+    assert notice["read_now"]
+    assert notice["summary"]["accepted"] == derived.MPAAS_AUDIENCE
