@@ -16,7 +16,7 @@ from pushops.apply.gateway import Gateway
 from pushops.ledger import Ledger, LedgerPermissionError, ProviderStats
 from pushops.loops import loop_end
 from pushops.providers.errors import ProviderError
-from pushops.report.model import Message, Report
+from pushops.report.model import Message, Report, end_of_second
 
 # The push-analysis window asked of mPaaS around a task: from a little before it went out
 # (the clocks of pushops and the provider differ) to now.
@@ -52,9 +52,7 @@ async def _read(gateway: Gateway, message: Message, now: datetime) -> dict[str, 
         return await gateway.push_stat(message.app, message.message_id)
     assert message.at is not None
     start_ms = int((message.at - _BEFORE).timestamp() * 1000)
-    # ``now`` names a whole second (the report's clock is read to the second); a task sent
-    # later in that second is inside the window, or its totals would read 0 right after apply.
-    end_ms = int(now.timestamp() * 1000) + 999
+    end_ms = int(end_of_second(now).timestamp() * 1000)
     return await gateway.task_stats(message.app, message.message_id, start_ms, end_ms)
 
 

@@ -35,6 +35,13 @@ _NAMES: dict[str, dict[str, str | None]] = {
 }
 
 
+def end_of_second(now: datetime) -> datetime:
+    """The last moment of the second ``now`` names. The report's clock is read to the second
+    (``--now`` and the system clock alike) while the ledger records sends to the microsecond:
+    a message sent in the second the report starts has gone out and is counted."""
+    return now.replace(microsecond=999_999)
+
+
 @dataclass
 class Message:
     """One message (EMAS MessageId, mPaaS task id) and the deliveries it carried."""
@@ -54,12 +61,8 @@ class Message:
     error: str | None = None
 
     def due(self, now: datetime) -> bool:
-        """Whether it went out by ``now`` (a scheduled push not yet due has no statistics).
-
-        ``now`` is read to the second (``--now`` and the system clock alike) while the ledger
-        records sends to the microsecond: a message sent in the second the report starts has
-        gone out, so the comparison is to the second."""
-        return self.at is not None and self.at.replace(microsecond=0) <= now
+        """Whether it went out by ``now`` (a scheduled push not yet due has no statistics)."""
+        return self.at is not None and self.at <= end_of_second(now)
 
     def final_at(self, now: datetime) -> bool:
         """Whether counts read at ``now`` can no longer change: a window after it last went

@@ -36,6 +36,14 @@ def _ms(content: dict[str, Any], name: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _loop_times(params: dict[str, Any]) -> tuple[int | None, int | None]:
+    """A loop's startTime and endTime (epoch ms) as written; (None, None) for anything else."""
+    kind, content = _strategy(params)
+    if kind != 2 or content is None:
+        return None, None
+    return _ms(content, "startTime"), _ms(content, "endTime")
+
+
 @rule(
     "mpaas.strategy-content",
     "mpaas",
@@ -73,11 +81,8 @@ def strategy_content(params: dict[str, Any], ctx: RuleContext) -> Iterator[Findi
     reads=("StrategyType",),
 )
 def loop_window(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
-    kind, content = _strategy(params)
-    if kind != 2 or content is None:
-        return
+    start, end = _loop_times(params)
     today = start_of_day(ctx.now)
-    start, end = _ms(content, "startTime"), _ms(content, "endTime")
     if start is not None and end is not None and end < start:
         yield Finding(
             ("StrategyContent", "endTime"), "endTime is before startTime", "mpaas.loop-window"
@@ -99,9 +104,7 @@ def loop_window(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
 def loop_start_past(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
     # mPaaS refuses a new loop whose start is before today, but a loop applied yesterday keeps
     # its startTime: validate (no ledger) warns, plan refuses only when it would send the loop.
-    kind, content = _strategy(params)
-    start = _ms(content, "startTime") if kind == 2 and content is not None else None
-    end = _ms(content, "endTime") if kind == 2 and content is not None else None
+    start, end = _loop_times(params)
     today = start_of_day(ctx.now)
     ended = end is not None and from_epoch_ms(end) < today
     if start is not None and not ended and from_epoch_ms(start) < today:
@@ -122,8 +125,7 @@ def loop_start_past(params: dict[str, Any], ctx: RuleContext) -> Iterator[Findin
     reads=("StrategyType",),
 )
 def loop_ended(params: dict[str, Any], ctx: RuleContext) -> Iterator[Finding]:
-    kind, content = _strategy(params)
-    end = _ms(content, "endTime") if kind == 2 and content is not None else None
+    _, end = _loop_times(params)
     if end is not None and from_epoch_ms(end) < start_of_day(ctx.now):
         yield Finding(
             ("StrategyContent", "endTime"),
