@@ -189,6 +189,15 @@ class Ledger(ABC):
         """
         tx.executemany(sql.DELIVERY_SENT, [(m, stamp, c, p) for c, p, m in rows])
 
+    def settle_rest(
+        self, tx: Tx, call_ids: Sequence[str], status: str, params: Sequence[Any]
+    ) -> None:
+        """Settle what is still unsettled of ``call_ids`` (``status``: an SQL expression or a
+        placeholder, ``params`` its values and the time); PostgreSQL has its own way."""
+        for test, members in self.member_tests(call_ids):
+            query = sql.DELIVERIES_OF_CALLS.format(status=status, calls=test)
+            tx.execute(query, [*params, *members])
+
     def _tune_storage(self, tx: Tx) -> None:
         """Backend storage settings for a new ledger: speed only, never what it holds."""
         return None

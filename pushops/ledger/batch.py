@@ -163,14 +163,6 @@ def _update_from(
         tx.execute(query, [*(value for row in chunk for value in row), *tail])
 
 
-def _settle_rest(
-    ledger: Storage, tx: Tx, call_ids: list[str], status: str, params: Sequence[Any]
-) -> None:
-    for test, members in ledger.member_tests(call_ids):
-        query = sql.DELIVERIES_OF_CALLS.format(status=status, calls=test)
-        tx.execute(query, [*params, *members])
-
-
 def write_sent(ledger: Storage, tx: Tx, results: Sequence[SentResult], now: datetime) -> None:
     """Settle calls as sent (see record_sent_many)."""
     call_ids = [r.call_id for r in results]
@@ -188,7 +180,7 @@ def write_sent(ledger: Storage, tx: Tx, results: Sequence[SentResult], now: date
         for position, message_id in sorted(r.message_ids.items())
     ]
     ledger.set_message_ids(tx, ids, stamp)
-    _settle_rest(ledger, tx, call_ids, sql.SENT_STATUS, (stamp,))
+    ledger.settle_rest(tx, call_ids, sql.SENT_STATUS, (stamp,))
 
 
 def write_failed(ledger: Storage, tx: Tx, results: Sequence[FailedResult], now: datetime) -> None:
@@ -199,4 +191,4 @@ def write_failed(ledger: Storage, tx: Tx, results: Sequence[FailedResult], now: 
     stamp = time_text(now)
     rows = [(r.call_id, r.code, r.message, r.request_id) for r in results]
     _update_from(tx, sql.FAILED_VALUES, rows, sql.CALLS_FAILED_FROM, (stamp,))
-    _settle_rest(ledger, tx, call_ids, "?", (FAILED, stamp))
+    ledger.settle_rest(tx, call_ids, "?", (FAILED, stamp))

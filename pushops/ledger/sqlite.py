@@ -31,10 +31,20 @@ from pushops.ledger.storage import Tx
 
 _CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
-# Settling a call sets the MessageId of every position the provider answered for. One
-# statement per call, the MessageIds given as one JSON object by position (``?1``; a position
-# it lacks is left to the statement settling the rest), not one statement per delivery: a
-# 100-task call settled in ~0.5 ms instead of ~0.8.
+# Settling a call sets the MessageId of every position the provider answered for, with one
+# statement per call, not one per delivery. The MessageIds go in as one blob of fixed-width
+# slots, slot N holding position N's padded with spaces (all spaces: no MessageId, left to
+# the statement settling the rest), each read in constant time: 100 deliveries settled in
+# ~0.45 ms, against ~0.8 for a JSON object by position (this SQLite parses it again for
+# every row) and more for a statement per delivery. MessageIds that do not fit the scheme
+# (not ASCII, or spaces at either end) take the JSON object.
+_SLOT = "substr(?1, position * ?4 + 1, ?4)"
+_PACKED_IDS = (
+    f"UPDATE deliveries SET status = {sql.SENT_STATUS},"
+    f" message_id = rtrim(CAST({_SLOT} AS TEXT)), updated_at = ?2"
+    f" WHERE call_id = ?3 AND is_current = 1 AND status IN {sql.UNSETTLED_IN}"
+    " AND position * ?4 < length(?1) AND substr(?1, position * ?4 + 1, 1) <> x'20'"
+)
 _POSITION = "'$.\"' || position || '\"'"
 _MESSAGE_IDS = (
     f"UPDATE deliveries SET status = {sql.SENT_STATUS},"
@@ -42,6 +52,22 @@ _MESSAGE_IDS = (
     " WHERE call_id = ?3 AND is_current = 1"
     f" AND status IN {sql.UNSETTLED_IN} AND json_type(?1, {_POSITION}) IS NOT NULL"
 )
+
+
+def packed_ids(ids: dict[int, str | None]) -> tuple[bytes, int] | None:
+    """A call's MessageIds by position as fixed-width slots (see _PACKED_IDS) and the width,
+    or None when one does not fit them."""
+    width = 1
+    for message_id in ids.values():
+        if message_id is not None:
+            if not message_id.isascii() or message_id.strip() != message_id or not message_id:
+                return None
+            width = max(width, len(message_id))
+    slots = [b" " * width] * (max(ids) + 1)
+    for position, message_id in ids.items():
+        if message_id is not None:
+            slots[position] = message_id.encode().ljust(width)
+    return b"".join(slots), width
 
 
 def _has_json() -> bool:
@@ -153,10 +179,19 @@ class SqliteLedger(Ledger):
         if not _JSON:
             super().set_message_ids(tx, rows, stamp)
             return
-        by_call: dict[str, dict[str, str | None]] = {}
+        by_call: dict[str, dict[int, str | None]] = {}
         for call_id, position, message_id in rows:
-            by_call.setdefault(call_id, {})[str(position)] = message_id
-        tx.executemany(_MESSAGE_IDS, [(json_text(ids), stamp, c) for c, ids in by_call.items()])
+            by_call.setdefault(call_id, {})[position] = message_id
+        packed, spelled = [], []
+        for call_id, ids in by_call.items():
+            slots = packed_ids(ids)
+            if slots is None:
+                text = json_text({str(p): m for p, m in ids.items()})
+                spelled.append((text, stamp, call_id))
+            else:
+                packed.append((slots[0], stamp, call_id, slots[1]))
+        tx.executemany(_PACKED_IDS, packed)
+        tx.executemany(_MESSAGE_IDS, spelled)
 
     def close(self) -> None:
         self._file_lock.release()

@@ -66,6 +66,10 @@ class Storage(Protocol):
         self, tx: Tx, rows: Sequence[tuple[str, int, str | None]], stamp: str | None
     ) -> None: ...
 
+    def settle_rest(
+        self, tx: Tx, call_ids: Sequence[str], status: str, params: Sequence[Any]
+    ) -> None: ...
+
     def stream_rows(
         self, tx: Tx, query: str, params: Sequence[Any]
     ) -> Iterator[tuple[Any, ...]]: ...

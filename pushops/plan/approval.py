@@ -49,24 +49,24 @@ class Approved:
 def approved(plan: Plan) -> list[Approved]:
     """Every campaign the plan sends to, in the order apply sends them."""
     found: dict[str, Approved] = {}
-    for call in plan.calls:
+    for provider, deliveries in plan.calls.summaries():
         seen: set[str] = set()
-        for d in call.deliveries:
-            item = found.get(d.campaign)
+        for campaign, request, due_at in deliveries:
+            item = found.get(campaign)
             if item is None:
-                item = found[d.campaign] = Approved(d.campaign, call.provider)
+                item = found[campaign] = Approved(campaign, provider)
             item.deliveries += 1
-            if d.campaign not in seen:
+            if campaign not in seen:
                 item.calls += 1
-                seen.add(d.campaign)
-            if call.provider == "mpaas" and d.request.get("StrategyType") == LOOP:
-                words = mpaas_schedule(d.request)
+                seen.add(campaign)
+            if provider == "mpaas" and request.get("StrategyType") == LOOP:
+                words = mpaas_schedule(request)
                 if words not in item.loops:
                     item.loops.append(words)
-            elif d.due_at is None:
+            elif due_at is None:
                 item.at_apply += 1
-            elif item.first is None or d.due_at < item.first:
-                item.first = d.due_at
+            elif item.first is None or due_at < item.first:
+                item.first = due_at
     return list(found.values())
 
 

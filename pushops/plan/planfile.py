@@ -56,11 +56,13 @@ from pushops.plan.model import (
     Action,
     Actions,
     Calls,
+    CallSummary,
     Plan,
     PlannedCall,
     PlannedCancel,
     PlannedDelivery,
     call_record,
+    summarise_record,
 )
 from pushops.providers.signing import percent_encode
 from pushops.wording import duration
@@ -494,6 +496,12 @@ class PlanFile:
             held=True,
         )
 
+    def call_lines(self) -> Iterator[bytes]:
+        """The call records as written (the MAC already covers them), not yet checked."""
+        for line in _Lines(self._copy, self.path):
+            if line.startswith(b'["call",'):
+                yield line
+
     def calls(self) -> Iterator[PlannedCall]:
         """The calls, in order, each checked as it is read (the MAC already covers them)."""
         path = self.path
@@ -578,6 +586,15 @@ class _FileCalls(Calls):
     def records(self) -> Iterator[bytes]:
         for call in self._source.calls():
             yield call_record(call)
+
+    def summaries(self) -> Iterator[CallSummary]:
+        # Straight from the lines the MAC covers: for the approval list, which apply shows
+        # before it sends anything; each call is checked field by field when it is sent.
+        for line in self._source.call_lines():
+            try:
+                yield summarise_record(line)
+            except (ValueError, TypeError, IndexError, AttributeError):
+                raise _fail(self._source.path, "a call record has the wrong shape") from None
 
     def __len__(self) -> int:
         return self._calls

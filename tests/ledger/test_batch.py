@@ -135,6 +135,25 @@ def test_positions_without_a_message_id_are_still_settled(ledger: Ledger) -> Non
     ]
 
 
+@pytest.mark.parametrize(
+    "ids",
+    [
+        {0: "1", 1: "600000000000012", 3: "42"},  # widths differ; position 2 unanswered
+        {0: "消息-1", 1: "m-2"},  # not ASCII
+        {0: " m ", 1: "m\t", 2: ""},  # spaces at either end, empty
+        {2: "only-the-last"},
+    ],
+    ids=["widths", "unicode", "spaces", "last"],
+)
+def test_each_position_keeps_exactly_its_own_message_id(ledger: Ledger, ids: dict) -> None:
+    tasks = ("a", "b", "c", "d")
+    ledger.record_pending_many(batch(("c1", tasks), ("c2", ("e",))))
+    ledger.record_sent_many([SentResult("c1", ids), SentResult("c2", {0: "m-e"})])
+    got = [(d.status, d.message_id) for d in ledger.call_deliveries("c1")]
+    assert got == [("sent", ids.get(position)) for position in range(len(tasks))]
+    assert [d.message_id for d in ledger.call_deliveries("c2")] == ["m-e"]
+
+
 def test_a_settled_call_anywhere_in_a_sent_batch_records_nothing(ledger: Ledger) -> None:
     sent(ledger, "c0", "z")
     pending(ledger, "c1", "a")
