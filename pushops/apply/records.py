@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from pushops.ledger import Call as LedgerCall
-from pushops.ledger import Delivery as LedgerDelivery
 from pushops.plan.engine import RENDERED_AT, iso
-from pushops.plan.model import Plan, PlannedCall, decode_form
+from pushops.plan.model import Plan, PlannedCall, PlannedDelivery, decode_form
 
 
 def wire_request(call: PlannedCall, plan: Plan) -> dict[str, object]:
@@ -34,7 +33,9 @@ def recorded_form(request: Any) -> dict[str, str]:
 
 def pending_records(
     call: PlannedCall, plan: Plan, actor: str | None
-) -> tuple[LedgerCall, list[LedgerDelivery]]:
+) -> tuple[LedgerCall, tuple[PlannedDelivery, ...]]:
+    """The call's write-ahead record, and its deliveries as they are (each a
+    :class:`~pushops.ledger.PendingDelivery`: the ledger takes the rest from the call)."""
     record = LedgerCall(
         call_id=call.call_id,
         environment=plan.environment,
@@ -46,19 +47,4 @@ def pending_records(
         git_commit=plan.git_commit,
         actor=actor,
     )
-    deliveries = [
-        LedgerDelivery(
-            key=d.key,
-            environment=plan.environment,
-            campaign=d.campaign,
-            task=d.message,
-            fingerprint=d.fingerprint,
-            request=d.request,
-            call_id=call.call_id,
-            position=d.position,
-            due_at=d.due_at,
-            expires_at=d.expires_at,
-        )
-        for d in call.deliveries
-    ]
-    return record, deliveries
+    return record, call.deliveries

@@ -675,8 +675,11 @@ class Ledger(ABC):
         """
         self.record_pending_many([(call, deliveries)])
 
-    def record_pending_many(self, items: Sequence[tuple[Call, Sequence[Delivery]]]) -> None:
+    def record_pending_many(self, items: Sequence[batch.PendingItem]) -> None:
         """Write many calls ahead of sending them, in one transaction: all or none.
+
+        Deliveries are :class:`Delivery` records or, as apply writes them,
+        :class:`PendingDelivery` tuples (the ledger takes the rest from the call).
 
         The same guards as :meth:`record_pending` for every call, over the whole batch: a
         call id already in the ledger, or a key with a live record (sent, scheduled, pending,
@@ -987,7 +990,7 @@ class Ledger(ABC):
         return info
 
 
-def _check_keys(items: Sequence[tuple[Call, Sequence[Delivery]]]) -> None:
+def _check_keys(items: Sequence[batch.PendingItem]) -> None:
     """Keys and call ids both backends store alike (validate refuses campaigns that would
     make others; this is the last guard, before anything is written)."""
     texts = [t for call, ds in items for t in (call.call_id, *(d.key for d in ds))]

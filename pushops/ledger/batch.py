@@ -22,6 +22,7 @@ from pushops.ledger.codec import (
     call_row,
     json_text,
     pending_delivery_row,
+    planned_delivery_row,
     time_text,
 )
 from pushops.ledger.errors import LedgerConflictError, NotFoundError
@@ -35,11 +36,13 @@ from pushops.ledger.records import (
     Call,
     Delivery,
     FailedResult,
+    PendingDelivery,
     SentResult,
 )
 from pushops.ledger.storage import Storage, Tx, chunks
 
-PendingItem = tuple[Call, Sequence[Delivery]]
+# A call and its deliveries: ledger records, or (apply) the plan's tuples as they are.
+PendingItem = tuple[Call, Sequence[Delivery] | Sequence[PendingDelivery]]
 SHOWN = 5  # offending keys or calls named in a message; the count says how many in all
 
 
@@ -66,7 +69,7 @@ def check_pending(items: Sequence[PendingItem]) -> None:
             raise ValueError(f"call {call.call_id} appears twice in one batch")
         seen_calls.add(call.call_id)
         for d in deliveries:
-            if d.call_id not in (None, call.call_id):
+            if type(d) is Delivery and d.call_id not in (None, call.call_id):
                 raise ValueError(f"delivery {d.key} names call {d.call_id}, not {call.call_id}")
     keys = [d.key for _, deliveries in items for d in deliveries]
     if len(set(keys)) == len(keys):
@@ -147,7 +150,10 @@ def write_pending(ledger: Storage, tx: Tx, items: Sequence[PendingItem], now: da
         call_rows.append(call_row(replace(call, created_at=call.created_at or now, updated_at=now)))
         for index, d in enumerate(deliveries):
             generation = previous[d.key][0] + 1 if d.key in previous else 1
-            delivery_rows.append(pending_delivery_row(d, call, index, stamp, generation))
+            if type(d) is Delivery:
+                delivery_rows.append(pending_delivery_row(d, call, index, stamp, generation))
+            else:
+                delivery_rows.append(planned_delivery_row(d, call, stamp, generation))
     ledger.insert_rows(tx, "calls", CALL_COLUMNS, call_rows)
     if previous:
         for test, params in ledger.member_tests(list(previous)):

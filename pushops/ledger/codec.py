@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from pushops.ledger.records import Call, Delivery
+from pushops.ledger.records import Call, Delivery, PendingDelivery
 
 CALL_COLUMNS = (
     "call_id",
@@ -210,6 +210,34 @@ def pending_delivery_row(
         stamp,
         call.git_commit if d.git_commit is None else d.git_commit,
         call.actor if d.actor is None else d.actor,
+        None,
+        generation,
+        1,
+    )
+
+
+def planned_delivery_row(
+    d: PendingDelivery, call: Call, stamp: str | None, generation: int
+) -> tuple[Any, ...]:
+    """:func:`pending_delivery_row` of a :class:`PendingDelivery` (apply's usual case)."""
+    key, campaign, task, fingerprint, request, position, due_at, expires_at = d
+    return (
+        key,
+        call.environment,
+        campaign,
+        task,
+        fingerprint,
+        _encode(request),
+        call.call_id,
+        position,
+        "pending",
+        None,
+        None if due_at is None else time_text(due_at),
+        None if expires_at is None else time_text(expires_at),
+        stamp,
+        stamp,
+        call.git_commit,
+        call.actor,
         None,
         generation,
         1,

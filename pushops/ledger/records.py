@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 PROVIDERS = ("emas", "mpaas")
 ACTIONS = ("MassPush", "PushBroadcast", "CancelPush", "CancelPushScheduler")
@@ -124,6 +124,25 @@ class Call:
     updated_at: datetime | None = None
     git_commit: str | None = None
     actor: str | None = None
+
+
+class PendingDelivery(NamedTuple):
+    """A delivery as apply writes it ahead: only what the plan decided. The ledger takes the
+    rest from its call (environment, commit, actor) or owns it (times, generation, status).
+
+    A plain tuple, and the shape of a planned delivery (pushops.plan.model.PlannedDelivery
+    is one), so apply hands a plan's deliveries to the ledger as they are: building a
+    :class:`Delivery` for each of 50,000 deliveries a second was a tenth of apply's CPU.
+    """
+
+    key: str
+    campaign: str
+    task: str
+    fingerprint: str
+    request: Any
+    position: int
+    due_at: datetime | None = None
+    expires_at: datetime | None = None
 
 
 @dataclass(kw_only=True, slots=True)

@@ -25,6 +25,7 @@ import orjson
 
 from pushops.diagnostics import PushopsError
 from pushops.ledger.codec import finite
+from pushops.ledger.records import PendingDelivery
 from pushops.plan.findings import Finding
 from pushops.plan.spool import SortedSpool, Spool
 
@@ -76,18 +77,16 @@ class Action:
     held: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedDelivery:
-    """One delivery a planned call carries, with what the ledger records of it."""
+class PlannedDelivery(PendingDelivery):
+    """One delivery a planned call carries, with what the ledger records of it: the tuple
+    the ledger writes ahead as it is (its ``task`` is the campaign's message).
+    ``position`` is the index of its wire task (EMAS PushTask.N is N-1); 0 for mPaaS."""
 
-    key: str
-    campaign: str
-    message: str
-    fingerprint: str
-    request: dict[str, Any]
-    position: int  # index of its wire task (EMAS PushTask.N is N-1); 0 for mPaaS
-    due_at: datetime | None = None
-    expires_at: datetime | None = None
+    __slots__ = ()
+
+    @property
+    def message(self) -> str:
+        return self.task
 
 
 @dataclass(frozen=True, slots=True)
