@@ -98,12 +98,25 @@ CHILD = (
     PEAK_RSS
     + """
 import atexit, os, sys
-atexit.register(lambda: open(os.environ["BENCH_PEAK_FILE"], "w").write(str(peak_rss_mb())))
+def _report():
+    cpu = os.times()
+    with open(os.environ["BENCH_PEAK_FILE"], "w") as out:
+        out.write(f"{peak_rss_mb()} {cpu.user + cpu.system}")
+atexit.register(_report)
 sys.argv = ["pushops", *sys.argv[1:]]
 from pushops.cli import main
 main()
 """
 )
+
+
+CPUS = os.cpu_count() or 1
+
+
+def cpu_budget_ms() -> float:
+    """CPU time a call may cost, everything on this machine together, for apply to reach
+    its target share of the quota: the physical limit the CPU figures are set against."""
+    return CPUS / (APPLY_QUOTA_SHARE * QUOTA) * 1000
 
 
 def load() -> float:
@@ -152,6 +165,39 @@ class Run:
     code: int
     out: str
     err: str
+    cpu_s: float = 0.0  # the command's own CPU time (user + system)
+    emulator_cpu_s: float = 0.0  # the emulator's, while the command ran
+    database_cpu_s: float = 0.0  # every PostgreSQL server process's, while the command ran
+
+
+def process_cpu_s(pid: int, *, reaped: bool = False) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 when it is gone); with
+    ``reaped``, also those of its children that have ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_s() -> float:
+    """CPU seconds of every PostgreSQL server process on this machine (its backends,
+    WAL writer, checkpointer, autovacuum): what the database costs the shared cores. A
+    backend that ended (apply's own, once it disconnects) counts in its postmaster's."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                    postmaster = (Path("/proc") / parent / "comm").read_text().strip() != "postgres"
+                    total += process_cpu_s(int(entry.name), reaped=postmaster)
+            except OSError:
+                continue
+    return total
 
 
 def run_cli(args: list[str], root: Path, env: dict[str, str], timeout: float = 3600) -> Run:
@@ -182,11 +228,11 @@ def run_cli(args: list[str], root: Path, env: dict[str, str], timeout: float = 3
     done.set()
     sampler.join()
     try:
-        own = float(Path(peak_file.name).read_text() or 0)
+        own, cpu = (float(v) for v in Path(peak_file.name).read_text().split())
     except (OSError, ValueError):
-        own = 0.0
+        own = cpu = 0.0
     os.unlink(peak_file.name)
-    return Run(seconds, max(own, sampled[0] / 1024), proc.returncode, out, err)
+    return Run(seconds, max(own, sampled[0] / 1024), proc.returncode, out, err, cpu)
 
 
 class Emulator:
@@ -286,6 +332,19 @@ class Measure:
                 f"(the quota's own time: {self.quota_seconds:.1f} s)  "
                 f"delivered {self.delivered:,}, duplicates {self.duplicates}"
             )
+        if a is not None and a.cpu_s:
+            calls = self.rows / TASKS_PER_CALL
+            parts = [("apply", a.cpu_s), ("emulator", a.emulator_cpu_s)]
+            if self.backend == "postgresql":
+                parts.append(("PostgreSQL", a.database_cpu_s))
+            total = sum(cpu for _, cpu in parts) / calls * 1000
+            print(
+                "    CPU a call     "
+                + ", ".join(f"{name} {cpu / calls * 1000:.2f} ms" for name, cpu in parts)
+                + f" = {total:.2f} ms; at {APPLY_QUOTA_SHARE:.0%} of the quota "
+                f"({APPLY_QUOTA_SHARE * QUOTA:.0f} calls/s) {CPUS} CPUs give "
+                f"{cpu_budget_ms():.2f} ms a call"
+            )
         if d is not None:
             print(
                 f"    apply (no file) {d.seconds:8.1f} s  {d.peak_mb:7.0f} MB  "
@@ -293,6 +352,15 @@ class Measure:
             )
         for problem in self.problems:
             print(f"    PROBLEM: {problem}")
+
+
+def run_cli_counted(args: list[str], root: Path, env: dict[str, str], emulator: Emulator) -> Run:
+    """:func:`run_cli`, with the CPU the emulator and the database spent meanwhile."""
+    emulator_before, database_before = process_cpu_s(emulator.proc.pid), postgres_cpu_s()
+    run = run_cli(args, root, env)
+    run.emulator_cpu_s = process_cpu_s(emulator.proc.pid) - emulator_before
+    run.database_cpu_s = postgres_cpu_s() - database_before
+    return run
 
 
 def measure(
@@ -351,7 +419,7 @@ def measure(
             result.plan_file_bytes = (root / "p.plan").stat().st_size
             log(f"  {label} {backend} {rows:,}: plan {plan.seconds:.1f}s {plan.peak_mb:.0f}MB")
             result.loads.append(load())
-            apply = result.apply = run_cli(["apply", "p.plan"], root, saved)
+            apply = result.apply = run_cli_counted(["apply", "p.plan"], root, saved, emulator)
             if apply.code != 0:
                 result.problems.append(f"apply exit {apply.code}: {apply.err.strip()[-300:]}")
             result.delivered, result.duplicates = emulator.delivered()
@@ -405,6 +473,14 @@ def figures(m: Measure, quick: bool, prefix: str) -> list[Figure]:
         share = round(m.quota_seconds / m.apply.seconds, 3)
         add("apply.quota_share", share, ">=", APPLY_QUOTA_SHARE, full)
         add("apply.peak_rss_mb", round(m.apply.peak_mb), "<=", PEAK_RSS_MB, full)
+        calls = m.rows / TASKS_PER_CALL
+        if m.apply.cpu_s:
+            add("apply.cpu_ms_per_call", round(m.apply.cpu_s / calls * 1000, 2))
+            add("apply.emulator_cpu_ms_per_call", round(m.apply.emulator_cpu_s / calls * 1000, 2))
+            if m.backend == "postgresql":
+                add("apply.database_cpu_ms_per_call",
+                    round(m.apply.database_cpu_s / calls * 1000, 2))  # fmt: skip
+            add("apply.cpu_budget_ms_per_call", round(cpu_budget_ms(), 2))
         add("delivered", m.delivered, "==", m.rows)
         add("duplicates", m.duplicates, "==", 0)
     if m.direct is not None and m.plan is not None and m.apply is not None:
