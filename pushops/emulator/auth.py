@@ -57,10 +57,10 @@ def _v1_string_to_sign(request: Request) -> str:
     # (isdisjoint iterates its argument: the dozen query keys, not the ~700 form ones)
     if form.canonical is not None and form.fields.keys().isdisjoint(request.query):
         # The body is already in canonical form: its raw pairs are the encoded ones.
-        kv = signing.KV
-        items = [f"{k}{kv}{v}" for k, v in query.items() if k != "Signature"]
-        items += signing.sortable_items(form.canonical)
-        return signing.rpc_v1_string_to_sign_from_items(request.method, items)
+        pairs = "&".join([f"{k}={v}" for k, v in query.items() if k != "Signature"])
+        sts = signing.rpc_v1_string_to_sign_of(request.method, pairs, form.canonical)
+        if sts is not None:  # (None only when a key repeats, which isdisjoint ruled out)
+            return sts
     encoded = dict(query)
     del encoded["Signature"]  # unreserved name: encoded as itself
     encoded.update(form.encoded)

@@ -118,7 +118,7 @@ def _message_ids(body: Mapping[str, object]) -> tuple[str, ...]:
         ids = ids.get("MessageId")
     if isinstance(ids, (str, int)):
         ids = [ids]
-    return tuple(str(i) for i in ids) if isinstance(ids, list) else ()
+    return tuple(map(str, ids)) if isinstance(ids, list) else ()
 
 
 class EmasClient:

@@ -6,7 +6,6 @@ request (the gateway rejects a reused nonce) and tests can pin them.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -40,12 +39,6 @@ class Call:
     def encoded_form(self) -> str:
         return signing.encode_form(self.form)
 
-    @cached_property
-    def form_items(self) -> list[str]:
-        """The form's share of the v1 canonical string, pre-sorted (signing.sortable_items):
-        each attempt only merges its dozen query items into it."""
-        return sorted(signing.sortable_items(self.encoded_form))
-
     @classmethod
     def encoded(
         cls, action: str, version: str, query: Mapping[str, str], encoded_form: str
@@ -55,13 +48,6 @@ class Call:
         call = cls(action, version, query, EncodedForm(encoded_form))
         call.__dict__["encoded_form"] = encoded_form  # the cached_property, filled in
         return call
-
-    def form_has(self, encoded_name: str) -> bool:
-        """Whether the form has a field of this (encoded) name, without decoding it."""
-        items = self.form_items
-        prefix = encoded_name + signing.KV
-        at = bisect_left(items, prefix)
-        return at < len(items) and items[at].startswith(prefix)
 
 
 class EncodedForm(Mapping[str, str]):
@@ -176,11 +162,10 @@ def _sign_v1(d: _Draft) -> SignedRequest:
     # v1 signs the query and the form fields together; the form is already encoded for the
     # body, so the canonical string reuses it instead of encoding ~1,400 strings again.
     encoded_query = encode_each(query)
-    if not any(d.call.form_has(name) for name in encoded_query):
-        kv = signing.KV
-        items = [f"{k}{kv}{v}" for k, v in encoded_query.items()] + d.call.form_items
-        string_to_sign = signing.rpc_v1_string_to_sign_from_items("POST", items)
-    else:  # a form field named like a query one: the form's value is the one signed
+    string_to_sign = signing.rpc_v1_string_to_sign_of(
+        "POST", join_pairs(encoded_query), d.call.encoded_form
+    )
+    if string_to_sign is None:  # a form field named like a query one: the form's value is signed
         canonical = signing.canonical_from_encoded({**encoded_query, **encode_each(d.call.form)})
         string_to_sign = signing.rpc_v1_string_to_sign_from_canonical("POST", canonical)
     signature = signing.rpc_v1_sign(string_to_sign, d.credentials.access_key_secret.reveal())

@@ -18,7 +18,7 @@ from unittest import mock
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pushops.providers import signing
@@ -444,6 +444,34 @@ def test_string_to_sign_from_sorted_items_matches_the_reference(
     assert signing.rpc_v1_string_to_sign_from_items("POST", items) == expected
 
 
+@given(fields, fields)
+def test_string_to_sign_of_encoded_query_and_form_matches_the_reference(
+    query: dict[str, str], form: dict[str, str]
+) -> None:
+    form = {k: v for k, v in form.items() if k not in query}
+    expected = signing.rpc_v1_string_to_sign("POST", {**query, **form})
+    of = signing.rpc_v1_string_to_sign_of
+    assert of("POST", signing.encode_form(query), signing.encode_form(form)) == expected
+
+
+@given(fields, fields)
+def test_string_to_sign_of_is_none_when_the_form_repeats_a_query_key(
+    query: dict[str, str], form: dict[str, str]
+) -> None:
+    assume(query)
+    form = {**form, next(iter(query)): "form value"}
+    of = signing.rpc_v1_string_to_sign_of
+    assert of("POST", signing.encode_form(query), signing.encode_form(form)) is None
+
+
+def test_string_to_sign_of_sorts_by_key_when_one_key_is_a_prefix_of_another() -> None:
+    query = {"a.b": "1", "a~": "&"}
+    form = {"a": "2=%", "a-": "3", "a_": "5"}
+    expected = signing.rpc_v1_string_to_sign("POST", {**query, **form})
+    of = signing.rpc_v1_string_to_sign_of
+    assert of("POST", signing.encode_form(query), signing.encode_form(form)) == expected
+
+
 def test_items_sort_by_key_when_one_key_is_a_prefix_of_another() -> None:
     params = {"a.b": "1", "a": "2", "a-": "3", "a%": "4"}
     items = signing.sortable_items(signing.encode_form(params))
@@ -472,6 +500,7 @@ def test_every_v1_path_sorts_tricky_names_like_the_reference() -> None:
     expected = signing.rpc_v1_string_to_sign("POST", params)
     items = signing.sortable_items(signing.encode_form(params))
     assert signing.rpc_v1_string_to_sign_from_items("POST", items) == expected
+    assert signing.rpc_v1_string_to_sign_of("POST", "", signing.encode_form(params)) == expected
     encoded = {signing.percent_encode(k): signing.percent_encode(v) for k, v in params.items()}
     canonical = signing.canonical_from_encoded(encoded)
     assert signing.rpc_v1_string_to_sign_from_canonical("POST", canonical) == expected
