@@ -80,7 +80,10 @@ def _check_call_size(plan: Layout, values: list[str], n: int) -> None:
     read as tasks x the widest TargetValue, as validate reads it (rule emas.call-size)."""
     if "TargetValue" not in plan.columns:
         return
-    widest = max(v.count(",") + 1 for v in plan.column("TargetValue", values))
+    column = plan.column("TargetValue", values)
+    if n * ("".join(column).count(",") + 1) <= CALL_SIZE_LIMIT:
+        return  # even all the entries in one list would fit: no need to find the widest
+    widest = max(v.count(",") + 1 for v in column)
     if n * widest > CALL_SIZE_LIMIT:
         raise invalid_parameter(
             f"{n} PushTasks x {widest} TargetValue entries exceeds {CALL_SIZE_LIMIT}"

@@ -10,6 +10,7 @@ import json
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,9 @@ class Delivery:
             "source": self.source,
         }
 
+
+_message_id = attrgetter("message_id")
+_status = attrgetter("status")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (message_id TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -110,14 +114,15 @@ class Store:
         with self._lock:
             first = self._next_id
             self._next_id += n
-        return [str(i) for i in range(first, first + n)]
+        return list(map(str, range(first, first + n)))
 
     def add(self, deliveries: list[Delivery]) -> None:
+        # C-level passes over a MassPush's 100 deliveries; most calls schedule none.
+        ids = list(map(_message_id, deliveries))
         with self._lock:
-            for d in deliveries:
-                self._deliveries[d.message_id] = d
-                if d.status == "scheduled":
-                    self._scheduled.add(d.message_id)
+            self._deliveries.update(zip(ids, deliveries, strict=True))
+            if "scheduled" in map(_status, deliveries):
+                self._scheduled.update(d.message_id for d in deliveries if d.status == "scheduled")
             self._save(deliveries)
 
     def get(self, message_id: str, now: float) -> Delivery | None:

@@ -10,10 +10,10 @@ from emulator_helpers import tasks_form
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pushops.emulator import emas
+from pushops.emulator import emas, mpaas
 from pushops.emulator.errors import ApiError
 from pushops.emulator.tasks import layout
-from pushops.emulator.validation import unflatten
+from pushops.emulator.validation import Validator, unflatten
 
 NOW = time.time()
 _ISO = "%Y-%m-%dT%H:%M:%SZ"
@@ -119,3 +119,42 @@ def test_bad_layouts_raise_every_time(keys: list[str], code: str) -> None:
         with pytest.raises(ApiError) as raised:
             layout(keys, 100)
         assert raised.value.code == code
+
+
+# --- a column cleared in one pass (the bulk form of a row's check) ----------------------------
+
+
+def _edge_values(validator: Validator, name: str) -> list[str]:
+    """Values at and around the row's limits and choices, in ASCII and in 3-byte characters."""
+    param = validator.params[name]
+    values = ["", "x", "a,b", "TRUE", "true", "False", "maybe", *map(str, param.allowed)]
+    for most in param.limits.values():
+        if isinstance(most, int) and most < 100_000:
+            for n in {most // 4, most // 3, most // 3 + 1, most // 2, most - 1, most, most + 1}:
+                values += ["x" * n, "世" * n, "," * n]
+    return values
+
+
+def _bulk_rows() -> list[tuple[Validator, str]]:
+    validators = [emas._table()[0], *map(mpaas._validator, mpaas.VERSIONS)]
+    return [(v, name) for v in validators for name in sorted(v.bulk_checks)]
+
+
+@pytest.mark.parametrize(("validator", "name"), _bulk_rows())
+@settings(max_examples=60)
+@given(data=st.data())
+def test_a_column_is_cleared_in_one_pass_only_when_every_value_passes(
+    validator: Validator, name: str, data: st.DataObject
+) -> None:
+    values = data.draw(st.lists(st.sampled_from(_edge_values(validator, name)), max_size=6))
+    if validator.bulk_checks[name](tuple(values)):
+        assert all(validator.checks[name](v) is None for v in values if v != "")
+
+
+def test_the_columns_of_a_clean_hundred_task_call_are_each_cleared_in_one_pass() -> None:
+    tasks = [{"DeviceType": "ANDROID", "PushType": "NOTICE", "Target": "DEVICE",
+              "TargetValue": f"d{i},e{i}", "Title": "Hi", "Body": f"b{i}"} for i in range(100)]  # fmt: skip
+    validator, _ = emas._table()
+    for name in validator.checked.intersection(tasks[0]):
+        column = tuple(t[name] for t in tasks)
+        assert validator.bulk_checks[name](column), name
