@@ -96,12 +96,18 @@ def _batch_check(
     """The tasks' PushTimes when every task surely passes :func:`_check_task`, each distinct
     value checked once; None sends the call to the task-by-task checks (which give the
     errors), as do the rarer shapes: flattened maps, ExpireTime, PushTime on some tasks."""
-    counts = {name: count for name, (count, _) in plan.columns.items()}
+    counts = plan.counts
     if "ExpireTime" in counts or any("." in name for name in counts):
         return None
+    taken: dict[str, tuple[str, ...]] = {}
 
     def column(name: str) -> tuple[str, ...]:
-        return plan.column(name, values)
+        # Each column once per call: the checks and the conditions ask for some of them
+        # several times (a 100-value tuple each time).
+        found = taken.get(name)
+        if found is None:
+            found = taken[name] = plan.column(name, values)
+        return found
 
     if "Target" in counts and not UNSUPPORTED_TARGETS.isdisjoint(column("Target")):
         return None

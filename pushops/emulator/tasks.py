@@ -34,7 +34,8 @@ class Layout:
     """How one sequence of parameter keys groups into tasks (indexes 1..N, in order)."""
 
     tasks: tuple[tuple[tuple[str, ...], Getter], ...]  # per task: its names and values getter
-    columns: dict[str, tuple[int, Getter]]  # per name: how many tasks have it, and its values
+    columns: dict[str, Getter]  # per name: the getter of its values across tasks
+    counts: dict[str, int]  # per name: how many tasks have it
 
     def split(self, values: Sequence[str]) -> list[dict[str, str]]:
         # Not strict: each task's names and getter come from one list of (name, position)
@@ -42,7 +43,7 @@ class Layout:
         return [dict(zip(names, get(values), strict=False)) for names, get in self.tasks]
 
     def column(self, name: str, values: Sequence[str]) -> tuple[str, ...]:
-        return self.columns[name][1](values)
+        return self.columns[name](values)
 
 
 def _split_key(key: str) -> tuple[str, str] | None:
@@ -78,8 +79,8 @@ def _plan(keys: Sequence[str], max_items: int) -> Layout:
         tasks.append((tuple(names), _getter(positions)))
         for name, position in zip(names, positions, strict=True):
             by_name.setdefault(name, []).append(position)
-    columns = {name: (len(pos), _getter(pos)) for name, pos in by_name.items()}
-    return Layout(tuple(tasks), columns)
+    columns = {name: _getter(pos) for name, pos in by_name.items()}
+    return Layout(tuple(tasks), columns, {name: len(pos) for name, pos in by_name.items()})
 
 
 _layouts: dict[tuple[int | str, ...], Layout] = {}
