@@ -1,73 +1,36 @@
 """What a person approves when apply asks (or a saved plan file carries): per campaign, what
 goes out and when, then the totals.
 
-Read from the plan's calls, not its actions: a saved plan file keeps every call it sends but
-only the counts of its actions, and the calls are exactly what apply will send, so the list
-is the same for a fresh plan and for the file made from it.
+Counted from the plan's calls as they are made (pushops.plan.model.SendTally), not from its
+actions: the calls are exactly what apply will send, and a saved plan file carries the tally
+(signed with the rest), so the list is the same for a fresh plan and for the file made from
+it, and apply shows it without reading a million deliveries first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-
 from pushops.plan.grouped import default_zone
-from pushops.plan.model import RESOLVE, Plan
+from pushops.plan.model import RESOLVE, CampaignSends, Plan
 from pushops.preview.schedule import moment_text, mpaas_schedule
 from pushops.wording import plural
 
 MAX_CAMPAIGNS = 40  # listed one by one; the rest are counted
-LOOP = 2  # mPaaS StrategyType of a loop
 
 
-@dataclass
-class Approved:
-    """One campaign's share of the plan's sends."""
-
-    campaign: str
-    provider: str
-    deliveries: int = 0
-    calls: int = 0
-    at_apply: int = 0  # deliveries sent when apply runs (no send time of their own)
-    first: datetime | None = None  # the earliest send time of the others
-    loops: list[str] = field(default_factory=list)  # distinct loops, in words
-
-    def when(self) -> str:
-        zone = default_zone(self.provider)
-        parts = []
-        if self.loops:
-            more = f" (and {plural(len(self.loops) - 1, 'more loop')})" if self.loops[1:] else ""
-            parts.append(f"loop: {self.loops[0]}{more}")
-        if self.first is not None and not self.loops:
-            parts.append(f"first at {moment_text(self.first, zone)}")
-        if self.at_apply:
-            parts.append("at apply" if self.at_apply == self.deliveries else
-                         f"{self.at_apply:,} at apply")  # fmt: skip
-        return "; ".join(parts)
-
-
-def approved(plan: Plan) -> list[Approved]:
-    """Every campaign the plan sends to, in the order apply sends them."""
-    found: dict[str, Approved] = {}
-    for provider, deliveries in plan.calls.summaries():
-        seen: set[str] = set()
-        for campaign, request, due_at in deliveries:
-            item = found.get(campaign)
-            if item is None:
-                item = found[campaign] = Approved(campaign, provider)
-            item.deliveries += 1
-            if campaign not in seen:
-                item.calls += 1
-                seen.add(campaign)
-            if provider == "mpaas" and request.get("StrategyType") == LOOP:
-                words = mpaas_schedule(request)
-                if words not in item.loops:
-                    item.loops.append(words)
-            elif due_at is None:
-                item.at_apply += 1
-            elif item.first is None or due_at < item.first:
-                item.first = due_at
-    return list(found.values())
+def when(item: CampaignSends) -> str:
+    """When a campaign's deliveries go out, in words."""
+    zone = default_zone(item.provider)
+    loops = list(dict.fromkeys(mpaas_schedule(schedule) for schedule in item.loops))
+    parts = []
+    if loops:
+        more = f" (and {plural(len(loops) - 1, 'more loop')})" if loops[1:] else ""
+        parts.append(f"loop: {loops[0]}{more}")
+    if item.first is not None and not loops:
+        parts.append(f"first at {moment_text(item.first, zone)}")
+    if item.at_apply:
+        parts.append("at apply" if item.at_apply == item.deliveries else
+                     f"{item.at_apply:,} at apply")  # fmt: skip
+    return "; ".join(parts)
 
 
 def _row(cells: tuple[str, ...], widths: list[int]) -> str:
@@ -81,13 +44,13 @@ def approval_lines(plan: Plan, doing: str = "Approving") -> list[str]:
     """The lines shown before apply asks (or sends a saved plan): the campaigns with their
     deliveries, calls and first send time or loop, the totals, then what else apply does
     (cancels, pending calls it settles). ``doing``: what apply is about to do with it."""
-    items = approved(plan)
+    items = plan.calls.sends()
     sandbox = " (sandbox)" if plan.sandbox else ""
     lines = ["", f"{doing} in environment {plan.environment}{sandbox}:"]
     if items:
         header = ("CAMPAIGN", "DELIVERIES", "CALLS", "SENDS")
         rows = [
-            (a.campaign, f"{a.deliveries:,}", f"{a.calls:,}", a.when())
+            (a.campaign, f"{a.deliveries:,}", f"{a.calls:,}", when(a))
             for a in items[:MAX_CAMPAIGNS]
         ]
         rest = items[MAX_CAMPAIGNS:]

@@ -731,7 +731,8 @@ class Planner:
             [(d.key, d.campaign, d.message, d.fingerprint, d.params, positions[d.key],
               d.due_at, d.expires_at) for d in call.deliveries],
         )  # fmt: skip
-        state.plan.calls.append_record(record, len(call.deliveries))
+        sends = [(d.campaign, d.params, d.due_at) for d in call.deliveries]
+        state.plan.calls.append_record(record, call.provider, sends)
 
 
 def _positions(call: Any) -> dict[str, int]:

@@ -9,11 +9,13 @@ pushes to cancel, the pending calls to settle first, the held deliveries and the
 every action. No credential ever goes in: the requests never held one, and the values of the
 credential variables are masked all the same.
 
-**Format (version 2).** A zstd-compressed stream of JSON Lines, written and read one line at
+**Format (version 3).** A zstd-compressed stream of JSON Lines, written and read one line at
 a time, so neither side ever holds the whole plan: a header object, then records
-(``["cancel", ...]``, ``["held", ...]``, ``["call", ...]``), then ``["end", counts]`` and
-last ``["mac", "hmac-sha256:..."]``. A fan-out whose every row is its own message takes
-about 60 bytes a delivery (version 1, plain JSON, took about 900).
+(``["cancel", ...]``, ``["held", ...]``, ``["finding", ...]``, ``["call", ...]``, then
+``["sends", ...]``: the sends by campaign that apply lists before it sends), then
+``["end", counts]`` and last ``["mac", "hmac-sha256:..."]``. A fan-out whose every row is
+its own message takes about 60 bytes a delivery (version 1, plain JSON, took about 900).
+Version 2, the same without the sends record, is still read.
 
 **Integrity.** A plan file is a reviewed artefact: apply must send what ``pushops plan``
 computed, nothing an editor made of it. An unkeyed checksum proves nothing (anyone who edits
@@ -56,11 +58,12 @@ from pushops.plan.model import (
     Action,
     Actions,
     Calls,
-    CallSummary,
+    CampaignSends,
     Plan,
     PlannedCall,
     PlannedCancel,
     PlannedDelivery,
+    SendTally,
     call_record,
     summarise_record,
 )
@@ -68,7 +71,9 @@ from pushops.providers.signing import percent_encode
 from pushops.wording import duration
 
 FORMAT = "pushops-plan"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+# Version 2 files carry no tally of their sends (a "sends" record): apply counts them.
+READABLE_VERSIONS = (2, FORMAT_VERSION)
 DEFAULT_MAX_AGE = timedelta(hours=1)
 CLOCK_SKEW = timedelta(minutes=5)  # a plan "from the future" by more than this is refused
 LEVEL = 3  # zstd: ~60 bytes a fan-out delivery, compressed at ~100 MB/s
@@ -187,6 +192,7 @@ def write_plan(
                 put(masker.line(["finding", finding.to_json()]))
             for record in plan.calls.records():
                 put(masker.line(record))
+            put(masker.line(["sends", [item.to_json() for item in plan.calls.sends()]]))
             counts = {
                 "cancels": len(plan.cancels),
                 "held": len(held),
@@ -332,10 +338,11 @@ class PlanFile:
         path = self.path
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise PlanFileError(f"{path} is not a pushops plan file")
-        if doc.get("format_version") != FORMAT_VERSION:
+        if doc.get("format_version") not in READABLE_VERSIONS:
             raise PlanFileError(
                 f"{path} has plan format version {doc.get('format_version')!r}; this pushops "
-                f"reads version {FORMAT_VERSION}. Make a new plan with this pushops"
+                f"reads versions {' and '.join(map(str, READABLE_VERSIONS))}. Make a new plan with "
+                "this pushops"
             )
         counts = doc.get("counts")
         if not isinstance(counts, dict) or not all(
@@ -387,6 +394,7 @@ class PlanFile:
         findings: list[Finding] = []
         end: Any = None
         tag: Any = None
+        sends: list[CampaignSends] | None = None
         for number, line in enumerate(_Lines(self._copy, path), 1):
             if tag is not None:
                 raise _fail(path, "there is more after its MAC")
@@ -404,6 +412,8 @@ class PlanFile:
                 held.append(self._held(record))
             elif kind == "finding":
                 findings.append(self._finding(record))
+            elif kind == "sends" and sends is None and end is None:
+                sends = self._sends(record)
             elif kind == "end" and end is None:
                 end = record
             else:
@@ -447,7 +457,7 @@ class PlanFile:
             margin_s=h["margin_s"],
             sandbox=h["sandbox"],
             actions=Actions.summary(h["counts"], held),
-            calls=_FileCalls(self, counts["calls"], counts["deliveries"]),
+            calls=_FileCalls(self, counts["calls"], counts["deliveries"], sends),
             cancels=cancels,
             resolves=h["resolves"],
             findings=findings,
@@ -486,6 +496,29 @@ class PlanFile:
             return Finding.from_json(data)
         except (KeyError, TypeError, ValueError):
             raise _fail(self.path, "a finding has a field of the wrong type") from None
+
+    def _sends(self, record: list[Any]) -> list[CampaignSends]:
+        if len(record) != 2 or not isinstance(record[1], list):
+            raise _fail(self.path, "its sends record has the wrong shape")
+        out = []
+        for item in record[1]:
+            where = "a campaign's sends"
+            if not isinstance(item, dict) or not isinstance(item.get("loops"), list):
+                raise _fail(self.path, f"{where} has the wrong shape")
+            counts = [_integer(item.get(n), self.path, f"{where}: {n}")
+                      for n in ("deliveries", "calls", "at_apply")]  # fmt: skip
+            if not all(isinstance(loop, dict) for loop in item["loops"]):
+                raise _fail(self.path, f"{where}: a loop is not a schedule")
+            out.append(
+                CampaignSends(
+                    _text(item.get("campaign"), self.path, f"{where}: campaign"),
+                    _text(item.get("provider"), self.path, f"{where}: provider"),
+                    *counts,
+                    _moment(item.get("first"), self.path, f"{where}: first", optional=True),
+                    item["loops"],
+                )
+            )
+        return out
 
     def _held(self, record: list[Any]) -> Action:
         path = self.path
@@ -576,11 +609,18 @@ class PlanFile:
 class _FileCalls(Calls):
     """A plan file's calls, streamed from its private copy every time they are iterated."""
 
-    def __init__(self, source: PlanFile, calls: int, deliveries: int) -> None:
+    def __init__(
+        self,
+        source: PlanFile,
+        calls: int,
+        deliveries: int,
+        sends: list[CampaignSends] | None,
+    ) -> None:
         super().__init__()
         self._source = source
         self._calls = calls
         self.deliveries = deliveries
+        self._sends = sends
 
     def append(self, call: PlannedCall) -> None:
         raise TypeError("a plan file's calls cannot be added to")
@@ -592,14 +632,16 @@ class _FileCalls(Calls):
         for call in self._source.calls():
             yield call_record(call)
 
-    def summaries(self) -> Iterator[CallSummary]:
-        # Straight from the lines the MAC covers: for the approval list, which apply shows
-        # before it sends anything; each call is checked field by field when it is sent.
-        for line in self._source.call_lines():
-            try:
-                yield summarise_record(line)
-            except (ValueError, TypeError, IndexError, AttributeError):
-                raise _fail(self._source.path, "a call record has the wrong shape") from None
+    def sends(self) -> list[CampaignSends]:
+        if self._sends is None:  # a version 2 file: counted from its records
+            tally = SendTally()
+            for line in self._source.call_lines():
+                try:
+                    tally.add(*summarise_record(line))
+                except (ValueError, TypeError, IndexError, AttributeError):
+                    raise _fail(self._source.path, "a call record has the wrong shape") from None
+            self._sends = list(tally.campaigns.values())
+        return self._sends
 
     def __len__(self) -> int:
         return self._calls

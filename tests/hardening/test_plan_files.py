@@ -85,6 +85,18 @@ def _first_call(edit: Callable[[list[object]], None]) -> Callable[[Records], Rec
     return change
 
 
+def _is(record: object, kind: str) -> bool:
+    return isinstance(record, list) and bool(record) and record[0] == kind
+
+
+def _sends(edit: Callable[[list[dict[str, object]]], None]) -> Callable[[Records], Records]:
+    def change(records: Records) -> Records:
+        edit(next(r for r in records if _is(r, "sends"))[1])  # type: ignore[index]
+        return records
+
+    return change
+
+
 # (case, how the records change, signed with the real key?, what the error says)
 RECORD_CASES = [
     ("created_at null", _header(_set("created_at", None)), True, "created_at is null, not a time"),
@@ -140,6 +152,18 @@ RECORD_CASES = [
         lambda r: [*r[:-2], ["end", {"calls": "x"}], r[-1]],
         True,
         "end record is missing",
+    ),
+    (
+        "sends count as text",
+        _sends(lambda items: items[0].__setitem__("deliveries", "250")),
+        True,
+        "a campaign's sends: deliveries is text, not an integer",
+    ),
+    (
+        "sends not a list",
+        lambda r: [["sends", "all"] if _is(x, "sends") else x for x in r],
+        True,
+        "its sends record has the wrong shape",
     ),
     ("unsigned", lambda r: [*r[:-1], ["mac", None]], False, "is not signed"),
     ("MAC of another key", lambda r: r, "other", "refusing"),
@@ -232,4 +256,21 @@ def test_intact_plan_file_is_applied(project: Project, emulator: Emulator) -> No
     """The control for the cases above: the untouched file sends its 251 deliveries."""
     result = project.run("apply", "p.plan")
     assert result.exit_code == 0, result.output
+    assert len(emulator.deliveries()) == 251
+
+
+def test_a_version_2_plan_file_without_its_sends_is_listed_and_applied(
+    project: Project, emulator: Emulator
+) -> None:
+    """Made by the pushops before the sends record: apply counts its sends from its calls."""
+    path = project.root / "p.plan"
+    records = plan_records(path)
+    records[0]["format_version"] = 2  # type: ignore[index]
+    write_plan_records(path, [r for r in records if not _is(r, "sends")], key=KEY)
+    result = project.run("apply", "p.plan")
+    assert result.exit_code == 0, result.output
+    listed = [line.split() for line in result.output.splitlines()]
+    assert ["offers", "250", "3", "at", "apply"] in listed
+    assert ["sale", "1", "1", "at", "apply"] in listed
+    assert ["total", "251", "4"] in listed
     assert len(emulator.deliveries()) == 251
