@@ -186,6 +186,47 @@ def delivery_row(d: Delivery) -> tuple[Any, ...]:
     )
 
 
+def _pending_row(
+    key: str,
+    environment: str,
+    campaign: str,
+    task: str,
+    fingerprint: str,
+    request: Any,
+    call_id: str,
+    position: int,
+    message_id: str | None,
+    due_at: datetime | None,
+    expires_at: datetime | None,
+    stamp: str | None,
+    git_commit: str | None,
+    actor: str | None,
+    generation: int,
+) -> tuple[Any, ...]:
+    """A delivery's row (DELIVERY_COLUMNS) as it is written ahead: pending and current."""
+    return (
+        key,
+        environment,
+        campaign,
+        task,
+        fingerprint,
+        _encode(request),
+        call_id,
+        position,
+        "pending",
+        message_id,
+        None if due_at is None else time_text(due_at),
+        None if expires_at is None else time_text(expires_at),
+        stamp,
+        stamp,
+        git_commit,
+        actor,
+        None,
+        generation,
+        1,
+    )
+
+
 def pending_delivery_row(
     d: Delivery, call: Call, position: int, stamp: str | None, generation: int
 ) -> tuple[Any, ...]:
@@ -193,55 +234,24 @@ def pending_delivery_row(
 
     Same columns as :func:`delivery_row`, without building a new Delivery for each one.
     """
-    return (
-        d.key,
-        d.environment,
-        d.campaign,
-        d.task,
-        d.fingerprint,
-        _encode(d.request),
-        call.call_id,
-        position if d.position is None else d.position,
-        "pending",
-        d.message_id,
-        None if d.due_at is None else time_text(d.due_at),
-        None if d.expires_at is None else time_text(d.expires_at),
-        stamp,
-        stamp,
-        call.git_commit if d.git_commit is None else d.git_commit,
-        call.actor if d.actor is None else d.actor,
-        None,
-        generation,
-        1,
-    )
+    return _pending_row(
+        d.key, d.environment, d.campaign, d.task, d.fingerprint, d.request, call.call_id,
+        position if d.position is None else d.position, d.message_id, d.due_at, d.expires_at,
+        stamp, call.git_commit if d.git_commit is None else d.git_commit,
+        call.actor if d.actor is None else d.actor, generation,
+    )  # fmt: skip
 
 
 def planned_delivery_row(
     d: PendingDelivery, call: Call, stamp: str | None, generation: int
 ) -> tuple[Any, ...]:
-    """:func:`pending_delivery_row` of a :class:`PendingDelivery` (apply's usual case)."""
+    """:func:`pending_delivery_row` of a :class:`PendingDelivery` (apply's usual case): the
+    ledger takes environment, commit and actor from the call."""
     key, campaign, task, fingerprint, request, position, due_at, expires_at = d
-    return (
-        key,
-        call.environment,
-        campaign,
-        task,
-        fingerprint,
-        _encode(request),
-        call.call_id,
-        position,
-        "pending",
-        None,
-        None if due_at is None else time_text(due_at),
-        None if expires_at is None else time_text(expires_at),
-        stamp,
-        stamp,
-        call.git_commit,
-        call.actor,
-        None,
-        generation,
-        1,
-    )
+    return _pending_row(
+        key, call.environment, campaign, task, fingerprint, request, call.call_id, position,
+        None, due_at, expires_at, stamp, call.git_commit, call.actor, generation,
+    )  # fmt: skip
 
 
 def row_delivery(r: tuple[Any, ...], with_request: bool = True) -> Delivery:

@@ -261,16 +261,7 @@ def record_call(data: bytes) -> PlannedCall:
     )  # fmt: skip
 
 
-# What the approval list reads of one call: its provider and, for each delivery, its
-# campaign, typed request and due time (None: at apply).
-CallSummary = tuple[str, list[tuple[str, dict[str, Any], datetime | None]]]
 LOOP = 2  # mPaaS StrategyType of a loop
-
-
-def summarise_record(data: bytes) -> CallSummary:
-    """:data:`CallSummary` of a call record, without building the call."""
-    record = orjson.loads(data)
-    return record[2], [(d[1], d[4], None if d[6] is None else _from_iso(d[6])) for d in record[8]]
 
 
 @dataclass
@@ -305,6 +296,9 @@ class SendTally:
 
     def __init__(self) -> None:
         self.campaigns: dict[str, CampaignSends] = {}
+
+    def add_call(self, call: PlannedCall) -> None:
+        self.add(call.provider, ((d.campaign, d.request, d.due_at) for d in call.deliveries))
 
     def add(self, provider: str, deliveries: Iterable[tuple[str, Any, datetime | None]]) -> None:
         """One call's deliveries, each as (campaign, typed request, due time)."""
@@ -343,7 +337,7 @@ class Calls:
     def append(self, call: PlannedCall) -> None:
         self._spool.append(call_record(call))
         self.deliveries += len(call.deliveries)
-        self._tally.add(call.provider, ((d.campaign, d.request, d.due_at) for d in call.deliveries))
+        self._tally.add_call(call)
 
     def append_record(
         self, record: bytes, provider: str, sends: list[tuple[str, Any, datetime | None]]

@@ -65,7 +65,6 @@ from pushops.plan.model import (
     PlannedDelivery,
     SendTally,
     call_record,
-    summarise_record,
 )
 from pushops.providers.signing import percent_encode
 from pushops.wording import duration
@@ -534,12 +533,6 @@ class PlanFile:
             held=True,
         )
 
-    def call_lines(self) -> Iterator[bytes]:
-        """The call records as written (the MAC already covers them), not yet checked."""
-        for line in _Lines(self._copy, self.path):
-            if line.startswith(b'["call",'):
-                yield line
-
     def calls(self) -> Iterator[PlannedCall]:
         """The calls, in order, each checked as it is read (the MAC already covers them)."""
         path = self.path
@@ -633,13 +626,10 @@ class _FileCalls(Calls):
             yield call_record(call)
 
     def sends(self) -> list[CampaignSends]:
-        if self._sends is None:  # a version 2 file: counted from its records
+        if self._sends is None:  # a version 2 file: counted from its calls, each checked
             tally = SendTally()
-            for line in self._source.call_lines():
-                try:
-                    tally.add(*summarise_record(line))
-                except (ValueError, TypeError, IndexError, AttributeError):
-                    raise _fail(self._source.path, "a call record has the wrong shape") from None
+            for call in self._source.calls():
+                tally.add_call(call)
             self._sends = list(tally.campaigns.values())
         return self._sends
 
