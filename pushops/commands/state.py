@@ -500,7 +500,7 @@ def migrate(print_sql: bool, choice: LedgerChoice, lock_timeout: timedelta) -> N
         if ledger.backend == POSTGRESQL:
             search_path = identifier(choice.schema or os.environ.get(SCHEMA_ENV) or "pushops")
         stamp = time_text(datetime.now(timezone.utc)) or ""
-        click.echo(upgrade_sql(before, stamp, search_path), nl=False)
+        click.echo(upgrade_sql(before, stamp, search_path, ledger.backend), nl=False)
         return
     timeout_s = lock_timeout.total_seconds()
     with opened(choice, quiet=True) as ledger, ledger.lock("state migrate", timeout_s=timeout_s):

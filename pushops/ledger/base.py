@@ -166,6 +166,23 @@ class Ledger(ABC):
             flat = [value for row in chunk for value in row]
             tx.execute(sql.insert_rows(table, columns, len(chunk)), flat)
 
+    def first_try(self, tx: Tx, write: Callable[[], None]) -> bool:
+        """Run ``write`` in a savepoint of ``tx``: True if it went in; False if a constraint
+        refused it (a unique index, say), with nothing of it left and ``tx`` usable."""
+        tx.execute("SAVEPOINT first_try")
+        try:
+            write()
+        except Exception as exc:
+            if not isinstance(exc, LedgerConflictError) and not isinstance(
+                self._translate(exc), LedgerConflictError
+            ):
+                raise
+            tx.execute("ROLLBACK TO SAVEPOINT first_try")
+            tx.execute("RELEASE SAVEPOINT first_try")
+            return False
+        tx.execute("RELEASE SAVEPOINT first_try")
+        return True
+
     def member_tests(self, values: Sequence[Any]) -> Iterator[tuple[str, Sequence[Any]]]:
         """Membership tests over ``values``, as (``IN (?, ...)``, its parameters) per chunk.
 
@@ -374,7 +391,7 @@ class Ledger(ABC):
             now = time_text(self._now())
             for migration in pending_migrations(found):
                 try:
-                    for statement in migration.statements:
+                    for statement in migration.statements_for(self.backend):
                         tx.execute(statement)
                     tx.execute(sql.RECORD_VERSION, (migration.version, now))
                 except Exception as exc:
@@ -441,9 +458,12 @@ class Ledger(ABC):
             created_at=created,
         )
 
+    def _calls(self, query: str) -> str:
+        return sql.calls_query(query, self.has_table("call_requests"))
+
     def get_call(self, call_id: str) -> Call | None:
         with self._read() as tx:
-            row = tx.one(sql.CALL_BY_ID, (call_id,))
+            row = tx.one(self._calls(sql.CALL_BY_ID), (call_id,))
         with self._decoding(lambda: f"the row of call {call_id}"):
             return None if row is None else row_call(row)
 
@@ -455,7 +475,7 @@ class Ledger(ABC):
             return [row_delivery(r) for r in rows]
 
     def calls(self, environment: str, statuses: Sequence[str]) -> list[Call]:
-        query = sql.CALLS_BY_STATUS.format(statuses=sql.marks(len(statuses)))
+        query = self._calls(sql.CALLS_BY_STATUS).format(statuses=sql.marks(len(statuses)))
         with self._read() as tx:
             rows = tx.all(query, (environment, *statuses))
         row: tuple[Any, ...] = ("?",)

@@ -17,7 +17,6 @@ from typing import Any
 
 from pushops.ledger import sql
 from pushops.ledger.codec import (
-    CALL_COLUMNS,
     DELIVERY_COLUMNS,
     call_row,
     json_text,
@@ -39,7 +38,7 @@ from pushops.ledger.records import (
     PendingDelivery,
     SentResult,
 )
-from pushops.ledger.storage import Storage, Tx, chunks
+from pushops.ledger.storage import Storage, Tx, chunks, insert_calls
 
 # A call and its deliveries: ledger records, or (apply) the plan's tuples as they are.
 PendingItem = tuple[Call, Sequence[Delivery] | Sequence[PendingDelivery]]
@@ -124,7 +123,19 @@ def current_generations(ledger: Storage, tx: Tx, keys: Sequence[str]) -> dict[st
 
 
 def write_pending(ledger: Storage, tx: Tx, items: Sequence[PendingItem], now: datetime) -> None:
-    """Write calls and their deliveries ahead of sending them (see record_pending_many)."""
+    """Write calls and their deliveries ahead of sending them (see record_pending_many).
+
+    Apply's batches are new calls carrying keys the ledger has never seen, so the batch is
+    first written as it would be then (every key its generation 1) without looking: the
+    unique indexes refuse it if that was wrong, since an id already there is in the calls'
+    primary key and every key the ledger ever saw has its generation 1 (or a current one).
+    Then nothing of that try is left, and the batch is written the checked way, which names
+    the conflict or gives each key its next generation. Looking first cost PostgreSQL an
+    index probe per key, about a tenth of its share of a call.
+    """
+    stamp = time_text(now)
+    if ledger.first_try(tx, lambda: _insert_pending(ledger, tx, items, now, stamp, {})):
+        return
     call_ids = [c.call_id for c, _ in items]
     existing = call_statuses(ledger, tx, call_ids)
     if existing:
@@ -143,7 +154,19 @@ def write_pending(ledger: Storage, tx: Tx, items: Sequence[PendingItem], now: da
             f"{len(blocked)} key(s) already have a live record, refusing a second send: "
             f"{_shown(blocked)}; nothing was recorded"
         )
-    stamp = time_text(now)
+    _insert_pending(ledger, tx, items, now, stamp, previous)
+
+
+def _insert_pending(
+    ledger: Storage,
+    tx: Tx,
+    items: Sequence[PendingItem],
+    now: datetime,
+    stamp: str | None,
+    previous: dict[str, tuple[int, str]],
+) -> None:
+    """The rows of a write-ahead; ``previous``: the current generation of each key that has
+    one (it is retired, and the key's new record is the next)."""
     call_rows = []
     delivery_rows = []
     for call, deliveries in items:
@@ -154,7 +177,7 @@ def write_pending(ledger: Storage, tx: Tx, items: Sequence[PendingItem], now: da
                 delivery_rows.append(pending_delivery_row(d, call, index, stamp, generation))
             else:
                 delivery_rows.append(planned_delivery_row(d, call, stamp, generation))
-    ledger.insert_rows(tx, "calls", CALL_COLUMNS, call_rows)
+    insert_calls(ledger, tx, call_rows)
     if previous:
         for test, params in ledger.member_tests(list(previous)):
             tx.execute(sql.RETIRE_CURRENT.format(test), params)

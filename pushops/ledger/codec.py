@@ -139,6 +139,18 @@ def call_row(c: Call) -> tuple[Any, ...]:
     )
 
 
+_REQUEST_AT = CALL_COLUMNS.index("request")
+
+
+def call_rows_apart(
+    rows: list[tuple[Any, ...]],
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]]]:
+    """Call rows (CALL_COLUMNS) as schema version 4 stores them: the calls rows with their
+    request emptied, and (call_id, request) for call_requests."""
+    at = _REQUEST_AT
+    return [(*r[:at], "", *r[at + 1 :]) for r in rows], [(r[0], r[at]) for r in rows]
+
+
 def row_call(r: tuple[Any, ...]) -> Call:
     return Call(
         call_id=r[0],

@@ -41,7 +41,7 @@ from pushops.ledger.records import (
     PROVIDERS,
     key_problem,
 )
-from pushops.ledger.storage import Storage
+from pushops.ledger.storage import Storage, Tx, insert_calls
 
 FORMAT = "pushops-ledger"
 FORMAT_VERSION = 1
@@ -95,7 +95,8 @@ def export_lines(ledger: Storage) -> Iterator[str]:
             }
         )
         counts = {"calls": 0, "deliveries": 0}
-        for row in ledger.stream_rows(tx, sql.ALL_CALLS, ()):
+        calls = sql.calls_query(sql.ALL_CALLS, ledger.has_table("call_requests"))
+        for row in ledger.stream_rows(tx, calls, ()):
             counts["calls"] += 1
             yield _record("call", _CALL_FIELDS, row)
         for row in ledger.stream_rows(tx, sql.ALL_DELIVERIES, ()):
@@ -361,6 +362,22 @@ def read_header(lines: Iterable[str | bytes]) -> tuple[dict[str, Any], Iterator[
     raise ImportFormatError("the export is empty; nothing imported")
 
 
+_CALL_OF_DELIVERY = DELIVERY_COLUMNS.index("call_id")
+_TABLES = {
+    "call": "calls",
+    "delivery": "deliveries",
+    "override": "policy_overrides",
+    "event": "delivery_events",
+}
+
+
+def _insert(ledger: Storage, tx: Tx, kind: str, rows: list[tuple[Any, ...]]) -> None:
+    if kind == "call":
+        insert_calls(ledger, tx, rows)
+    else:
+        ledger.insert_rows(tx, _TABLES[kind], _COLUMNS[kind], rows)
+
+
 def import_lines(ledger: Storage, lines: Iterable[str | bytes]) -> None:
     records = _parse(lines)
     first = next(records, None)
@@ -379,14 +396,9 @@ def import_lines(ledger: Storage, lines: Iterable[str | bytes]) -> None:
         counts = {"call": 0, "delivery": 0, "override": 0, "event": 0}
         batch: list[tuple[Any, ...]] = []
         batch_kind = ""
-        tables = {
-            "call": "calls",
-            "delivery": "deliveries",
-            "override": "policy_overrides",
-            "event": "delivery_events",
-        }
         fields = {**_COLUMNS, "delivery": _DELIVERY_FIELDS, "event": _EVENT_FIELDS}
         end = None
+        call_ids: set[str] = set()
         for number, obj in records:
             kind = obj["kind"]
             if not isinstance(kind, str):
@@ -396,16 +408,26 @@ def import_lines(ledger: Storage, lines: Iterable[str | bytes]) -> None:
             if kind == "end":
                 end = (number, obj)
                 continue
-            if kind not in tables:
+            if kind not in _TABLES:
                 raise ImportFormatError(f"line {number}: unknown record kind {kind[:40]!r}")
             if batch and (kind != batch_kind or len(batch) >= BATCH):
-                ledger.insert_rows(tx, tables[batch_kind], _COLUMNS[batch_kind], batch)
+                _insert(ledger, tx, batch_kind, batch)
                 batch = []
             batch_kind = kind
-            batch.append(_row(number, obj, fields[kind]))
+            row = _row(number, obj, fields[kind])
+            if kind == "call":
+                call_ids.add(row[0])
+            elif kind == "delivery" and row[_CALL_OF_DELIVERY] not in call_ids:
+                # Said here, on both backends: PostgreSQL's ledger has no foreign key to.
+                raise ImportFormatError(
+                    f"line {number}: delivery {row[0][:200]!r} names call "
+                    f"{row[_CALL_OF_DELIVERY][:200]!r}, which no line before it holds; "
+                    "nothing imported"
+                )
+            batch.append(row)
             counts[kind] += 1
         if batch:
-            ledger.insert_rows(tx, tables[batch_kind], _COLUMNS[batch_kind], batch)
+            _insert(ledger, tx, batch_kind, batch)
         if end is None:
             raise ImportFormatError("the export is truncated: no end line; nothing imported")
         said = (

@@ -18,7 +18,20 @@ def marks(n: int) -> str:
     return ", ".join("?" * n)
 
 
-CALL_SELECT = f"SELECT {', '.join(CALL_COLUMNS)} FROM calls"
+# A call's row with its request: from call_requests since schema version 4 (an older ledger,
+# read as it is, still holds it in calls.request). Queries name the calls as {calls}.
+_CALLS_WITH_REQUESTS = (
+    ", ".join("call_requests.request" if c == "request" else f"calls.{c}" for c in CALL_COLUMNS)
+    + " FROM calls JOIN call_requests ON call_requests.call_id = calls.call_id"
+)
+_CALLS_BEFORE_4 = ", ".join(f"calls.{c}" for c in CALL_COLUMNS) + " FROM calls"
+
+
+def calls_query(query: str, requests_apart: bool) -> str:
+    """``query`` (``SELECT {calls} ...``) reading each call's row and request."""
+    return query.replace("{calls}", _CALLS_WITH_REQUESTS if requests_apart else _CALLS_BEFORE_4)
+
+
 DELIVERY_SELECT = f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM deliveries"
 # Rows per multi-row INSERT: one statement instead of one per row, under both backends'
 # parameter limits (SQLite 32,766; PostgreSQL 65,535).
@@ -57,12 +70,14 @@ RECORD_VERSION = "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)
 COUNT_RECORDS = "SELECT (SELECT COUNT(*) FROM calls) + (SELECT COUNT(*) FROM deliveries)"
 
 # --- calls
-CALL_BY_ID = f"{CALL_SELECT} WHERE call_id = ?"
+CALL_BY_ID = "SELECT {calls} WHERE calls.call_id = ?"
 CALL_ENVIRONMENT = "SELECT environment FROM calls WHERE call_id = ?"
 CALLS_BY_STATUS = (
-    f"{CALL_SELECT} WHERE environment = ? AND status IN ({{statuses}}) ORDER BY call_id"
+    "SELECT {calls} WHERE calls.environment = ? AND calls.status IN ({statuses})"
+    " ORDER BY calls.call_id"
 )
-ALL_CALLS = f"{CALL_SELECT} ORDER BY call_id"
+ALL_CALLS = "SELECT {calls} ORDER BY calls.call_id"
+REQUEST_COLUMNS = ("call_id", "request")
 # Failed calls whose code says they never reached the provider (records.NOT_SENT_WHY).
 NOT_SENT_CALLS = (
     "SELECT call_id, error_code FROM calls WHERE status = 'failed' AND error_code IN ({codes})"

@@ -11,6 +11,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
+from pushops.ledger import sql
+from pushops.ledger.codec import CALL_COLUMNS, call_rows_apart
+
 T = TypeVar("T")
 
 
@@ -51,6 +54,17 @@ class Tx:
         return self._cur
 
 
+def insert_calls(storage: Storage, tx: Tx, rows: list[tuple[Any, ...]]) -> None:
+    """Write call rows (CALL_COLUMNS) in the ledger's layout: since schema version 4, each
+    call's request into call_requests, once."""
+    if not storage.has_table("call_requests"):
+        storage.insert_rows(tx, "calls", CALL_COLUMNS, rows)
+        return
+    calls, requests = call_rows_apart(rows)
+    storage.insert_rows(tx, "calls", CALL_COLUMNS, calls)
+    storage.insert_rows(tx, "call_requests", sql.REQUEST_COLUMNS, requests)
+
+
 class Storage(Protocol):
     """The backend primitives batched writes and export/import are written against."""
 
@@ -59,6 +73,8 @@ class Storage(Protocol):
     ) -> None: ...
 
     def member_tests(self, values: Sequence[Any]) -> Iterator[tuple[str, Sequence[Any]]]: ...
+
+    def first_try(self, tx: Tx, write: Callable[[], None]) -> bool: ...
 
     def current_of_keys(self, keys: Sequence[str]) -> Iterator[tuple[str, Sequence[Any]]]: ...
 

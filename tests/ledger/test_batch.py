@@ -221,3 +221,19 @@ def test_a_large_batch_spans_many_statements(ledger: Ledger) -> None:
     assert len(got) == 1200 and set(got.values()) == {"sent"}
     with pytest.raises(LedgerConflictError, match="1200 key"):
         ledger.record_pending_many([(call(f"d{c.call_id}"), ds) for c, ds in items])
+
+
+def test_a_batch_its_first_try_cannot_write_is_written_once_the_checked_way(
+    ledger: Ledger,
+) -> None:
+    # Apply's batches go in without a look at the ledger first; a key it has seen (here a
+    # failed one) makes a unique index refuse that try, and nothing of it may stay behind.
+    pending(ledger, "c0", "a")
+    ledger.record_failed("c0", "Throttling", "slow down")
+    ledger.record_pending_many(batch(("c1", ("new1", "new2")), ("c2", ("a",))))
+    assert [d.key for d in ledger.call_deliveries("c1")] == [key("new1"), key("new2")]
+    history = ledger.get(key("new1"))
+    assert history is not None and [d.generation for d in history.generations] == [1]
+    retried = ledger.get(key("a"))
+    assert retried is not None and [d.generation for d in retried.generations] == [1, 2]
+    assert [c.call_id for c in ledger.pending_calls("production")] == ["c1", "c2"]

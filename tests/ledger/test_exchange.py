@@ -158,6 +158,22 @@ def test_a_record_with_unexpected_fields_is_refused(ledger: Ledger, tmp_path: Pa
         ledger.import_(lines)
 
 
+def test_a_delivery_whose_call_the_export_lacks_imports_nothing(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    lines = exported(tmp_path)
+    number, record = next(
+        (n, json.loads(line))
+        for n, line in enumerate(lines, 1)
+        if json.loads(line)["kind"] == "delivery"
+    )
+    record["call_id"] = "no-such-call"
+    lines[number - 1] = json.dumps(record) + "\n"
+    with pytest.raises(ImportFormatError, match=f"line {number}: .*'no-such-call'"):
+        ledger.import_(lines)
+    assert ledger.meta().serial == 0 and ledger.get_call("c1") is None
+
+
 def test_an_export_of_an_unknown_format_version_is_refused(ledger: Ledger) -> None:
     header = {"kind": "pushops-ledger", "format_version": 99}
     with pytest.raises(ImportFormatError, match="99"):
