@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from plan.support import CONFIG, Project, backend_env, base_env, emas_campaign
 
 from pushops.emulator import Emulator
 from pushops.ledger import migrations
+
+from .interrupt_support import leave_pending
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 LATEST = migrations.latest_version()
@@ -84,3 +87,47 @@ def test_state_migrate_upgrades_once_then_has_nothing_to_do(older: Project) -> N
     assert second.exit_code == 0
     assert f"is at schema version {LATEST}, the latest this pushops knows" in second.output
     assert _versions(older) == LATEST
+
+
+@pytest.fixture(params=BACKENDS)
+def killed_by_3(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[Project, str]]:
+    """A push repo whose ledger a pushops of schema 3 made, with the call of a run it was
+    killed in after sending and before recording the answer (its request in calls.request)."""
+    root = tmp_path / "repo"
+    (root / "campaigns").mkdir(parents=True)
+    (root / "pushops.yaml").write_text(CONFIG)
+    for env in backend_env(request.param, root):
+        project = Project(root, {**base_env(emulator.url), **env})
+        project.write("sale.yaml", emas_campaign())
+        with monkeypatch.context() as older_pushops:
+            older_pushops.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
+            project.init_ledger()
+            call_id = leave_pending(project, emulator, age=timedelta(minutes=2), sent=True)
+        yield project, call_id
+
+
+def test_a_send_an_older_pushops_left_unsettled_is_recovered_after_the_upgrade_once(
+    killed_by_3: tuple[Project, str], emulator: Emulator
+) -> None:
+    # A team upgrades pushops after a run of the older one died between sending and recording
+    # the answer. The newer apply upgrades the ledger (the request moves to call_requests),
+    # repeats the call with its token from there, and the provider holds one push.
+    project, call_id = killed_by_3
+    assert _versions(project) == 3
+
+    applied = project.run("apply", "--auto-approve")
+
+    assert applied.exit_code == 0, applied.output
+    assert f"Upgraded the ledger from schema version 3 to {LATEST}." in applied.output
+    assert "1 confirmed sent by repeating it with the same token" in applied.output
+    assert len(emulator.deliveries()) == 1
+    with project.open_ledger() as ledger:
+        recovered = ledger.get_call(call_id)
+        assert recovered is not None and recovered.status == "sent"
+        assert recovered.request["body"]  # read back from call_requests, whole
+    assert project.run("plan", "--detailed-exitcode").exit_code == 0
