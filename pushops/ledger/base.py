@@ -83,7 +83,7 @@ from pushops.ledger.records import (
     forgotten,
     key_problem,
 )
-from pushops.ledger.storage import Tx, chunks
+from pushops.ledger.storage import Tx, chunks, select_calls
 
 log = logging.getLogger("pushops.ledger")
 
@@ -458,12 +458,9 @@ class Ledger(ABC):
             created_at=created,
         )
 
-    def _calls(self, query: str) -> str:
-        return sql.calls_query(query, self.has_table("call_requests"))
-
     def get_call(self, call_id: str) -> Call | None:
         with self._read() as tx:
-            row = tx.one(self._calls(sql.CALL_BY_ID), (call_id,))
+            row = tx.one(select_calls(self, sql.CALL_BY_ID), (call_id,))
         with self._decoding(lambda: f"the row of call {call_id}"):
             return None if row is None else row_call(row)
 
@@ -475,7 +472,7 @@ class Ledger(ABC):
             return [row_delivery(r) for r in rows]
 
     def calls(self, environment: str, statuses: Sequence[str]) -> list[Call]:
-        query = self._calls(sql.CALLS_BY_STATUS).format(statuses=sql.marks(len(statuses)))
+        query = select_calls(self, sql.CALLS_BY_STATUS).format(statuses=sql.marks(len(statuses)))
         with self._read() as tx:
             rows = tx.all(query, (environment, *statuses))
         row: tuple[Any, ...] = ("?",)

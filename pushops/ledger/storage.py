@@ -54,10 +54,21 @@ class Tx:
         return self._cur
 
 
+def requests_apart(storage: Storage) -> bool:
+    """Whether the ledger keeps each call's request in call_requests (schema version 4 on);
+    an older one, read as it is, still holds it in calls.request."""
+    return storage.has_table("call_requests")
+
+
+def select_calls(storage: Storage, query: str) -> str:
+    """``query`` (``SELECT {calls} ...``, see sql.calls_query) for the ledger's layout."""
+    return sql.calls_query(query, requests_apart(storage))
+
+
 def insert_calls(storage: Storage, tx: Tx, rows: list[tuple[Any, ...]]) -> None:
     """Write call rows (CALL_COLUMNS) in the ledger's layout: since schema version 4, each
     call's request into call_requests, once."""
-    if not storage.has_table("call_requests"):
+    if not requests_apart(storage):
         storage.insert_rows(tx, "calls", CALL_COLUMNS, rows)
         return
     calls, requests = call_rows_apart(rows)

@@ -24,6 +24,17 @@ NOTICE = (
 )
 
 
+def _sale_repo(backend: str, tmp_path: Path, emulator: Emulator) -> Iterator[Project]:
+    """A push repo with one campaign, its ledger not made yet, on ``backend``."""
+    root = tmp_path / "repo"
+    (root / "campaigns").mkdir(parents=True)
+    (root / "pushops.yaml").write_text(CONFIG)
+    for env in backend_env(backend, root):
+        project = Project(root, {**base_env(emulator.url), **env})
+        project.write("sale.yaml", emas_campaign())
+        yield project
+
+
 @pytest.fixture(params=BACKENDS)
 def older(
     request: pytest.FixtureRequest,
@@ -32,12 +43,7 @@ def older(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Project]:
     """A push repo whose ledger the first pushops (schema 1) made, holding one sent push."""
-    root = tmp_path / "repo"
-    (root / "campaigns").mkdir(parents=True)
-    (root / "pushops.yaml").write_text(CONFIG)
-    for env in backend_env(request.param, root):
-        project = Project(root, {**base_env(emulator.url), **env})
-        project.write("sale.yaml", emas_campaign())
+    for project in _sale_repo(request.param, tmp_path, emulator):
         with monkeypatch.context() as first_pushops:
             first_pushops.setattr(migrations, "MIGRATIONS", [migrations.INITIAL])
             project.init_ledger()
@@ -98,12 +104,7 @@ def killed_by_3(
 ) -> Iterator[tuple[Project, str]]:
     """A push repo whose ledger a pushops of schema 3 made, with the call of a run it was
     killed in after sending and before recording the answer (its request in calls.request)."""
-    root = tmp_path / "repo"
-    (root / "campaigns").mkdir(parents=True)
-    (root / "pushops.yaml").write_text(CONFIG)
-    for env in backend_env(request.param, root):
-        project = Project(root, {**base_env(emulator.url), **env})
-        project.write("sale.yaml", emas_campaign())
+    for project in _sale_repo(request.param, tmp_path, emulator):
         with monkeypatch.context() as older_pushops:
             older_pushops.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
             project.init_ledger()
