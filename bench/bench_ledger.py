@@ -33,6 +33,7 @@ import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import uuid
@@ -222,6 +223,46 @@ def bench_batched(
     ]
 
 
+def bench_overlapped(
+    name: str, make: Callable[[], Any], count: int, quick: bool = False
+) -> list[Figure]:
+    """As apply writes: each batch written ahead while the one before is settled, on the
+    ledger's second writer (its own session, in a thread) where the backend has one; SQLite
+    has none, and takes the two in turn."""
+    batches = count // PER_CALL // BATCH_CALLS
+    with make() as ledger:
+        second = ledger.second_writer()
+        settler = second or ledger
+        try:
+            elapsed = 0.0
+            previous: list[SentResult] = []
+            for first in range(0, count // PER_CALL, BATCH_CALLS):
+                last = min(first + BATCH_CALLS, count // PER_CALL)
+                items = [_call(i) for i in range(first, last)]
+                start = time.perf_counter()
+                settling = threading.Thread(target=settler.record_sent_many, args=(previous,))
+                if second is not None:
+                    settling.start()
+                ledger.record_pending_many(items)
+                if second is not None:
+                    settling.join()
+                else:
+                    settler.record_sent_many(previous)
+                elapsed += time.perf_counter() - start
+                previous = [_sent(c.call_id) for c, _ in items]
+            start = time.perf_counter()
+            settler.record_sent_many(previous)
+            elapsed += time.perf_counter() - start
+        finally:
+            if second is not None:
+                second.close()
+    calls = count / PER_CALL
+    how = "overlapped, settled on a second session" if second else "in turn, one writer"
+    print(f"  as apply writes ({how}): {calls / elapsed:6.0f} calls/s over {batches} batches")
+    target = None if quick else WRITE_CALLS_TARGET
+    return [_figure(f"{name}.write_as_apply.calls_per_s", calls / elapsed, target, True)]
+
+
 def bench_memory(name: str, ledger: Ledger, count: int) -> list[Figure]:
     # Last, after every RSS reading: tracemalloc's own bookkeeping inflates the process.
     tracemalloc.start()
@@ -254,6 +295,7 @@ def run(quick: bool = False) -> list[Figure]:
         for (name, ledger), (_, make) in zip(opened, backends, strict=True):
             figures += bench_speed(name, ledger, count, quick)
             figures += bench_batched(name, make, count, quick)
+            figures += bench_overlapped(name, make, count, quick)
         print("\n== memory of holding every current delivery, as plan does")
         for name, ledger in opened:
             figures += bench_memory(name, ledger, count)

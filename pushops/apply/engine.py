@@ -38,7 +38,7 @@ from pushops.apply.gateway import (
 from pushops.apply.progress import Progress
 from pushops.apply.recovery import Recovery
 from pushops.apply.writer import FLUSH_EVERY_S, LedgerWriter
-from pushops.ledger import FailedResult, Ledger, LedgerConflictError, SentResult
+from pushops.ledger import FailedResult, Ledger, LedgerConflictError, LedgerError, SentResult
 from pushops.ledger.records import FAILED as FAILED_STATUS
 from pushops.ledger.records import NOT_SENT_WHY
 from pushops.plan.engine import without_revision
@@ -164,11 +164,12 @@ class Applier:
         hands it here; each call is sent, its outcome handed back to be recorded."""
         loop = asyncio.get_running_loop()
         batches: asyncio.Queue[list[PlannedCall] | None] = asyncio.Queue()
+        settler = self._second_writer()
         writer = self._writer = LedgerWriter(
             self.ledger, self.plan, iter(calls), actor=self.actor,
             deliver=lambda chunk: loop.call_soon_threadsafe(batches.put_nowait, chunk),
             failed=lambda exc: loop.call_soon_threadsafe(self._ledger_failed, exc),
-            batch=self.batch,
+            batch=self.batch, settler=settler,
         )  # fmt: skip
         if self.stop.is_set():
             writer.stop()
@@ -189,12 +190,27 @@ class Applier:
                 await self.drain(set(in_flight))
         finally:
             writer.close()
-            await asyncio.to_thread(writer.wait)
+            try:
+                await asyncio.to_thread(writer.wait)
+            finally:
+                if settler is not None:
+                    settler.close()
         # Never written ahead, never sent: the next plan shows them as sends again.
         # (Those whose old push could not be cancelled are among them: not sent either.)
         self.summary.not_sent += (
             self.plan.calls.deliveries - writer.written_deliveries - self._settled_elsewhere
         )
+
+    def _second_writer(self) -> Ledger | None:
+        """A second ledger session to settle on, where the backend has one to give. Only
+        speed depends on it: without one (the server refused another connection) the writer
+        settles on its own session, as before."""
+        if not self.plan.calls:
+            return None
+        try:
+            return self.ledger.second_writer()
+        except LedgerError:
+            return None
 
     def _ledger_failed(self, exc: BaseException) -> None:
         """The ledger writer stopped on an error: send nothing more (the error is raised

@@ -20,6 +20,13 @@ ahead but keeps recording outcomes until the sender says there are no more
 (:meth:`LedgerWriter.close`).
 A ledger error (a lost lock, a dropped connection) stops it: nothing more is written, the
 sender is told to stop, and the error is raised from :meth:`LedgerWriter.wait`.
+
+Given a second handle (``settler``, PostgreSQL's :meth:`~pushops.ledger.Ledger.second_writer`)
+the outcomes are settled there, by a thread of its own (:class:`Settler`), while this one
+writes the next batch ahead: on one session the two took turns, and apply waited on the
+database server for both. Settling a call still comes after its write-ahead committed (it
+was sent only then), batches are still settled in the order they were handed over, and an
+outcome handed over but not committed when the run dies leaves its call pending, as before.
 """
 
 from __future__ import annotations
@@ -66,10 +73,12 @@ class LedgerWriter:
         failed: Callable[[BaseException], None],
         batch: int = BATCH,
         window: int = WINDOW,
+        settler: Ledger | None = None,
     ) -> None:
         """``deliver`` hands each written-ahead batch to the sender, then None once nothing
         more will come; ``failed`` tells it the writer stopped on an error. Both are called
-        from the writer's thread."""
+        from the writer's thread. ``settler``: a second handle to settle outcomes on (see the
+        module docstring); the caller closes it."""
         self.ledger = ledger
         self.plan = plan
         self.actor = actor
@@ -87,10 +96,15 @@ class LedgerWriter:
         self.written = 0  # calls written ahead
         self.written_deliveries = 0
         self._thread = threading.Thread(target=self._run, name="pushops-ledger", daemon=True)
+        self._settler = (
+            None if settler is None else Settler(settler, lambda: self._outcomes.put(_WAKE))
+        )
 
     # ------------------------------------------------------------------ the sender's side
 
     def start(self) -> None:
+        if self._settler is not None:
+            self._settler.start()
         self._thread.start()
 
     def record(self, outcome: Outcome | None) -> None:
@@ -129,6 +143,8 @@ class LedgerWriter:
         self._last_flush = time.monotonic()
         try:
             while True:
+                if self._settler is not None:
+                    self._settler.check()
                 if writing and self._stop.is_set():
                     writing = False
                     self._deliver(None)
@@ -141,12 +157,17 @@ class LedgerWriter:
                 if closed or self._due():
                     self._settle()
                 if closed:
+                    if self._settler is not None:
+                        self._settler.finish()
                     return
         except BaseException as exc:  # the ledger failed: the sender must stop at once
             self.error = exc
             if writing:
                 self._deliver(None)
             self._failed(exc)
+        finally:
+            if self._settler is not None:
+                self._settler.abandon()
 
     def _due(self) -> bool:
         waiting = len(self._sent) + len(self._failed_results)
@@ -202,8 +223,73 @@ class LedgerWriter:
         sent, failed = self._sent, self._failed_results
         self._sent, self._failed_results = [], []
         self._last_flush = time.monotonic()
-        if sent:
-            self.ledger.record_sent_many(sent)
-        if failed:
-            self.ledger.record_failed_many(failed)
+        if self._settler is not None:
+            self._settler.hand_over(sent, failed)
+        else:
+            settle(self.ledger, sent, failed)
         self._ahead -= len(sent) + len(failed)
+
+
+def settle(ledger: Ledger, sent: list[SentResult], failed: list[FailedResult]) -> None:
+    if sent:
+        ledger.record_sent_many(sent)
+    if failed:
+        ledger.record_failed_many(failed)
+
+
+_DONE = object()  # no more batches to settle
+
+
+class Settler:
+    """Settles batches of outcomes on a ledger handle of its own, in a thread of its own, in
+    the order they are handed over (see the module docstring)."""
+
+    def __init__(self, ledger: Ledger, woken: Callable[[], None]) -> None:
+        """``woken`` is called (from the settler's thread) when it stops on an error, so the
+        writer looks at once rather than at its next settling."""
+        self.ledger = ledger
+        self._woken = woken
+        self._batches: queue.SimpleQueue[tuple[list[SentResult], list[FailedResult]] | object] = (
+            queue.SimpleQueue()
+        )
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="pushops-settle", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def hand_over(self, sent: list[SentResult], failed: list[FailedResult]) -> None:
+        self.check()
+        if sent or failed:
+            self._batches.put((sent, failed))
+
+    def check(self) -> None:
+        """Raise the error the settler stopped on, if it did."""
+        if self.error is not None:
+            raise self.error
+
+    def finish(self) -> None:
+        """Settle what was handed over, then end; raise if that failed."""
+        self._batches.put(_DONE)
+        self._thread.join()
+        self.check()
+
+    def abandon(self) -> None:
+        """The writer is ending (maybe on an error): settle what came, then end."""
+        if self._thread.is_alive():
+            self._batches.put(_DONE)
+            self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            item = self._batches.get()
+            if item is _DONE:
+                return
+            if self.error is not None:
+                continue  # stopped: what comes after an unsettled batch stays pending
+            sent, failed = item  # type: ignore[misc]
+            try:
+                settle(self.ledger, sent, failed)
+            except BaseException as exc:  # handed to the writer, which stops the sender
+                self.error = exc
+                self._woken()

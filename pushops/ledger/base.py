@@ -223,6 +223,13 @@ class Ledger(ABC):
         """Backend check, inside a write, that the lock this handle took is still its own."""
         return True
 
+    def second_writer(self) -> Ledger | None:
+        """Another handle on this ledger, its own session, writing under the lock this one
+        holds (its writes are fenced by it alike), for apply to settle calls on while it
+        writes the next ones ahead here; None where a second writer would only wait for the
+        first (SQLite has one writer at a time). The caller closes it."""
+        return None
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -274,12 +281,17 @@ class Ledger(ABC):
             self._migrate()
 
     @contextmanager
-    def _write(self) -> Iterator[Tx]:
+    def _write(self, *, serial_last: bool = False) -> Iterator[Tx]:
         self._ensure_latest()
         with self._transaction(self._BEGIN_WRITE) as tx:
             # Serial first: on PostgreSQL its row lock queues concurrent writers, so each one
-            # reads what the previous one committed.
-            tx.execute(sql.BUMP_SERIAL)
+            # reads what the previous one committed. Settling a batch bumps it last instead
+            # (serial_last): apply settles on a session of its own (Ledger.second_writer)
+            # while its writer writes the next batch ahead, and the two touch different rows
+            # (calls committed long before, new calls); bumped first, the serial's row lock
+            # would make each settle wait out the whole write-ahead before starting.
+            if not serial_last:
+                tx.execute(sql.BUMP_SERIAL)
             held = self._held
             if held is not None and (
                 tx.one(sql.LOCK_BY_ID, (held.lock_id,)) is None or not self._fence(tx, held)
@@ -290,6 +302,8 @@ class Ledger(ABC):
                     held,
                 )
             yield tx
+            if serial_last:
+                tx.execute(sql.BUMP_SERIAL)
 
     def _read(self) -> Any:
         return self._transaction(self._BEGIN_READ)
@@ -731,7 +745,7 @@ class Ledger(ABC):
         """
         if not results:
             return
-        with self._write() as tx:
+        with self._write(serial_last=True) as tx:
             batch.write_sent(self, tx, results, self._now())
 
     def record_failed(
@@ -747,7 +761,7 @@ class Ledger(ABC):
         """
         if not results:
             return
-        with self._write() as tx:
+        with self._write(serial_last=True) as tx:
             batch.write_failed(self, tx, results, self._now())
 
     def record_unknown(self, call_id: str) -> None:

@@ -107,13 +107,14 @@ class PostgresLedger(Ledger):
         connect_timeout_s: int = 10,
         create: bool = True,
         migrate: bool = True,
+        application_name: str | None = None,
     ) -> None:
         super().__init__(clock=clock)
         self._dsn = dsn
         self.schema = schema
         self.location = f"{redact(dsn)} (schema {schema})"
         self._connect_timeout_s = connect_timeout_s
-        self._application_name = _application_name(dsn)
+        self._application_name = application_name or _application_name(dsn)
         self._conn: psycopg.Connection[Any] | None = None
         self._lock_conn: psycopg.Connection[Any] | None = None
         self._lock_key = advisory_key(schema, "lock")
@@ -144,6 +145,19 @@ class PostgresLedger(Ledger):
             _prefer_lz4(conn)
             self._reached = True
             return conn
+
+    def second_writer(self) -> PostgresLedger:
+        # Named apart in pg_stat_activity ("pushops (settling)"), at most the server's 63.
+        name = f"{self._application_name} (settling)"[:63]
+        other = PostgresLedger(
+            self._dsn, schema=self.schema, clock=self._clock,
+            connect_timeout_s=self._connect_timeout_s, create=False, migrate=False,
+            application_name=name,
+        )  # fmt: skip
+        # Fenced by this handle's lock (its session must still hold it), never its own: it
+        # has no lock session to lose or release.
+        other._held = self._held
+        return other
 
     def close(self) -> None:
         for conn in (self._lock_conn, self._conn):

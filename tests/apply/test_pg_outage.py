@@ -4,6 +4,7 @@ what was left and finishes with every delivery sent exactly once."""
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,33 +55,83 @@ def terminate(named: str) -> int:
     return len(rows)
 
 
-def test_apply_whose_postgres_sessions_are_terminated_stops_clearly_and_the_next_run_recovers(
-    pg_project: Project, emulator: Emulator, named: str
-) -> None:
-    paced_project(pg_project, CALLS, 10)
-    pg_project.init_ledger()
+def sessions(named: str) -> list[str]:
+    """The application names of this test's sessions, the settling one's included."""
+    with psycopg.connect(PG_DSN, autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE %s",
+            (f"{named}%",),
+        ).fetchall()
+    return sorted(name for (name,) in rows)
+
+
+def sending(project: Project, emulator: Emulator) -> subprocess.Popen[str]:
+    """``apply --auto-approve`` of CALLS broadcasts, slowly, once the first went out."""
+    paced_project(project, CALLS, 10)
+    project.init_ledger()
     emulator.configure(latency_ms=200)
-    proc = start_apply(pg_project)
+    proc = start_apply(project)
     wait_until(lambda: len(emulator.deliveries()) >= 3, 30, "the first deliveries")
+    return proc
 
-    assert terminate(named) == 2  # the main session and the lock session
+
+def assert_stopped_clearly(
+    project: Project, emulator: Emulator, proc: subprocess.Popen[str]
+) -> str:
+    """The run stopped with an error, no traceback, and a consistent ledger: every accepted
+    broadcast is recorded as sent or still pending. Its output."""
     output, _ = proc.communicate(timeout=30)
-
     assert proc.returncode == 1, output
     assert_no_traceback(output)
-    assert "went away" in output or "its session ended" in output, output
     assert len(emulator.deliveries()) < CALLS  # it stopped
-    # Consistent: every accepted broadcast is recorded as sent or still pending.
     accepted = set(task_names(emulator))
-    for key, status in ledger_statuses(pg_project).items():
+    for key, status in ledger_statuses(project).items():
         if task_name_of(key) in accepted:
             assert status in ("sent", "pending"), (key, status)
+    return output
 
+
+def assert_next_run_sends_each_once(project: Project, emulator: Emulator) -> None:
     emulator.configure(latency_ms=0)
-    paced_project(pg_project, CALLS, 1000)
-    rerun = pg_project.run("apply", "--auto-approve")
+    paced_project(project, CALLS, 1000)
+    rerun = project.run("apply", "--auto-approve")
 
     assert rerun.exit_code == 0, rerun.output
     names = task_names(emulator)
     assert [n for n, c in names.items() if c > 1] == [] and len(names) == CALLS
-    assert pg_project.run("plan", "--detailed-exitcode").exit_code == 0
+    assert project.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_apply_whose_postgres_sessions_are_terminated_stops_clearly_and_the_next_run_recovers(
+    pg_project: Project, emulator: Emulator, named: str
+) -> None:
+    proc = sending(pg_project, emulator)
+
+    assert terminate(named) == 2  # the main session and the lock session
+    output = assert_stopped_clearly(pg_project, emulator, proc)
+
+    assert "went away" in output or "its session ended" in output, output
+    assert_next_run_sends_each_once(pg_project, emulator)
+
+
+def test_apply_settles_on_a_session_of_its_own_named_apart(
+    pg_project: Project, emulator: Emulator, named: str
+) -> None:
+    proc = sending(pg_project, emulator)
+
+    assert sessions(named) == [named, named, f"{named} (settling)"]
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert set(ledger_statuses(pg_project).values()) == {"sent"}
+
+
+def test_apply_whose_settling_session_is_terminated_stops_clearly_and_the_next_run_recovers(
+    pg_project: Project, emulator: Emulator, named: str
+) -> None:
+    proc = sending(pg_project, emulator)
+
+    assert terminate(f"{named} (settling)") == 1
+    output = assert_stopped_clearly(pg_project, emulator, proc)
+
+    assert "went away" in output, output
+    assert_next_run_sends_each_once(pg_project, emulator)

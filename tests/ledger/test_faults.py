@@ -16,14 +16,19 @@ pytestmark = pytest.mark.postgres
 
 
 def _wait_until_blocked(conn: Any, pid: int) -> str:
-    """Wait until backend ``pid`` waits on a lock; the statement it is stuck in."""
+    """Wait until backend ``pid`` waits on the table lock the blocker holds on deliveries;
+    the statement it is stuck in. (A moment's wait on another lock, seen once on a loaded
+    machine while the call's request went in, is not that.)"""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         row = conn.execute(
-            "SELECT wait_event_type, query FROM pg_stat_activity WHERE pid = %s", (pid,)
+            "SELECT a.query FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid"
+            " WHERE a.pid = %s AND a.wait_event_type = 'Lock' AND NOT l.granted"
+            " AND l.locktype = 'relation' AND l.relation = 'deliveries'::regclass",
+            (pid,),
         ).fetchone()
-        if row and row[0] == "Lock":
-            return str(row[1])
+        if row:
+            return str(row[0])
         time.sleep(0.02)
     raise AssertionError(f"backend {pid} never blocked")
 
