@@ -345,6 +345,13 @@ class Measure:
                 f"({APPLY_QUOTA_SHARE * QUOTA:.0f} calls/s) {CPUS} CPUs give "
                 f"{cpu_budget_ms():.2f} ms a call"
             )
+            # Whether apply waits (on the database, the provider) or is its own limit: one
+            # process whose Python runs under one GIL is busy about one CPU at most.
+            machine = sum(cpu for _, cpu in parts) / a.seconds
+            print(
+                f"    CPUs busy      apply {a.cpu_s / a.seconds:.2f}, everything "
+                f"{machine:.2f} of {CPUS}"
+            )
         if d is not None:
             print(
                 f"    apply (no file) {d.seconds:8.1f} s  {d.peak_mb:7.0f} MB  "
@@ -481,6 +488,8 @@ def figures(m: Measure, quick: bool, prefix: str) -> list[Figure]:
                 add("apply.database_cpu_ms_per_call",
                     round(m.apply.database_cpu_s / calls * 1000, 2))  # fmt: skip
             add("apply.cpu_budget_ms_per_call", round(cpu_budget_ms(), 2))
+            # CPUs apply's own process kept busy while it ran (about 1: it is its own limit).
+            add("apply.process_cpus_busy", round(m.apply.cpu_s / m.apply.seconds, 2))
         add("delivered", m.delivered, "==", m.rows)
         add("duplicates", m.duplicates, "==", 0)
     if m.direct is not None and m.plan is not None and m.apply is not None:
