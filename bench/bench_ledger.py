@@ -232,7 +232,6 @@ def bench_overlapped(
     batches = count // PER_CALL // BATCH_CALLS
     with make() as ledger:
         second = ledger.second_writer()
-        settler = second or ledger
         try:
             elapsed = 0.0
             previous: list[SentResult] = []
@@ -240,18 +239,18 @@ def bench_overlapped(
                 last = min(first + BATCH_CALLS, count // PER_CALL)
                 items = [_call(i) for i in range(first, last)]
                 start = time.perf_counter()
-                settling = threading.Thread(target=settler.record_sent_many, args=(previous,))
-                if second is not None:
-                    settling.start()
-                ledger.record_pending_many(items)
-                if second is not None:
-                    settling.join()
+                if second is None:
+                    ledger.record_pending_many(items)
+                    ledger.record_sent_many(previous)
                 else:
-                    settler.record_sent_many(previous)
+                    settling = threading.Thread(target=second.record_sent_many, args=(previous,))
+                    settling.start()
+                    ledger.record_pending_many(items)
+                    settling.join()
                 elapsed += time.perf_counter() - start
                 previous = [_sent(c.call_id) for c, _ in items]
             start = time.perf_counter()
-            settler.record_sent_many(previous)
+            (second or ledger).record_sent_many(previous)
             elapsed += time.perf_counter() - start
         finally:
             if second is not None:

@@ -164,12 +164,12 @@ class Applier:
         hands it here; each call is sent, its outcome handed back to be recorded."""
         loop = asyncio.get_running_loop()
         batches: asyncio.Queue[list[PlannedCall] | None] = asyncio.Queue()
-        settler = self._second_writer()
+        second = self._second_writer()
         writer = self._writer = LedgerWriter(
             self.ledger, self.plan, iter(calls), actor=self.actor,
             deliver=lambda chunk: loop.call_soon_threadsafe(batches.put_nowait, chunk),
             failed=lambda exc: loop.call_soon_threadsafe(self._ledger_failed, exc),
-            batch=self.batch, settler=settler,
+            batch=self.batch, settle_on=second,
         )  # fmt: skip
         if self.stop.is_set():
             writer.stop()
@@ -193,8 +193,8 @@ class Applier:
             try:
                 await asyncio.to_thread(writer.wait)
             finally:
-                if settler is not None:
-                    settler.close()
+                if second is not None:
+                    second.close()
         # Never written ahead, never sent: the next plan shows them as sends again.
         # (Those whose old push could not be cancelled are among them: not sent either.)
         self.summary.not_sent += (

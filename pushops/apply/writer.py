@@ -21,7 +21,7 @@ ahead but keeps recording outcomes until the sender says there are no more
 A ledger error (a lost lock, a dropped connection) stops it: nothing more is written, the
 sender is told to stop, and the error is raised from :meth:`LedgerWriter.wait`.
 
-Given a second handle (``settler``, PostgreSQL's :meth:`~pushops.ledger.Ledger.second_writer`)
+Given a second handle (``settle_on``, PostgreSQL's :meth:`~pushops.ledger.Ledger.second_writer`)
 the outcomes are settled there, by a thread of its own (:class:`Settler`), while this one
 writes the next batch ahead: on one session the two took turns, and apply waited on the
 database server for both. Settling a call still comes after its write-ahead committed (it
@@ -73,12 +73,12 @@ class LedgerWriter:
         failed: Callable[[BaseException], None],
         batch: int = BATCH,
         window: int = WINDOW,
-        settler: Ledger | None = None,
+        settle_on: Ledger | None = None,
     ) -> None:
         """``deliver`` hands each written-ahead batch to the sender, then None once nothing
         more will come; ``failed`` tells it the writer stopped on an error. Both are called
-        from the writer's thread. ``settler``: a second handle to settle outcomes on (see the
-        module docstring); the caller closes it."""
+        from the writer's thread. ``settle_on``: a second handle to settle outcomes on (see
+        the module docstring); the caller closes it."""
         self.ledger = ledger
         self.plan = plan
         self.actor = actor
@@ -97,7 +97,7 @@ class LedgerWriter:
         self.written_deliveries = 0
         self._thread = threading.Thread(target=self._run, name="pushops-ledger", daemon=True)
         self._settler = (
-            None if settler is None else Settler(settler, lambda: self._outcomes.put(_WAKE))
+            None if settle_on is None else Settler(settle_on, lambda: self._outcomes.put(_WAKE))
         )
 
     # ------------------------------------------------------------------ the sender's side
@@ -270,8 +270,7 @@ class Settler:
 
     def finish(self) -> None:
         """Settle what was handed over, then end; raise if that failed."""
-        self._batches.put(_DONE)
-        self._thread.join()
+        self.abandon()
         self.check()
 
     def abandon(self) -> None:

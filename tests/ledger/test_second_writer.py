@@ -10,9 +10,7 @@ import pytest
 
 from pushops.ledger import Ledger, LockLostError, SentResult
 
-from .support import PG_DSN, Target, pending
-
-pytestmark = pytest.mark.postgres
+from .support import Target, pending
 
 
 def _sent(call_id: str, count: int) -> SentResult:
@@ -24,6 +22,7 @@ def test_sqlite_gives_no_second_writer(sqlite_target: Target) -> None:
         assert ledger.second_writer() is None
 
 
+@pytest.mark.postgres
 def test_a_second_writer_settles_what_the_first_wrote_ahead(pg_target: Target) -> None:
     with pg_target.open() as ledger, ledger.lock("apply"):
         pending(ledger, "c1", "a", "b")
@@ -37,6 +36,7 @@ def test_a_second_writer_settles_what_the_first_wrote_ahead(pg_target: Target) -
         assert [d.message_id for d in ledger.call_deliveries("c1")] == ["msg-c1-0", "msg-c1-1"]
 
 
+@pytest.mark.postgres
 def test_a_second_writer_writes_nothing_once_the_first_ones_lock_is_revoked(
     pg_target: Target,
 ) -> None:
@@ -53,6 +53,7 @@ def test_a_second_writer_writes_nothing_once_the_first_ones_lock_is_revoked(
         assert holder.get_call("c1").status == "pending"
 
 
+@pytest.mark.postgres
 def test_a_settle_bumps_the_serial_once_and_does_not_wait_for_a_write_ahead_to_start(
     pg_target: Target,
 ) -> None:
@@ -71,7 +72,7 @@ def test_a_settle_bumps_the_serial_once_and_does_not_wait_for_a_write_ahead_to_s
                     target=lambda: (second.record_sent_many([_sent("c1", 1)]), settled.set())
                 )
                 worker.start()
-                assert _waits_on_the_serial(second)
+                assert _waits_on_the_serial(pg_target, second)
                 assert _rows_locked(pg_target, "c1")  # its updates were made: only the commit waits
                 assert not settled.is_set()
             worker.join(10)
@@ -81,14 +82,12 @@ def test_a_settle_bumps_the_serial_once_and_does_not_wait_for_a_write_ahead_to_s
         assert ledger.meta().serial == before + 2  # the open write's bump, then the settle's
 
 
-def _waits_on_the_serial(second: Ledger, timeout_s: float = 5.0) -> bool:
+def _waits_on_the_serial(target: Target, second: Ledger, timeout_s: float = 5.0) -> bool:
     """Whether ``second``'s session comes to wait for a lock in the serial's UPDATE (the last
     statement of a settle), seen from a session of the test's own."""
-    import psycopg
-
     pid = second.backend_pid  # type: ignore[attr-defined]
     deadline = time.monotonic() + timeout_s
-    with psycopg.connect(PG_DSN, autocommit=True) as observer:
+    with target.raw() as observer:
         while time.monotonic() < deadline:
             row = observer.execute(
                 "SELECT wait_event_type, query FROM pg_stat_activity WHERE pid = %s", (pid,)
@@ -104,8 +103,7 @@ def _rows_locked(target: Target, call_id: str) -> bool:
     them and has not committed), seen from a session of the test's own."""
     import psycopg
 
-    with psycopg.connect(PG_DSN, autocommit=True) as observer:
-        observer.execute(f'SET search_path TO "{target.schema}"')
+    with target.raw() as observer:
         try:
             observer.execute(
                 "SELECT 1 FROM deliveries WHERE call_id = %s FOR UPDATE NOWAIT", (call_id,)
