@@ -37,6 +37,7 @@ from pushops.apply.gateway import (
 )
 from pushops.apply.progress import Progress
 from pushops.apply.recovery import Recovery
+from pushops.apply.sender import SendingProcess, wanted
 from pushops.apply.writer import FLUSH_EVERY_S, LedgerWriter
 from pushops.ledger import FailedResult, Ledger, LedgerConflictError, LedgerError, SentResult
 from pushops.ledger.records import FAILED as FAILED_STATUS
@@ -103,7 +104,10 @@ class Applier:
         progress: Progress | None = None,
         clock: Callable[[], datetime] | None = None,
         batch: int = BATCH,
+        send_mode: str = "never",
     ) -> None:
+        """``send_mode``: whether the calls go out from a process of their own
+        (:mod:`pushops.apply.sender`): auto, always or never."""
         self.plan = plan
         self.ledger = ledger
         self.gateway = gateway
@@ -115,6 +119,8 @@ class Applier:
         self.summary = Summary()
         self._fatal: str | None = None
         self._writer: LedgerWriter | None = None
+        self.send_mode = send_mode
+        self._sending: SendingProcess | None = None
         self._settled_elsewhere = 0  # deliveries of calls left out: their pending call went out
 
     # ------------------------------------------------------------------ cancels
@@ -164,6 +170,10 @@ class Applier:
         hands it here; each call is sent, its outcome handed back to be recorded."""
         loop = asyncio.get_running_loop()
         batches: asyncio.Queue[list[PlannedCall] | None] = asyncio.Queue()
+        if wanted(self.send_mode, len(self.plan.calls)) and not self.stop.is_set():
+            # Before anything is written ahead: a child that cannot start stops the run
+            # with nothing written, nothing sent.
+            self._sending = await SendingProcess.start(self.gateway)
         second = self._second_writer()
         writer = self._writer = LedgerWriter(
             self.ledger, self.plan, iter(calls), actor=self.actor,
@@ -195,6 +205,8 @@ class Applier:
             finally:
                 if second is not None:
                     second.close()
+                if self._sending is not None:
+                    await self._sending.close()
         # Never written ahead, never sent: the next plan shows them as sends again.
         # (Those whose old push could not be cancelled are among them: not sent either.)
         self.summary.not_sent += (
@@ -216,7 +228,12 @@ class Applier:
         """The ledger writer stopped on an error: send nothing more (the error is raised
         once the calls in flight are done)."""
         self._fatal = self._fatal or f"the ledger failed: {exc}"
-        self.gateway.halt("the ledger failed; nothing more is sent")
+        self._halt("the ledger failed; nothing more is sent")
+
+    def _halt(self, reason: str) -> None:
+        self.gateway.halt(reason)
+        if self._sending is not None:
+            self._sending.halt(reason)
 
     async def drain(self, in_flight: set[asyncio.Task[None]]) -> None:
         while in_flight:
@@ -248,8 +265,9 @@ class Applier:
                 )
             self._record(call, stopped)
             return
+        sender = self._sending or self.gateway
         try:
-            outcome = await self.gateway.send(call.provider, call.app, call.query, body=call.body)
+            outcome = await sender.send(call.provider, call.app, call.query, body=call.body)
         except asyncio.CancelledError:
             self.summary.pending += len(call.deliveries)
             self._sent_to().record(None)
@@ -333,7 +351,7 @@ class Applier:
         await self.stop.wait()
         if self._writer is not None:
             self._writer.stop()
-        self.gateway.halt("the run was interrupted before this call was sent")
+        self._halt("the run was interrupted before this call was sent")
 
     async def run(self, recovery: Recovery | None = None) -> Summary:
         started = time.monotonic()

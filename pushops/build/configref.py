@@ -57,6 +57,13 @@ ENVIRONMENT_VARIABLES = (
         "`--max-plan-age`: refuse a saved plan file older than this (default `1h`).",
     ),
     EnvironmentVariable(
+        "PUSHOPS_SEND_PROCESS",
+        "apply",
+        "`auto` (default): a run of 100 calls or more sends from a process of its own, on "
+        "Linux; `always`; `never`: apply sends from its own process. See "
+        "[plan-and-apply.md](../plan-and-apply.md#apply).",
+    ),
+    EnvironmentVariable(
         "PUSHOPS_PLAN_KEY",
         "plan --out, apply PLANFILE",
         "A secret plan files are signed with instead of a key derived from the provider "

@@ -21,6 +21,7 @@ from pushops.apply.gateway import Gateway, check_endpoints
 from pushops.apply.progress import Progress
 from pushops.apply.recovery import Recoverer
 from pushops.apply.report import summary_lines
+from pushops.apply.sender import send_mode
 from pushops.check.validate import load_checked
 from pushops.commands._common import (
     DURATION,
@@ -161,6 +162,7 @@ def command(
         credentials = provider_credentials(config, env)
     who = actor()
     given = parse_overrides(overrides, reason, who)
+    sending = send_mode()  # a bad PUSHOPS_SEND_PROCESS is refused before anything is written
     try:
         opened = open_state(
             config, choice, env, interactive=interactive(), command="apply", notice=warn
@@ -175,7 +177,7 @@ def command(
                 )  # fmt: skip
             run = _Run(
                 config, env, ledger, saved, clock=clock, margin_s=margin_s, sandbox=sandbox,
-                auto_approve=auto_approve, actor=who, overrides=given,
+                auto_approve=auto_approve, actor=who, overrides=given, send_mode=sending,
             )  # fmt: skip
             return asyncio.run(_run(run, credentials, emulator.url if emulator else None))
     finally:
@@ -197,6 +199,7 @@ class _Run:
     auto_approve: bool
     actor: str
     overrides: list[Override]
+    send_mode: str = "auto"  # PUSHOPS_SEND_PROCESS (pushops.apply.sender)
 
 
 async def _run(run: _Run, credentials: Any, endpoint: str | None) -> int:
@@ -268,7 +271,10 @@ async def _apply(
             only=plan.resolves, tick=settling.advance
         )
     progress = Progress(plan.calls.deliveries, len(plan.calls))
-    applier = Applier(plan, ledger, gateway, actor=run.actor, stop=stop, progress=progress)
+    applier = Applier(
+        plan, ledger, gateway, actor=run.actor, stop=stop, progress=progress,
+        send_mode=run.send_mode,
+    )  # fmt: skip
     summary = await applier.run(recovery)
     _print_summary(summary, secrets)
     if interrupted:

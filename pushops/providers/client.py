@@ -41,6 +41,11 @@ class Providers:
         self._env = env
         self._clock = clock
 
+    @property
+    def env(self) -> Mapping[str, str] | None:
+        """The variables endpoint overrides are read from (None: the process's own)."""
+        return self._env
+
     def signing_with(self, scheme: str) -> Providers:
         """Clients of the same account that sign with ``scheme`` (``v1`` or ``acs3``): same
         credentials, endpoint overrides and rate limiters (the quota is the account's,

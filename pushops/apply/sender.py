@@ -1,0 +1,341 @@
+"""Sending in a process of its own, so apply uses both of a runner's CPUs.
+
+At the provider's quota (500 MassPush calls a second) apply's one process was the limit: the
+ledger writer (writing ahead, settling) and the sender (signing 29 KB forms, HTTP) shared one
+interpreter lock, and the process stayed at one CPU's worth of work while the machine had
+another. Here a child process (``python -m pushops.apply.sender``) holds a
+:class:`~pushops.apply.gateway.Gateway` built exactly as the parent's (same credentials,
+endpoints, signature, rate limits) and does the sending; the parent keeps the ledger, the
+lock, the plan and every decision. The child only ever sends what it is handed, and the
+parent hands a call over only once its write-ahead is committed, so exactly-once does not
+depend on the child:
+
+- the child dies with the parent (``PR_SET_PDEATHSIG``): a killed apply leaves no process
+  that could send after the next run has settled what this one left pending;
+- a call handed over and not answered when the child ends is left pending (it may be out
+  there; the next run settles it), and the run stops; a call never handed over is certainly
+  not sent;
+- a stop (SIGINT, SIGTERM, a ledger error) reaches the child as a halt, so calls queued
+  behind its rate limit end as not sent, as they do in one process. The child ignores those
+  signals itself: a Ctrl-C reaches the whole process group, and only the parent decides.
+
+The messages between them are pickles over a pair of private pipes: both ends are this
+program. The credentials go to the child the same way (a Secret refuses pickling, so they
+go as plain strings, into the child's memory only, never to a file, an argument or the
+environment of anything else).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import itertools
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pushops.apply.gateway import FAILED, PENDING, RUN_STOPPED, Gateway, Outcome
+from pushops.config import Environment
+from pushops.diagnostics import PushopsError
+from pushops.providers import Credentials, Providers
+from pushops.providers.transport import TransportOptions
+
+MODE_ENV = "PUSHOPS_SEND_PROCESS"
+MODES = ("auto", "always", "never")
+# "auto" sends from a child from this many calls on (a million deliveries are 10,000 calls):
+# the child costs about half a second to start, which a small apply would only wait for.
+AUTO_FROM_CALLS = 100
+START_TIMEOUT_S = 60.0
+CLOSE_TIMEOUT_S = 10.0
+GONE = "SenderGone"
+
+_LENGTH = struct.Struct(">I")
+_INSTEAD = f"; nothing was written or sent ({MODE_ENV}=never sends from apply's own process)"
+
+
+class SendProcessError(PushopsError):
+    """The sending process could not be started (``PUSHOPS_SEND_PROCESS=always``)."""
+
+
+def send_mode(env: Mapping[str, str] | None = None) -> str:
+    """``PUSHOPS_SEND_PROCESS``: auto (a child for large runs, on Linux), always, never."""
+    value = (os.environ if env is None else env).get(MODE_ENV, "").strip().lower() or "auto"
+    if value not in MODES:
+        raise PushopsError(f"{MODE_ENV}={value!r}: expected one of {', '.join(MODES)}")
+    return value
+
+
+def wanted(mode: str, calls: int) -> bool:
+    """Whether a run of ``calls`` sends from a child process. Only Linux can tie the child's
+    life to the parent's (the guarantee above), so elsewhere "auto" keeps one process."""
+    if mode == "always":
+        return True
+    return mode == "auto" and sys.platform == "linux" and calls >= AUTO_FROM_CALLS
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What the child needs to build the parent's gateway, less the secrets."""
+
+    environment: Environment
+    endpoint: str | None
+    rate_limit: bool
+    options: TransportOptions
+    provider_env: dict[str, str] | None
+
+    @classmethod
+    def of(cls, gateway: Gateway) -> Recipe:
+        providers = gateway.providers
+        env = providers.env
+        return cls(
+            gateway.environment,
+            gateway.endpoint,
+            gateway.rate_limit,
+            providers.transport.options,
+            None if env is None else dict(env),
+        )
+
+
+def _frame(message: Any) -> bytes:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(data)) + data
+
+
+async def _read_frame(reader: asyncio.StreamReader) -> Any:
+    (size,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
+    return pickle.loads(await reader.readexactly(size))
+
+
+async def _pipe_reader(fd: int) -> asyncio.StreamReader:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 20)
+    await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0)
+    )
+    return reader
+
+
+async def _pipe_writer(fd: int) -> asyncio.WriteTransport:
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(fd, "wb", buffering=0))
+    return transport
+
+
+# ---------------------------------------------------------------- the parent's side
+
+
+class SendingProcess:
+    """The parent's handle on its sending child: ``send`` and ``halt`` as a Gateway's."""
+
+    def __init__(
+        self, proc: subprocess.Popen[bytes], reader: asyncio.StreamReader, out: Any
+    ) -> None:
+        self.proc = proc
+        self._reader = reader
+        self._out = out
+        self._numbers = itertools.count()
+        self._waiting: dict[int, asyncio.Future[Outcome]] = {}
+        self._gone: str | None = None
+        self._listening: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start(cls, gateway: Gateway) -> SendingProcess:
+        """Start the child and wait until its gateway is built (:class:`SendProcessError`
+        if it cannot be: nothing was handed to it, so nothing was sent)."""
+        credentials = gateway.providers.transport.credentials
+        token = credentials.security_token
+        down_read, down_write = os.pipe()  # parent -> child
+        up_read, up_write = os.pipe()  # child -> parent
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "pushops.apply.sender",
+                 str(os.getpid()), str(down_read), str(up_write)],
+                pass_fds=(down_read, up_write), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+        except OSError as error:
+            for fd in (down_read, down_write, up_read, up_write):
+                os.close(fd)
+            raise SendProcessError(
+                f"could not start the sending process: {error}{_INSTEAD}"
+            ) from None
+        os.close(down_read)
+        os.close(up_write)
+        reader = await _pipe_reader(up_read)
+        out = await _pipe_writer(down_write)
+        sending = cls(proc, reader, out)
+        out.write(
+            _frame(
+                (
+                    Recipe.of(gateway),
+                    credentials.access_key_id,
+                    credentials.access_key_secret.reveal(),
+                    None if token is None else token.reveal(),
+                )
+            )
+        )
+        try:
+            ready = await asyncio.wait_for(_read_frame(reader), START_TIMEOUT_S)
+        except (asyncio.IncompleteReadError, asyncio.TimeoutError, OSError):
+            ready = None
+        if ready != ("ready",):
+            await sending.close()
+            code = proc.returncode
+            raise SendProcessError(
+                "the sending process did not start"
+                + (f" (exit code {code})" if code is not None else "")
+                + _INSTEAD
+            )
+        sending._listening = asyncio.create_task(sending._listen())
+        return sending
+
+    async def send(
+        self, provider: str, app: str, query: Mapping[str, str], *, body: str
+    ) -> Outcome:
+        """One planned call, as :meth:`Gateway.send` sends it (its form already encoded)."""
+        if self._gone is not None:
+            # Never handed over: certainly not sent.
+            return Outcome(FAILED, code=RUN_STOPPED, message=f"not sent: {self._gone}", fatal=True)
+        number = next(self._numbers)
+        answer: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._waiting[number] = answer
+        try:
+            self._out.write(_frame(("send", number, provider, app, dict(query), body)))
+            return await answer
+        finally:
+            self._waiting.pop(number, None)
+
+    def halt(self, reason: str) -> None:
+        """Send nothing more: calls the child has not put on the wire end as interrupted."""
+        if self._gone is None and not self._out.is_closing():
+            self._out.write(_frame(("halt", reason)))
+
+    async def _listen(self) -> None:
+        try:
+            while True:
+                kind, number, outcome = await _read_frame(self._reader)
+                answer = self._waiting.get(number)
+                if kind == "outcome" and answer is not None and not answer.done():
+                    answer.set_result(outcome)
+        except (asyncio.IncompleteReadError, OSError, pickle.UnpicklingError, ValueError):
+            pass
+        code = await asyncio.to_thread(self._exit_code)
+        self._ended(
+            "the sending process ended" + (f" (exit code {code})" if code is not None else "")
+        )
+
+    def _exit_code(self) -> int | None:
+        try:
+            return self.proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def _ended(self, why: str) -> None:
+        """The child is gone: what it was handed may have gone out (pending, for the next
+        run to settle); nothing more is handed to it."""
+        if self._gone is None:
+            self._gone = why
+        for answer in self._waiting.values():
+            if not answer.done():
+                answer.set_result(
+                    Outcome(
+                        PENDING,
+                        code=GONE,
+                        message=f"no answer: {why} before answering; the next run settles it",
+                        fatal=True,
+                    )
+                )
+
+    async def close(self) -> None:
+        """No more calls: the child finishes and exits (killed if it does not)."""
+        self._gone = self._gone or "the run is over"
+        if not self._out.is_closing():
+            self._out.close()
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self.proc.wait), CLOSE_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            self.proc.kill()
+            await asyncio.to_thread(self.proc.wait)
+        if self._listening is not None:
+            self._listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listening
+        self._ended("the sending process ended")
+
+
+# ---------------------------------------------------------------- the child's side
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """SIGKILL this process when its parent dies; and exit now if it already has."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+async def _serve(down: int, up: int) -> None:
+    reader = await _pipe_reader(down)
+    out = await _pipe_writer(up)
+    recipe, key_id, secret, token = await _read_frame(reader)
+    credentials = Credentials.of(key_id, secret, token)
+    del secret, token
+    async with Providers(credentials, recipe.options, env=recipe.provider_env) as providers:
+        gateway = Gateway(
+            providers, recipe.environment, endpoint=recipe.endpoint, rate_limit=recipe.rate_limit
+        )
+        sending: set[asyncio.Task[None]] = set()
+
+        async def answer(number: int, provider: str, app: str, query: Any, body: str) -> None:
+            outcome = await gateway.send(provider, app, query, body=body)
+            out.write(_frame(("outcome", number, outcome)))
+
+        out.write(_frame(("ready",)))
+        try:
+            while True:
+                try:
+                    message = await _read_frame(reader)
+                except asyncio.IncompleteReadError:
+                    break  # the parent is done (or gone: then this process is being killed)
+                if message[0] == "send":
+                    task = asyncio.create_task(answer(*message[1:]))
+                    sending.add(task)
+                    task.add_done_callback(sending.discard)
+                elif message[0] == "halt":
+                    gateway.halt(message[1])
+            gateway.halt("the run was interrupted before this call was sent")
+            if sending:
+                await asyncio.gather(*sending, return_exceptions=True)
+        finally:
+            await gateway.aclose()
+            out.close()
+
+
+def main(argv: list[str]) -> int:
+    parent, down, up = (int(a) for a in argv)
+    if sys.platform == "linux":
+        _die_with(parent)
+    # Only the parent decides when to stop, and tells this process (a halt).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        asyncio.run(_serve(down, up))
+    except Exception as error:  # said in one line; the parent reports the end of the child
+        print(f"pushops: the sending process stopped: {type(error).__name__}: {error}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

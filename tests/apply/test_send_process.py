@@ -1,0 +1,205 @@
+"""Apply sends from a process of its own (PUSHOPS_SEND_PROCESS): every delivery still lands
+once, a stop still reaches every call queued in the child, and neither process can outlive
+the other's death in a way that sends twice or loses the record of a send.
+
+apply runs as a subprocess, as a CI job runs it; the emulator runs in the test process on
+loopback, answering after 200 ms, and the app is paced at 10 calls/s, so the 40 planned
+calls take about 4 s and a signal or a kill lands mid-run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from plan.support import Project
+
+from pushops.apply.sender import AUTO_FROM_CALLS, MODE_ENV, send_mode, wanted
+from pushops.diagnostics import PushopsError
+from pushops.emulator import Emulator
+
+from .interrupt_support import (
+    assert_no_traceback,
+    ledger_statuses,
+    paced_project,
+    task_name_of,
+    task_names,
+    wait_until,
+)
+from .test_signals import CALLS, LATENCY_MS, RATE, assert_rerun_completes_exactly_once
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the child's life is tied to "
+                                "its parent's with a Linux prctl")  # fmt: skip
+
+SENDER = "pushops.apply.sender"
+
+
+def start_apply(project: Project, *, mode: str = "always") -> subprocess.Popen[str]:
+    """``pushops apply --auto-approve`` in a process group of its own (as a terminal's job)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pushops", "apply", "--auto-approve"],
+        cwd=project.root,
+        env={**os.environ, **project.env, MODE_ENV: mode},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` and that run the sender module."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid and SENDER.encode() in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def mid_run(project: Project, emulator: Emulator) -> tuple[subprocess.Popen[str], int]:
+    """A paced apply, sending from its child: (apply, the child's pid) once 5 calls landed."""
+    paced_project(project, CALLS, RATE)
+    emulator.configure(latency_ms=LATENCY_MS)
+    proc = start_apply(project)
+    wait_until(lambda: len(emulator.deliveries()) >= 5, 30, "the first deliveries")
+    found = children(proc.pid)
+    assert len(found) == 1, f"apply should send from one child, found {found}"
+    return proc, found[0]
+
+
+def assert_accepted_never_lost(project: Project, emulator: Emulator) -> None:
+    """Whatever the emulator accepted is in the ledger as sent, or pending for the next run
+    to settle: never lost, never recorded as not sent."""
+    statuses = ledger_statuses(project)
+    accepted = set(task_names(emulator))
+    assert accepted, "the run sent nothing"
+    for key, status in statuses.items():
+        if task_name_of(key) in accepted:
+            assert status in ("sent", "pending"), (key, status)
+
+
+def assert_lock_free(project: Project) -> None:
+    with project.open_ledger() as ledger, ledger.lock("probe", "test", timeout_s=0):
+        pass
+
+
+def test_apply_sends_every_delivery_once_from_its_sending_process(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    proc, child = mid_run(sqlite_project, emulator)
+
+    output, _ = proc.communicate(timeout=60)
+
+    assert proc.returncode == 0, output
+    names = task_names(emulator)
+    assert len(names) == CALLS and set(names.values()) == {1}
+    assert set(ledger_statuses(sqlite_project).values()) == {"sent"}
+    wait_until(lambda: not alive(child), 5, "the sending process to end with the run")
+
+
+def test_ctrl_c_reaches_both_processes_and_only_apply_decides_how_to_stop(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    proc, child = mid_run(sqlite_project, emulator)
+
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole job
+    at_signal = len(emulator.deliveries())
+    output, _ = proc.communicate(timeout=30)
+
+    # The calls queued behind the child's pace were halted: at most one more call got out
+    # (it was leaving as the signal came), not the second of sending written ahead.
+    assert len(emulator.deliveries()) - at_signal <= 2
+    assert proc.returncode != 0, output
+    assert_no_traceback(output)
+    assert "Interrupted" in output
+    assert "not sent" in output  # the calls queued in the child were halted, not sent
+    assert 5 <= len(emulator.deliveries()) < CALLS
+    assert not alive(child)
+    assert_lock_free(sqlite_project)
+    assert_accepted_never_lost(sqlite_project, emulator)
+    assert_rerun_completes_exactly_once(sqlite_project, emulator)
+
+
+def test_a_killed_apply_takes_its_sending_process_with_it(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    proc, child = mid_run(sqlite_project, emulator)
+    emulator.configure(latency_ms=3000)  # the calls on the wire now wait 3 s for an answer
+    time.sleep(0.3)
+
+    proc.kill()
+    proc.wait(timeout=10)
+
+    # At once, not after its calls in flight are answered (a retry of one could go out
+    # after the next run settled it).
+    wait_until(lambda: not alive(child), 1.0, "the sending process to die with apply")
+    landed = len(emulator.deliveries())
+    time.sleep(1.0)  # 10 more calls' worth at the app's pace
+    assert len(emulator.deliveries()) == landed, "something was sent after apply died"
+    assert_accepted_never_lost(sqlite_project, emulator)
+    assert_rerun_completes_exactly_once(sqlite_project, emulator)
+
+
+def test_a_killed_sending_process_stops_apply_clearly_and_the_next_run_sends_each_once(
+    project: Project, emulator: Emulator
+) -> None:
+    proc, child = mid_run(project, emulator)
+
+    os.kill(child, signal.SIGKILL)
+    output, _ = proc.communicate(timeout=30)
+
+    assert proc.returncode != 0, output
+    assert_no_traceback(output)
+    assert "the sending process ended" in output
+    assert len(emulator.deliveries()) < CALLS
+    assert_lock_free(project)
+    assert_accepted_never_lost(project, emulator)
+    assert_rerun_completes_exactly_once(project, emulator)
+
+
+def test_a_bad_send_process_setting_is_refused_before_anything_is_written(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    paced_project(sqlite_project, 3, 1000)
+
+    result = sqlite_project.run("apply", "--auto-approve", env={MODE_ENV: "sometimes"})
+
+    assert result.exit_code != 0
+    assert MODE_ENV in result.output and "auto, always, never" in result.output
+    assert emulator.deliveries() == []
+    assert ledger_statuses(sqlite_project) == {}
+
+
+def test_auto_sends_from_a_child_only_for_runs_large_enough_to_repay_its_start() -> None:
+    assert not wanted("auto", AUTO_FROM_CALLS - 1)
+    assert wanted("auto", AUTO_FROM_CALLS)
+    assert wanted("always", 1)
+    assert not wanted("never", 10 * AUTO_FROM_CALLS)
+
+
+def test_the_send_process_setting_defaults_to_auto_and_reads_any_case() -> None:
+    assert send_mode({}) == "auto"
+    assert send_mode({MODE_ENV: " Never "}) == "never"
+    with pytest.raises(PushopsError, match=MODE_ENV):
+        send_mode({MODE_ENV: "yes"})
