@@ -8,8 +8,9 @@ own process with 5% InternalError, 1% dropped responses (processed, never answer
 bursts of throttling (a quota of a few calls per second switched on and off through
 ``/_emulator/faults``). Apply runs in a subprocess and is SIGKILLed at seeded random moments,
 some while it plans, most while it sends. On PostgreSQL one run also loses a ledger
-connection to ``pg_terminate_backend`` mid-send. Apply is then re-run until it has nothing
-left to do. At the end:
+connection to ``pg_terminate_backend`` mid-send, and one run loses its sending process
+(``pushops.apply.sender``, SIGKILLed while apply itself runs on). Apply is then re-run until
+it has nothing left to do. At the end:
 
 - the emulator holds every planned delivery exactly once (by target; none lost, none twice);
 - the ledger agrees: every key ``sent``, its MessageId the emulator's for that target;
@@ -88,6 +89,7 @@ class SoakResult:
     kills_while_sending: int = 0
     runs: int = 0
     pg_terminations: int = 0
+    sender_kills: int = 0  # runs whose sending process was killed, apply itself left running
     throttle_bursts: int = 0
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
@@ -210,6 +212,21 @@ def terminate_ledger_connection(pid: int, rng: random.Random) -> bool:
         victim = rng.choice(pids)
         row = conn.execute("SELECT pg_terminate_backend(%s)", (victim,)).fetchone()
         return bool(row and row[0])
+
+
+def sending_process(pid: int) -> int | None:
+    """The pid of apply ``pid``'s sending process (pushops.apply.sender), if it has one."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == pid and b"pushops.apply.sender" in command:
+            return int(entry.name)
+    return None
 
 
 class Apply:
@@ -397,6 +414,21 @@ def soak(
                 elif run.wait_for_plan(plan_s * 3 + 60):  # while it sends
                     time.sleep(rng.uniform(0.0, send_s))
                 sending = run.planned_at is not None
+                child = None
+                if sending and not result.sender_kills:
+                    end = time.monotonic() + 3.0  # it starts once recovery is done
+                    while child is None and run.proc.poll() is None and time.monotonic() < end:
+                        child = sending_process(run.proc.pid)
+                        time.sleep(0.02)
+                if child is not None and run.proc.poll() is None:
+                    # Its sending process dies instead: apply must stop by itself, clearly.
+                    os.kill(child, signal.SIGKILL)
+                    result.sender_kills += 1
+                    code = run.finish(send_s * 20 + 120)
+                    last = run.err[-1].strip() if run.err else ""
+                    log(f"soak: run {result.runs} lost its sending process, exit {code}: {last}")
+                    traceback_check(run, result)
+                    continue
                 killed = run.kill()
                 result.kills += killed
                 result.kills_while_sending += killed and sending
@@ -428,8 +460,8 @@ def soak(
     return result
 
 
-INFO = ("planned", "kills", "kills_while_sending", "runs", "pg_terminations", "throttle_bursts",
-        "seconds")  # fmt: skip
+INFO = ("planned", "kills", "kills_while_sending", "runs", "pg_terminations", "sender_kills",
+        "throttle_bursts", "seconds")  # fmt: skip
 
 
 def run(quick: bool) -> list[Figure]:

@@ -1,5 +1,6 @@
 """The fault soak's short form: 20,000 PushTasks against a faulty emulator in another process,
-apply SIGKILLed at random moments and a ledger connection terminated; nothing lost or doubled.
+apply SIGKILLed at random moments, a ledger connection terminated and a sending process killed;
+nothing lost or doubled.
 
 The full form (1,000,000 PushTasks) runs from ``python -m bench``; see bench/bench_soak.py.
 """
@@ -56,3 +57,13 @@ def test_a_ledger_connection_was_terminated_mid_run(result: SoakResult) -> None:
     if result.backend != "postgres":
         pytest.skip("no PostgreSQL server answers; the soak ran on SQLite")
     assert result.pg_terminations == 1
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_run_lost_its_sending_process_mid_send_and_stopped_by_itself(
+    result: SoakResult,
+) -> None:
+    # 200 calls: apply sends from a process of its own (PUSHOPS_SEND_PROCESS=auto), and the
+    # soak killed it once, leaving apply to stop without a traceback (checked above).
+    assert result.sender_kills == 1
