@@ -57,7 +57,7 @@ CLOSE_TIMEOUT_S = 10.0
 GONE = "SenderGone"
 
 _LENGTH = struct.Struct(">I")
-_INSTEAD = f"; nothing was written or sent ({MODE_ENV}=never sends from apply's own process)"
+_INSTEAD = f"; no push was written ahead or sent ({MODE_ENV}=never sends from apply's process)"
 
 
 class SendProcessError(PushopsError):
@@ -131,6 +131,18 @@ async def _pipe_writer(fd: int) -> asyncio.WriteTransport:
 # ---------------------------------------------------------------- the parent's side
 
 
+def _how(code: int | None) -> str:
+    """How a child ended, in words: " (exit code 1)", " (killed by SIGKILL)", or nothing."""
+    if code is None:
+        return ""
+    if code < 0:
+        try:
+            return f" (killed by {signal.Signals(-code).name})"
+        except ValueError:
+            return f" (killed by signal {-code})"
+    return f" (exit code {code})"
+
+
 class SendingProcess:
     """The parent's handle on its sending child: ``send`` and ``halt`` as a Gateway's."""
 
@@ -187,11 +199,8 @@ class SendingProcess:
             ready = None
         if ready != ("ready",):
             await sending.close()
-            code = proc.returncode
             raise SendProcessError(
-                "the sending process did not start"
-                + (f" (exit code {code})" if code is not None else "")
-                + _INSTEAD
+                f"the sending process did not start{_how(proc.returncode)}{_INSTEAD}"
             )
         sending._listening = asyncio.create_task(sending._listen())
         return sending
@@ -227,9 +236,7 @@ class SendingProcess:
         except (asyncio.IncompleteReadError, OSError, pickle.UnpicklingError, ValueError):
             pass
         code = await asyncio.to_thread(self._exit_code)
-        self._ended(
-            "the sending process ended" + (f" (exit code {code})" if code is not None else "")
-        )
+        self._ended(f"the sending process ended{_how(code)}")
 
     def _exit_code(self) -> int | None:
         try:

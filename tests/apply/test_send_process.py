@@ -171,11 +171,27 @@ def test_a_killed_sending_process_stops_apply_clearly_and_the_next_run_sends_eac
 
     assert proc.returncode != 0, output
     assert_no_traceback(output)
-    assert "the sending process ended" in output
+    assert "the sending process ended (killed by SIGKILL)" in output
     assert len(emulator.deliveries()) < CALLS
     assert_lock_free(project)
     assert_accepted_never_lost(project, emulator)
     assert_rerun_completes_exactly_once(project, emulator)
+
+
+def test_a_sending_process_that_cannot_start_stops_apply_before_any_push_is_written(
+    sqlite_project: Project, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paced_project(sqlite_project, 3, 1000)
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # what the child is started with
+
+    result = sqlite_project.run("apply", "--auto-approve", env={MODE_ENV: "always"})
+
+    assert result.exit_code != 0
+    assert "the sending process did not start (exit code 1)" in result.output
+    assert f"{MODE_ENV}=never" in result.output
+    assert_no_traceback(result.output)
+    assert emulator.deliveries() == []
+    assert ledger_statuses(sqlite_project) == {}
 
 
 def test_a_bad_send_process_setting_is_refused_before_anything_is_written(
