@@ -59,7 +59,7 @@ ENVIRONMENT_VARIABLES = (
     EnvironmentVariable(
         "PUSHOPS_SEND_PROCESS",
         "apply",
-        "`auto` (default): a run of 100 calls or more sends from a process of its own, on "
+        "`auto` (default): a run of 1,000 calls or more sends from a process of its own, on "
         "Linux; `always`; `never`: apply sends from its own process. See "
         "[plan-and-apply.md](../plan-and-apply.md#apply).",
     ),

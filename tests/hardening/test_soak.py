@@ -64,6 +64,5 @@ def test_a_ledger_connection_was_terminated_mid_run(result: SoakResult) -> None:
 def test_a_run_lost_its_sending_process_mid_send_and_stopped_by_itself(
     result: SoakResult,
 ) -> None:
-    # 200 calls: apply sends from a process of its own (PUSHOPS_SEND_PROCESS=auto), and the
-    # soak killed it once, leaving apply to stop without a traceback (checked above).
+    # The soak sends from apply's sending process (PUSHOPS_SEND_PROCESS=always) and killed it once, leaving apply to stop without a traceback (checked above).
     assert result.sender_kills == 1
