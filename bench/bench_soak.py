@@ -214,19 +214,20 @@ def terminate_ledger_connection(pid: int, rng: random.Random) -> bool:
         return bool(row and row[0])
 
 
-def sending_process(pid: int) -> int | None:
-    """The pid of apply ``pid``'s sending process (pushops.apply.sender), if it has one."""
+def sending_processes(pid: int) -> list[int]:
+    """The pids of apply ``pid``'s sending processes (pushops.apply.sender): one, or none."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes()
+            command = (entry / "cmdline").read_bytes().split(b"\0")
         except (OSError, ValueError, IndexError):
             continue
         if parent == pid and b"pushops.apply.sender" in command:
-            return int(entry.name)
-    return None
+            found.append(int(entry.name))
+    return found
 
 
 class Apply:
@@ -422,7 +423,7 @@ def soak(
                 if sending and not result.sender_kills:
                     end = time.monotonic() + 3.0  # it starts once recovery is done
                     while child is None and run.proc.poll() is None and time.monotonic() < end:
-                        child = sending_process(run.proc.pid)
+                        child = next(iter(sending_processes(run.proc.pid)), None)
                         time.sleep(0.02)
                 if child is not None and run.proc.poll() is None:
                     # Its sending process dies instead: apply must stop by itself, clearly.

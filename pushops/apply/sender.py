@@ -263,7 +263,6 @@ class SendingProcess:
 
     async def close(self) -> None:
         """No more calls: the child finishes and exits (killed if it does not)."""
-        self._gone = self._gone or "the run is over"
         if not self._out.is_closing():
             self._out.close()
         try:

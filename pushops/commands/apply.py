@@ -199,7 +199,7 @@ class _Run:
     auto_approve: bool
     actor: str
     overrides: list[Override]
-    send_mode: str = "auto"  # PUSHOPS_SEND_PROCESS (pushops.apply.sender)
+    send_mode: str  # PUSHOPS_SEND_PROCESS (pushops.apply.sender)
 
 
 async def _run(run: _Run, credentials: Any, endpoint: str | None) -> int:

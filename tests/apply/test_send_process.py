@@ -19,6 +19,9 @@ from pathlib import Path
 import pytest
 from plan.support import Project
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.bench_soak import sending_processes
 from pushops.apply.sender import AUTO_FROM_CALLS, MODE_ENV, send_mode, wanted
 from pushops.diagnostics import PushopsError
 from pushops.emulator import Emulator
@@ -36,8 +39,6 @@ from .test_signals import CALLS, LATENCY_MS, RATE, assert_rerun_completes_exactl
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the child's life is tied to "
                                 "its parent's with a Linux prctl")  # fmt: skip
 
-SENDER = "pushops.apply.sender"
-
 
 def start_apply(project: Project, *, mode: str = "always") -> subprocess.Popen[str]:
     """``pushops apply --auto-approve`` in a process group of its own (as a terminal's job)."""
@@ -50,23 +51,6 @@ def start_apply(project: Project, *, mode: str = "always") -> subprocess.Popen[s
         text=True,
         start_new_session=True,
     )
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` and that run the sender module."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == pid and SENDER.encode() in cmdline:
-            found.append(int(entry.name))
-    return found
 
 
 def alive(pid: int) -> bool:
@@ -83,7 +67,7 @@ def mid_run(project: Project, emulator: Emulator) -> tuple[subprocess.Popen[str]
     emulator.configure(latency_ms=LATENCY_MS)
     proc = start_apply(project)
     wait_until(lambda: len(emulator.deliveries()) >= 5, 30, "the first deliveries")
-    found = children(proc.pid)
+    found = sending_processes(proc.pid)
     assert len(found) == 1, f"apply should send from one child, found {found}"
     return proc, found[0]
 
