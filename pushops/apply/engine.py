@@ -37,7 +37,7 @@ from pushops.apply.gateway import (
 )
 from pushops.apply.progress import Progress
 from pushops.apply.recovery import Recovery
-from pushops.apply.sender import SendingProcess, wanted
+from pushops.apply.sender import SendingProcess, Spawned, wanted
 from pushops.apply.writer import FLUSH_EVERY_S, LedgerWriter
 from pushops.ledger import FailedResult, Ledger, LedgerConflictError, LedgerError, SentResult
 from pushops.ledger.records import FAILED as FAILED_STATUS
@@ -105,9 +105,11 @@ class Applier:
         clock: Callable[[], datetime] | None = None,
         batch: int = BATCH,
         send_mode: str = "never",
+        early: Spawned | None = None,
     ) -> None:
         """``send_mode``: whether the calls go out from a process of their own
-        (:mod:`pushops.apply.sender`): auto, always or never."""
+        (:mod:`pushops.apply.sender`): auto, always or never; ``early``: that process, started
+        ahead (see :func:`~pushops.apply.sender.start_early`), ended here if unused."""
         self.plan = plan
         self.ledger = ledger
         self.gateway = gateway
@@ -120,6 +122,7 @@ class Applier:
         self._fatal: str | None = None
         self._writer: LedgerWriter | None = None
         self.send_mode = send_mode
+        self.early = early
         self._sending: SendingProcess | None = None
         self._settled_elsewhere = 0  # deliveries of calls left out: their pending call went out
 
@@ -173,7 +176,9 @@ class Applier:
         if wanted(self.send_mode, len(self.plan.calls)) and not self.stop.is_set():
             # Before anything is written ahead: a child that cannot start stops the run
             # with nothing written, nothing sent.
-            self._sending = await SendingProcess.start(self.gateway)
+            self._sending = await SendingProcess.start(self.gateway, self.early)
+        elif self.early is not None:
+            await asyncio.to_thread(self.early.abandon)
         second = self._second_writer()
         writer = self._writer = LedgerWriter(
             self.ledger, self.plan, iter(calls), actor=self.actor,

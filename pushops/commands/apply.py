@@ -21,7 +21,7 @@ from pushops.apply.gateway import Gateway, check_endpoints
 from pushops.apply.progress import Progress
 from pushops.apply.recovery import Recoverer
 from pushops.apply.report import summary_lines
-from pushops.apply.sender import send_mode
+from pushops.apply.sender import Spawned, send_mode, start_early
 from pushops.check.validate import load_checked
 from pushops.commands._common import (
     DURATION,
@@ -140,30 +140,33 @@ def command(
         # Before anything is written: a bad endpoint found while sending would leave calls
         # written ahead that never went out.
         check_endpoints(config.environment(env))
+    sending = send_mode()  # a bad PUSHOPS_SEND_PROCESS is refused before anything is written
     emulator = None
     saved = None
-    if saved_file is not None and planfile is not None:
-        # Before anything else: a plan that is not what `pushops plan` made is never used.
-        saved_file.check_made_for(environment, sandbox)
-        key = plan_file_key(config, env, sandbox)
-        if key is None:
-            names = config.credential_vars(env)
-            raise PlanFileError(
-                f"cannot check plan file {planfile}: set {PLAN_KEY_ENV}, or "
-                f"{names['access_key_id_env']} and {names['access_key_secret_env']}, as when "
-                "the plan was made"
-            )
-        saved = saved_file.verified(key)
-    if sandbox:
-        from pushops.apply.sandbox import start_sandbox
-
-        emulator, credentials = start_sandbox(root)
-    else:
-        credentials = provider_credentials(config, env)
-    who = actor()
-    given = parse_overrides(overrides, reason, who)
-    sending = send_mode()  # a bad PUSHOPS_SEND_PROCESS is refused before anything is written
+    early: Spawned | None = None
     try:
+        if saved_file is not None and planfile is not None:
+            # Before anything else: a plan that is not what `pushops plan` made is never used.
+            saved_file.check_made_for(environment, sandbox)
+            key = plan_file_key(config, env, sandbox)
+            if key is None:
+                names = config.credential_vars(env)
+                raise PlanFileError(
+                    f"cannot check plan file {planfile}: set {PLAN_KEY_ENV}, or "
+                    f"{names['access_key_id_env']} and {names['access_key_secret_env']}, as when "
+                    "the plan was made"
+                )
+            if start_early(sending, saved_file.deliveries_to_send):
+                early = Spawned.begin()
+            saved = saved_file.verified(key)
+        if sandbox:
+            from pushops.apply.sandbox import start_sandbox
+
+            emulator, credentials = start_sandbox(root)
+        else:
+            credentials = provider_credentials(config, env)
+        who = actor()
+        given = parse_overrides(overrides, reason, who)
         opened = open_state(
             config, choice, env, interactive=interactive(), command="apply", notice=warn
         )
@@ -178,9 +181,12 @@ def command(
             run = _Run(
                 config, env, ledger, saved, clock=clock, margin_s=margin_s, sandbox=sandbox,
                 auto_approve=auto_approve, actor=who, overrides=given, send_mode=sending,
+                early=early,
             )  # fmt: skip
             return asyncio.run(_run(run, credentials, emulator.url if emulator else None))
     finally:
+        if early is not None:
+            early.abandon()  # started for nothing (apply stopped first): ends unused
         if emulator is not None:
             emulator.stop()
 
@@ -200,6 +206,7 @@ class _Run:
     actor: str
     overrides: list[Override]
     send_mode: str  # PUSHOPS_SEND_PROCESS (pushops.apply.sender)
+    early: Spawned | None  # the sending process, started while the plan was checked
 
 
 async def _run(run: _Run, credentials: Any, endpoint: str | None) -> int:
@@ -273,7 +280,7 @@ async def _apply(
     progress = Progress(plan.calls.deliveries, len(plan.calls))
     applier = Applier(
         plan, ledger, gateway, actor=run.actor, stop=stop, progress=progress,
-        send_mode=run.send_mode,
+        send_mode=run.send_mode, early=run.early,
     )  # fmt: skip
     summary = await applier.run(recovery)
     _print_summary(summary, secrets)

@@ -55,6 +55,9 @@ from pushops.plan.mask import MASK, mask
 from pushops.plan.model import (
     ACTIONS,
     BLOCKED,
+    REPLACE,
+    RESOLVE,
+    SEND,
     Action,
     Actions,
     Calls,
@@ -374,6 +377,13 @@ class PlanFile:
     def environment(self) -> str:
         environment: str = self.header["environment"]
         return environment
+
+    @property
+    def deliveries_to_send(self) -> int:
+        """How many deliveries the plan sends, as its header counts them (not yet verified:
+        only for what may be prepared before, never for what is sent)."""
+        counts = self.header["counts"]
+        return int(counts[SEND] + counts[REPLACE] + counts[RESOLVE])
 
     def check_made_for(self, environment: str | None, sandbox: bool) -> None:
         """Refuse, from the header alone, a plan made for another environment or the other

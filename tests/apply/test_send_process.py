@@ -22,9 +22,10 @@ from plan.support import Project
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.bench_soak import sending_processes
-from pushops.apply.sender import AUTO_FROM_CALLS, MODE_ENV, send_mode, wanted
+from pushops.apply.sender import AUTO_FROM_CALLS, MODE_ENV, send_mode, start_early, wanted
 from pushops.diagnostics import PushopsError
 from pushops.emulator import Emulator
+from pushops.plan.planfile import PlanFile
 
 from .interrupt_support import (
     assert_no_traceback,
@@ -102,7 +103,7 @@ def test_apply_sends_every_delivery_once_from_its_sending_process(
     wait_until(lambda: not alive(child), 5, "the sending process to end with the run")
 
 
-def test_ctrl_c_reaches_both_processes_and_only_apply_decides_how_to_stop(
+def test_ctrl_c_to_the_job_halts_the_calls_queued_in_the_sending_process(
     sqlite_project: Project, emulator: Emulator
 ) -> None:
     proc, child = mid_run(sqlite_project, emulator)
@@ -176,6 +177,54 @@ def test_a_sending_process_that_cannot_start_stops_apply_before_any_push_is_writ
     assert_no_traceback(result.output)
     assert emulator.deliveries() == []
     assert ledger_statuses(sqlite_project) == {}
+
+
+def test_the_sending_process_starts_while_a_saved_plan_is_checked(
+    sqlite_project: Project, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paced_project(sqlite_project, 3, 1000)
+    assert sqlite_project.run("plan", "--out", "p.plan").exit_code == 0
+    during_check: list[list[int]] = []
+    check = PlanFile.verified
+
+    def verified(self: PlanFile, key: bytes) -> object:
+        during_check.append(sending_processes(os.getpid()))
+        return check(self, key)
+
+    monkeypatch.setattr(PlanFile, "verified", verified)
+
+    result = sqlite_project.run("apply", "p.plan", env={MODE_ENV: "always"})
+
+    assert result.exit_code == 0, result.output
+    assert [len(found) for found in during_check] == [1]  # already starting, on the other CPU
+    assert sorted(task_names(emulator).values()) == [1, 1, 1]
+    assert sending_processes(os.getpid()) == []
+
+
+def test_a_saved_plan_refused_by_its_check_ends_the_early_sending_process_quietly(
+    sqlite_project: Project, emulator: Emulator, capfd: pytest.CaptureFixture[str]
+) -> None:
+    paced_project(sqlite_project, 3, 1000)
+    planned = sqlite_project.run("plan", "--out", "p.plan", env={"PUSHOPS_PLAN_KEY": "ours"})
+    assert planned.exit_code == 0
+
+    result = sqlite_project.run(
+        "apply", "p.plan", env={MODE_ENV: "always", "PUSHOPS_PLAN_KEY": "another job's"}
+    )
+
+    assert result.exit_code == 1 and "signed with other credentials" in result.output
+    assert sending_processes(os.getpid()) == []  # started for the plan, ended with the refusal
+    child_said = capfd.readouterr().err  # the child writes to the real stderr, not click's
+    assert "sending process" not in child_said and "Traceback" not in child_said
+    assert emulator.deliveries() == []
+    assert ledger_statuses(sqlite_project) == {}
+
+
+def test_the_sending_process_starts_early_only_for_a_plan_sure_to_want_it() -> None:
+    assert start_early("always", 1)
+    assert start_early("auto", 100 * AUTO_FROM_CALLS)
+    assert not start_early("auto", 100 * AUTO_FROM_CALLS - 1)  # it may still start later
+    assert not start_early("never", 10**7)
 
 
 def test_a_bad_send_process_setting_is_refused_before_anything_is_written(
