@@ -37,7 +37,7 @@ import signal
 import struct
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,7 +208,8 @@ def _how(code: int | None) -> str:
 
 
 class SendingProcess:
-    """The parent's handle on its sending child: ``send`` and ``halt`` as a Gateway's."""
+    """The parent's handle on its sending child: ``hand_over`` (a Gateway's ``send``, the
+    answer awaited apart) and ``halt``."""
 
     def __init__(
         self, proc: subprocess.Popen[bytes], reader: asyncio.StreamReader, out: Any
@@ -254,18 +255,27 @@ class SendingProcess:
         sending._listening = asyncio.create_task(sending._listen())
         return sending
 
-    async def send(
-        self, provider: str, app: str, query: Mapping[str, str], *, body: str
-    ) -> Outcome:
-        """One planned call, as :meth:`Gateway.send` sends it (its form already encoded)."""
+    def hand_over(
+        self, provider: str, app: str, query: Mapping[str, str], body: str
+    ) -> Awaitable[Outcome]:
+        """Hand one planned call (its form already encoded) to the child now, to be sent as
+        :meth:`Gateway.send` sends it; returns its answer to await. The form is the child's
+        to keep from here (apply holds hundreds of calls in hand; see Applier.send_one)."""
         if self._gone is not None:
             # Never handed over: certainly not sent.
-            return Outcome(FAILED, code=RUN_STOPPED, message=f"not sent: {self._gone}", fatal=True)
+            done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+            done.set_result(
+                Outcome(FAILED, code=RUN_STOPPED, message=f"not sent: {self._gone}", fatal=True)
+            )
+            return done
         number = next(self._numbers)
         answer: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._waiting[number] = answer
+        self._out.write(_frame(("send", number, provider, app, dict(query), body)))
+        return self._answer(number, answer)
+
+    async def _answer(self, number: int, answer: asyncio.Future[Outcome]) -> Outcome:
         try:
-            self._out.write(_frame(("send", number, provider, app, dict(query), body)))
             return await answer
         finally:
             self._waiting.pop(number, None)
