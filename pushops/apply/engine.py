@@ -122,7 +122,7 @@ class Applier:
         self._fatal: str | None = None
         self._writer: LedgerWriter | None = None
         self.send_mode = send_mode
-        self.early = early
+        self._early = early
         self._sending: SendingProcess | None = None
         self._settled_elsewhere = 0  # deliveries of calls left out: their pending call went out
 
@@ -176,9 +176,10 @@ class Applier:
         if wanted(self.send_mode, len(self.plan.calls)) and not self.stop.is_set():
             # Before anything is written ahead: a child that cannot start stops the run
             # with nothing written, nothing sent.
-            self._sending = await SendingProcess.start(self.gateway, self.early)
-        elif self.early is not None:
-            await asyncio.to_thread(self.early.abandon)
+            self._sending = await SendingProcess.start(self.gateway, self._early)
+        elif self._early is not None:
+            # Not needed after all: ended now, not when the run is over (it would idle).
+            await asyncio.to_thread(self._early.abandon)
         second = self._second_writer()
         writer = self._writer = LedgerWriter(
             self.ledger, self.plan, iter(calls), actor=self.actor,
@@ -274,7 +275,8 @@ class Applier:
             if self._sending is not None:
                 answer = self._sending.hand_over(call.provider, call.app, call.query, call.body)
                 # The form (~29 KB) is the sending process's now; what records the outcome is
-                # all this one keeps of the 800 calls it may hold in hand (memory stays flat).
+                # all this one keeps of the calls it may hold in hand (up to writer.WINDOW):
+                # memory stays flat.
                 call = replace(call, body="")
                 outcome = await answer
             else:
