@@ -46,7 +46,12 @@ from pushops.ledger.errors import (
     SchemaVersionError,
 )
 from pushops.ledger.locking import default_holder, lock_from_row, wait_for
-from pushops.ledger.migrations import latest_version, pending_migrations, table_since
+from pushops.ledger.migrations import (
+    PACKED_VERSION,
+    latest_version,
+    pending_migrations,
+    table_since,
+)
 from pushops.ledger.records import (
     ABANDONED,
     CANCELLED,
@@ -317,6 +322,11 @@ class Ledger(ABC):
     def has_events(self) -> bool:
         """Whether this ledger's schema has the delivery_events and provider_stats tables."""
         return self.has_table("delivery_events")
+
+    @property
+    def packs_requests(self) -> bool:
+        """Whether this ledger stores each call's request as a zstd frame (schema 5 on)."""
+        return self._version >= PACKED_VERSION
 
     def has_table(self, table: str) -> bool:
         """Whether the ledger's schema has ``table``: an older one, read as it is, may not,

@@ -71,7 +71,7 @@ def insert_calls(storage: Storage, tx: Tx, rows: list[tuple[Any, ...]]) -> None:
     if not requests_apart(storage):
         storage.insert_rows(tx, "calls", CALL_COLUMNS, rows)
         return
-    calls, requests = call_rows_apart(rows)
+    calls, requests = call_rows_apart(rows, packed=storage.packs_requests)
     storage.insert_rows(tx, "calls", CALL_COLUMNS, calls)
     storage.insert_rows(tx, "call_requests", sql.REQUEST_COLUMNS, requests)
 
@@ -109,3 +109,6 @@ class Storage(Protocol):
     def has_events(self) -> bool: ...
 
     def has_table(self, table: str) -> bool: ...
+
+    @property
+    def packs_requests(self) -> bool: ...

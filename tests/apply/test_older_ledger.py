@@ -95,6 +95,23 @@ def test_state_migrate_upgrades_once_then_has_nothing_to_do(older: Project) -> N
     assert _versions(older) == LATEST
 
 
+def _killed_by(
+    version: int,
+    backend: str,
+    tmp_path: Path,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[Project, str]]:
+    """A push repo whose ledger a pushops of schema ``version`` made, with the call of a run
+    it was killed in after sending and before recording the answer."""
+    for project in _sale_repo(backend, tmp_path, emulator):
+        with monkeypatch.context() as older_pushops:
+            older_pushops.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:version])
+            project.init_ledger()
+            call_id = leave_pending(project, emulator, age=timedelta(minutes=2), sent=True)
+        yield project, call_id
+
+
 @pytest.fixture(params=BACKENDS)
 def killed_by_3(
     request: pytest.FixtureRequest,
@@ -102,14 +119,19 @@ def killed_by_3(
     emulator: Emulator,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[Project, str]]:
-    """A push repo whose ledger a pushops of schema 3 made, with the call of a run it was
-    killed in after sending and before recording the answer (its request in calls.request)."""
-    for project in _sale_repo(request.param, tmp_path, emulator):
-        with monkeypatch.context() as older_pushops:
-            older_pushops.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
-            project.init_ledger()
-            call_id = leave_pending(project, emulator, age=timedelta(minutes=2), sent=True)
-        yield project, call_id
+    """Left by a pushops of schema 3: the pending call's request in calls.request."""
+    yield from _killed_by(3, request.param, tmp_path, emulator, monkeypatch)
+
+
+@pytest.fixture(params=BACKENDS)
+def killed_by_4(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[Project, str]]:
+    """Left by a pushops of schema 4: the pending call's request text in call_requests."""
+    yield from _killed_by(4, request.param, tmp_path, emulator, monkeypatch)
 
 
 def test_a_send_an_older_pushops_left_unsettled_is_recovered_after_the_upgrade_once(
@@ -131,4 +153,27 @@ def test_a_send_an_older_pushops_left_unsettled_is_recovered_after_the_upgrade_o
         recovered = ledger.get_call(call_id)
         assert recovered is not None and recovered.status == "sent"
         assert recovered.request["body"]  # read back from call_requests, whole
+    assert project.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_send_a_pushops_of_schema_4_left_unsettled_is_repeated_from_its_text_request_once(
+    killed_by_4: tuple[Project, str], emulator: Emulator
+) -> None:
+    # The newer apply stores requests packed (PostgreSQL's column becomes bytea); the request
+    # the older one wrote ahead as text is what recovery repeats, with its token, byte for
+    # byte: the provider dedupes it and holds one push.
+    project, call_id = killed_by_4
+    assert _versions(project) == 4
+    first = [c for c in emulator.app.calls if c["action"] == "MassPush"]
+
+    applied = project.run("apply", "--auto-approve")
+
+    assert applied.exit_code == 0, applied.output
+    assert f"Upgraded the ledger from schema version 4 to {LATEST}." in applied.output
+    assert "1 confirmed sent by repeating it with the same token" in applied.output
+    assert len([c for c in emulator.app.calls if c["action"] == "MassPush"]) == len(first) + 1
+    assert len(emulator.deliveries()) == 1
+    with project.open_ledger() as ledger:
+        recovered = ledger.get_call(call_id)
+        assert recovered is not None and recovered.status == "sent"
     assert project.run("plan", "--detailed-exitcode").exit_code == 0
