@@ -392,10 +392,11 @@ def soak(
             send_s = max(1.0, rows / 100 / 500)
             log(f"soak: {rows:,} rows planned in {plan_s:.1f}s on {result.backend}")
             throttler.start()
-            # The first run, which has everything to send, loses a ledger connection (or the
-            # next one if it ended first).
-            terminate_from = 0 if postgres and kills else kills
-            for round_ in range(kills * 2):  # runs that end before their kill do not count
+            # On PostgreSQL the first run, which has everything to send, loses a ledger
+            # connection (or the next one if it ended first). SQLite has no session to end: a
+            # SQLite soak once took this branch from its seventh round on, and those rounds ran
+            # to the end unkilled (1 kill of 6).
+            for _ in range(kills * 2):  # runs that end before their kill do not count
                 if result.kills >= kills and (result.pg_terminations or not postgres):
                     break
                 if time.time() > deadline:
@@ -403,7 +404,7 @@ def soak(
                     break
                 run = Apply(root, env)
                 result.runs += 1
-                if round_ >= terminate_from and not result.pg_terminations:
+                if postgres and not result.pg_terminations:
                     # This run loses a ledger connection mid-send, then runs on (or fails).
                     if run.wait_for_plan(plan_s * 3 + 60):
                         time.sleep(rng.uniform(0.02, min(0.3, send_s)))

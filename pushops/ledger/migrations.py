@@ -200,8 +200,9 @@ PACKED_REQUESTS = Migration(
     postgresql=(
         # Written ahead at the quota, the requests' ~29 KB each (a MassPush of 100 tasks) cost
         # the server its TOAST compression and the client the bytes on the wire; as a frame of
-        # ~2 KB, compressed by apply's writer, the server spent about a quarter less CPU on a
-        # call written ahead and settled. Requests stored before keep their text, as UTF-8.
+        # ~2 KB, compressed by apply's writer, the server spent 17-30% less CPU on a call
+        # written ahead and settled (bench/README.md). Requests stored before keep their
+        # text, as UTF-8.
         "ALTER TABLE call_requests ALTER COLUMN request TYPE BYTEA"
         " USING convert_to(request, 'UTF8')",
     ),
