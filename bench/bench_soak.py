@@ -230,9 +230,6 @@ def sending_processes(pid: int) -> list[int]:
     return found
 
 
-_PLAN_LINE = re.compile(r"Plan: ([\d,]+) to send")
-
-
 class Apply:
     """One ``pushops apply --auto-approve`` subprocess; notes when its plan is printed."""
 
@@ -265,15 +262,6 @@ class Apply:
         while self.planned_at is None and self.proc.poll() is None and time.monotonic() < end:
             time.sleep(0.02)
         return self.planned_at is not None
-
-    def sends_left_s(self) -> float:
-        """The quota's time for the sends its printed plan lists (the plan line is printed
-        before sending starts); a second when it shows none."""
-        for line in self.out:
-            found = _PLAN_LINE.search(line)
-            if found:
-                return max(1.0, int(found.group(1).replace(",", "")) / 100 / 500)
-        return 1.0
 
     def kill(self) -> bool:
         """SIGKILL; True when it was still running."""
@@ -430,10 +418,7 @@ def soak(
                 if rng.random() < 0.25:  # while it plans (or recovers)
                     time.sleep(rng.uniform(0.0, plan_s * 1.2))
                 elif run.wait_for_plan(plan_s * 3 + 60):  # while it sends
-                    # Within the quota's time for what this run has left: against the whole
-                    # campaign's, a run with little left was often done before its kill (a 1M
-                    # SQLite soak landed 1-2 kills of 6).
-                    time.sleep(rng.uniform(0.0, min(send_s, run.sends_left_s())))
+                    time.sleep(rng.uniform(0.0, send_s))
                 sending = run.planned_at is not None
                 child = None
                 if sending and not result.sender_kills:
