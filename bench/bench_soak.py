@@ -416,7 +416,12 @@ def soak(
                     traceback_check(run, result)
                     continue
                 if rng.random() < 0.25:  # while it plans (or recovers)
-                    time.sleep(rng.uniform(0.0, plan_s * 1.2))
+                    # At the latest as its plan is printed: a run plans faster than the soak's
+                    # first `plan --format json` (40-45 s against 90 at a million on SQLite),
+                    # and a fixed sleep of up to 1.2x that often woke after the run had sent
+                    # everything left; every round after it then had nothing to kill (a 1M
+                    # SQLite soak landed 1-2 kills of 6).
+                    run.wait_for_plan(rng.uniform(0.0, plan_s * 1.2))
                 elif run.wait_for_plan(plan_s * 3 + 60):  # while it sends
                     time.sleep(rng.uniform(0.0, send_s))
                 sending = run.planned_at is not None
