@@ -216,6 +216,11 @@ def terminate_ledger_connection(pid: int, rng: random.Random) -> bool:
 
 def sending_processes(pid: int) -> list[int]:
     """The pids of apply ``pid``'s sending processes (pushops.apply.sender): one, or none."""
+    return child_processes(pid, b"pushops.apply.sender")
+
+
+def child_processes(pid: int, module: bytes) -> list[int]:
+    """The pids of ``pid``'s children running ``python -m module``."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -225,7 +230,7 @@ def sending_processes(pid: int) -> list[int]:
             command = (entry / "cmdline").read_bytes().split(b"\0")
         except (OSError, ValueError, IndexError):
             continue
-        if parent == pid and b"pushops.apply.sender" in command:
+        if parent == pid and module in command:
             found.append(int(entry.name))
     return found
 

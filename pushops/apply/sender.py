@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import itertools
 import os
 import pickle
@@ -42,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pushops.apply.gateway import FAILED, PENDING, RUN_STOPPED, Gateway, Outcome
+from pushops.childproc import die_with, how_it_ended, spawn
 from pushops.config import Environment
 from pushops.diagnostics import PushopsError
 from pushops.providers import Credentials, Providers
@@ -152,25 +152,14 @@ class Spawned:
 
     @classmethod
     def begin(cls) -> Spawned:
-        down_read, down_write = os.pipe()  # parent -> child
-        up_read, up_write = os.pipe()  # child -> parent
         try:
             # A session of its own: a Ctrl-C at the terminal reaches apply alone, which
             # relays it as a halt (the child could not ignore it while still importing).
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "pushops.apply.sender",
-                 str(os.getpid()), str(down_read), str(up_write)],
-                pass_fds=(down_read, up_write), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, start_new_session=True,
-            )  # fmt: skip
+            proc, down_write, up_read = spawn("pushops.apply.sender")
         except OSError as error:
-            for fd in (down_read, down_write, up_read, up_write):
-                os.close(fd)
             raise SendProcessError(
                 f"could not start the sending process: {error}{_INSTEAD}"
             ) from None
-        os.close(down_read)
-        os.close(up_write)
         return cls(proc, down_write, up_read)
 
     def take(self) -> tuple[subprocess.Popen[bytes], int, int]:
@@ -193,18 +182,6 @@ class Spawned:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-
-
-def _how(code: int | None) -> str:
-    """How a child ended, in words: " (exit code 1)", " (killed by SIGKILL)", or nothing."""
-    if code is None:
-        return ""
-    if code < 0:
-        try:
-            return f" (killed by {signal.Signals(-code).name})"
-        except ValueError:
-            return f" (killed by signal {-code})"
-    return f" (exit code {code})"
 
 
 class SendingProcess:
@@ -250,7 +227,7 @@ class SendingProcess:
         if ready != ("ready",):
             await sending.close()
             raise SendProcessError(
-                f"the sending process did not start{_how(proc.returncode)}{_INSTEAD}"
+                f"the sending process did not start{how_it_ended(proc.returncode)}{_INSTEAD}"
             )
         sending._listening = asyncio.create_task(sending._listen())
         return sending
@@ -295,7 +272,7 @@ class SendingProcess:
         except (asyncio.IncompleteReadError, OSError, pickle.UnpicklingError, ValueError):
             pass
         code = await asyncio.to_thread(self._exit_code)
-        self._ended(f"the sending process ended{_how(code)}")
+        self._ended(f"the sending process ended{how_it_ended(code)}")
 
     def _exit_code(self) -> int | None:
         try:
@@ -336,17 +313,6 @@ class SendingProcess:
 
 
 # ---------------------------------------------------------------- the child's side
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with(parent: int) -> None:
-    """SIGKILL this process when its parent dies; and exit now if it already has."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    if os.getppid() != parent:  # the parent died before the line above
-        os._exit(1)
 
 
 async def _serve(down: int, up: int) -> None:
@@ -392,7 +358,7 @@ async def _serve(down: int, up: int) -> None:
 def main(argv: list[str]) -> int:
     parent, down, up = (int(a) for a in argv)
     if sys.platform == "linux":
-        _die_with(parent)
+        die_with(parent)
     # Only the parent decides when to stop, and tells this process (a halt).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -64,6 +64,13 @@ ENVIRONMENT_VARIABLES = (
         "[plan-and-apply.md](../plan-and-apply.md#apply).",
     ),
     EnvironmentVariable(
+        "PUSHOPS_RENDER_PROCESS",
+        "plan, apply",
+        "`auto` (default): a campaign whose fan-out data files hold 1 MiB or more renders "
+        "in a process of its own, on Linux; `always`; `never`: plan renders in its own "
+        "process. See [plan-and-apply.md](../plan-and-apply.md#plan).",
+    ),
+    EnvironmentVariable(
         "PUSHOPS_PLAN_KEY",
         "plan --out, apply PLANFILE",
         "A secret plan files are signed with instead of a key derived from the provider "

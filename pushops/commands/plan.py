@@ -41,6 +41,7 @@ from pushops.plan.markdown import render_markdown, report_link
 from pushops.plan.mask import mask, secret_values
 from pushops.plan.model import InProgress, Plan
 from pushops.plan.planfile import write_plan
+from pushops.plan.renderproc import render_mode
 from pushops.plan.session import (
     PLAN_KEY_ENV,
     LedgerChoice,
@@ -168,7 +169,7 @@ def make_plan(
                 config, environment, ledger, campaigns, clock, report, margin_s=margin_s,
                 git_commit=git_commit(config.root), sandbox=sandbox, check=checker,
                 check_call=checker.call, policies=policies, in_progress=in_progress,
-                progress=phase.advance,
+                progress=phase.advance, render_mode=render_mode(),
             )  # fmt: skip
     finally:
         if policies is not None:

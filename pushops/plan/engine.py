@@ -28,7 +28,7 @@ compile time), so a row added to a data file later sends only that row.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
@@ -62,6 +62,7 @@ from pushops.plan.model import (
     PlannedCancel,
     encode_call,
 )
+from pushops.plan.renderproc import RenderingProcess, wanted
 from pushops.plan.spool import Spool
 from pushops.render import render_deliveries
 from pushops.wording import duration
@@ -172,8 +173,12 @@ class Planner:
         policies: SendPolicies | None = None,
         in_progress: InProgress | None = None,
         progress: Callable[[int], None] | None = None,
+        render_mode: str = "never",
     ) -> None:
         self.in_progress = in_progress
+        # Large fan-outs may render in a process of their own (pushops.plan.renderproc).
+        self.render_mode = render_mode
+        self._rendering: RenderingProcess | None = None
         self.progress = progress  # told how many more deliveries were rendered
         self.check = check
         self.check_call = check_call
@@ -342,9 +347,7 @@ class Planner:
     def plan_campaign(self, campaign: Campaign, state: _State, report: Report) -> None:
         deferred: list[tuple[Delivery, Record]] = []
         rendered = 0
-        for delivery in render_deliveries(
-            [campaign], self.config, self.environment, self.now, report
-        ):
+        for delivery in self.rendered(campaign, state, report):
             rendered += 1
             if rendered == PROGRESS_EVERY and self.progress is not None:
                 self.progress(rendered)  # in steps: a call per delivery would cost more
@@ -364,12 +367,35 @@ class Planner:
         if deferred:
             self.changed(campaign, deferred, state, report)
 
+    def rendered(self, campaign: Campaign, state: _State, report: Report) -> Iterator[Delivery]:
+        """``campaign``'s deliveries, rendered here or, for a large fan-out, in a process of
+        its own while this one decides (the same deliveries, diagnostics and order)."""
+        if self.render_mode == "never" or not wanted(self.render_mode, campaign, self.config):
+            here = render_deliveries([campaign], self.config, self.environment, self.now, report)
+            yield from here
+            return
+        # The child checks every delivery only when all of them are sent (nothing of this
+        # revision is in the ledger): else most are unchanged, and checking them is waste.
+        prefix = f"{self.environment}/{campaign.id}/r{campaign.revision}/"
+        check_all = self.check is not None and not any(
+            key.startswith(prefix) for key in state.records
+        )
+        self._rendering = RenderingProcess(
+            self.config, self.environment, self.now, check_all=check_all
+        )
+        try:
+            yield from self._rendering.deliveries(campaign, report)
+        finally:
+            self._rendering = None
+
     def send(self, send: _Send, state: _State) -> None:
         """A delivery the plan sends: checked (only what goes out is, see
         pushops.plan.checks), then compiled with the others as they come."""
         delivery = send.delivery
         if self.check is not None:
-            problems = self.check(self._campaigns[delivery.campaign], delivery)
+            problems = self._rendering.problems(delivery) if self._rendering else None
+            if problems is None:
+                problems = self.check(self._campaigns[delivery.campaign], delivery)
             if problems:
                 self._report.extend(problems)
         if not self._report.ok:
@@ -769,8 +795,12 @@ def build_plan(
     policies: SendPolicies | None = None,
     in_progress: InProgress | None = None,
     progress: Callable[[int], None] | None = None,
+    render_mode: str = "never",
 ) -> Plan:
     """The plan for ``environment`` (default: the config's); check ``report.ok`` after.
+
+    ``render_mode``: whether large fan-outs render in a process of their own
+    (:mod:`pushops.plan.renderproc`; plan and apply pass ``PUSHOPS_RENDER_PROCESS``).
 
     ``in_progress``: another run holds the ledger lock (see :func:`running_elsewhere`); its
     pending calls are shown as in flight, not as left by an interrupted run.
@@ -778,7 +808,7 @@ def build_plan(
     planner = Planner(
         config, config.environment(environment).name, ledger, now, margin_s=margin_s,
         check=check, check_call=check_call, policies=policies, in_progress=in_progress,
-        progress=progress,
+        progress=progress, render_mode=render_mode,
     )  # fmt: skip
     return planner.build(campaigns, report, git_commit=git_commit, sandbox=sandbox)
 

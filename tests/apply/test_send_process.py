@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from plan.support import Project
+from plan.support import Project, alive
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -52,14 +52,6 @@ def start_apply(project: Project, *, mode: str = "always") -> subprocess.Popen[s
         text=True,
         start_new_session=True,
     )
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def mid_run(project: Project, emulator: Emulator) -> tuple[subprocess.Popen[str], int]:
