@@ -45,6 +45,7 @@ from pushops.config import Config, load_config
 from pushops.diagnostics import PushopsError, Report
 from pushops.ledger import Ledger
 from pushops.plan.approval import approval_lines
+from pushops.plan.grouped import Grouping
 from pushops.plan.mask import mask, secret_values
 from pushops.plan.model import Plan
 from pushops.plan.planfile import PlanFileError, check_usable, read_plan
@@ -69,7 +70,7 @@ INTERRUPTED = 130
 
 
 def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_s: float,
-                sandbox: bool, overrides: list[Override]) -> Plan:  # fmt: skip
+                sandbox: bool, overrides: list[Override], grouping: Grouping) -> Plan:  # fmt: skip
     report = Report()
     campaigns = load_checked((), config.root, config, report)
     policies = policy_setup(config, env, now, overrides, report)
@@ -77,7 +78,7 @@ def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_
     if report.ok:
         plan = make_plan(
             config, env, ledger, campaigns, now, report, policies, margin_s=margin_s,
-            sandbox=sandbox,
+            sandbox=sandbox, grouping=grouping,
         )  # fmt: skip
     if not report.ok or plan is None:
         print_diagnostics(report)
@@ -247,8 +248,11 @@ async def _apply(
         check_overrides(policies, run.overrides)
         override_saved(plan, run.overrides)
     else:
-        plan = _fresh_plan(config, env, ledger, run.clock, run.margin_s, run.sandbox, run.overrides)
-        click.echo(mask(render_text(plan), secrets), nl=False)
+        grouping = Grouping(env)  # as render_text groups a plan: without its campaigns
+        plan = _fresh_plan(
+            config, env, ledger, run.clock, run.margin_s, run.sandbox, run.overrides, grouping
+        )
+        click.echo(mask(render_text(plan, view=grouping.view(plan)), secrets), nl=False)
         if plan.refusals:
             raise PushopsError(f"{plural(len(plan.refusals), 'delivery')} blocked; nothing sent")
         if not plan.calls and not plan.cancels and not plan.resolves:

@@ -27,6 +27,7 @@ from pushops.commands._common import (
     parse_now,
     project_root,
 )
+from pushops.compile import Call
 from pushops.config import Config, load_config
 from pushops.diagnostics import Report
 from pushops.ledger import Ledger
@@ -34,7 +35,7 @@ from pushops.ledger.locking import default_holder
 from pushops.plan.checks import DeliveryChecker
 from pushops.plan.engine import build_plan, running_elsewhere
 from pushops.plan.findings import HARD_EXIT, level_exit_code
-from pushops.plan.grouped import group_plan
+from pushops.plan.grouped import Grouping
 from pushops.plan.html import render_html
 from pushops.plan.jsonview import plan_json
 from pushops.plan.markdown import render_markdown, report_link
@@ -50,7 +51,7 @@ from pushops.plan.session import (
     plan_file_key,
 )
 from pushops.plan.text import render_text
-from pushops.plan.vendorcheck import vendor_findings
+from pushops.plan.vendorcheck import VendorScan
 from pushops.policy.evaluate import Evaluator, Override, check_overrides
 from pushops.policy.gate import recent_overrides
 from pushops.policy.loading import load_policies
@@ -158,24 +159,33 @@ def make_plan(
     margin_s: float,
     sandbox: bool,
     in_progress: InProgress | None = None,
+    grouping: Grouping | None = None,
 ) -> Plan:
     """The plan of ``campaigns`` against ``ledger``, as plan and apply make it: every
     delivery checked, the policies evaluated (and closed), the recent overrides and the
-    vendor findings attached."""
+    vendor findings attached. ``grouping``, when given, is fed the calls as they are
+    compiled (its :meth:`~Grouping.view` of the plan then reads no call back)."""
     checker = DeliveryChecker(clock)
+    vendors = VendorScan()  # fed as the calls are compiled: they are not read back for it
+
+    def on_call(call: Call) -> None:
+        vendors.add_call(call)
+        if grouping is not None:
+            grouping.add_compiled(call)
+
     try:
         with planning() as phase:
             plan = build_plan(
                 config, environment, ledger, campaigns, clock, report, margin_s=margin_s,
                 git_commit=git_commit(config.root), sandbox=sandbox, check=checker,
                 check_call=checker.call, policies=policies, in_progress=in_progress,
-                progress=phase.advance, render_mode=render_mode(),
+                progress=phase.advance, render_mode=render_mode(), on_call=on_call,
             )  # fmt: skip
     finally:
         if policies is not None:
             policies.close()
     plan.overrides = recent_overrides(ledger, environment)
-    plan.findings.extend(vendor_findings(plan, campaigns))
+    plan.findings.extend(vendors.findings(campaigns))
     return plan
 
 
@@ -247,6 +257,7 @@ def command(
     campaigns = load_checked((), root, config, report)
     given = parse_overrides(overrides, reason, actor())
     policies = policy_setup(config, env, clock, given, report)
+    grouping = Grouping(env, campaigns, config)  # the view, fed as plan compiles
     if report.ok:
         opened = open_state(
             config, choice, env, interactive=interactive(), command="plan", notice=warn
@@ -254,7 +265,7 @@ def command(
         with opened as ledger:
             plan = make_plan(
                 config, env, ledger, campaigns, clock, report, policies, margin_s=margin_s,
-                sandbox=sandbox, in_progress=running_elsewhere(ledger),
+                sandbox=sandbox, in_progress=running_elsewhere(ledger), grouping=grouping,
             )  # fmt: skip
     if not report.ok:
         print_diagnostics(report)
@@ -262,7 +273,7 @@ def command(
         return 1
     print_diagnostics(report)  # warnings
     secrets = tuple(secret_values(config, env))
-    view = group_plan(plan, campaigns, config)  # one pass, shared by every format written
+    view = grouping.view(plan)  # one pass, shared by every format written
     # The comment is always the Markdown plan, whatever --format prints.
     wants_markdown = comment or output_format == "markdown"
     markdown = ""

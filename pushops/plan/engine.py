@@ -174,8 +174,10 @@ class Planner:
         in_progress: InProgress | None = None,
         progress: Callable[[int], None] | None = None,
         render_mode: str = "never",
+        on_call: Callable[[Call], None] | None = None,
     ) -> None:
         self.in_progress = in_progress
+        self.on_call = on_call  # told each call as it is compiled (plan's one pass over them)
         # Large fan-outs may render in a process of their own (pushops.plan.renderproc).
         self.render_mode = render_mode
         self._rendering: RenderingProcess | None = None
@@ -745,6 +747,8 @@ class Planner:
             self._report.extend(self.check_call(campaign, call))
         sends = [state.sending.pop(d.key) for d in call.deliveries]
         call = for_generation(call, max(s.generation for s in sends))
+        if self.on_call is not None:
+            self.on_call(call)
         positions = _positions(call)
         call_id = call.call_id
         add = state.plan.actions.add
@@ -796,11 +800,13 @@ def build_plan(
     in_progress: InProgress | None = None,
     progress: Callable[[int], None] | None = None,
     render_mode: str = "never",
+    on_call: Callable[[Call], None] | None = None,
 ) -> Plan:
     """The plan for ``environment`` (default: the config's); check ``report.ok`` after.
 
     ``render_mode``: whether large fan-outs render in a process of their own
     (:mod:`pushops.plan.renderproc`; plan and apply pass ``PUSHOPS_RENDER_PROCESS``).
+    ``on_call``: told each call the plan sends, as it is compiled, in the plan's order.
 
     ``in_progress``: another run holds the ledger lock (see :func:`running_elsewhere`); its
     pending calls are shown as in flight, not as left by an interrupted run.
@@ -808,7 +814,7 @@ def build_plan(
     planner = Planner(
         config, config.environment(environment).name, ledger, now, margin_s=margin_s,
         check=check, check_call=check_call, policies=policies, in_progress=in_progress,
-        progress=progress, render_mode=render_mode,
+        progress=progress, render_mode=render_mode, on_call=on_call,
     )  # fmt: skip
     return planner.build(campaigns, report, git_commit=git_commit, sandbox=sandbox)
 

@@ -1,8 +1,9 @@
 """The plan grouped by what goes out: per campaign, per message, the distinct texts people get.
 
-A reviewer approves messages, not keys. :func:`group_plan` reads ``plan.calls`` once and
-``plan.actions`` once, as streams (they may later come from disk), and keeps, per (campaign,
-message), only counts and a bounded number of requests:
+A reviewer approves messages, not keys. :class:`Grouping` takes the plan's calls one at a
+time (plan feeds them as it compiles them; :func:`group_plan` reads ``plan.calls`` back),
+then ``plan.actions`` once, as a stream from disk, and keeps, per (campaign, message), only
+counts and a bounded number of requests:
 
 - while a message renders at most :data:`MAX_VARIANTS` distinct contents (its rows merged on
   everything but their targets), one :class:`Variant` per content with its delivery and
@@ -27,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pushops.campaign import Campaign
+from pushops.compile import Call
 from pushops.compile.model import canonical_json
 from pushops.config import Config
 from pushops.params import is_digits
@@ -245,28 +247,42 @@ def default_zone(provider: str | None) -> tzinfo | None:
     return MPAAS_DAY_ZONE if provider == "mpaas" else None
 
 
-def group_plan(
-    plan: Plan, campaigns: Iterable[Campaign] | None = None, config: Config | None = None
-) -> PlanView:
-    """Group ``plan`` by campaign and message (see the module docstring). ``campaigns`` (all
-    the plan was made from) and ``config`` add what the plan does not carry: files,
-    descriptions, apps, time zones, and which campaigns were removed."""
-    complete = campaigns is not None
-    known = {c.id: c for c in campaigns or ()}
-    groups: dict[str, CampaignGroup] = {}
+class Grouping:
+    """:func:`group_plan` in two steps: the calls as they come (plan feeds them as it compiles
+    them, :meth:`add_compiled`, so a million deliveries are not read back from disk for
+    this), then :meth:`view` adds the actions and findings of the finished plan.
+    ``campaigns`` (all the plan was made from) and ``config`` add what the plan does not
+    carry: files, descriptions, apps, time zones, and which campaigns were removed."""
 
-    def message(campaign_id: str, message_id: str) -> MessageGroup:
-        camp = groups.get(campaign_id)
+    def __init__(
+        self,
+        environment: str | None,
+        campaigns: Iterable[Campaign] | None = None,
+        config: Config | None = None,
+    ) -> None:
+        self.environment = environment
+        self.complete = campaigns is not None
+        self.known = {c.id: c for c in campaigns or ()}
+        self.config = config
+        self.groups: dict[str, CampaignGroup] = {}
+
+    def campaign(self, campaign_id: str) -> CampaignGroup:
+        camp = self.groups.get(campaign_id)
         if camp is None:
-            camp = groups[campaign_id] = _campaign_group(
-                campaign_id, known.get(campaign_id), config, complete, plan.environment
-            )
+            camp = self.groups[campaign_id] = _campaign_group(
+                campaign_id, self.known.get(campaign_id), self.config, self.complete,
+                self.environment,
+            )  # fmt: skip
+        return camp
+
+    def message(self, campaign_id: str, message_id: str) -> MessageGroup:
+        camp = self.campaign(campaign_id)
         group = camp.messages.get(message_id)
         if group is None:
             group = camp.messages[message_id] = MessageGroup(
                 campaign_id, message_id, camp.provider, camp.app
             )
-            source = known.get(campaign_id)
+            source = self.known.get(campaign_id)
             if source is not None:
                 for m in source.messages:
                     if m.id == message_id:
@@ -274,51 +290,82 @@ def group_plan(
                         group.position = (source.file, line, column)
         return group
 
-    for call in plan.calls:
+    def add_call(
+        self,
+        provider: str,
+        app: str,
+        deliveries: Iterable[tuple[str, str, str, dict[str, Any], int, datetime | None]],
+    ) -> None:
+        """One call the plan sends: its deliveries, each (campaign, message, key, typed
+        request, index of its wire task, due time), in the call's order."""
         touched: set[int] = set()
         contents: dict[tuple[int, int], str] = {}  # one wire task: one content
-        for d in call.deliveries:
-            group = message(d.campaign, d.message)
+        for campaign, message, key, request, position, due_at in deliveries:
+            group = self.message(campaign, message)
             if id(group) not in touched:
                 touched.add(id(group))
                 group.calls += 1
-                group.provider, group.app = call.provider, call.app
+                group.provider, group.app = provider, app
             content = None
             if group.variants is not None:
-                slot = (id(group), d.position) if call.provider == "emas" else None
+                slot = (id(group), position) if provider == "emas" else None
                 content = contents.get(slot) if slot is not None else None
                 if content is None:
-                    content = _content(d.request)
+                    content = _content(request)
                     if slot is not None:
                         contents[slot] = content
-            group.add_sent(d.key, d.request, content, d.due_at)
-    for action in plan.actions:
-        message(*parse_key(action.key)).add_action(action)
-    for finding in plan.findings:
-        if finding.campaign is not None:
-            camp = groups.get(finding.campaign)
-            if camp is None:
-                camp = groups[finding.campaign] = _campaign_group(
-                    finding.campaign,
-                    known.get(finding.campaign),
-                    config,
-                    complete,
-                    plan.environment,
+            group.add_sent(key, request, content, due_at)
+
+    def add_compiled(self, call: Call) -> None:
+        """A call as plan compiles it (its hook): the same as :meth:`add_call` of it."""
+        if call.provider != "emas":
+            items = ((d.campaign, d.message, d.key, d.params, 0, d.due_at) for d in call.deliveries)
+        else:
+            items = (
+                (d.campaign, d.message, d.key, d.params, index, d.due_at)
+                for index, task in enumerate(call.tasks)
+                for d in task.deliveries
+            )
+        self.add_call(call.provider, call.app, items)
+
+    def view(self, plan: Plan) -> PlanView:
+        """The view, once every call is in: the plan's actions and findings added."""
+        groups = self.groups
+        for action in plan.actions:
+            self.message(*parse_key(action.key)).add_action(action)
+        for finding in plan.findings:
+            if finding.campaign is not None:
+                self.campaign(finding.campaign).findings.append(finding)
+        for camp in groups.values():
+            source = self.known.get(camp.campaign)
+            order = {m.id: i for i, m in enumerate(source.messages)} if source else {}
+            camp.messages = dict(
+                sorted(camp.messages.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+            )
+            if camp.provider is None:
+                camp.provider = next(
+                    (m.provider for m in camp.messages.values() if m.provider), None
                 )
-            camp.findings.append(finding)
-    for camp in groups.values():
-        source = known.get(camp.campaign)
-        order = {m.id: i for i, m in enumerate(source.messages)} if source else {}
-        camp.messages = dict(
-            sorted(camp.messages.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+                camp.zone = camp.zone or default_zone(camp.provider)
+        return PlanView(
+            sorted(groups.values(), key=lambda c: c.campaign),
+            [f for f in plan.findings if f.campaign is None],
         )
-        if camp.provider is None:
-            camp.provider = next((m.provider for m in camp.messages.values() if m.provider), None)
-            camp.zone = camp.zone or default_zone(camp.provider)
-    return PlanView(
-        sorted(groups.values(), key=lambda c: c.campaign),
-        [f for f in plan.findings if f.campaign is None],
-    )
+
+
+def group_plan(
+    plan: Plan, campaigns: Iterable[Campaign] | None = None, config: Config | None = None
+) -> PlanView:
+    """Group ``plan`` by campaign and message (see the module docstring), reading its calls
+    back. ``campaigns`` and ``config``: as :class:`Grouping` takes them."""
+    grouping = Grouping(plan.environment, campaigns, config)
+    for call in plan.calls:
+        grouping.add_call(
+            call.provider, call.app,
+            ((d.campaign, d.message, d.key, d.request, d.position, d.due_at)
+             for d in call.deliveries),
+        )  # fmt: skip
+    return grouping.view(plan)
 
 
 def _campaign_group(

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pushops.campaign import Campaign
+from pushops.compile import Call
 from pushops.plan.findings import ADVISORY, Finding
 from pushops.plan.model import Plan
 from pushops.preview.vendors import Refusal, refusals
@@ -71,40 +73,62 @@ def _describe(m: _Message, total: int) -> str:
     )
 
 
+class VendorScan:
+    """The pass, fed one call at a time: plan feeds it the calls as it compiles them, so a
+    million deliveries are not read back from disk for it."""
+
+    def __init__(self) -> None:
+        self.totals: dict[tuple[str, str], int] = {}
+        self.found: dict[tuple[str, str], _Message] = {}
+
+    def add(self, provider: str, deliveries: Iterable[tuple[str, str, str, Any]]) -> None:
+        """One call's deliveries, each (campaign, message, key, typed request)."""
+        if provider != "emas":
+            return  # an mPaaS text is its console template's, not in the plan
+        totals, found = self.totals, self.found
+        for campaign, message, key, request in deliveries:
+            slot = (campaign, message)
+            totals[slot] = totals.get(slot, 0) + 1
+            refused = refusals(request)
+            if refused:
+                found.setdefault(slot, _Message()).add(key, refused)
+
+    def add_call(self, call: Call) -> None:
+        """A compiled call (plan's hook)."""
+        self.add(call.provider, ((d.campaign, d.message, d.key, d.params) for d in call.deliveries))
+
+    def findings(self, campaigns: Iterable[Campaign] = ()) -> list[Finding]:
+        known = {c.id: c for c in campaigns}
+        out = []
+        for (campaign_id, message_id), m in self.found.items():
+            file = line = column = None
+            campaign = known.get(campaign_id)
+            if campaign is not None:
+                msg = next((x for x in campaign.messages if x.id == message_id), None)
+                if msg is not None:
+                    line, column = campaign.source.position((*msg.path, m.fields[0]))
+                    file = campaign.file
+            out.append(
+                Finding(
+                    source=SOURCE,
+                    level=ADVISORY,
+                    message=f"{message_id}: {_describe(m, self.totals[(campaign_id, message_id)])}",
+                    campaign=campaign_id,
+                    key=m.key,
+                    count=m.deliveries,
+                    file=file,
+                    line=line,
+                    column=column,
+                )
+            )
+        return out
+
+
 def vendor_findings(plan: Plan, campaigns: Iterable[Campaign] = ()) -> list[Finding]:
     """One warning per message the plan sends that some vendor channel would refuse."""
-    totals: dict[tuple[str, str], int] = {}
-    found: dict[tuple[str, str], _Message] = {}
+    scan = VendorScan()
     for call in plan.calls:
-        if call.provider != "emas":
-            continue  # an mPaaS text is its console template's, not in the plan
-        for d in call.deliveries:
-            slot = (d.campaign, d.message)
-            totals[slot] = totals.get(slot, 0) + 1
-            refused = refusals(d.request)
-            if refused:
-                found.setdefault(slot, _Message()).add(d.key, refused)
-    known = {c.id: c for c in campaigns}
-    out = []
-    for (campaign_id, message_id), m in found.items():
-        file = line = column = None
-        campaign = known.get(campaign_id)
-        if campaign is not None:
-            msg = next((x for x in campaign.messages if x.id == message_id), None)
-            if msg is not None:
-                line, column = campaign.source.position((*msg.path, m.fields[0]))
-                file = campaign.file
-        out.append(
-            Finding(
-                source=SOURCE,
-                level=ADVISORY,
-                message=f"{message_id}: {_describe(m, totals[(campaign_id, message_id)])}",
-                campaign=campaign_id,
-                key=m.key,
-                count=m.deliveries,
-                file=file,
-                line=line,
-                column=column,
-            )
+        scan.add(
+            call.provider, ((d.campaign, d.message, d.key, d.request) for d in call.deliveries)
         )
-    return out
+    return scan.findings(campaigns)

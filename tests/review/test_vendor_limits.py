@@ -6,10 +6,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from pushops.campaign import Campaign, discover, load_campaigns
+from pushops.diagnostics import Report
+from pushops.plan.planfile import PlanFile, sandbox_key
+from pushops.plan.vendorcheck import vendor_findings
+
 from .support import android, new_repo, plan
 
 LATIN_45 = "Our biggest sale of the year starts right now"  # 45 characters
 CJK_25 = "双十一大促今晚开始全场五折起快来抢购限量商品先到先得"[:25]
+
+
+def campaigns_of(root: Path) -> list[Campaign]:
+    return load_campaigns(discover([root / "campaigns"], root), root, Report())
 
 
 def findings(root: Path) -> list[dict[str, object]]:
@@ -65,6 +76,41 @@ def test_the_finding_counts_the_rows_a_vendor_refuses(tmp_path: Path) -> None:
         12,
     )
     assert "Meizu (Title up to 48 of 32 characters; 3 of 10)" in finding["message"]
+
+
+def test_plan_finds_as_it_compiles_what_a_pass_over_its_saved_calls_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 450 rows: five MassPush calls, rows over some vendors' limits in each, two messages.
+    rows = "device_id,name\n" + "".join(
+        f"d{i:04d},{'Maximilian-Alexander Wolfgang' if i % 7 == 3 else f'Ann{i}'}\n"
+        for i in range(450)
+    )
+    campaign = (
+        "id: fan\napp: shop\ntasks:\n  - id: m\n    fan_out:\n      data: data/rows.csv\n"
+        '      key: "{{ row.device_id }}"\n    DeviceType: ANDROID\n    PushType: NOTICE\n'
+        '    Target: DEVICE\n    TargetValue: "{{ row.device_id }}"\n'
+        '    Title: "{{ row.name }}, your weekly offer"\n    Body: Hello\n'
+    )
+    root = new_repo(
+        tmp_path,
+        {"fan.yaml": campaign, "long.yaml": android("long", LATIN_45)},
+        {"data/rows.csv": rows},
+    )
+
+    result = plan(root, "--out", "p.plan")
+
+    assert result.exit_code == 0, result.output
+    monkeypatch.chdir(root)  # campaign files are named as the CLI names them
+    saved = PlanFile(root / "p.plan")
+    try:
+        planned = saved.verified(sandbox_key("staging"))
+        assert len(planned.calls) >= 5
+        again = vendor_findings(planned, campaigns_of(root))
+        assert [f for f in planned.findings if f.source == "vendor-limits"] == again
+        assert {f.campaign for f in again} == {"fan", "long"}
+    finally:
+        saved.close()
 
 
 def test_send_channels_limit_the_vendors_checked(tmp_path: Path) -> None:
