@@ -135,6 +135,14 @@ class RenderingProcess:
 
     def deliveries(self, campaign: Campaign, report: Report) -> Iterator[Delivery]:
         try:
+            request = _frame((self.config, campaign, self.environment, self.now, self.check_all))
+        except Exception:
+            # Rendered here instead, as without the child (and checked by plan as it sends).
+            yield from render_deliveries(
+                [campaign], self.config, self.environment, self.now, report
+            )
+            return
+        try:
             # A session of its own: a Ctrl-C reaches plan alone, which then ends the child.
             proc, down_write, up_read = spawn("pushops.plan.renderproc")
         except OSError as error:
@@ -143,9 +151,7 @@ class RenderingProcess:
         try:
             try:
                 with os.fdopen(down_write, "wb") as down:
-                    down.write(
-                        _frame((self.config, campaign, self.environment, self.now, self.check_all))
-                    )
+                    down.write(request)
             except BrokenPipeError:
                 pass  # it ended already: reading says how
             yield from self._read(up, report, proc)

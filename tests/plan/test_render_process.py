@@ -284,3 +284,28 @@ def test_an_unknown_render_mode_is_an_error_naming_the_variable() -> None:
     assert render_mode({MODE_ENV: " Never "}) == "never"
     with pytest.raises(PushopsError, match=f"{MODE_ENV}='sometimes'"):
         render_mode({MODE_ENV: "sometimes"})
+
+
+def test_a_campaign_pickle_cannot_carry_is_rendered_in_plan_instead(
+    sqlite_project: Project,
+) -> None:
+    from datetime import datetime, timezone
+
+    from pushops.diagnostics import Report
+    from pushops.plan.checks import DeliveryChecker
+    from pushops.plan.engine import build_plan
+
+    coupons(sqlite_project, 300)
+    config, campaign = loaded(sqlite_project)
+    # Nothing the YAML loaders make is like this; a value of another kind must not stop a plan.
+    campaign.vars["unpicklable"] = lambda: None
+    clock = datetime(2026, 6, 1, 8, tzinfo=timezone.utc)
+    report = Report()
+    with sqlite_project.open_ledger() as ledger:
+        plan = build_plan(
+            config, "staging", ledger, [campaign], clock, report, check=DeliveryChecker(clock),
+            render_mode="always",
+        )  # fmt: skip
+
+    assert report.ok, report.sorted()
+    assert plan.calls.deliveries == 301
