@@ -87,6 +87,7 @@ class SoakResult:
     locks_left: int = 0
     kills: int = 0
     kills_while_sending: int = 0
+    kills_while_rendering: int = 0  # apply killed while its rendering process ran
     runs: int = 0
     pg_terminations: int = 0
     sender_kills: int = 0  # runs whose sending process was killed, apply itself left running
@@ -217,6 +218,15 @@ def terminate_ledger_connection(pid: int, rng: random.Random) -> bool:
 def sending_processes(pid: int) -> list[int]:
     """The pids of apply ``pid``'s sending processes (pushops.apply.sender): one, or none."""
     return child_processes(pid, b"pushops.apply.sender")
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def child_processes(pid: int, module: bytes) -> list[int]:
@@ -425,8 +435,10 @@ def soak(
                     # first `plan --format json` (40-45 s against 90 at a million on SQLite),
                     # and a fixed sleep of up to 1.2x that often woke after the run had sent
                     # everything left; every round after it then had nothing to kill (a 1M
-                    # SQLite soak landed 1-2 kills of 6).
-                    run.wait_for_plan(rng.uniform(0.0, plan_s * 1.2))
+                    # SQLite soak landed 1-2 kills of 6). Half the soak's plan: apply renders
+                    # a million in a process of its own (pushops.plan.renderproc) and plans in
+                    # about half the time of the soak's first plan.
+                    run.wait_for_plan(rng.uniform(0.0, plan_s * 0.5))
                 elif run.wait_for_plan(plan_s * 3 + 60):  # while it sends
                     time.sleep(rng.uniform(0.0, send_s))
                 sending = run.planned_at is not None
@@ -445,9 +457,18 @@ def soak(
                     log(f"soak: run {result.runs} lost its sending process, exit {code}: {last}")
                     traceback_check(run, result)
                     continue
+                renderers = child_processes(run.proc.pid, b"pushops.plan.renderproc")
                 killed = run.kill()
                 result.kills += killed
                 result.kills_while_sending += killed and sending
+                result.kills_while_rendering += bool(killed and renderers)
+                end = time.monotonic() + 5.0  # it dies with apply (PR_SET_PDEATHSIG)
+                while any(map(running, renderers)) and time.monotonic() < end:
+                    time.sleep(0.02)
+                if any(map(running, renderers)):
+                    result.problems.append(
+                        f"run {result.runs}: a rendering process outlived its killed apply"
+                    )
             for _ in range(20):  # then let it finish
                 if time.time() > deadline:
                     result.problems.append("time limit reached before apply finished")
@@ -476,8 +497,8 @@ def soak(
     return result
 
 
-INFO = ("planned", "kills", "kills_while_sending", "runs", "pg_terminations", "sender_kills",
-        "throttle_bursts", "seconds")  # fmt: skip
+INFO = ("planned", "kills", "kills_while_sending", "kills_while_rendering", "runs",
+        "pg_terminations", "sender_kills", "throttle_bursts", "seconds")  # fmt: skip
 
 
 def run(quick: bool) -> list[Figure]:

@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 
 import pytest
-from plan.support import Project, alive
+from plan.support import Project
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.bench_soak import running as alive
 from bench.bench_soak import sending_processes
 from pushops.apply.sender import AUTO_FROM_CALLS, MODE_ENV, send_mode, start_early, wanted
 from pushops.diagnostics import PushopsError

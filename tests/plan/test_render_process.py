@@ -23,11 +23,12 @@ from pushops.diagnostics import PushopsError
 from pushops.emulator import Emulator
 from pushops.plan.renderproc import AUTO_FROM_BYTES, MODE_ENV, fan_out_bytes, render_mode, wanted
 
-from .support import Project, alive, plan_records
+from .support import Project, plan_records
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.bench_soak import child_processes
+from bench.bench_soak import running as alive
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the child's life is tied to "
                                 "its parent's with a Linux prctl")  # fmt: skip
