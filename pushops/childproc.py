@@ -1,4 +1,5 @@
-"""What pushops' helper processes share: a child tied to its parent's life, and how it ended.
+"""What pushops' helper processes share: starting one tied to its parent's life, the frames
+parent and child exchange, and how a child ended.
 
 pushops starts two kinds of helper process, each ``python -m`` of its own module: apply's
 sending process (:mod:`pushops.apply.sender`) and plan's rendering process
@@ -12,11 +13,16 @@ from __future__ import annotations
 
 import ctypes
 import os
+import pickle
 import signal
+import struct
 import subprocess
 import sys
+from typing import Any
 
 _PR_SET_PDEATHSIG = 1
+# A message between parent and child: its length, then its pickle (both ends are pushops).
+FRAME_LENGTH = struct.Struct(">I")
 
 
 def die_with(parent: int) -> None:
@@ -60,3 +66,9 @@ def spawn(module: str) -> tuple[subprocess.Popen[bytes], int, int]:
     os.close(down_read)
     os.close(up_write)
     return proc, down_write, up_read
+
+
+def frame(message: Any) -> bytes:
+    """``message`` as one frame on a parent-child pipe: its length, then its pickle."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return FRAME_LENGTH.pack(len(data)) + data

@@ -33,7 +33,6 @@ import itertools
 import os
 import pickle
 import signal
-import struct
 import subprocess
 import sys
 from collections.abc import Awaitable, Mapping
@@ -41,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pushops.apply.gateway import FAILED, PENDING, RUN_STOPPED, Gateway, Outcome
-from pushops.childproc import die_with, how_it_ended, spawn
+from pushops.childproc import FRAME_LENGTH, die_with, frame, how_it_ended, spawn
 from pushops.config import Environment
 from pushops.diagnostics import PushopsError
 from pushops.providers import Credentials, Providers
@@ -57,7 +56,6 @@ START_TIMEOUT_S = 60.0
 CLOSE_TIMEOUT_S = 10.0
 GONE = "SenderGone"
 
-_LENGTH = struct.Struct(">I")
 _INSTEAD = f"; no push was written ahead or sent ({MODE_ENV}=never sends from apply's process)"
 
 
@@ -104,13 +102,8 @@ class Recipe:
         )
 
 
-def _frame(message: Any) -> bytes:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return _LENGTH.pack(len(data)) + data
-
-
 async def _read_frame(reader: asyncio.StreamReader) -> Any:
-    (size,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
+    (size,) = FRAME_LENGTH.unpack(await reader.readexactly(FRAME_LENGTH.size))
     return pickle.loads(await reader.readexactly(size))
 
 
@@ -211,7 +204,7 @@ class SendingProcess:
         out = await _pipe_writer(down_write)
         sending = cls(proc, reader, out)
         out.write(
-            _frame(
+            frame(
                 (
                     Recipe.of(gateway),
                     credentials.access_key_id,
@@ -248,7 +241,7 @@ class SendingProcess:
         number = next(self._numbers)
         answer: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._waiting[number] = answer
-        self._out.write(_frame(("send", number, provider, app, dict(query), body)))
+        self._out.write(frame(("send", number, provider, app, dict(query), body)))
         return self._answer(number, answer)
 
     async def _answer(self, number: int, answer: asyncio.Future[Outcome]) -> Outcome:
@@ -260,7 +253,7 @@ class SendingProcess:
     def halt(self, reason: str) -> None:
         """Send nothing more: calls the child has not put on the wire end as interrupted."""
         if self._gone is None and not self._out.is_closing():
-            self._out.write(_frame(("halt", reason)))
+            self._out.write(frame(("halt", reason)))
 
     async def _listen(self) -> None:
         try:
@@ -332,9 +325,9 @@ async def _serve(down: int, up: int) -> None:
 
         async def answer(number: int, provider: str, app: str, query: Any, body: str) -> None:
             outcome = await gateway.send(provider, app, query, body=body)
-            out.write(_frame(("outcome", number, outcome)))
+            out.write(frame(("outcome", number, outcome)))
 
-        out.write(_frame(("ready",)))
+        out.write(frame(("ready",)))
         try:
             while True:
                 try:

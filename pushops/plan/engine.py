@@ -372,7 +372,7 @@ class Planner:
     def rendered(self, campaign: Campaign, state: _State, report: Report) -> Iterator[Delivery]:
         """``campaign``'s deliveries, rendered here or, for a large fan-out, in a process of
         its own while this one decides (the same deliveries, diagnostics and order)."""
-        if self.render_mode == "never" or not wanted(self.render_mode, campaign, self.config):
+        if not wanted(self.render_mode, campaign, self.config):
             here = render_deliveries([campaign], self.config, self.environment, self.now, report)
             yield from here
             return

@@ -32,15 +32,15 @@ from __future__ import annotations
 import os
 import pickle
 import signal
-import struct
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import IO, Any
 
 from pushops.campaign import Campaign
-from pushops.childproc import die_with, how_it_ended, spawn
+from pushops.childproc import FRAME_LENGTH, die_with, frame, how_it_ended, spawn
 from pushops.compile import Delivery
 from pushops.compile.model import make_delivery
 from pushops.config import Config
@@ -57,7 +57,6 @@ AUTO_FROM_BYTES = 1 << 20
 BATCH = 500  # deliveries a frame (one pickle each way; bounded memory)
 CLOSE_TIMEOUT_S = 10.0
 
-_LENGTH = struct.Struct(">I")
 # Items of a frame: a message's shared fields, one delivery of it, a diagnostic, the end.
 _HEADER, _DELIVERY, _DIAGNOSTIC, _END, _FAILED = range(5)
 
@@ -70,7 +69,7 @@ def render_mode(env: Mapping[str, str] | None = None) -> str:
     return value
 
 
-def fan_out_bytes(campaign: Campaign, root: Any) -> int:
+def fan_out_bytes(campaign: Campaign, root: Path) -> int:
     """The bytes of the data files ``campaign`` fans out over (those that resolve; the
     renderer reports the rest)."""
     total = 0
@@ -94,17 +93,12 @@ def wanted(mode: str, campaign: Campaign, config: Config) -> bool:
     return fan_out_bytes(campaign, config.root) >= AUTO_FROM_BYTES
 
 
-def _frame(message: Any) -> bytes:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return _LENGTH.pack(len(data)) + data
-
-
 def _read_frame(pipe: IO[bytes]) -> Any | None:
     """The next frame, or None at the end of the pipe (a frame cut short is an end too)."""
-    head = pipe.read(_LENGTH.size)
-    if len(head) < _LENGTH.size:
+    head = pipe.read(FRAME_LENGTH.size)
+    if len(head) < FRAME_LENGTH.size:
         return None
-    (size,) = _LENGTH.unpack(head)
+    (size,) = FRAME_LENGTH.unpack(head)
     data = pipe.read(size)
     if len(data) < size:
         return None
@@ -135,7 +129,7 @@ class RenderingProcess:
 
     def deliveries(self, campaign: Campaign, report: Report) -> Iterator[Delivery]:
         try:
-            request = _frame((self.config, campaign, self.environment, self.now, self.check_all))
+            request = frame((self.config, campaign, self.environment, self.now, self.check_all))
         except Exception:
             # Rendered here instead, as without the child (and checked by plan as it sends).
             yield from render_deliveries(
@@ -220,7 +214,7 @@ class _Forwarded(Report):
         super().add(diagnostic)
         self.items.append((_DIAGNOSTIC, diagnostic))
 
-    def extend(self, diagnostics: Any) -> None:
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         for diagnostic in diagnostics:
             self.add(diagnostic)
 
@@ -253,13 +247,13 @@ def _render(down: IO[bytes], up: IO[bytes]) -> None:
                  row[1] if row else None, delivery.merge_key, delivery.zone, problems)
             )  # fmt: skip
             if len(items) >= BATCH:
-                up.write(_frame(items))
+                up.write(frame(items))
                 items.clear()
     except PushopsError as error:  # as the parent would have raised it
         items.append((_FAILED, str(error)))
     else:
         items.append((_END,))
-    up.write(_frame(items))
+    up.write(frame(items))
     up.flush()
 
 

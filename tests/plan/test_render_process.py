@@ -80,6 +80,11 @@ def plan(project: Project, mode: str, *args: str):  # type: ignore[no-untyped-de
     return project.run("plan", *args, env={MODE_ENV: mode, "PUSHOPS_NOW": NOW})
 
 
+def planned_both_ways(project: Project, *args: str):  # type: ignore[no-untyped-def]
+    """The same plan rendered in plan's own process, then in a rendering process."""
+    return plan(project, "never", *args), plan(project, "always", *args)
+
+
 def without_creation_time(records: list[object]) -> list[object]:
     header = dict(records[0])  # type: ignore[call-overload]
     header.pop("created_at")
@@ -112,8 +117,7 @@ def test_render_errors_found_in_the_rendering_process_are_located_as_in_one(
     )
     coupons(sqlite_project, 2000, extra=bad_rows)
 
-    alone = plan(sqlite_project, "never")
-    apart = plan(sqlite_project, "always")
+    alone, apart = planned_both_ways(sqlite_project)
 
     assert alone.exit_code == apart.exit_code == 1
     assert apart.output == alone.output
@@ -147,8 +151,7 @@ def test_with_the_campaign_in_the_ledger_plan_checks_the_new_rows_it_sends(
     # asked to check a campaign most of whose deliveries are unchanged).
     coupons(sqlite_project, 1500, extra="d77777777,Toaster,C9,Asia/Shanghai,TOASTER\n")
 
-    apart = plan(sqlite_project, "always")
-    alone = plan(sqlite_project, "never")
+    alone, apart = planned_both_ways(sqlite_project)
 
     assert apart.exit_code == alone.exit_code == 1
     assert apart.output == alone.output
