@@ -15,7 +15,9 @@ own process:
    holds, which must equal the rows (each target once);
 3. ``pushops apply --auto-approve`` without a plan file, on a fresh ledger and emulator: its
    seconds against the larger of plan's and apply's (planning overlaps sending when it is
-   close to the larger, not their sum).
+   close to the larger, not their sum), and against its physical limit: the CPU seconds of
+   plan and apply PLANFILE, with the emulator and database they kept busy, over the
+   machine's CPUs (the "overlap floor": no overlap of the same work can beat it).
 
 Peak RSS is the largest sum of the resident memory of the command's process and its children
 (sampled every 20 ms) and at least the main process's own ``VmHWM``. The emulator is not
@@ -318,6 +320,25 @@ class Measure:
     def quota_seconds(self) -> float:
         return self.rows / TASKS_PER_CALL / QUOTA
 
+    @property
+    def both_stages_cpu_s(self) -> float:
+        """The CPU seconds plan and apply PLANFILE took, with everything they kept busy (the
+        rendering and sending processes, the emulator, the database)."""
+        return sum(
+            r.cpu_s + r.emulator_cpu_s + r.database_cpu_s
+            for r in (self.plan, self.apply)
+            if r is not None
+        )
+
+    @property
+    def overlap_floor_s(self) -> float:
+        """The least time apply without a plan file could take on this machine's CPUs if it
+        overlapped planning with sending perfectly: both stages' CPU over the CPUs. Apply
+        without a file does the same work (it plans, then sends), so no scheduling of it
+        beats this; its target, OVERLAP x the larger stage, is below it when the two
+        stages' CPU is more than CPUS x OVERLAP x the larger stage."""
+        return self.both_stages_cpu_s / CPUS
+
     def print(self) -> None:
         p, a, d = self.plan, self.apply, self.direct
         print(f"  [{self.label}] {self.backend}, {self.rows:,} rows (load {self.loads})")
@@ -358,6 +379,15 @@ class Measure:
             print(
                 f"    apply (no file) {d.seconds:8.1f} s  {d.peak_mb:7.0f} MB  "
                 f"delivered {self.direct_delivered:,}"
+            )
+        if p is not None and a is not None and p.cpu_s and a.cpu_s:
+            larger = max(p.seconds, a.seconds)
+            print(
+                f"    overlap floor  {self.overlap_floor_s:.1f} s: plan and apply took "
+                f"{self.both_stages_cpu_s:.1f} CPU s with what they kept busy, {CPUS} CPUs "
+                f"here;\n                   apply without a plan file cannot beat it, "
+                f"however it overlaps them (its target, {OVERLAP:g} x the larger stage: "
+                f"{OVERLAP * larger:.1f} s)"
             )
         for problem in self.problems:
             print(f"    PROBLEM: {problem}")
@@ -421,7 +451,7 @@ def measure(
             saved = {**env, **ledger_env("planned")}
             init_ledger(saved)
             result.loads.append(load())
-            plan = result.plan = run_cli(["plan", "--out", "p.plan"], root, saved)
+            plan = result.plan = run_cli_counted(["plan", "--out", "p.plan"], root, saved, emulator)
             if plan.code != 0:
                 result.problems.append(f"plan exit {plan.code}: {plan.err.strip()[-300:]}")
                 return result
@@ -494,6 +524,12 @@ def figures(m: Measure, quick: bool, prefix: str) -> list[Figure]:
             add("apply.process_cpus_busy", round(m.apply.cpu_s / m.apply.seconds, 2))
         add("delivered", m.delivered, "==", m.rows)
         add("duplicates", m.duplicates, "==", 0)
+    if m.plan is not None and m.apply is not None and m.plan.cpu_s and m.apply.cpu_s:
+        add("plan.cpu_s", round(m.plan.cpu_s + m.plan.database_cpu_s, 1))
+        # The physical limit of apply without a plan file (Measure.overlap_floor_s).
+        add("apply_without_file.cpu_floor_seconds", round(m.overlap_floor_s, 1))
+        larger = max(m.plan.seconds, m.apply.seconds)
+        add("apply_without_file.target_seconds", round(OVERLAP * larger, 1))
     if m.direct is not None and m.plan is not None and m.apply is not None:
         larger = max(m.plan.seconds, m.apply.seconds)
         add("apply_without_file.seconds", round(m.direct.seconds, 1))
