@@ -78,7 +78,7 @@ def _fresh_plan(config: Config, env: str, ledger: Ledger, now: datetime, margin_
     if report.ok:
         plan = make_plan(
             config, env, ledger, campaigns, now, report, policies, margin_s=margin_s,
-            sandbox=sandbox, grouping=grouping,
+            sandbox=sandbox, grouping=grouping, keep_actions=False,  # shown through grouping
         )  # fmt: skip
     if not report.ok or plan is None:
         print_diagnostics(report)

@@ -160,11 +160,13 @@ def make_plan(
     sandbox: bool,
     in_progress: InProgress | None = None,
     grouping: Grouping | None = None,
+    keep_actions: bool = True,
 ) -> Plan:
     """The plan of ``campaigns`` against ``ledger``, as plan and apply make it: every
     delivery checked, the policies evaluated (and closed), the recent overrides and the
-    vendor findings attached. ``grouping``, when given, is fed the calls as they are
-    compiled (its :meth:`~Grouping.view` of the plan then reads no call back)."""
+    vendor findings attached. ``grouping``, when given, is fed the calls and actions as
+    plan makes them (its :meth:`~Grouping.view` of the plan then reads nothing back).
+    ``keep_actions=False``: only counted (no view but ``--format json`` lists them all)."""
     checker = DeliveryChecker(clock)
     vendors = VendorScan()  # fed as the calls are compiled: they are not read back for it
 
@@ -180,6 +182,8 @@ def make_plan(
                 git_commit=git_commit(config.root), sandbox=sandbox, check=checker,
                 check_call=checker.call, policies=policies, in_progress=in_progress,
                 progress=phase.advance, render_mode=render_mode(), on_call=on_call,
+                on_action=None if grouping is None else grouping.action_listener(),
+                keep_actions=keep_actions,
             )  # fmt: skip
     finally:
         if policies is not None:
@@ -266,6 +270,7 @@ def command(
             plan = make_plan(
                 config, env, ledger, campaigns, clock, report, policies, margin_s=margin_s,
                 sandbox=sandbox, in_progress=running_elsewhere(ledger), grouping=grouping,
+                keep_actions=output_format == "json",  # the one view that lists every action
             )  # fmt: skip
     if not report.ok:
         print_diagnostics(report)

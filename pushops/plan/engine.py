@@ -57,6 +57,8 @@ from pushops.plan.model import (
     SEND,
     SKIP,
     Action,
+    ActionListener,
+    Actions,
     InProgress,
     Plan,
     PlannedCancel,
@@ -175,9 +177,13 @@ class Planner:
         progress: Callable[[int], None] | None = None,
         render_mode: str = "never",
         on_call: Callable[[Call], None] | None = None,
+        on_action: ActionListener | None = None,
+        keep_actions: bool = True,
     ) -> None:
         self.in_progress = in_progress
         self.on_call = on_call  # told each call as it is compiled (plan's one pass over them)
+        self.on_action = on_action  # told each action as it is added (the view's)
+        self.keep_actions = keep_actions  # spool every action, for a view that lists them
         # Large fan-outs may render in a process of their own (pushops.plan.renderproc).
         self.render_mode = render_mode
         self._rendering: RenderingProcess | None = None
@@ -304,6 +310,7 @@ class Planner:
             now=self.now,
             margin_s=self.margin_s,
             sandbox=sandbox,
+            actions=Actions(kept=self.keep_actions, listener=self.on_action),
         )
         self._report = report
         state = _State(records, self.now, timedelta(seconds=self.margin_s), plan)
@@ -801,12 +808,17 @@ def build_plan(
     progress: Callable[[int], None] | None = None,
     render_mode: str = "never",
     on_call: Callable[[Call], None] | None = None,
+    on_action: ActionListener | None = None,
+    keep_actions: bool = True,
 ) -> Plan:
     """The plan for ``environment`` (default: the config's); check ``report.ok`` after.
 
     ``render_mode``: whether large fan-outs render in a process of their own
     (:mod:`pushops.plan.renderproc`; plan and apply pass ``PUSHOPS_RENDER_PROCESS``).
     ``on_call``: told each call the plan sends, as it is compiled, in the plan's order.
+    ``on_action``: told each action's row as it is added (any order; see
+    :class:`~pushops.plan.model.Actions`). ``keep_actions=False``: the plan's actions are
+    counted, not kept, and cannot be iterated (nothing that reads the plan lists them).
 
     ``in_progress``: another run holds the ledger lock (see :func:`running_elsewhere`); its
     pending calls are shown as in flight, not as left by an interrupted run.
@@ -814,7 +826,8 @@ def build_plan(
     planner = Planner(
         config, config.environment(environment).name, ledger, now, margin_s=margin_s,
         check=check, check_call=check_call, policies=policies, in_progress=in_progress,
-        progress=progress, render_mode=render_mode, on_call=on_call,
+        progress=progress, render_mode=render_mode, on_call=on_call, on_action=on_action,
+        keep_actions=keep_actions,
     )  # fmt: skip
     return planner.build(campaigns, report, git_commit=git_commit, sandbox=sandbox)
 

@@ -1,9 +1,9 @@
 """The plan grouped by what goes out: per campaign, per message, the distinct texts people get.
 
-A reviewer approves messages, not keys. :class:`Grouping` takes the plan's calls one at a
-time (plan feeds them as it compiles them; :func:`group_plan` reads ``plan.calls`` back),
-then ``plan.actions`` once, as a stream from disk, and keeps, per (campaign, message), only
-counts and a bounded number of requests:
+A reviewer approves messages, not keys. :class:`Grouping` takes the plan's calls and actions
+one at a time (plan feeds them as it makes them; :func:`group_plan` reads ``plan.calls``
+back, then ``plan.actions`` once, as a stream from disk), and keeps, per (campaign, message),
+only counts and a bounded number of requests:
 
 - while a message renders at most :data:`MAX_VARIANTS` distinct contents (its rows merged on
   everything but their targets), one :class:`Variant` per content with its delivery and
@@ -11,7 +11,8 @@ counts and a bounded number of requests:
 - past that it is personalised (every row its own text): no variants, but three samples chosen
   to catch mistakes, the first row, the longest title and body, and a row picked by key hash;
 - the keys of deliveries that need attention (blocked, replace, cancel, resolve, skip, and any
-  action added later) up to :data:`MAX_LISTED` per message and action, with every count exact.
+  action added later) up to :data:`MAX_LISTED` per message and action, with every count exact:
+  the first in key order, whatever order they came in.
 
 Memory is O(messages × (variants + samples + listed)), whatever the number of rows. The views
 (text, Markdown, JSON, HTML) render from this, so they agree.
@@ -20,8 +21,9 @@ Memory is O(messages × (variants + samples + listed)), whatever the number of r
 from __future__ import annotations
 
 import zlib
+from bisect import insort
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from typing import Any
@@ -162,11 +164,28 @@ class MessageGroup:
             self.picked, self.picked_hash = Sample(key, request), picked
 
     def add_action(self, action: Action) -> None:
-        self.counts[action.action] += 1
-        cap = MAX_ROUTINE if action.action in (SEND, NOOP) else MAX_LISTED
-        kept = self.listed.setdefault(action.action, [])
+        self._keep(action.action, action.key, lambda: action)
+
+    def add_action_row(self, row: tuple[Any, ...]) -> None:
+        """:meth:`add_action` of an action's row (its fields in order, as plan makes them),
+        building the Action only when it is kept."""
+        self._keep(row[1], row[0], lambda: Action(*row))
+
+    def _keep(self, name: str, key: str, action: Callable[[], Action]) -> None:
+        # Counted always; listed while among the first `cap` keys in key order, in whatever
+        # order the actions come (plan adds them as it decides, not sorted).
+        self.counts[name] += 1
+        cap = MAX_ROUTINE if name in (SEND, NOOP) else MAX_LISTED
+        kept = self.listed.setdefault(name, [])
         if len(kept) < cap:
-            kept.append(action)
+            insort(kept, action(), key=_action_key)
+        elif key < kept[-1].key:
+            insort(kept, action(), key=_action_key)
+            kept.pop()
+
+
+def _action_key(action: Action) -> str:
+    return action.key
 
 
 @dataclass
@@ -265,6 +284,7 @@ class Grouping:
         self.known = {c.id: c for c in campaigns or ()}
         self.config = config
         self.groups: dict[str, CampaignGroup] = {}
+        self._actions_fed = False
 
     def campaign(self, campaign_id: str) -> CampaignGroup:
         camp = self.groups.get(campaign_id)
@@ -328,11 +348,22 @@ class Grouping:
             )
         self.add_call(call.provider, call.app, items)
 
+    def action_listener(self) -> Callable[[tuple[Any, ...]], None]:
+        """What plan tells each action as it adds it (``Actions(listener=...)``), from the
+        first: :meth:`view` then reads none back."""
+        self._actions_fed = True
+        return self._add_action_row
+
+    def _add_action_row(self, row: tuple[Any, ...]) -> None:
+        self.message(*parse_key(row[0])).add_action_row(row)
+
     def view(self, plan: Plan) -> PlanView:
-        """The view, once every call is in: the plan's actions and findings added."""
+        """The view, once every call is in: the plan's actions (unless they were fed) and
+        findings added."""
         groups = self.groups
-        for action in plan.actions:
-            self.message(*parse_key(action.key)).add_action(action)
+        if not self._actions_fed:
+            for action in plan.actions:
+                self.message(*parse_key(action.key)).add_action(action)
         for finding in plan.findings:
             if finding.campaign is not None:
                 self.campaign(finding.campaign).findings.append(finding)
