@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -164,28 +165,26 @@ class MessageGroup:
             self.picked, self.picked_hash = Sample(key, request), picked
 
     def add_action(self, action: Action) -> None:
-        self._keep(action.action, action.key, lambda: action)
+        self._keep(action.action, action.key, action)
 
     def add_action_row(self, row: tuple[Any, ...]) -> None:
         """:meth:`add_action` of an action's row (its fields in order, as plan makes them),
         building the Action only when it is kept."""
-        self._keep(row[1], row[0], lambda: Action(*row))
+        self._keep(row[1], row[0], row)
 
-    def _keep(self, name: str, key: str, action: Callable[[], Action]) -> None:
+    def _keep(self, name: str, key: str, action: Action | tuple[Any, ...]) -> None:
         # Counted always; listed while among the first `cap` keys in key order, in whatever
         # order the actions come (plan adds them as it decides, not sorted).
         self.counts[name] += 1
         cap = MAX_ROUTINE if name in (SEND, NOOP) else MAX_LISTED
         kept = self.listed.setdefault(name, [])
-        if len(kept) < cap:
-            insort(kept, action(), key=_action_key)
-        elif key < kept[-1].key:
-            insort(kept, action(), key=_action_key)
-            kept.pop()
+        if len(kept) < cap or key < kept[-1].key:
+            insort(kept, action if type(action) is Action else Action(*action), key=_BY_KEY)
+            if len(kept) > cap:
+                kept.pop()
 
 
-def _action_key(action: Action) -> str:
-    return action.key
+_BY_KEY = attrgetter("key")
 
 
 @dataclass

@@ -5,17 +5,19 @@ order the rows come in."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from pushops.campaign import discover, load_campaigns
+from pushops.campaign import Campaign, discover, load_campaigns
 from pushops.commands.plan import make_plan
-from pushops.config import load_config
+from pushops.config import Config, load_config
 from pushops.diagnostics import Report
 from pushops.ledger import open_ledger
 from pushops.plan.grouped import Grouping, group_plan
+from pushops.plan.model import Plan
 
 from .support import NOW, examples, plan_json, run
 
@@ -41,7 +43,18 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def test_the_view_fed_as_plan_compiles_is_the_view_of_its_calls_read_back(repo: Path) -> None:
+@dataclass
+class Planned:
+    plan: Plan
+    grouping: Grouping
+    campaigns: list[Campaign]
+    config: Config
+    report: Report
+
+
+def planned(repo: Path, *, fed: bool = True, keep_actions: bool = True) -> Planned:
+    """``make_plan`` of the repo's campaigns as plan makes it; ``fed``: its view is fed the
+    calls and actions as plan makes them."""
     config = load_config(repo)
     report = Report()
     campaigns = load_campaigns(discover([repo / "campaigns"], repo), repo, report)
@@ -50,12 +63,17 @@ def test_the_view_fed_as_plan_compiles_is_the_view_of_its_calls_read_back(repo: 
     with open_ledger(repo / ".pushops" / "state.db", root=repo) as ledger:
         plan = make_plan(
             config, "staging", ledger, campaigns, clock, report, None, margin_s=300.0,
-            sandbox=True, grouping=grouping,
+            sandbox=True, grouping=grouping if fed else None, keep_actions=keep_actions,
         )  # fmt: skip
-        assert report.ok, report.sorted()
+    return Planned(plan, grouping, campaigns, config, report)
 
-        fed = grouping.view(plan)
-        read_back = group_plan(plan, campaigns, config)
+
+def test_the_view_fed_as_plan_compiles_is_the_view_of_its_calls_read_back(repo: Path) -> None:
+    made = planned(repo)
+    assert made.report.ok, made.report.sorted()
+
+    fed = made.grouping.view(made.plan)
+    read_back = group_plan(made.plan, made.campaigns, made.config)
 
     assert fed == read_back
     messages = {m.message: m for c in fed.campaigns for m in c.messages.values()}
@@ -67,32 +85,15 @@ def test_the_view_fed_as_plan_compiles_is_the_view_of_its_calls_read_back(repo: 
 def test_a_view_lists_the_first_keys_in_key_order_whatever_order_plan_decided_them(
     repo: Path,
 ) -> None:
-    config = load_config(repo)
-    report = Report()
-    campaigns = load_campaigns(discover([repo / "campaigns"], repo), repo, report)
-    clock = datetime.fromisoformat(NOW.replace("Z", "+00:00"))
-    grouping = Grouping("staging", campaigns, config)
-    with open_ledger(repo / ".pushops" / "state.db", root=repo) as ledger:
-        plan = make_plan(
-            config, "staging", ledger, campaigns, clock, report, None, margin_s=300.0,
-            sandbox=True, grouping=grouping, keep_actions=False,
-        )  # fmt: skip
-    hello = grouping.view(plan).campaigns
+    made = planned(repo, keep_actions=False)
+    hello = made.grouping.view(made.plan).campaigns
     message = next(m for c in hello for m in c.messages.values() if m.message == "hello")
     assert [a.key.rsplit("/", 1)[1] for a in message.listed["send"]] == FIRST_KEYS
     assert message.counts["send"] == 700
 
 
 def test_a_plan_that_counted_its_actions_refuses_to_list_them(repo: Path) -> None:
-    config = load_config(repo)
-    report = Report()
-    campaigns = load_campaigns(discover([repo / "campaigns"], repo), repo, report)
-    clock = datetime.fromisoformat(NOW.replace("Z", "+00:00"))
-    with open_ledger(repo / ".pushops" / "state.db", root=repo) as ledger:
-        plan = make_plan(
-            config, "staging", ledger, campaigns, clock, report, None, margin_s=300.0,
-            sandbox=True, keep_actions=False,
-        )  # fmt: skip
+    plan = planned(repo, fed=False, keep_actions=False).plan
     assert plan.counts()["send"] >= 700
     with pytest.raises(RuntimeError, match="counted its actions without keeping them"):
         list(plan.actions)
