@@ -201,6 +201,20 @@ class Ledger(ABC):
         for test, params in self.member_tests(keys):
             yield sql.CURRENT_OF_KEYS.format(test), params
 
+    def settle_sent(
+        self, tx: Tx, answers: Sequence[tuple[str, Mapping[int, str | None]]], stamp: str | None
+    ) -> None:
+        """Settle the deliveries of calls the provider accepted, each call given with its
+        MessageIds by position: those with one get it, the rest of the call is settled without
+        (sent, or scheduled if due later). In two passes here; PostgreSQL has one."""
+        rows = [
+            (call_id, position, message_id)
+            for call_id, by_position in answers
+            for position, message_id in sorted(by_position.items())
+        ]
+        self.set_message_ids(tx, rows, stamp)
+        self.settle_rest(tx, [call_id for call_id, _ in answers], sql.SENT_STATUS, (stamp,))
+
     def set_message_ids(
         self, tx: Tx, rows: Sequence[tuple[str, int, str | None]], stamp: str | None
     ) -> None:

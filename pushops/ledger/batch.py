@@ -203,13 +203,7 @@ def write_sent(ledger: Storage, tx: Tx, results: Sequence[SentResult], now: date
         for r in results
     ]
     _update_from(tx, sql.SENT_VALUES, calls, sql.CALLS_SENT_FROM, (stamp, stamp))
-    ids = [
-        (r.call_id, position, message_id)
-        for r in results
-        for position, message_id in sorted(r.message_ids.items())
-    ]
-    ledger.set_message_ids(tx, ids, stamp)
-    ledger.settle_rest(tx, call_ids, sql.SENT_STATUS, (stamp,))
+    ledger.settle_sent(tx, [(r.call_id, r.message_ids) for r in results], stamp)
 
 
 def write_failed(ledger: Storage, tx: Tx, results: Sequence[FailedResult], now: datetime) -> None:

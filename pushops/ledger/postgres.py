@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
 from functools import lru_cache
 from typing import Any
@@ -46,14 +46,18 @@ _GONE = ("08", "57")
 # every delivery while the table had no statistics yet (a ledger apply is filling before
 # autovacuum has analysed it): 150 ms a batch at 100,000 deliveries, growing with the ledger,
 # which held apply to 17% of the quota. A call's MessageIds come as one array indexed by
-# position; a position without one is left for the rest of the settling.
+# position; a position without one keeps what it had (none, as written ahead) and is settled
+# all the same. One statement where there were two (the answered positions, then the rest):
+# the second found the call's hundred deliveries again only to skip those the first had
+# settled, and settling a call cost the server 0.42-0.44 ms and psycopg 0.10-0.14 ms against
+# 0.34-0.38 and 0.05 (bench/README.md, 2026-12-03).
 # The arrays go in PostgreSQL's binary format (psycopg's ``%b``, which the "?" translation
 # leaves alone): dumped as text, each MessageId was quoted and escaped in Python, half of the
 # client's CPU for settling a call (0.36-0.39 -> 0.17-0.19 ms, bench/README.md 2026-12-03).
-_MESSAGE_IDS = (
-    f"UPDATE deliveries SET status = {sql.SENT_STATUS}, message_id = (%b::text[])[position + 1],"
-    f" updated_at = ? WHERE call_id = ? AND {sql.CURRENT_BY_CALL}"
-    f" AND status IN {sql.UNSETTLED_IN} AND (%b::text[])[position + 1] IS NOT NULL"
+_SETTLE_SENT = (
+    f"UPDATE deliveries SET status = {sql.SENT_STATUS},"
+    " message_id = COALESCE((%b::text[])[position + 1], message_id), updated_at = ?"
+    f" WHERE call_id = ? AND {sql.CURRENT_BY_CALL} AND status IN {sql.UNSETTLED_IN}"
 )
 _DELIVERIES_OF_CALL = sql.DELIVERIES_OF_CALLS.replace("{calls}", "= ?")
 
@@ -95,6 +99,15 @@ def _prefer_lz4(conn: psycopg.Connection[Any]) -> None:
     # Autocommit: a SET the server refuses leaves nothing half done.
     with suppress(psycopg.Error):
         conn.execute("SET default_toast_compression = 'lz4'")
+
+
+def _by_position(message_ids: Mapping[int, str | None]) -> list[str | None]:
+    """A call's MessageIds as an array indexed by position, None where there is none."""
+    ids: list[str | None] = [None] * (max(message_ids, default=-1) + 1)
+    for position, message_id in message_ids.items():
+        if position >= 0:  # a delivery's position never is; one that were would index from the end
+            ids[position] = message_id
+    return ids
 
 
 class PostgresLedger(Ledger):
@@ -295,16 +308,12 @@ class PostgresLedger(Ledger):
         # such a join.
         yield _CURRENT_OF_KEYS, [list(keys)]
 
-    def set_message_ids(
-        self, tx: Tx, rows: Sequence[tuple[str, int, str | None]], stamp: str | None
+    def settle_sent(
+        self, tx: Tx, answers: Sequence[tuple[str, Mapping[int, str | None]]], stamp: str | None
     ) -> None:
-        by_call: dict[str, list[str | None]] = {}
-        for call_id, position, message_id in rows:
-            ids = by_call.setdefault(call_id, [])
-            if position >= len(ids):
-                ids.extend([None] * (position + 1 - len(ids)))
-            ids[position] = message_id
-        tx.executemany(_MESSAGE_IDS, [(ids, stamp, c, ids) for c, ids in by_call.items()])
+        tx.executemany(
+            _SETTLE_SENT, [(_by_position(ids), stamp, call_id) for call_id, ids in answers]
+        )
 
     def settle_rest(
         self, tx: Tx, call_ids: Sequence[str], status: str, params: Sequence[Any]

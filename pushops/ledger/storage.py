@@ -7,7 +7,7 @@ depend on these few primitives rather than on the ledger class that calls them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
@@ -89,8 +89,8 @@ class Storage(Protocol):
 
     def current_of_keys(self, keys: Sequence[str]) -> Iterator[tuple[str, Sequence[Any]]]: ...
 
-    def set_message_ids(
-        self, tx: Tx, rows: Sequence[tuple[str, int, str | None]], stamp: str | None
+    def settle_sent(
+        self, tx: Tx, answers: Sequence[tuple[str, Mapping[int, str | None]]], stamp: str | None
     ) -> None: ...
 
     def settle_rest(

@@ -135,6 +135,39 @@ def test_positions_without_a_message_id_are_still_settled(ledger: Ledger) -> Non
     ]
 
 
+@pytest.mark.parametrize("ids", [{}, {0: None, 1: None}], ids=["no-ids", "only-nones"])
+def test_a_call_answered_without_any_message_id_is_settled_whole(ledger: Ledger, ids: dict) -> None:
+    ledger.record_pending_many(batch(("c1", ("a", "b")), ("c2", ("c",))))
+    ledger.record_sent_many([SentResult("c1", ids), SentResult("c2", {0: "m-c"})])
+    assert [(d.status, d.message_id) for d in ledger.call_deliveries("c1")] == [
+        ("sent", None),
+        ("sent", None),
+    ]
+    assert [(d.status, d.message_id) for d in ledger.call_deliveries("c2")] == [("sent", "m-c")]
+
+
+def test_a_message_id_written_ahead_stays_when_the_answer_has_none_for_it(
+    ledger: Ledger,
+) -> None:
+    ledger.record_pending_many([(call("c1"), [delivery("a", message_id="m-known"), delivery("b")])])
+    ledger.record_sent_many([SentResult("c1", {1: "m-b"})])
+    assert [(d.status, d.message_id) for d in ledger.call_deliveries("c1")] == [
+        ("sent", "m-known"),
+        ("sent", "m-b"),
+    ]
+
+
+def test_a_message_id_for_a_position_the_call_does_not_have_changes_nothing(
+    ledger: Ledger,
+) -> None:
+    ledger.record_pending_many(batch(("c1", ("a", "b"))))
+    ledger.record_sent_many([SentResult("c1", {0: "m-a", 7: "m-stray"})])
+    assert [(d.status, d.message_id) for d in ledger.call_deliveries("c1")] == [
+        ("sent", "m-a"),
+        ("sent", None),
+    ]
+
+
 @pytest.mark.parametrize(
     "ids",
     [
