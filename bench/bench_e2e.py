@@ -17,7 +17,9 @@ own process:
    seconds against the larger of plan's and apply's (planning overlaps sending when it is
    close to the larger, not their sum), and against its physical limit: the CPU seconds of
    plan and apply PLANFILE, with the emulator and database they kept busy, over the
-   machine's CPUs (the "overlap floor": no overlap of the same work can beat it).
+   machine's CPUs (the "overlap floor": no overlap of the same work can beat it), and its
+   own CPU seconds, counted the same way, over the CPUs: the least time its own work could
+   take (it skips writing and reading a plan file, so this floor may sit a little below).
 
 Peak RSS is the largest sum of the resident memory of the command's process and its children
 (sampled every 20 ms) and at least the main process's own ``VmHWM``. The emulator is not
@@ -334,10 +336,19 @@ class Measure:
     def overlap_floor_s(self) -> float:
         """The least time apply without a plan file could take on this machine's CPUs if it
         overlapped planning with sending perfectly: both stages' CPU over the CPUs. Apply
-        without a file does the same work (it plans, then sends), so no scheduling of it
-        beats this; its target, OVERLAP x the larger stage, is below it when the two
-        stages' CPU is more than CPUS x OVERLAP x the larger stage."""
+        without a file does the same work (it plans, then sends) but for writing and
+        reading the plan file; its own floor, measured when it runs, is :attr:`own_floor_s`.
+        Its target, OVERLAP x the larger stage, is below this when the two stages' CPU is
+        more than CPUS x OVERLAP x the larger stage."""
         return self.both_stages_cpu_s / CPUS
+
+    @property
+    def own_floor_s(self) -> float:
+        """The least time apply without a plan file could take on this machine's CPUs doing
+        the work it did (its CPU seconds, with the emulator and database it kept busy), however
+        it scheduled that work: 0 when it was not run."""
+        d = self.direct
+        return 0.0 if d is None else (d.cpu_s + d.emulator_cpu_s + d.database_cpu_s) / CPUS
 
     def print(self) -> None:
         p, a, d = self.plan, self.apply, self.direct
@@ -380,13 +391,20 @@ class Measure:
                 f"    apply (no file) {d.seconds:8.1f} s  {d.peak_mb:7.0f} MB  "
                 f"delivered {self.direct_delivered:,}"
             )
+            if d.cpu_s:
+                print(
+                    f"    its own floor  {self.own_floor_s:.1f} s: it took "
+                    f"{self.own_floor_s * CPUS:.1f} CPU s with what it kept busy, {CPUS} CPUs "
+                    "here; no scheduling of that work is faster"
+                )
         if p is not None and a is not None and p.cpu_s and a.cpu_s:
             larger = max(p.seconds, a.seconds)
             print(
                 f"    overlap floor  {self.overlap_floor_s:.1f} s: plan and apply took "
                 f"{self.both_stages_cpu_s:.1f} CPU s with what they kept busy, {CPUS} CPUs "
-                f"here;\n                   apply without a plan file cannot beat it, "
-                f"however it overlaps them (its target, {OVERLAP:g} x the larger stage: "
+                f"here;\n                   apply without a plan file, the same work but "
+                f"for the file, cannot beat it by more than the file's share, however it "
+                f"overlaps them\n                   (its target, {OVERLAP:g} x the larger stage: "
                 f"{OVERLAP * larger:.1f} s)"
             )
         for problem in self.problems:
@@ -468,7 +486,9 @@ def measure(
                 result.loads.append(load())
                 fresh = {**env, **ledger_env("direct")}
                 init_ledger(fresh)
-                run = result.direct = run_cli(["apply", "--auto-approve"], root, fresh)
+                run = result.direct = run_cli_counted(
+                    ["apply", "--auto-approve"], root, fresh, emulator
+                )
                 if run.code != 0:
                     result.problems.append(f"apply (no file) exit {run.code}: {run.err[-300:]}")
                 result.direct_delivered, dup = emulator.delivered()
@@ -536,6 +556,9 @@ def figures(m: Measure, quick: bool, prefix: str) -> list[Figure]:
         ratio = round(m.direct.seconds / larger, 2)
         add("apply_without_file.over_larger_stage", ratio, "<=", OVERLAP, full)
         add("apply_without_file.delivered", m.direct_delivered, "==", m.rows)
+        if m.direct.cpu_s:
+            # The physical limit of its own work (Measure.own_floor_s).
+            add("apply_without_file.own_cpu_floor_seconds", round(m.own_floor_s, 1))
     return out
 
 
