@@ -14,10 +14,11 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from plan.support import Project
+from plan.support import Project, emas_campaign
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -94,6 +95,27 @@ def test_apply_sends_every_delivery_once_from_its_sending_process(
     assert len(names) == CALLS and set(names.values()) == {1}
     assert set(ledger_statuses(sqlite_project).values()) == {"sent"}
     wait_until(lambda: not alive(child), 5, "the sending process to end with the run")
+
+
+def test_an_answer_through_the_sending_process_reports_its_scheduled_deliveries(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    # Apply keeps of a call in hand only what records its answer: its keys and due times.
+    sqlite_project.write("sale.yaml", emas_campaign("sale", push_in=timedelta(hours=2)))
+    result = sqlite_project.run("apply", "--auto-approve", env={MODE_ENV: "always"})
+    assert result.exit_code == 0, result.output
+    assert "Apply complete: 1 delivery sent in 1 call (1 scheduled)" in result.output
+
+
+def test_a_refusal_through_the_sending_process_names_the_keys_of_its_call(
+    sqlite_project: Project, emulator: Emulator
+) -> None:
+    sqlite_project.write("sale.yaml", emas_campaign("sale"))
+    emulator.configure(error_rate=1.0)
+    result = sqlite_project.run("apply", "--auto-approve", env={MODE_ENV: "always"})
+    assert result.exit_code == 1
+    line = next(x for x in result.output.splitlines() if "InternalError" in x)
+    assert "staging/sale/r1/android" in line, result.output
 
 
 def test_ctrl_c_to_the_job_halts_the_calls_queued_in_the_sending_process(
