@@ -10,7 +10,7 @@ import errno
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,26 +31,27 @@ from pushops.ledger.storage import Tx
 
 _CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
-# Settling a call sets the MessageId of every position the provider answered for, with one
-# statement per call, not one per delivery. The MessageIds go in as one blob of fixed-width
-# slots, slot N holding position N's padded with spaces (all spaces: no MessageId, left to
-# the statement settling the rest), each read in constant time. A JSON object by position,
-# which SQLite before 3.45 parses again for every row, took 0.66 ms of CPU a call of 100
-# deliveries against 0.56 (settling bench_ledger's calls, best of three); a statement per
-# delivery more. MessageIds that do not fit (not ASCII, spaces at either end) take the JSON.
+# Settling a call, one statement per call, not one per delivery: each delivery of the call
+# gets its position's MessageId where the provider answered one (else keeps what it had: none,
+# as written ahead) and is settled. The MessageIds go in as one blob of fixed-width slots,
+# slot N holding position N's padded with spaces (all spaces, or past the end: none), each
+# read in constant time. A JSON object by position, which SQLite before 3.45 parses again for
+# every row, took 0.66 ms of CPU a call of 100 deliveries against 0.56 (settling
+# bench_ledger's calls, best of three); a statement per delivery more. MessageIds that do not
+# fit (not ASCII, spaces at either end, empty) take the JSON. One statement where there were
+# two (the answered positions, then the rest of the call), as on PostgreSQL (see
+# bench/README.md, 2026-12-03).
 _SLOT = "substr(?1, position * ?4 + 1, ?4)"
-_PACKED_IDS = (
+_SETTLE_PACKED = (
     f"UPDATE deliveries SET status = {sql.SENT_STATUS},"
-    f" message_id = rtrim(CAST({_SLOT} AS TEXT)), updated_at = ?2"
-    f" WHERE call_id = ?3 AND is_current = 1 AND status IN {sql.UNSETTLED_IN}"
-    " AND position * ?4 < length(?1) AND substr(?1, position * ?4 + 1, 1) <> x'20'"
+    f" message_id = COALESCE(NULLIF(rtrim(CAST({_SLOT} AS TEXT)), ''), message_id),"
+    f" updated_at = ?2 WHERE call_id = ?3 AND is_current = 1 AND status IN {sql.UNSETTLED_IN}"
 )
 _POSITION = "'$.\"' || position || '\"'"
-_MESSAGE_IDS = (
+_SETTLE_SPELLED = (
     f"UPDATE deliveries SET status = {sql.SENT_STATUS},"
-    f" message_id = json_extract(?1, {_POSITION}), updated_at = ?2"
-    " WHERE call_id = ?3 AND is_current = 1"
-    f" AND status IN {sql.UNSETTLED_IN} AND json_type(?1, {_POSITION}) IS NOT NULL"
+    f" message_id = COALESCE(json_extract(?1, {_POSITION}), message_id), updated_at = ?2"
+    f" WHERE call_id = ?3 AND is_current = 1 AND status IN {sql.UNSETTLED_IN}"
 )
 
 
@@ -63,7 +64,7 @@ def packed_ids(ids: dict[int, str | None]) -> tuple[bytes, int] | None:
             if not message_id.isascii() or message_id.strip() != message_id or not message_id:
                 return None
             width = max(width, len(message_id))
-    slots = [b" " * width] * (max(ids) + 1)
+    slots = [b" " * width] * (max(ids, default=-1) + 1)
     for position, message_id in ids.items():
         if message_id is not None:
             slots[position] = message_id.encode().ljust(width)
@@ -173,25 +174,24 @@ class SqliteLedger(Ledger):
             time.sleep(pause)
             pause = min(2 * pause, 0.1)
 
-    def set_message_ids(
-        self, tx: Tx, rows: Sequence[tuple[str, int, str | None]], stamp: str | None
+    def settle_sent(
+        self, tx: Tx, answers: Sequence[tuple[str, Mapping[int, str | None]]], stamp: str | None
     ) -> None:
         if not _JSON:
-            super().set_message_ids(tx, rows, stamp)
+            super().settle_sent(tx, answers, stamp)
             return
-        by_call: dict[str, dict[int, str | None]] = {}
-        for call_id, position, message_id in rows:
-            by_call.setdefault(call_id, {})[position] = message_id
         packed, spelled = [], []
-        for call_id, ids in by_call.items():
+        for call_id, by_position in answers:
+            # A delivery's position never is negative; one that were would index from the end.
+            ids = {p: m for p, m in by_position.items() if p >= 0}
             slots = packed_ids(ids)
             if slots is None:
                 text = json_text({str(p): m for p, m in ids.items()})
                 spelled.append((text, stamp, call_id))
             else:
                 packed.append((slots[0], stamp, call_id, slots[1]))
-        tx.executemany(_PACKED_IDS, packed)
-        tx.executemany(_MESSAGE_IDS, spelled)
+        tx.executemany(_SETTLE_PACKED, packed)
+        tx.executemany(_SETTLE_SPELLED, spelled)
 
     def close(self) -> None:
         self._file_lock.release()

@@ -146,14 +146,15 @@ def test_a_call_answered_without_any_message_id_is_settled_whole(ledger: Ledger,
     assert [(d.status, d.message_id) for d in ledger.call_deliveries("c2")] == [("sent", "m-c")]
 
 
+@pytest.mark.parametrize("answered", ["m-b", "消息-b"], ids=["ascii", "unicode"])
 def test_a_message_id_written_ahead_stays_when_the_answer_has_none_for_it(
-    ledger: Ledger,
+    ledger: Ledger, answered: str
 ) -> None:
     ledger.record_pending_many([(call("c1"), [delivery("a", message_id="m-known"), delivery("b")])])
-    ledger.record_sent_many([SentResult("c1", {1: "m-b"})])
+    ledger.record_sent_many([SentResult("c1", {1: answered})])
     assert [(d.status, d.message_id) for d in ledger.call_deliveries("c1")] == [
         ("sent", "m-known"),
-        ("sent", "m-b"),
+        ("sent", answered),
     ]
 
 
