@@ -178,6 +178,11 @@ class Run:
     emulator_cpu_s: float = 0.0  # the emulator's, while the command ran
     database_cpu_s: float = 0.0  # every PostgreSQL server process's, while the command ran
 
+    @property
+    def busy_cpu_s(self) -> float:
+        """Its CPU seconds with what it kept busy: its processes, the emulator, the database."""
+        return self.cpu_s + self.emulator_cpu_s + self.database_cpu_s
+
 
 def process_cpu_s(pid: int, *, reaped: bool = False) -> float:
     """User + system CPU seconds of process ``pid`` so far (0 when it is gone); with
@@ -329,11 +334,7 @@ class Measure:
     def both_stages_cpu_s(self) -> float:
         """The CPU seconds plan and apply PLANFILE took, with everything they kept busy (the
         rendering and sending processes, the emulator, the database)."""
-        return sum(
-            r.cpu_s + r.emulator_cpu_s + r.database_cpu_s
-            for r in (self.plan, self.apply)
-            if r is not None
-        )
+        return sum(r.busy_cpu_s for r in (self.plan, self.apply) if r is not None)
 
     @property
     def overlap_floor_s(self) -> float:
@@ -350,8 +351,7 @@ class Measure:
         """The least time apply without a plan file could take on this machine's CPUs doing
         the work it did (its CPU seconds, with the emulator and database it kept busy), however
         it scheduled that work: 0 when it was not run."""
-        d = self.direct
-        return 0.0 if d is None else (d.cpu_s + d.emulator_cpu_s + d.database_cpu_s) / CPUS
+        return 0.0 if self.direct is None else self.direct.busy_cpu_s / CPUS
 
     def print(self) -> None:
         p, a, d = self.plan, self.apply, self.direct
@@ -397,7 +397,7 @@ class Measure:
             if d.cpu_s:
                 print(
                     f"    its own floor  {self.own_floor_s:.1f} s: it took "
-                    f"{self.own_floor_s * CPUS:.1f} CPU s with what it kept busy, {CPUS} CPUs "
+                    f"{d.busy_cpu_s:.1f} CPU s with what it kept busy, {CPUS} CPUs "
                     "here; no scheduling of that work is faster"
                 )
         if p is not None and a is not None and p.cpu_s and a.cpu_s:

@@ -43,7 +43,7 @@ from pushops.ledger import FailedResult, Ledger, LedgerConflictError, LedgerErro
 from pushops.ledger.records import FAILED as FAILED_STATUS
 from pushops.ledger.records import NOT_SENT_WHY
 from pushops.plan.engine import without_revision
-from pushops.plan.model import Plan, PlannedCall, PlannedCancel, PlannedDelivery
+from pushops.plan.model import Plan, PlannedCall, PlannedCancel, PlannedDelivery, planned_delivery
 
 BATCH = 100  # calls written ahead per transaction: a fifth of a second of the EMAS quota
 STOP_GRACE_S = 20.0  # how long a stop waits for the calls in flight before leaving them
@@ -396,14 +396,11 @@ class Applier:
         return self.summary
 
 
-_delivery = tuple.__new__  # a PlannedDelivery from its fields, without NamedTuple's __new__
-
-
 def _without_requests(deliveries: tuple[PlannedDelivery, ...]) -> tuple[PlannedDelivery, ...]:
     # 21 us a call of 100, where ``_replace`` took 65 (apply spends ~1.7 ms a call).
     return tuple(
         [
-            _delivery(PlannedDelivery, (key, campaign, task, fp, None, position, due, expires))
+            planned_delivery((key, campaign, task, fp, None, position, due, expires))
             for key, campaign, task, fp, _, position, due, expires in deliveries
         ]
     )

@@ -205,8 +205,9 @@ class Ledger(ABC):
         self, tx: Tx, answers: Sequence[tuple[str, Mapping[int, str | None]]], stamp: str | None
     ) -> None:
         """Settle the deliveries of calls the provider accepted, each call given with its
-        MessageIds by position: those with one get it, the rest of the call is settled without
-        (sent, or scheduled if due later). In two passes here; PostgreSQL has one."""
+        MessageIds by position (none negative): those with one get it, the rest of the call
+        is settled without (sent, or scheduled if due later). In two passes here; SQLite with
+        its JSON functions and PostgreSQL have one."""
         rows = [
             (call_id, position, message_id)
             for call_id, by_position in answers

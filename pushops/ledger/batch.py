@@ -203,7 +203,10 @@ def write_sent(ledger: Storage, tx: Tx, results: Sequence[SentResult], now: date
         for r in results
     ]
     _update_from(tx, sql.SENT_VALUES, calls, sql.CALLS_SENT_FROM, (stamp, stamp))
-    ledger.settle_sent(tx, [(r.call_id, r.message_ids) for r in results], stamp)
+    # A delivery's position is never negative; an answer for one is dropped here, once, as
+    # an answer for a position the call does not have changes nothing.
+    answers = [(r.call_id, {p: m for p, m in r.message_ids.items() if p >= 0}) for r in results]
+    ledger.settle_sent(tx, answers, stamp)
 
 
 def write_failed(ledger: Storage, tx: Tx, results: Sequence[FailedResult], now: datetime) -> None:

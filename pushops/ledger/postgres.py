@@ -105,8 +105,7 @@ def _by_position(message_ids: Mapping[int, str | None]) -> list[str | None]:
     """A call's MessageIds as an array indexed by position, None where there is none."""
     ids: list[str | None] = [None] * (max(message_ids, default=-1) + 1)
     for position, message_id in message_ids.items():
-        if position >= 0:  # a delivery's position never is; one that were would index from the end
-            ids[position] = message_id
+        ids[position] = message_id
     return ids
 
 

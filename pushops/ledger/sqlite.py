@@ -181,9 +181,7 @@ class SqliteLedger(Ledger):
             super().settle_sent(tx, answers, stamp)
             return
         packed, spelled = [], []
-        for call_id, by_position in answers:
-            # A delivery's position never is negative; one that were would index from the end.
-            ids = {p: m for p, m in by_position.items() if p >= 0}
+        for call_id, ids in answers:
             slots = packed_ids(ids)
             if slots is None:
                 text = json_text({str(p): m for p, m in ids.items()})

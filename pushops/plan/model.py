@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from operator import itemgetter
 from typing import Any
 from urllib.parse import unquote
@@ -87,6 +88,13 @@ class PlannedDelivery(PendingDelivery):
     @property
     def message(self) -> str:
         return self.task
+
+
+# A PlannedDelivery from its eight fields in order (a sequence), without NamedTuple's
+# constructor (a Python function taking each field): apply makes 50,000 a second.
+planned_delivery: Callable[[Iterable[Any]], PlannedDelivery] = partial(
+    tuple.__new__, PlannedDelivery
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,13 +198,8 @@ class Actions:
         self._counts[action.action] += 1
         if action.action == BLOCKED:
             self.blocked.append(action)
-        if self._spool is None and self._listener is None:
-            return
-        row = _action_row(action)
-        if self._spool is not None:
-            self._spool.append_encoded(row)
-        if self._listener is not None:
-            self._listener(row)
+        if self._spool is not None or self._listener is not None:
+            self._pass_on(_action_row(action))
 
     def add(self, *fields: Any) -> None:
         """``append(Action(*fields))`` without building the Action (planning a fan-out adds
@@ -205,7 +208,11 @@ class Actions:
             self.append(Action(*fields))
             return
         self._counts[fields[1]] += 1
-        row = (*fields, *_ACTION_DEFAULTS[len(fields) :])
+        if self._spool is not None or self._listener is not None:
+            self._pass_on((*fields, *_ACTION_DEFAULTS[len(fields) :]))
+
+    def _pass_on(self, row: tuple[Any, ...]) -> None:
+        """An added action's row to the spool (if kept) and the listener (if any)."""
         if self._spool is not None:
             self._spool.append_encoded(row)
         if self._listener is not None:
