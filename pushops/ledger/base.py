@@ -25,6 +25,7 @@ from typing import Any
 
 from pushops.ledger import batch, events, sql
 from pushops.ledger.codec import (
+    CallPacks,
     json_text,
     row_call,
     row_delivery,
@@ -47,6 +48,7 @@ from pushops.ledger.errors import (
 )
 from pushops.ledger.locking import default_holder, lock_from_row, wait_for
 from pushops.ledger.migrations import (
+    DELIVERIES_PACKED_VERSION,
     PACKED_VERSION,
     latest_version,
     pending_migrations,
@@ -343,6 +345,26 @@ class Ledger(ABC):
         """Whether this ledger stores each call's request as a zstd frame (schema 5 on)."""
         return self._version >= PACKED_VERSION
 
+    @property
+    def packs_deliveries(self) -> bool:
+        """Whether apply keeps the requests of a call's deliveries with the call, once
+        (schema 6 on; codec.packed_deliveries)."""
+        return self._version >= DELIVERIES_PACKED_VERSION
+
+    def call_packs(self, tx: Tx) -> CallPacks:
+        """Where the delivery rows read in ``tx`` find a request their call holds
+        (codec.IN_CALL), fetched on a cursor of its own: a stream may be reading on ``tx``'s."""
+        side: Tx | None = None
+
+        def fetch(call_id: str) -> bytes | memoryview | None:
+            nonlocal side
+            if side is None:
+                side = tx.side()
+            row = side.one(sql.DELIVERY_REQUESTS_OF, (call_id,))
+            return None if row is None else row[0]
+
+        return CallPacks(fetch)
+
     def has_table(self, table: str) -> bool:
         """Whether the ledger's schema has ``table``: an older one, read as it is, may not,
         and readers take a table it does not have yet for an empty one."""
@@ -505,10 +527,9 @@ class Ledger(ABC):
 
     def call_deliveries(self, call_id: str) -> list[Delivery]:
         """The current deliveries a call carries, by position (what a resend must carry)."""
-        with self._read() as tx:
-            rows = tx.all(sql.CALL_DELIVERIES, (call_id,))
-        with self._decoding(lambda: f"a delivery row of call {call_id}"):
-            return [row_delivery(r) for r in rows]
+        with self._read() as tx, self._decoding(lambda: f"a delivery row of call {call_id}"):
+            packs = self.call_packs(tx)
+            return [row_delivery(r, packs) for r in tx.all(sql.CALL_DELIVERIES, (call_id,))]
 
     def calls(self, environment: str, statuses: Sequence[str]) -> list[Call]:
         query = select_calls(self, sql.CALLS_BY_STATUS).format(statuses=sql.marks(len(statuses)))
@@ -546,20 +567,23 @@ class Ledger(ABC):
         query, params = (
             (sql.CURRENT_ALL, ()) if environment is None else (sql.CURRENT_BY_ENV, (environment,))
         )
-        return self._rows(query, params, lambda r: row_delivery(r, with_request))
+        return self._rows(
+            query, params, lambda r, packs: row_delivery(r, packs if with_request else None)
+        )
 
     def get(self, key: str) -> KeyHistory | None:
         """Every generation of ``key``, oldest first, or None if the ledger never saw it."""
-        with self._read() as tx:
-            rows = tx.all(sql.KEY_HISTORY, (key,))
-        with self._decoding(lambda: f"a delivery row of key {key}"):
-            return KeyHistory(key, [row_delivery(r) for r in rows]) if rows else None
+        with self._read() as tx, self._decoding(lambda: f"a delivery row of key {key}"):
+            packs = self.call_packs(tx)
+            rows = [row_delivery(r, packs) for r in tx.all(sql.KEY_HISTORY, (key,))]
+        return KeyHistory(key, rows) if rows else None
 
     def owned_message_ids(self, among: Collection[str]) -> set[str]:
         """Which of the provider ids ``among`` (MessageIds, mPaaS task ids) the ledger gives
         to some key, of any environment or generation: pushes that are the ledger's,
         whatever became of them since. One streamed scan; memory grows with ``among``."""
-        return {mid for mid in self._rows(sql.MESSAGE_IDS, (), lambda r: str(r[0])) if mid in among}
+        ids = self._rows(sql.MESSAGE_IDS, (), lambda r, _: str(r[0]))
+        return {mid for mid in ids if mid in among}
 
     def call_apps(self, environment: str) -> dict[str, str]:
         """The app of every call of ``environment``, by call id (no request is read)."""
@@ -577,13 +601,17 @@ class Ledger(ABC):
                 self._streams -= 1
 
     def _rows(
-        self, query: str, params: Sequence[Any], decode: Callable[[tuple[Any, ...]], Any]
+        self,
+        query: str,
+        params: Sequence[Any],
+        decode: Callable[[tuple[Any, ...], CallPacks], Any],
     ) -> Iterator[Any]:
         with self.snapshot() as tx:
             row: tuple[Any, ...] = ("?",)
+            packs = self.call_packs(tx)
             with self._decoding(lambda: f"the row of {_shown(row[0])}"):
                 for row in self.stream_rows(tx, query, params):
-                    yield decode(row)
+                    yield decode(row, packs)
 
     # ------------------------------------------------------------------ policies
 
@@ -595,10 +623,10 @@ class Ledger(ABC):
         lands again each day), streamed: what frequency caps count."""
         params = (environment, time_text(start), time_text(end))
 
-        def decode(r: tuple[Any, ...]) -> Delivered:
+        def decode(r: tuple[Any, ...], packs: CallPacks) -> Delivered:
             at = text_time(r[5])
             assert at is not None
-            return Delivered(r[0], r[1], r[2], r[3], r[4], at, text_json(r[6]))
+            return Delivered(r[0], r[1], r[2], r[3], r[4], at, packs.request(r[6], r[7], r[0]))
 
         return self._rows(sql.DELIVERED_BETWEEN, params, decode)
 
@@ -680,8 +708,8 @@ class Ledger(ABC):
         """The current deliveries of ``environment`` that went (or go) out with a provider
         id, by campaign and message id, streamed."""
 
-        def decode(r: tuple[Any, ...]) -> SentMessage:
-            request = None if r[8] is None else text_json(r[8])
+        def decode(r: tuple[Any, ...], packs: CallPacks) -> SentMessage:
+            request = None if r[8] is None else packs.request(r[8], r[9], r[0])
             return SentMessage(*r[:7], text_time(r[7]), request)
 
         return self._rows(sql.SENT_MESSAGES, (environment,), decode)
@@ -811,7 +839,7 @@ class Ledger(ABC):
         if row is None:
             raise NotFoundError(f"no current record for key {key} in the ledger")
         with self._decoding(lambda: f"the delivery row of key {key}"):
-            return row_delivery(row)
+            return row_delivery(row, self.call_packs(tx))
 
     def resolve(
         self, key: str, sent: bool, actor: str | None = None, *, kind: str = RESOLVED
@@ -917,8 +945,11 @@ class Ledger(ABC):
                 mark = CANCELLED_AT_PROVIDER if proven.status_to == CANCELLED else None
                 tx.execute(sql.SET_KEY_STATUS, (proven.status_to, actor, stamp, mark, proven.key))
                 trail.append(_event(current, REFRESHED, actor, proven.status_to, proven.evidence))
+            packs = self.call_packs(tx)
             before = {
-                c.call_id: [row_delivery(r) for r in tx.all(sql.CALL_DELIVERIES, (c.call_id,))]
+                c.call_id: [
+                    row_delivery(r, packs) for r in tx.all(sql.CALL_DELIVERIES, (c.call_id,))
+                ]
                 for c in calls
             }
             batch.write_sent(

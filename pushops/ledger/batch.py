@@ -18,8 +18,10 @@ from typing import Any
 from pushops.ledger import sql
 from pushops.ledger.codec import (
     DELIVERY_COLUMNS,
+    IN_CALL,
     call_row,
     json_text,
+    packed_deliveries,
     pending_delivery_row,
     planned_delivery_row,
     time_text,
@@ -166,18 +168,24 @@ def _insert_pending(
     previous: dict[str, tuple[int, str]],
 ) -> None:
     """The rows of a write-ahead; ``previous``: the current generation of each key that has
-    one (it is retired, and the key's new record is the next)."""
+    one (it is retired, and the key's new record is the next). Since schema version 6 the
+    deliveries' requests go once with their call (codec.packed_deliveries)."""
     call_rows = []
     delivery_rows = []
+    packs: list[bytes] | None = [] if ledger.packs_deliveries else None
     for call, deliveries in items:
         call_rows.append(call_row(replace(call, created_at=call.created_at or now, updated_at=now)))
-        for index, d in enumerate(deliveries):
+        texts = [json_text(d.request) for d in deliveries]
+        if packs is not None:
+            packs.append(packed_deliveries(zip([d.key for d in deliveries], texts, strict=True)))
+            texts = [IN_CALL] * len(texts)
+        for index, (d, text) in enumerate(zip(deliveries, texts, strict=True)):
             generation = previous[d.key][0] + 1 if d.key in previous else 1
             if type(d) is Delivery:
-                delivery_rows.append(pending_delivery_row(d, call, index, stamp, generation))
+                delivery_rows.append(pending_delivery_row(d, call, index, stamp, generation, text))
             else:
-                delivery_rows.append(planned_delivery_row(d, call, stamp, generation))
-    insert_calls(ledger, tx, call_rows)
+                delivery_rows.append(planned_delivery_row(d, call, stamp, generation, text))
+    insert_calls(ledger, tx, call_rows, packs)
     if previous:
         for test, params in ledger.member_tests(list(previous)):
             tx.execute(sql.RETIRE_CURRENT.format(test), params)

@@ -28,7 +28,14 @@ from datetime import datetime
 from typing import Any
 
 from pushops.ledger import sql
-from pushops.ledger.codec import CALL_COLUMNS, DELIVERY_COLUMNS, json_text, text_json, time_text
+from pushops.ledger.codec import (
+    CALL_COLUMNS,
+    DELIVERY_COLUMNS,
+    IN_CALL,
+    json_text,
+    text_json,
+    time_text,
+)
 from pushops.ledger.errors import ImportFormatError, LedgerConflictError
 from pushops.ledger.events import ALL_EVENTS, EVENT_COLUMNS
 from pushops.ledger.migrations import latest_version
@@ -56,6 +63,8 @@ _DELIVERY_FIELDS = tuple("current" if c == "is_current" else c for c in DELIVERY
 _OVERRIDE_FIELDS = sql.OVERRIDE_COLUMNS
 # An event's own kind (resolved, abandoned...) travels as ``event``: ``kind`` names the record.
 _EVENT_FIELDS = tuple("event" if c == "kind" else c for c in EVENT_COLUMNS)
+_REQUEST_AT = DELIVERY_COLUMNS.index("request")
+_CALL_AT = DELIVERY_COLUMNS.index("call_id")
 _COLUMNS = {
     "call": CALL_COLUMNS,
     "delivery": DELIVERY_COLUMNS,
@@ -98,8 +107,15 @@ def export_lines(ledger: Storage) -> Iterator[str]:
         for row in ledger.stream_rows(tx, select_calls(ledger, sql.ALL_CALLS), ()):
             counts["calls"] += 1
             yield _record("call", _CALL_FIELDS, row)
+        packs = ledger.call_packs(tx)
         for row in ledger.stream_rows(tx, sql.ALL_DELIVERIES, ()):
             counts["deliveries"] += 1
+            if row[_REQUEST_AT] == IN_CALL:  # kept with its call (schema version 6)
+                row = (
+                    *row[:_REQUEST_AT],
+                    packs.text(row[_CALL_AT], row[0]),
+                    *row[_REQUEST_AT + 1 :],
+                )
             yield _record("delivery", _DELIVERY_FIELDS, row)
         counts["overrides"] = 0
         overrides = ledger.has_table("policy_overrides")  # an older ledger, read as it is

@@ -208,12 +208,28 @@ PACKED_REQUESTS = Migration(
     ),
 )
 
+DELIVERY_REQUESTS = Migration(
+    6,
+    "the requests of the deliveries a call writes ahead, kept once with the call",
+    (
+        # Each delivery row held its own request (~215 bytes of a fan-out PushTask, two
+        # fifths of the row), written ahead and rewritten with its page as the call settled.
+        # Apply now packs its deliveries' requests into one zstd frame with the call
+        # (codec.packed_deliveries) and their rows hold codec.IN_CALL. Rows written before,
+        # and by import, keep their own. A declared BYTEA is PostgreSQL's binary type;
+        # SQLite keeps the frame's bytes as they are whatever the declared type.
+        "ALTER TABLE call_requests ADD COLUMN delivery_requests BYTEA",
+    ),
+)
+
 # The first version with delivery_events and provider_stats: a reader of an older ledger
 # (plan with a read-only role) finds none, and only a write migrates it.
 EVENTS_VERSION = EVENTS_AND_STATS.version
 # The first version that stores call requests packed; a handle on an older ledger (read as it
 # is) writes nothing, and a writer migrates first, so no ledger mixes layouts by mistake.
 PACKED_VERSION = PACKED_REQUESTS.version
+# The first version that may keep a delivery's request with its call (as PACKED_VERSION).
+DELIVERIES_PACKED_VERSION = DELIVERY_REQUESTS.version
 
 MIGRATIONS: list[Migration] = [
     INITIAL,
@@ -221,6 +237,7 @@ MIGRATIONS: list[Migration] = [
     EVENTS_AND_STATS,
     CALL_REQUESTS,
     PACKED_REQUESTS,
+    DELIVERY_REQUESTS,
 ]
 
 

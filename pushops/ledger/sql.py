@@ -78,6 +78,9 @@ CALLS_BY_STATUS = (
 )
 ALL_CALLS = "SELECT {calls} ORDER BY calls.call_id"
 REQUEST_COLUMNS = ("call_id", "request")
+# Schema version 6: with the requests of the call's deliveries, packed (codec.IN_CALL).
+REQUEST_AND_DELIVERIES = (*REQUEST_COLUMNS, "delivery_requests")
+DELIVERY_REQUESTS_OF = "SELECT delivery_requests FROM call_requests WHERE call_id = ?"
 # Failed calls whose code says they never reached the provider (records.NOT_SENT_WHY).
 NOT_SENT_CALLS = (
     "SELECT call_id, error_code FROM calls WHERE status = 'failed' AND error_code IN ({codes})"
@@ -168,7 +171,7 @@ DELETE_ALL_LOCKS = "DELETE FROM locks"
 # first time: a loop lands again every day until its end (policy.recipients.occurrences).
 _LANDS = "COALESCE(d.due_at, c.sent_at, d.created_at)"
 DELIVERED_BETWEEN = (
-    f"SELECT d.key, d.campaign, c.app, c.provider, d.status, {_LANDS}, d.request "
+    f"SELECT d.key, d.campaign, c.app, c.provider, d.status, {_LANDS}, d.request, d.call_id "
     "FROM deliveries d JOIN calls c ON c.call_id = d.call_id "
     "WHERE d.environment = ? AND d.is_current = 1 "
     f"AND d.status IN {_in(('sent', 'scheduled', 'pending', 'unknown'))} "
@@ -178,8 +181,8 @@ DELIVERED_BETWEEN = (
 # mPaaS broadcast's request: a loop's statistics grow until its end).
 SENT_MESSAGES = (
     "SELECT d.key, d.campaign, d.task, c.provider, c.app, d.message_id, d.status, "
-    "COALESCE(d.due_at, c.sent_at), CASE WHEN c.provider = 'mpaas' THEN d.request END "
-    "FROM deliveries d JOIN calls c ON c.call_id = d.call_id "
+    "COALESCE(d.due_at, c.sent_at), CASE WHEN c.provider = 'mpaas' THEN d.request END, "
+    "d.call_id FROM deliveries d JOIN calls c ON c.call_id = d.call_id "
     "WHERE d.environment = ? AND d.is_current = 1 AND d.status IN ('sent', 'scheduled') "
     "AND d.message_id IS NOT NULL ORDER BY d.campaign, d.message_id, d.key"
 )

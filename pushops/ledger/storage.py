@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
 from pushops.ledger import sql
-from pushops.ledger.codec import CALL_COLUMNS, call_rows_apart
+from pushops.ledger.codec import CALL_COLUMNS, CallPacks, call_rows_apart
 
 T = TypeVar("T")
 
@@ -53,6 +53,10 @@ class Tx:
     def raw(self) -> Any:
         return self._cur
 
+    def side(self) -> Tx:
+        """Another cursor in the same transaction: a query while this one streams rows."""
+        return Tx(self._cur.connection.cursor(), self._fix)
+
 
 def requests_apart(storage: Storage) -> bool:
     """Whether the ledger keeps each call's request in call_requests (schema version 4 on);
@@ -65,15 +69,29 @@ def select_calls(storage: Storage, query: str) -> str:
     return sql.calls_query(query, requests_apart(storage))
 
 
-def insert_calls(storage: Storage, tx: Tx, rows: list[tuple[Any, ...]]) -> None:
+def insert_calls(
+    storage: Storage, tx: Tx, rows: list[tuple[Any, ...]], packs: list[bytes] | None = None
+) -> None:
     """Write call rows (CALL_COLUMNS) in the ledger's layout: since schema version 4, each
-    call's request into call_requests, once."""
+    call's request into call_requests, once; with ``packs`` (schema version 6, one for each
+    row), the requests of its deliveries beside it (codec.packed_deliveries)."""
     if not requests_apart(storage):
         storage.insert_rows(tx, "calls", CALL_COLUMNS, rows)
         return
     calls, requests = call_rows_apart(rows, packed=storage.packs_requests)
     storage.insert_rows(tx, "calls", CALL_COLUMNS, calls)
-    storage.insert_rows(tx, "call_requests", sql.REQUEST_COLUMNS, requests)
+    if packs is None:
+        storage.insert_rows(tx, "call_requests", sql.REQUEST_COLUMNS, requests)
+        return
+    storage.insert_rows(
+        tx,
+        "call_requests",
+        sql.REQUEST_AND_DELIVERIES,
+        [
+            (call_id, request, pack)
+            for (call_id, request), pack in zip(requests, packs, strict=True)
+        ],
+    )
 
 
 class Storage(Protocol):
@@ -103,6 +121,8 @@ class Storage(Protocol):
 
     def snapshot(self) -> AbstractContextManager[Tx]: ...
 
+    def call_packs(self, tx: Tx) -> CallPacks: ...
+
     def bulk_load(self) -> AbstractContextManager[Tx]: ...
 
     @property
@@ -112,3 +132,6 @@ class Storage(Protocol):
 
     @property
     def packs_requests(self) -> bool: ...
+
+    @property
+    def packs_deliveries(self) -> bool: ...

@@ -111,6 +111,21 @@ class Target:
             conn.execute(f'SET search_path TO "{self.schema}"')
             yield conn
 
+    @contextmanager
+    def sibling(self, tmp_path: Path) -> Iterator[Target]:
+        """Another, empty ledger on the same backend (an import's destination), removed after."""
+        other = (
+            Target(self.kind, self.location, f"{self.schema}_copy")
+            if self.schema
+            else Target("sqlite", str(tmp_path / "copy.db"))
+        )
+        try:
+            yield other
+        finally:
+            if other.schema:
+                with other.raw() as conn:
+                    conn.execute(f'DROP SCHEMA IF EXISTS "{other.schema}" CASCADE')
+
 
 class Holder:
     """A separate process that takes the ledger lock and keeps it until told or killed."""

@@ -76,22 +76,12 @@ def test_export_then_import_into_the_same_backend_is_identical(
 ) -> None:
     populate(ledger)
     text = export_text(ledger)
-    other = (
-        Target(target.kind, target.location, f"{target.schema}_copy")
-        if target.schema
-        else (Target("sqlite", str(tmp_path / "copy.db")))
-    )
-    try:
-        with other.open() as copy:
-            meta = copy.import_(text.splitlines(keepends=True))
-            assert (meta.lineage, meta.serial) == (ledger.meta().lineage, ledger.meta().serial)
-            assert export_text(copy) == text
-            assert list(copy.current_deliveries()) == list(ledger.current_deliveries())
-            assert copy.get(key("later")) == ledger.get(key("later"))
-    finally:
-        if target.schema:
-            with target.raw() as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{other.schema}" CASCADE')
+    with target.sibling(tmp_path) as other, other.open() as copy:
+        meta = copy.import_(text.splitlines(keepends=True))
+        assert (meta.lineage, meta.serial) == (ledger.meta().lineage, ledger.meta().serial)
+        assert export_text(copy) == text
+        assert list(copy.current_deliveries()) == list(ledger.current_deliveries())
+        assert copy.get(key("later")) == ledger.get(key("later"))
 
 
 @pytest.mark.postgres

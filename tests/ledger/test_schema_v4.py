@@ -91,12 +91,7 @@ def test_an_import_stores_each_request_apart(target: Target, tmp_path: Path) -> 
         sent(ledger, "c1", "a")
         _write(ledger, "c2", "b", settle=True)
         text = "".join(ledger.export())
-    other = (
-        Target(target.kind, target.location, f"{target.schema}_copy")
-        if target.schema
-        else Target("sqlite", str(tmp_path / "copy.db"))
-    )
-    try:
+    with target.sibling(tmp_path) as other:
         with other.open() as copy:
             copy.import_(text.splitlines(keepends=True))
             assert "".join(copy.export()) == text
@@ -105,10 +100,6 @@ def test_an_import_stores_each_request_apart(target: Target, tmp_path: Path) -> 
         with other.raw() as conn:
             assert conn.execute("SELECT COUNT(*) FROM call_requests").fetchone()[0] == 2
             assert conn.execute("SELECT DISTINCT request FROM calls").fetchall() == [("",)]
-    finally:
-        if other.schema:
-            with other.raw() as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{other.schema}" CASCADE')
 
 
 def _foreign_keys(target: Target) -> list[str]:

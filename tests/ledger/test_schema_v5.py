@@ -107,11 +107,18 @@ def test_a_pushops_that_knows_only_version_4_refuses_a_ledger_of_packed_requests
 def test_the_upgrade_script_turns_requests_into_bytes_on_postgresql_and_records_sqlite_only() -> (
     None
 ):
-    for_postgresql = upgrade_sql(4, "t")
-    for_sqlite = upgrade_sql(4, "t", backend="sqlite")
+    for_postgresql = _section(upgrade_sql(4, "t"), PACKED_REQUESTS.version)
+    for_sqlite = _section(upgrade_sql(4, "t", backend="sqlite"), PACKED_REQUESTS.version)
     assert "ALTER COLUMN request TYPE BYTEA" in for_postgresql
     assert "ALTER" not in for_sqlite
     assert f"VALUES ({PACKED_REQUESTS.version}, 't')" in for_sqlite
+
+
+def _section(script: str, version: int) -> str:
+    """What an upgrade script does for one version (from its comment to the next one's)."""
+    start = script.index(f"-- {version}: ")
+    end = script.find(f"-- {version + 1}: ", start)
+    return script[start : None if end < 0 else end]
 
 
 @pytest.mark.postgres
