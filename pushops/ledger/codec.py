@@ -179,8 +179,13 @@ def unpacked_deliveries(value: bytes | memoryview) -> dict[str, str]:
         text = zstandard.decompress(bytes(value)).decode()
     except (zstandard.ZstdError, UnicodeDecodeError) as exc:
         raise ValueError(f"a damaged zstd frame of delivery requests ({exc})") from exc
+    # Split on the line feed alone: str.splitlines also breaks at U+2028, U+0085 and the
+    # like, which JSON leaves unescaped in a request's strings.
+    lines = text.split("\n")
+    if lines.pop() != "":
+        raise ValueError("a damaged frame of delivery requests (its last line is cut)")
     try:
-        return dict(line.split("\t", 1) for line in text.splitlines())
+        return dict(line.split("\t", 1) for line in lines)
     except ValueError:  # a line without its tab
         raise ValueError("a damaged frame of delivery requests (a line without its key)") from None
 

@@ -29,7 +29,9 @@ def _request(task: str) -> dict[str, Any]:
     return {
         "DeviceType": "ANDROID",
         "TargetValue": f"device-{task}",
-        "Title": f'Hé {task} <b>"quoted"</b>\ttab\nline',
+        # Escaped by JSON (tab, line feed, CR) and not (U+2028, U+0085): each a line break
+        # to str.splitlines, none to the pack's lines.
+        "Title": f'Hé {task} <b>"quoted"</b>\ttab\nline\rcr\u2028sep\x85nel',
         "StoreOffline": True,
         "ExpireTime": None,
         "Priority": 2,
@@ -58,7 +60,7 @@ def test_a_calls_delivery_requests_are_written_once_with_the_call(target: Target
     ((pack,),) = _raw(target, "SELECT delivery_requests FROM call_requests WHERE call_id = ?", "c1")
     pack = bytes(pack)
     assert pack.startswith(ZSTD_MAGIC)
-    lines = zstandard.decompress(pack).decode().splitlines()
+    lines = zstandard.decompress(pack).decode().split("\n")[:-1]
     assert [line.split("\t", 1)[0] for line in lines] == [key("a"), key("b"), key("c")]
 
 
