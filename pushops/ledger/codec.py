@@ -154,10 +154,15 @@ def unpacked_text(value: bytes | memoryview) -> str:
 # A delivery row's request held by its call (schema version 6): the empty text, which no JSON
 # value encodes to, so a row says for itself where its request is.
 IN_CALL = ""
-# Decoded packs a read keeps (each ~30 KB of text for a call of 100): a fan-out's rows read by
-# key come call after call when its data file is sorted by its key; otherwise a pack that
-# fell out is fetched and decoded again (a query, ~25 KB decompressed and split: ~0.1 ms).
+# What a read keeps of the calls whose rows it met, and why (CallPacks): a row costs a dict
+# lookup when its call's rows come one after another, as when a fan-out's data file is sorted
+# by its key and the rows are read by key; otherwise it costs its call's frame decompressed
+# (~25 KB for a call of 100: ~20 us) and its line found, without a query while the frame is
+# among the last BLOBS_KEPT (~3 KB each). Fetching and splitting each pack again instead made
+# reading 100,000 rows whose calls interleave 8x slower than rows holding their own requests
+# (12.6 s against 1.5 s; bench/README.md, 2026-12-03).
 PACKS_KEPT = 64
+BLOBS_KEPT = 4096
 
 
 def packed_deliveries(requests: Iterable[tuple[str, str]]) -> bytes:
@@ -173,12 +178,14 @@ def packed_deliveries(requests: Iterable[tuple[str, str]]) -> bytes:
     return zstandard.compress(text.encode(), _PACK_LEVEL)
 
 
-def unpacked_deliveries(value: bytes | memoryview) -> dict[str, str]:
-    """Each delivery's request text by key, from :func:`packed_deliveries`."""
+def _unpacked_text(value: bytes | memoryview) -> str:
     try:
-        text = zstandard.decompress(bytes(value)).decode()
+        return zstandard.decompress(bytes(value)).decode()
     except (zstandard.ZstdError, UnicodeDecodeError) as exc:
         raise ValueError(f"a damaged zstd frame of delivery requests ({exc})") from exc
+
+
+def _requests_by_key(text: str) -> dict[str, str]:
     # Split on the line feed alone: str.splitlines also breaks at U+2028, U+0085 and the
     # like, which JSON leaves unescaped in a request's strings.
     lines = text.split("\n")
@@ -190,41 +197,75 @@ def unpacked_deliveries(value: bytes | memoryview) -> dict[str, str]:
         raise ValueError("a damaged frame of delivery requests (a line without its key)") from None
 
 
+def _request_of(text: str, key: str) -> str | None:
+    """The request text of ``key`` in a pack's text, found without splitting the rest."""
+    needle = key + "\t"
+    if text.startswith(needle):
+        at = 0
+    else:
+        at = text.find("\n" + needle) + 1
+        if at == 0:
+            return None
+    end = text.find("\n", at)
+    if end < 0:
+        raise ValueError("a damaged frame of delivery requests (its last line is cut)")
+    return text[at + len(needle) : end]
+
+
+def unpacked_deliveries(value: bytes | memoryview) -> dict[str, str]:
+    """Each delivery's request text by key, from :func:`packed_deliveries`."""
+    return _requests_by_key(_unpacked_text(value))
+
+
 class CallPacks:
     """The requests of deliveries rows that hold :data:`IN_CALL`, read from their calls'
-    packs while one read runs: each pack fetched and decoded once while it is among the
-    last :data:`PACKS_KEPT` used. ``fetch`` gives a call's pack (None: it has none)."""
+    packs while one read runs (see :data:`PACKS_KEPT` for what it keeps). ``fetch`` gives a
+    call's pack (None: it has none)."""
 
     def __init__(self, fetch: Callable[[str], bytes | memoryview | None]) -> None:
         self._fetch = fetch
-        self._kept: OrderedDict[str, dict[str, str]] = OrderedDict()
-        # The pack of the row before: a call's rows usually come one after another.
+        self._decoded: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._blobs: OrderedDict[str, bytes] = OrderedDict()
+        # The call of the row before: its requests by key once a second row of it came,
+        # before that its pack's text.
         self._last_id: str | None = None
-        self._last: dict[str, str] = {}
+        self._last: dict[str, str] | None = None
+        self._last_text = ""
 
     def text(self, call_id: str, key: str) -> str:
-        if call_id != self._last_id:
-            self._last = self._pack(call_id)
-            self._last_id = call_id
-        try:
-            return self._last[key]
-        except KeyError:
-            raise ValueError(
-                f"its request is held by call {call_id}, which has none of it"
-            ) from None
+        if call_id == self._last_id:
+            if self._last is None:  # a second row of this call: decode it whole
+                self._last = self._keep(self._decoded, call_id, _requests_by_key(self._last_text))
+                self._last_text = ""
+            found = self._last.get(key)
+        elif (decoded := self._decoded.get(call_id)) is not None:
+            self._decoded.move_to_end(call_id)
+            self._last_id, self._last = call_id, decoded
+            found = decoded.get(key)
+        else:
+            text = _unpacked_text(self._blob(call_id))
+            self._last_id, self._last, self._last_text = call_id, None, text
+            found = _request_of(text, key)
+        if found is None:
+            raise ValueError(f"its request is held by call {call_id}, which has none of it")
+        return found
 
-    def _pack(self, call_id: str) -> dict[str, str]:
-        pack = self._kept.get(call_id)
-        if pack is not None:
-            self._kept.move_to_end(call_id)
-            return pack
-        blob = self._fetch(call_id)
-        if blob is None:
+    def _blob(self, call_id: str) -> bytes:
+        blob = self._blobs.get(call_id)
+        if blob is not None:
+            self._blobs.move_to_end(call_id)
+            return blob
+        fetched = self._fetch(call_id)
+        if fetched is None:
             raise ValueError(f"its request is held by call {call_id}, which holds none")
-        pack = self._kept[call_id] = unpacked_deliveries(blob)
-        if len(self._kept) > PACKS_KEPT:
-            self._kept.popitem(last=False)
-        return pack
+        return self._keep(self._blobs, call_id, bytes(fetched))
+
+    @staticmethod
+    def _keep(kept: OrderedDict[str, Any], call_id: str, value: Any) -> Any:
+        kept[call_id] = value
+        if len(kept) > (PACKS_KEPT if isinstance(value, dict) else BLOBS_KEPT):
+            kept.popitem(last=False)
+        return value
 
     def request(self, stored: str, call_id: str, key: str) -> Any:
         """The request of a delivery row: its own text, or its call's."""

@@ -97,8 +97,9 @@ def test_rows_read_in_an_order_that_jumps_between_calls_find_their_requests(
     target: Target, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A data file not sorted by its key: reading by key goes from call to call and back, past
-    # what a read keeps decoded.
+    # what a read keeps decoded and fetched.
     monkeypatch.setattr(codec, "PACKS_KEPT", 2)
+    monkeypatch.setattr(codec, "BLOBS_KEPT", 2)
     tasks = [f"t{n:02d}" for n in range(12)]
     with target.open() as ledger:
         for c in range(4):
@@ -107,6 +108,32 @@ def test_rows_read_in_an_order_that_jumps_between_calls_find_their_requests(
         exported = [json.loads(line) for line in ledger.export()]
     assert found == {key(t): _request(t) for t in tasks}
     assert [e["key"] for e in exported if e["kind"] == "delivery"] == sorted(found)
+
+
+def test_what_frequency_caps_read_takes_each_calls_requests_once_whatever_its_keys_order(
+    target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The read of every delivery in a window goes call by call: with nothing kept between
+    # calls, each call's pack is still fetched once, not once per row of it.
+    monkeypatch.setattr(codec, "PACKS_KEPT", 1)
+    monkeypatch.setattr(codec, "BLOBS_KEPT", 1)
+    fetched: list[str] = []
+    packs = Ledger.call_packs
+
+    def counted(ledger: Ledger, tx: Any) -> codec.CallPacks:
+        found = packs(ledger, tx)
+        fetch = found._fetch
+        found._fetch = lambda call_id: fetched.append(call_id) or fetch(call_id)
+        return found
+
+    monkeypatch.setattr(Ledger, "call_packs", counted)
+    tasks = [f"t{n:02d}" for n in range(12)]
+    with target.open() as ledger:
+        for c in range(4):
+            _write(ledger, f"c{c}", *tasks[c::4])
+        counted_rows = {d.key: d.request for d in ledger.delivered_between(ENV, PAST, SOON)}
+    assert counted_rows == {key(t): _request(t) for t in tasks}
+    assert sorted(fetched) == ["c0", "c1", "c2", "c3"]
 
 
 def test_the_export_is_the_same_whether_requests_are_kept_per_call_or_per_row(
