@@ -152,7 +152,8 @@ def lock_lines(locks: list[LockInfo]) -> list[str]:
 
 def _indented(value: Any) -> list[str]:
     text = json.dumps(value, indent=2, ensure_ascii=False)
-    return ["    " + line for line in text.splitlines()]
+    # The line feed alone: JSON leaves U+2028 and U+0085 in a string, which splitlines breaks at.
+    return ["    " + line for line in text.split("\n")]
 
 
 def history_lines(history: KeyHistory, calls: list[Call]) -> list[str]:

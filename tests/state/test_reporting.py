@@ -103,3 +103,13 @@ def test_no_lock_held_is_said_plainly(state: State) -> None:
     assert result.exit_code == 0 and "no ledger lock is held" in result.stdout
     data = json.loads(state.run("list", "--locks", "--format", "json").stdout)
     assert data["version"] == 1 and data["locks"] == []
+
+
+def test_show_keeps_a_request_line_whole_when_a_value_holds_a_unicode_line_separator(
+    state: State,
+) -> None:
+    with state.open() as ledger:
+        ledger.record_pending(call("c1"), [delivery("a", request={"Title": "one\u2028two"})])
+    result = state.run("show", key("a"))
+    assert result.exit_code == 0, result.output
+    assert '      "Title": "one\u2028two"' in result.stdout.split("\n")
