@@ -18,7 +18,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import zstandard
@@ -69,6 +69,7 @@ DELIVERY_COLUMNS = (
 )
 
 _fromiso = datetime.fromisoformat
+T = TypeVar("T")
 
 
 def time_text(value: datetime | None) -> str | None:
@@ -172,8 +173,8 @@ def packed_deliveries(requests: Iterable[tuple[str, str]]) -> bytes:
 
     Each request was 215 bytes of a delivery's row (a fan-out PushTask), two fifths of it:
     written ahead, and its page rewritten again as the call settled. Packed once per call,
-    SQLite wrote a call ahead in 0.80 ms instead of 1.06-1.10 and settled it in 0.29 ms
-    instead of 0.44-0.48 (bench/README.md, 2026-12-03)."""
+    SQLite settled 1,194-1,274 calls/s instead of 780-806 and PostgreSQL wrote 350-384 calls/s
+    ahead instead of 281-311 (bench_ledger interleaved, a slow hour; bench/README.md)."""
     text = "".join(f"{key}\t{request}\n" for key, request in requests)
     return zstandard.compress(text.encode(), _PACK_LEVEL)
 
@@ -212,9 +213,12 @@ def _request_of(text: str, key: str) -> str | None:
     return text[at + len(needle) : end]
 
 
-def unpacked_deliveries(value: bytes | memoryview) -> dict[str, str]:
-    """Each delivery's request text by key, from :func:`packed_deliveries`."""
-    return _requests_by_key(_unpacked_text(value))
+def _keep(kept: OrderedDict[str, T], call_id: str, value: T, most: int) -> T:
+    """``value`` kept as the newest of ``kept``, the oldest dropped past ``most``."""
+    kept[call_id] = value
+    if len(kept) > most:
+        kept.popitem(last=False)
+    return value
 
 
 class CallPacks:
@@ -235,7 +239,8 @@ class CallPacks:
     def text(self, call_id: str, key: str) -> str:
         if call_id == self._last_id:
             if self._last is None:  # a second row of this call: decode it whole
-                self._last = self._keep(self._decoded, call_id, _requests_by_key(self._last_text))
+                decoded = _requests_by_key(self._last_text)
+                self._last = _keep(self._decoded, call_id, decoded, PACKS_KEPT)
                 self._last_text = ""
             found = self._last.get(key)
         elif (decoded := self._decoded.get(call_id)) is not None:
@@ -258,14 +263,7 @@ class CallPacks:
         fetched = self._fetch(call_id)
         if fetched is None:
             raise ValueError(f"its request is held by call {call_id}, which holds none")
-        return self._keep(self._blobs, call_id, bytes(fetched))
-
-    @staticmethod
-    def _keep(kept: OrderedDict[str, Any], call_id: str, value: Any) -> Any:
-        kept[call_id] = value
-        if len(kept) > (PACKS_KEPT if isinstance(value, dict) else BLOBS_KEPT):
-            kept.popitem(last=False)
-        return value
+        return _keep(self._blobs, call_id, bytes(fetched), BLOBS_KEPT)
 
     def request(self, stored: str, call_id: str, key: str) -> Any:
         """The request of a delivery row: its own text, or its call's."""
