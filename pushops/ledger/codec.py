@@ -161,9 +161,10 @@ IN_CALL = ""
 # (~25 KB for a call of 100: ~20 us) and its line found, without a query while the frame is
 # among the last BLOBS_KEPT (~3 KB each). Fetching and splitting each pack again instead made
 # reading 100,000 rows whose calls interleave 8x slower than rows holding their own requests
-# (12.6 s against 1.5 s; bench/README.md, 2026-12-03).
-PACKS_KEPT = 64
-BLOBS_KEPT = 4096
+# (12.6 s against 1.5 s; bench/README.md, 2026-12-03). Both bounds hold the read's memory
+# where it was (bench_ledger --quick: 28.6 MB peak; 64 and 4,096 took it to 31.3, over 30).
+PACKS_KEPT = 16
+BLOBS_KEPT = 1024
 
 
 def packed_deliveries(requests: Iterable[tuple[str, str]]) -> bytes:
