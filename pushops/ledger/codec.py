@@ -176,15 +176,14 @@ def packed_deliveries(requests: Iterable[tuple[str, str]]) -> bytes:
     written ahead, and its page rewritten again as the call settled. Packed once per call,
     SQLite settled 1,194-1,274 calls/s instead of 780-806 and PostgreSQL wrote 350-384 calls/s
     ahead instead of 281-311 (bench_ledger interleaved, a slow hour; bench/README.md)."""
-    text = "".join(f"{key}\t{request}\n" for key, request in requests)
-    return zstandard.compress(text.encode(), _PACK_LEVEL)
+    return packed_request("".join(f"{key}\t{request}\n" for key, request in requests))
 
 
 def _unpacked_text(value: bytes | memoryview) -> str:
     try:
-        return zstandard.decompress(bytes(value)).decode()
-    except (zstandard.ZstdError, UnicodeDecodeError) as exc:
-        raise ValueError(f"a damaged zstd frame of delivery requests ({exc})") from exc
+        return unpacked_text(value)
+    except ValueError as exc:  # a damaged frame, or bytes that are not UTF-8
+        raise ValueError(f"delivery requests: {exc}") from exc
 
 
 def _requests_by_key(text: str) -> dict[str, str]:
