@@ -76,10 +76,21 @@ def _cut_note(kept_lines: int, total_lines: int, dropped_chars: int, limit: int)
     )
 
 
+# A line as Markdown (CommonMark) ends one: at LF, CR or CRLF only. ``str.splitlines`` also
+# breaks at U+2028, U+0085 and other separators a Title may carry, which would count a fence
+# inside a line, or cut a line in two.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def markdown_lines(text: str) -> list[str]:
+    """``text``'s lines as Markdown reads them, each with its line ending."""
+    return _LINE.findall(text)
+
+
 def _closers(text: str) -> str:
     """What closes the code fence and ``<details>`` blocks left open where ``text`` ends."""
     closing = ""
-    fences = sum(1 for line in text.splitlines() if line.lstrip().startswith("```"))
+    fences = sum(1 for line in markdown_lines(text) if line.lstrip().startswith("```"))
     if fences % 2:
         closing += "\n```"
     open_details = len(re.findall(r"<details\b", text)) - len(re.findall(r"</details>", text))
@@ -92,7 +103,7 @@ def fit(body: str, limit: int = COMMENT_LIMIT, size: Callable[[str], int] = utf1
     with the blocks it leaves open closed and a note saying what was cut."""
     if size(body) < limit:
         return body
-    lines = body.splitlines(keepends=True)
+    lines = markdown_lines(body)
     total = len(lines)
     low, high = 0, total  # the most lines that fit: binary search over the line count
 
