@@ -177,6 +177,20 @@ class Run:
     cpu_s: float = 0.0  # the command's CPU time (user + system), its sending process's too
     emulator_cpu_s: float = 0.0  # the emulator's, while the command ran
     database_cpu_s: float = 0.0  # every PostgreSQL server process's, while the command ran
+    started_at: float = 0.0  # time.time() when the command started
+    # When the emulator received the command's first and last MassPush (time.time()); 0: none
+    first_send_at: float = 0.0
+    last_send_at: float = 0.0
+
+    @property
+    def before_first_send_s(self) -> float:
+        """From the command's start to its first call: all it did before anything went out."""
+        return self.first_send_at - self.started_at if self.first_send_at else 0.0
+
+    @property
+    def sending_s(self) -> float:
+        """From its first call to its last, as the emulator received them."""
+        return self.last_send_at - self.first_send_at if self.first_send_at else 0.0
 
     @property
     def busy_cpu_s(self) -> float:
@@ -219,7 +233,7 @@ def run_cli(args: list[str], root: Path, env: dict[str, str], timeout: float = 3
     with tempfile.NamedTemporaryFile(prefix="bench-peak-", delete=False) as peak_file:
         pass
     env = {**env, "BENCH_PEAK_FILE": peak_file.name}
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, *args],
         cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -246,7 +260,10 @@ def run_cli(args: list[str], root: Path, env: dict[str, str], timeout: float = 3
     except (OSError, ValueError):
         own = cpu = 0.0
     os.unlink(peak_file.name)
-    return Run(seconds, max(own, sampled[0] / 1024), proc.returncode, out, err, cpu)
+    return Run(
+        seconds, max(own, sampled[0] / 1024), proc.returncode, out, err, cpu,
+        started_at=started_at,
+    )  # fmt: skip
 
 
 class Emulator:
@@ -282,6 +299,16 @@ class Emulator:
                     duplicates += 1
                 seen.add(target)
         return len(seen), duplicates
+
+    def send_span(self, run: Run) -> None:
+        """Set ``run``'s first and last send from the emulator's call log (it keeps the
+        newest 100,000 calls: a million rows are 10,000)."""
+        times = [
+            c["time"] for c in self.control("calls")["calls"]
+            if c["action"] == "MassPush" and c["time"] >= run.started_at
+        ]  # fmt: skip
+        if times:
+            run.first_send_at, run.last_send_at = min(times), max(times)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -353,6 +380,16 @@ class Measure:
         it scheduled that work: 0 when it was not run."""
         return 0.0 if self.direct is None else self.direct.busy_cpu_s / CPUS
 
+    @property
+    def plan_first_floor_s(self) -> float:
+        """The least time apply without a plan file can take while it sends nothing before
+        its whole plan is made and checked (a refused row, a run-wide policy, are known only
+        then): its measured time to the first send plus the quota's own time. 0: not run."""
+        d = self.direct
+        if d is None or not d.first_send_at:
+            return 0.0
+        return d.before_first_send_s + self.quota_seconds
+
     def print(self) -> None:
         p, a, d = self.plan, self.apply, self.direct
         print(f"  [{self.label}] {self.backend}, {self.rows:,} rows (load {self.loads})")
@@ -389,11 +426,26 @@ class Measure:
                 f"    CPUs busy      apply {a.cpu_s / a.seconds:.2f}, everything "
                 f"{machine:.2f} of {CPUS}"
             )
+        if a is not None and a.first_send_at:
+            print(
+                f"    its sends      the first at {a.before_first_send_s:.1f} s, then "
+                f"{a.sending_s:.1f} s of sending (the quota's own time: "
+                f"{self.quota_seconds:.1f} s)"
+            )
         if d is not None:
             print(
                 f"    apply (no file) {d.seconds:8.1f} s  {d.peak_mb:7.0f} MB  "
                 f"delivered {self.direct_delivered:,}"
             )
+            if d.first_send_at:
+                print(
+                    f"    its sends      the first at {d.before_first_send_s:.1f} s (the "
+                    f"whole plan is made and checked first: a push cannot be taken back), "
+                    f"then {d.sending_s:.1f} s of sending\n"
+                    f"    plan-first floor  {self.plan_first_floor_s:.1f} s: that first send "
+                    f"plus the quota's own time ({self.quota_seconds:.1f} s), however fast "
+                    "it sends"
+                )
             if d.cpu_s:
                 print(
                     f"    its own floor  {self.own_floor_s:.1f} s: it took "
@@ -483,6 +535,7 @@ def measure(
             if apply.code != 0:
                 result.problems.append(f"apply exit {apply.code}: {apply.err.strip()[-300:]}")
             result.delivered, result.duplicates = emulator.delivered()
+            emulator.send_span(apply)
             log(f"  {label} {backend} {rows:,}: apply {apply.seconds:.1f}s {apply.peak_mb:.0f}MB")
             if direct:
                 emulator.control("reset", post=True)
@@ -495,6 +548,7 @@ def measure(
                 if run.code != 0:
                     result.problems.append(f"apply (no file) exit {run.code}: {run.err[-300:]}")
                 result.direct_delivered, dup = emulator.delivered()
+                emulator.send_span(run)
                 result.duplicates += dup
                 log(f"  {label} {backend} {rows:,}: apply (no file) {run.seconds:.1f}s")
         finally:
@@ -545,6 +599,9 @@ def figures(m: Measure, quick: bool, prefix: str) -> list[Figure]:
             add("apply.cpu_budget_ms_per_call", round(cpu_budget_ms(), 2))
             # CPUs apply's own process kept busy while it ran (about 1: it is its own limit).
             add("apply.process_cpus_busy", round(m.apply.cpu_s / m.apply.seconds, 2))
+        if m.apply.first_send_at:
+            add("apply.first_send_seconds", round(m.apply.before_first_send_s, 1))
+            add("apply.sending_seconds", round(m.apply.sending_s, 1))
         add("delivered", m.delivered, "==", m.rows)
         add("duplicates", m.duplicates, "==", 0)
     if m.plan is not None and m.apply is not None and m.plan.cpu_s and m.apply.cpu_s:
@@ -562,6 +619,11 @@ def figures(m: Measure, quick: bool, prefix: str) -> list[Figure]:
         if m.direct.cpu_s:
             # The physical limit of its own work (Measure.own_floor_s).
             add("apply_without_file.own_cpu_floor_seconds", round(m.own_floor_s, 1))
+        if m.direct.first_send_at:
+            add("apply_without_file.first_send_seconds", round(m.direct.before_first_send_s, 1))
+            add("apply_without_file.sending_seconds", round(m.direct.sending_s, 1))
+            # Its limit while nothing is sent before the plan is whole (Measure.plan_first_floor_s).
+            add("apply_without_file.plan_first_floor_seconds", round(m.plan_first_floor_s, 1))
     return out
 
 
