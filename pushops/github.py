@@ -80,6 +80,7 @@ def _cut_note(kept_lines: int, total_lines: int, dropped_chars: int, limit: int)
 # breaks at U+2028, U+0085 and other separators a Title may carry, which would count a fence
 # inside a line, or cut a line in two.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_FENCE = re.compile(r" {0,3}```")  # indented by up to three spaces, nothing else
 
 
 def markdown_lines(text: str) -> list[str]:
@@ -90,7 +91,7 @@ def markdown_lines(text: str) -> list[str]:
 def _closers(text: str) -> str:
     """What closes the code fence and ``<details>`` blocks left open where ``text`` ends."""
     closing = ""
-    fences = sum(1 for line in markdown_lines(text) if line.lstrip().startswith("```"))
+    fences = sum(1 for line in markdown_lines(text) if _FENCE.match(line))
     if fences % 2:
         closing += "\n```"
     open_details = len(re.findall(r"<details\b", text)) - len(re.findall(r"</details>", text))

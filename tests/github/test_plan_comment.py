@@ -92,7 +92,7 @@ def test_an_oversized_plan_is_cut_with_a_note_saying_what_was_cut(github, action
 def test_a_cut_plan_counts_fences_and_lines_as_markdown_ends_lines(github, actions_env):
     # A Title may carry U+2028 or U+0085: inside a Markdown line, not line ends. Read as line
     # ends, the row below would close the diff fence and leave the cut note inside it.
-    odd = "| campaign-0 | send | title\u2028```js\u0085tail |\n"
+    odd = "| campaign-0 | send | title\u2028```js\u0085tail |\n\u2028``` a line, not a fence\n"
     rows = odd + "".join(f"| campaign-{n} | send | recipient {n} |\n" for n in range(1, 6000))
     plan = f"{PLAN}\n```diff\n{rows}```\n"
     assert utf16_len(plan) > COMMENT_LIMIT
@@ -100,7 +100,7 @@ def test_a_cut_plan_counts_fences_and_lines_as_markdown_ends_lines(github, actio
     publish(plan, actions_env(), echo=lambda line: None)
 
     body = github.fake.comments[PULL][0]["body"]
-    fences = [line for line in body.split("\n") if line.lstrip().startswith("```")]
+    fences = [line for line in body.split("\n") if line.startswith("```")]
     assert len(fences) % 2 == 0  # the diff fence is closed before the note
     assert body.rstrip().endswith("artifact.")  # and the note is outside it
     assert f"of {plan.count(chr(10)):,} lines are shown" in body
