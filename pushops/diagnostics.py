@@ -72,6 +72,11 @@ class Report:
     """Diagnostics gathered across files, in the order a person reads them."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Errors among diagnostics[:_counted]: plan asks ``ok`` once per delivery it sends, and
+    # counting the whole list each time made a campaign whose every row is refused take
+    # hours at a million rows (quadratic), instead of failing in the time a plan takes.
+    _errors: int = field(default=0, init=False, repr=False, compare=False)
+    _counted: int = field(default=0, init=False, repr=False, compare=False)
 
     def add(self, diagnostic: Diagnostic) -> None:
         self.diagnostics.append(diagnostic)
@@ -83,9 +88,19 @@ class Report:
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == ERROR]
 
+    def error_count(self) -> int:
+        """How many of the diagnostics are errors, counting only those added since asked."""
+        found = self.diagnostics
+        if len(found) < self._counted:  # the list was cut from outside: count it again
+            self._errors = self._counted = 0
+        for diagnostic in found[self._counted :]:
+            self._errors += diagnostic.severity == ERROR
+        self._counted = len(found)
+        return self._errors
+
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return self.error_count() == 0
 
     def sorted(self) -> list[Diagnostic]:
         # Unique and sorted so output is deterministic whatever order stages ran in.

@@ -204,6 +204,9 @@ class SourceDocument:
     warnings: list[Diagnostic] = field(default_factory=list)
     # The editor's schema modeline, if the file has one: (path, line, column).
     schema_link: tuple[str, int, int] | None = None
+    # Positions found by walking the tree, by (path, key): a fan-out template that is wrong
+    # locates the same field for every row.
+    _walked: dict[tuple[Path_, bool], tuple[int, int]] = field(default_factory=dict, repr=False)
 
     def tree(self) -> Any:
         """The composed node tree; composed from the text on first use after fast loading."""
@@ -282,13 +285,17 @@ class SourceDocument:
                 probe = probe[:-1]
         if self._values is None and self.tree() is not None:
             # Walking one path is cheap; indexing every position is not.
-            probe = tuple(path)
-            while probe:
+            asked = (tuple(path), key)
+            known = self._walked.get(asked)
+            if known is not None:
+                return known
+            probe = asked[0]
+            found = None
+            while probe and found is None:
                 found = self._walk(probe, key)
-                if found is not None:
-                    return found
                 probe = probe[:-1]
-            return _pos(self.root.start_mark)
+            self._walked[asked] = found or _pos(self.root.start_mark)
+            return self._walked[asked]
         table = self.keys if key else self.values
         probe = tuple(path)
         while probe:

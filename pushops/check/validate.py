@@ -205,13 +205,7 @@ class _Rendered:
 
     def diagnostics(self) -> Iterator[Diagnostic]:
         for (diagnostic, value), envs in self.found.items():
-            if not value:
-                yield diagnostic
-                continue
-            where = ", ".join(envs)
-            yield replace(
-                diagnostic, message=f"{diagnostic.message} (rendered for {where}: {value})"
-            )
+            yield rendered_for(diagnostic, value, ", ".join(envs))
 
 
 _MISSING = object()
@@ -354,12 +348,42 @@ def _annotated(
 ) -> Iterator[tuple[Diagnostic, str]]:
     """Problems of one rendered delivery, each with the rendered value when a template made
     it (and the data row, for a fan-out)."""
-    templated = {
+    return with_rendered_values(
+        message, delivery, check_params(campaign, message, delivery.params, now)
+    )
+
+
+def rendered_for(diagnostic: Diagnostic, value: str, environments: str) -> Diagnostic:
+    """``diagnostic`` saying what its template rendered to, in which environments and, for
+    a fan-out, at which row (``value`` from :func:`with_rendered_values`; empty: as it is)."""
+    if not value:
+        return diagnostic
+    d = diagnostic  # built, not dataclasses.replace'd: a wrong fan-out template does it a row
+    message = f"{d.message} (rendered for {environments}: {value})"
+    return Diagnostic(d.file, d.line, d.column, d.path, message, d.rule, d.severity)
+
+
+def templated_paths(message: Message) -> dict[str, str]:
+    """The displayed path of each field of ``message`` a template makes, to its name."""
+    return {
         format_path((*message.path, name)): name
         for name in message.params
         if name in message.templated_fields
     }
-    for diagnostic in check_params(campaign, message, delivery.params, now):
+
+
+def with_rendered_values(
+    message: Message,
+    delivery: Delivery,
+    problems: Iterable[Diagnostic],
+    templated: dict[str, str] | None = None,
+) -> Iterator[tuple[Diagnostic, str]]:
+    """``problems`` of one rendered delivery, each with the value a template rendered at the
+    field it is located at ("" where no template made it), and the data row of a fan-out;
+    ``templated``: :func:`templated_paths` of ``message``, if the caller keeps it."""
+    if templated is None:
+        templated = templated_paths(message)
+    for diagnostic in problems:
         name = next(
             (
                 field_name

@@ -43,6 +43,7 @@ from pushops.ledger import Ledger
 from pushops.ledger.records import NOT_SENT_WHY, forgotten
 from pushops.loops import loop_end, loop_of
 from pushops.params import is_digits
+from pushops.plan.checks import RowProblems
 from pushops.plan.diff import request_diff
 from pushops.plan.findings import Finding
 from pushops.plan.identity import for_generation
@@ -206,6 +207,7 @@ class Planner:
         self._pending_calls: dict[str, LedgerCall | None] = {}
         self._not_sent: dict[str, str] | None = None  # read at the first failed record
         self._report = Report()
+        self._row_problems = RowProblems()
         # Sends held back while a ``drop`` cap may still leave them out (on disk).
         self._may_drop = policies is not None and bool(getattr(policies, "may_drop", True))
         self._deferred: Spool[_Send] = Spool()
@@ -313,10 +315,12 @@ class Planner:
             actions=Actions(kept=self.keep_actions, listener=self.on_action),
         )
         self._report = report
+        self._row_problems = RowProblems()
         state = _State(records, self.now, timedelta(seconds=self.margin_s), plan)
         for campaign in campaigns:
             self._campaigns[campaign.id] = campaign
             self.plan_campaign(campaign, state, report)
+        report.extend(self._row_problems.summaries(self._campaigns))
         if not report.ok:
             return plan
         self.plan_leftovers(state)
@@ -406,7 +410,7 @@ class Planner:
             if problems is None:
                 problems = self.check(self._campaigns[delivery.campaign], delivery)
             if problems:
-                self._report.extend(problems)
+                self._report.extend(self._row_problems.admit(delivery, problems))
         if not self._report.ok:
             return  # no plan comes of it: nothing more to compile
         if self.policies is not None:
