@@ -1,7 +1,7 @@
 """End to end: a million personalised pushes, planned and sent the way CI does it (issue 15).
 
     python bench/bench_e2e.py [--quick] [--rows N ...] [--backend sqlite|postgresql|both]
-                              [--baseline REV] [--no-direct]
+                              [--baseline REV] [--no-direct] [--no-refused]
 
 A generated push repository holds one EMAS campaign fanned out over a CSV, every row with its
 own Title (so nothing merges: every row is one PushTask, a hundred to a MassPush call). For
@@ -19,7 +19,11 @@ own process:
    plan and apply PLANFILE, with the emulator and database they kept busy, over the
    machine's CPUs (the "overlap floor": no overlap of the same work can beat it), and its
    own CPU seconds, counted the same way, over the CPUs: the least time its own work could
-   take (it skips writing and reading a plan file, so this floor may sit a little below).
+   take (it skips writing and reading a plan file, so this floor may sit a little below);
+   when it sent its first call and its last (the emulator's call log).
+4. On SQLite, ``pushops plan`` of the same fan-out with DeviceType taken from the wrong
+   column, so that every row is refused: seconds, peak RSS, exit code, and the rows it lists
+   and counts (each of them, so every row was checked).
 
 Peak RSS is the largest sum of the resident memory of the command's process and its children
 (sampled every 20 ms) and at least the main process's own ``VmHWM``. The emulator is not
@@ -34,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -99,6 +104,12 @@ tasks:
     AndroidOpenType: APPLICATION
     StoreOffline: true
 """
+
+# The same fan-out with a mistake a person makes once: DeviceType from the wrong column, so
+# the provider schema refuses every row. Plan must fail in a plan's time and memory.
+REFUSED_CAMPAIGN = CAMPAIGN.replace("DeviceType: ANDROID", 'DeviceType: "{{ row.code }}"')
+REFUSED_RULE = "[emas.device-type-values]"
+MORE_REFUSED = re.compile(r"([\d,]+) more errors? in this message's deliveries")
 
 # The command runs in a child that writes its own VmHWM at exit (see bench/_child.py).
 CHILD = (
@@ -558,6 +569,52 @@ def measure(
     return result
 
 
+def measure_refused(
+    label: str, rows: int, base_env: dict[str, str], quick: bool, prefix: str
+) -> list[Figure]:
+    """``pushops plan`` of the fan-out every row of which is refused (REFUSED_CAMPAIGN), on
+    an empty SQLite ledger: seconds, peak RSS, and the rows it lists and counts."""
+    with tempfile.TemporaryDirectory(prefix="pushops-e2e-refused-") as tmp:
+        root = Path(tmp) / "repo"
+        write_repo(root, rows)
+        (root / "campaigns" / "coupons.yaml").write_text(REFUSED_CAMPAIGN)
+        env = {
+            **base_env,
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": AKID,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET,
+            "PUSHOPS_STATE_DSN": str(root / ".pushops" / "refused.db"),
+            "PUSHOPS_STATE_SCHEMA": "",
+            "PUSHOPS_NOW": "",
+        }
+        subprocess.run(
+            [sys.executable, "-m", "pushops", "state", "init"], cwd=root, env=env,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        run = run_cli(["plan"], root, env)
+    said = run.out + run.err
+    listed = said.count(REFUSED_RULE)
+    more = MORE_REFUSED.search(said)
+    counted = int(more.group(1).replace(",", "")) if more else 0
+    print(
+        f"  [{label}] sqlite, {rows:,} rows, every one refused: plan {run.seconds:.1f} s, "
+        f"{run.peak_mb:.0f} MB, exit {run.code}; {listed} rows listed, {counted:,} more counted"
+    )
+    name = f"{prefix}e2e.sqlite.{rows}_rows.refused_plan"
+    full = not quick
+
+    def figure(what: str, value: float, op: str = "", limit: float = 0, on: bool = True) -> Figure:
+        target, ok = _check(value, op, limit, bool(op) and on)
+        return {"figure": f"{name}.{what}", "value": value, "target": target, "pass": ok}
+
+    return [
+        figure("seconds", round(run.seconds, 1)),
+        figure("peak_rss_mb", round(run.peak_mb), "<=", PEAK_RSS_MB, full),
+        figure("exit_code", run.code, "==", 1),
+        # Every row checked: the rows listed and those counted are the data file's.
+        figure("rows_accounted", listed + counted, "==", rows),
+    ]
+
+
 def _check(value: float, op: str, limit: float, enabled: bool) -> tuple[str | None, bool | None]:
     """(target text, pass) for ``value op limit``; (None, None) when the target is off."""
     if not enabled:
@@ -668,6 +725,7 @@ def run(
     backends: tuple[str, ...] = ("sqlite", "postgresql"),
     baseline: str | None = None,
     direct: bool = True,
+    refused: bool = True,
 ) -> list[Figure]:
     sizes = sizes or (QUICK_SIZES if quick else FULL_SIZES)
     problem = pg_problem() if "postgresql" in backends else None
@@ -694,6 +752,8 @@ def run(
                     m.print()
                     measures.append(m)
                     out += figures(m, quick or bool(prefix), prefix)
+                if refused and "sqlite" in backends:
+                    out += measure_refused(label, rows, env, quick or bool(prefix), prefix)
             out += flatness(measures, quick or bool(prefix), prefix)
     return out
 
@@ -705,11 +765,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--baseline", metavar="REV", help="measure pushops at REV first")
     parser.add_argument("--no-direct", action="store_true", help="skip apply without a file")
+    parser.add_argument(
+        "--no-refused", action="store_true", help="skip the plan whose every row is refused"
+    )
     args = parser.parse_args(argv)
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     results = run(
         args.quick, sizes=tuple(args.rows) if args.rows else None, backends=backends,
-        baseline=args.baseline, direct=not args.no_direct,
+        baseline=args.baseline, direct=not args.no_direct, refused=not args.no_refused,
     )  # fmt: skip
     for f in results:
         verdict = "info" if f["pass"] is None else ("pass" if f["pass"] else "FAIL")
