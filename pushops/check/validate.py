@@ -126,6 +126,9 @@ def check_app(campaign: Campaign, config: Config | None) -> list[Diagnostic]:
 
 # A fan-out template that is wrong is wrong for every row: report the first few rows only.
 MAX_ROW_PROBLEMS = 20
+# Deliveries whose findings check_rendered keeps, to check one rendered alike in another
+# environment once: enough for any campaign's messages, not for every row of a large fan-out.
+_MEMO_LIMIT = 65_536
 _SHOWN_VALUE = 120
 
 
@@ -336,6 +339,8 @@ def _checked(
         if counts[message.id] < MAX_ROW_PROBLEMS:
             memo_key = (message.id, delivery.fingerprint)
             if memo_key not in memo:
+                if len(memo) >= _MEMO_LIMIT:
+                    memo.clear()  # a cache: a million rows must not all stay in it
                 memo[memo_key] = list(_annotated(campaign, message, delivery, now))
             for diagnostic, value in memo[memo_key]:
                 counts[message.id] += diagnostic.severity == "error"
