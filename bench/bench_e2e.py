@@ -1,7 +1,7 @@
 """End to end: a million personalised pushes, planned and sent the way CI does it (issue 15).
 
     python bench/bench_e2e.py [--quick] [--rows N ...] [--backend sqlite|postgresql|both]
-                              [--baseline REV] [--no-direct] [--no-refused]
+                              [--baseline REV] [--no-direct] [--no-checking]
 
 A generated push repository holds one EMAS campaign fanned out over a CSV, every row with its
 own Title (so nothing merges: every row is one PushTask, a hundred to a MassPush call). For
@@ -21,9 +21,10 @@ own process:
    own CPU seconds, counted the same way, over the CPUs: the least time its own work could
    take (it skips writing and reading a plan file, so this floor may sit a little below);
    when it sent its first call and its last (the emulator's call log).
-4. On SQLite, ``pushops plan`` of the same fan-out with DeviceType taken from the wrong
-   column, so that every row is refused: seconds, peak RSS, exit code, and the rows it lists
-   and counts (each of them, so every row was checked).
+4. ``pushops validate`` of the fan-out: seconds, peak RSS; then ``pushops plan`` (SQLite) of
+   the same fan-out with DeviceType taken from the wrong column, so that every row is
+   refused: seconds, peak RSS, exit code, and the rows it lists and counts (each of them, so
+   every row was checked).
 
 Peak RSS is the largest sum of the resident memory of the command's process and its children
 (sampled every 20 ms) and at least the main process's own ``VmHWM``. The emulator is not
@@ -569,6 +570,32 @@ def measure(
     return result
 
 
+def measure_validate(label: str, rows: int, base_env: dict[str, str], quick: bool,
+                     prefix: str) -> list[Figure]:  # fmt: skip
+    """``pushops validate`` of the sendable fan-out (every row rendered and checked, in each
+    environment, no ledger): seconds and peak RSS."""
+    with tempfile.TemporaryDirectory(prefix="pushops-e2e-validate-") as tmp:
+        root = Path(tmp) / "repo"
+        write_repo(root, rows)
+        env = {**base_env, "ALIBABA_CLOUD_ACCESS_KEY_ID": AKID,
+               "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET, "PUSHOPS_NOW": ""}  # fmt: skip
+        run = run_cli(["validate"], root, env)
+    print(
+        f"  [{label}] {rows:,} rows: validate {run.seconds:.1f} s, {run.peak_mb:.0f} MB, "
+        f"exit {run.code}"
+    )
+    name = f"{prefix}e2e.{rows}_rows.validate"
+    out: list[Figure] = []
+    for what, value, op, limit, on in (
+        ("seconds", round(run.seconds, 1), "", 0.0, False),
+        ("peak_rss_mb", round(run.peak_mb), "<=", PEAK_RSS_MB, not quick),
+        ("exit_code", run.code, "==", 0.0, True),
+    ):
+        target, ok = _check(value, op, limit, bool(op) and on)
+        out.append({"figure": f"{name}.{what}", "value": value, "target": target, "pass": ok})
+    return out
+
+
 def measure_refused(
     label: str, rows: int, base_env: dict[str, str], quick: bool, prefix: str
 ) -> list[Figure]:
@@ -725,7 +752,7 @@ def run(
     backends: tuple[str, ...] = ("sqlite", "postgresql"),
     baseline: str | None = None,
     direct: bool = True,
-    refused: bool = True,
+    checking: bool = True,
 ) -> list[Figure]:
     sizes = sizes or (QUICK_SIZES if quick else FULL_SIZES)
     problem = pg_problem() if "postgresql" in backends else None
@@ -752,7 +779,8 @@ def run(
                     m.print()
                     measures.append(m)
                     out += figures(m, quick or bool(prefix), prefix)
-                if refused and "sqlite" in backends:
+                if checking and "sqlite" in backends:
+                    out += measure_validate(label, rows, env, quick or bool(prefix), prefix)
                     out += measure_refused(label, rows, env, quick or bool(prefix), prefix)
             out += flatness(measures, quick or bool(prefix), prefix)
     return out
@@ -766,13 +794,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="REV", help="measure pushops at REV first")
     parser.add_argument("--no-direct", action="store_true", help="skip apply without a file")
     parser.add_argument(
-        "--no-refused", action="store_true", help="skip the plan whose every row is refused"
-    )
+        "--no-checking", action="store_true",
+        help="skip validate and the plan whose every row is refused",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     results = run(
         args.quick, sizes=tuple(args.rows) if args.rows else None, backends=backends,
-        baseline=args.baseline, direct=not args.no_direct, refused=not args.no_refused,
+        baseline=args.baseline, direct=not args.no_direct, checking=not args.no_checking,
     )  # fmt: skip
     for f in results:
         verdict = "info" if f["pass"] is None else ("pass" if f["pass"] else "FAIL")
