@@ -103,8 +103,18 @@ class Report:
         return self.error_count() == 0
 
     def sorted(self) -> list[Diagnostic]:
-        # Unique and sorted so output is deterministic whatever order stages ran in.
-        return sorted(set(self.diagnostics))
+        # Unique and sorted so output is deterministic whatever order stages ran in; numbers
+        # in a message by value, so rows of a data file read 5, 12, 103, not 103, 12, 5.
+        return sorted(set(self.diagnostics), key=_reading_order)
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _reading_order(d: Diagnostic) -> tuple[object, ...]:
+    parts = _DIGITS.split(d.message)  # text, number, text, ...: comparable part by part
+    message = tuple((0, int(p), "") if i % 2 else (1, 0, p) for i, p in enumerate(parts))
+    return (d.file, d.line, d.column, d.path, message, d.rule, d.severity)
 
 
 class PushopsError(Exception):
