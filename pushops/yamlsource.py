@@ -182,6 +182,9 @@ def version_warning(text: str, value: Any, old: Any) -> str:
     )
 
 
+_WALKED_KEPT = 4096
+
+
 @dataclass
 class SourceDocument:
     """A YAML file's data with 1-based (line, column) of each value and each mapping key.
@@ -205,8 +208,10 @@ class SourceDocument:
     # The editor's schema modeline, if the file has one: (path, line, column).
     schema_link: tuple[str, int, int] | None = None
     # Positions found by walking the tree, by (path, key): a fan-out template that is wrong
-    # locates the same field for every row.
-    _walked: dict[tuple[Path_, bool], tuple[int, int]] = field(default_factory=dict, repr=False)
+    # locates the same field for every row. A cache: not part of what the document is.
+    _walked: dict[tuple[Path_, bool], tuple[int, int]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def tree(self) -> Any:
         """The composed node tree; composed from the text on first use after fast loading."""
@@ -289,6 +294,8 @@ class SourceDocument:
             known = self._walked.get(asked)
             if known is not None:
                 return known
+            if len(self._walked) >= _WALKED_KEPT:
+                self._walked.clear()  # paths into rendered maps may differ row by row
             probe = asked[0]
             found = None
             while probe and found is None:
