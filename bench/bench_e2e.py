@@ -110,7 +110,7 @@ tasks:
 # the provider schema refuses every row. Plan must fail in a plan's time and memory.
 REFUSED_CAMPAIGN = CAMPAIGN.replace("DeviceType: ANDROID", 'DeviceType: "{{ row.code }}"')
 REFUSED_RULE = "[emas.device-type-values]"
-MORE_REFUSED = re.compile(r"([\d,]+) more errors? in this message's deliveries")
+MORE_REFUSED = re.compile(r"([0-9,]+) more errors? in this message's deliveries")
 
 # The command runs in a child that writes its own VmHWM at exit (see bench/_child.py).
 CHILD = (

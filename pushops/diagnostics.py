@@ -108,7 +108,7 @@ class Report:
         return sorted(set(self.diagnostics), key=_reading_order)
 
 
-_DIGITS = re.compile(r"(\d+)")
+_DIGITS = re.compile(r"([0-9]+)")  # ASCII digits only, as everywhere in pushops
 
 
 def _reading_order(d: Diagnostic) -> tuple[object, ...]:
