@@ -91,6 +91,8 @@ class Report:
     def error_count(self) -> int:
         """How many of the diagnostics are errors, counting only those added since asked."""
         found = self.diagnostics
+        if len(found) == self._counted:  # nothing new: plan's usual case, once a delivery
+            return self._errors
         if len(found) < self._counted:  # the list was cut from outside: count it again
             self._errors = self._counted = 0
         for diagnostic in found[self._counted :]:

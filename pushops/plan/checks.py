@@ -89,24 +89,23 @@ class RowProblems:
 
     def __init__(self, limit: int = MAX_ROW_PROBLEMS) -> None:
         self.limit = limit
-        self._listed: dict[tuple[str, str], set[Diagnostic]] = {}
-        self._listed_by_severity: Counter[tuple[str, str, str]] = Counter()
+        # By message (campaign id, message id), then by severity: what was listed.
+        self._listed: dict[tuple[str, str], dict[str, set[Diagnostic]]] = {}
         self._left_out: dict[tuple[str, str], Counter[str]] = {}
 
     def admit(self, delivery: Delivery, problems: list[Diagnostic]) -> list[Diagnostic]:
         """Of ``delivery``'s ``problems``, those to report now."""
         message = (delivery.campaign, delivery.message)
-        listed = self._listed.setdefault(message, set())
+        by_severity = self._listed.setdefault(message, {})
         admitted = []
         for problem in problems:
+            listed = by_severity.setdefault(problem.severity, set())
             if problem in listed:
                 continue
-            severity = (*message, problem.severity)
-            if self._listed_by_severity[severity] >= self.limit:
+            if len(listed) >= self.limit:
                 self._left_out.setdefault(message, Counter())[problem.severity] += 1
                 continue
             listed.add(problem)
-            self._listed_by_severity[severity] += 1
             admitted.append(problem)
         return admitted
 
